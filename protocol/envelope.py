@@ -1,0 +1,26 @@
+"""The fields every ShedWatch message carries, and the base model all payloads share."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from protocol.ids import Id
+
+# 2020-01-01 .. 2100-01-01 in epoch ms: anything outside is a broken clock or seconds sent as ms.
+EpochMs = Annotated[int, Field(ge=1_577_836_800_000, le=4_102_444_800_000)]
+SocketNo = Annotated[int, Field(ge=1, le=64)]
+
+
+class Message(BaseModel):
+    """Base of every payload: frozen, strict, no unknown fields, no NaN or infinity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class Envelope(Message):
+    """Schema version, source id, per-source sequence number and source time (UTC ms)."""
+
+    v: Literal[1] = 1  # SCHEMA_VERSION; bump both together
+    src: Id
+    seq: Annotated[int, Field(ge=0, lt=2**63)]
+    ts: EpochMs

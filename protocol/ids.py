@@ -1,0 +1,17 @@
+"""Identifiers used in topics and payloads: one rule, checked in one place."""
+
+import re
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+# Ids are topic levels, so they must never contain '/', '+', '#' or spaces.
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+
+def is_valid_id(value: str) -> bool:
+    """True when ``value`` can be a shed, device or source id."""
+    return bool(_ID_RE.match(value))

@@ -1,0 +1,149 @@
+"""Payloads between the edge agent and the cloud.
+
+Stream messages (telemetry batches, events, command results) share one contiguous
+per-shed ``seq``: the cloud deduplicates on (src, seq) and can see any gap.
+Lifecycle messages (state, heartbeat) carry the last stream ``seq`` issued, as
+Sparkplug's birth and death do, so a gap is visible even when nothing else flows.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from protocol.device import Text
+from protocol.envelope import Envelope, EpochMs, Message, SocketNo
+from protocol.ids import Id
+
+FieldName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+class TelemetryPoint(Message):
+    """One reading of one device (and socket), as a flat set of numeric fields."""
+
+    ts: EpochMs
+    device: Id
+    socket: SocketNo | None = None
+    fields: Annotated[dict[FieldName, float], Field(min_length=1, max_length=24)]
+
+
+class TelemetryBatch(Envelope):
+    """A shed's readings since the last batch (every 5 s by default)."""
+
+    points: Annotated[list[TelemetryPoint], Field(min_length=1, max_length=10_000)]
+
+
+class AlarmClass(StrEnum):
+    """Alarm classes of shared/DOMAIN.md, most urgent first."""
+
+    FIRE = "fire"
+    PRE_FIRE = "pre_fire"
+    SUPERVISORY = "supervisory"
+    TROUBLE = "trouble"
+    OPERATIONAL = "operational"
+    SERVICE = "service"
+
+
+class SocketStatus(StrEnum):
+    """A socket as the residents and the control room see it."""
+
+    FREE = "free"
+    CHARGING = "charging"
+    OCCUPIED = "occupied"  # plugged in, not drawing (waiting, refused, or not charging)
+    FULL = "full"  # battery full, bike still on the socket
+    FAULTED = "faulted"  # tripped, post fault, or post offline
+
+
+class _AlarmBase(Envelope):
+    alarm_id: Annotated[str, Field(min_length=1, max_length=128)]  # stable per condition
+    alarm_class: AlarmClass
+    alarm_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
+    device: Id | None = None
+    socket: SocketNo | None = None
+    message: Text = ""
+
+
+class AlarmRaised(_AlarmBase):
+    """An alarm condition became active at the edge."""
+
+    type: Literal["alarm_raised"] = "alarm_raised"
+    value: float | None = None
+    threshold: float | None = None
+
+
+class AlarmCleared(_AlarmBase):
+    """An alarm condition returned to normal at the edge."""
+
+    type: Literal["alarm_cleared"] = "alarm_cleared"
+
+
+class InterlockAction(Envelope):
+    """Power the edge cut, refused or restored, and why."""
+
+    type: Literal["interlock"] = "interlock"
+    action: Literal["cut", "refuse", "restore"]
+    scope: Literal["socket", "post", "shed"]
+    device: Id | None = None
+    socket: SocketNo | None = None
+    reason: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
+    latched: bool = False
+    actor: Annotated[str, Field(max_length=64)] | None = None
+
+
+class SocketStatusChanged(Envelope):
+    """A socket's status changed (what availability and live state are built from)."""
+
+    type: Literal["socket_status"] = "socket_status"
+    device: Id
+    socket: SocketNo
+    status: SocketStatus
+    session_id: Annotated[str, Field(max_length=64)] | None = None
+    energy_wh: Annotated[float, Field(ge=0)] | None = None
+
+
+class DeviceStatusChanged(Envelope):
+    """A device came online or went silent."""
+
+    type: Literal["device_status"] = "device_status"
+    device: Id
+    online: bool
+
+
+Event = Annotated[
+    AlarmRaised | AlarmCleared | InterlockAction | SocketStatusChanged | DeviceStatusChanged,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+class CommandResult(Envelope):
+    """The edge's answer to a cloud command."""
+
+    request_id: Annotated[str, Field(min_length=1, max_length=64)]
+    status: Literal["applied", "rejected", "expired", "failed"]
+    detail: Text = ""
+
+
+class SocketSnapshot(Message):
+    """One socket's status in a birth certificate."""
+
+    device: Id
+    socket: SocketNo
+    status: SocketStatus
+
+
+class EdgeState(Envelope):
+    """Birth (on connect) or death (the MQTT will, or on clean stop); retained."""
+
+    state: Literal["birth", "death"]
+    session: Annotated[int, Field(ge=0)]  # bumps on every (re)connect, like Sparkplug bdSeq
+    config_version: Annotated[int, Field(ge=0)] = 0
+    sockets: Annotated[list[SocketSnapshot], Field(max_length=10_000)] = []
+
+
+class EdgeHeartbeat(Envelope):
+    """The edge agent's sign of life, with its backlog."""
+
+    session: Annotated[int, Field(ge=0)]
+    uptime_s: Annotated[int, Field(ge=0)]
+    outbox_depth: Annotated[int, Field(ge=0)]

@@ -1,0 +1,1 @@
+"""Entry points of ShedWatch: the ``shedwatch`` command, the demo, and broker processes."""

@@ -1,0 +1,7 @@
+"""``python -m shedwatch`` is the same as the ``shedwatch`` command."""
+
+import sys
+
+from shedwatch.cli import main
+
+sys.exit(main())

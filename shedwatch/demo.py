@@ -1,0 +1,11 @@
+"""``shedwatch demo``: broker, cloud, two edge agents and simulated devices, all local."""
+
+import argparse
+from typing import Any
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register the subcommand."""
+    parser: argparse.ArgumentParser = sub.add_parser("demo", help="(not built yet)")
+    parser.set_defaults(func=lambda _args: 2)
+    return parser

@@ -1,0 +1,30 @@
+"""Fixtures shared by every test layer: real mosquitto brokers on free ports."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from shedwatch.mosquitto import Mosquitto
+
+
+@pytest.fixture
+def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., Mosquitto]]:
+    """Start any number of independent brokers; all are stopped after the test."""
+    started: list[Mosquitto] = []
+
+    def start(**kwargs: object) -> Mosquitto:
+        workdir = tmp_path / f"mosquitto-{len(started)}"
+        broker = Mosquitto(workdir=workdir, **kwargs)  # type: ignore[arg-type]
+        started.append(broker)
+        return broker.start()
+
+    yield start
+    for broker in started:
+        broker.kill()
+
+
+@pytest.fixture
+def mosquitto(mosquitto_factory: Callable[..., Mosquitto]) -> Mosquitto:
+    """One fresh broker (persistent, so restart drills keep sessions) on a free port."""
+    return mosquitto_factory(persistence=True)
