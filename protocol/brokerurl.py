@@ -1,7 +1,7 @@
 """Broker addresses as URLs: mqtt://user:pass@host:port or mqtts:// for TLS."""
 
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from protocol.errors import ProtocolError
 
@@ -15,6 +15,7 @@ class BrokerUrl:
     tls: bool = False
     username: str | None = None
     password: str | None = None
+    mqtt_version: int = 5  # 5, or 311 for MQTT 3.1.1 brokers (amqtt): ?protocol=311
 
     @classmethod
     def parse(cls, url: str) -> "BrokerUrl":
@@ -31,8 +32,12 @@ class BrokerUrl:
             raise ProtocolError(f"broker URL {url!r}: {exc}") from None
         user = unquote(parts.username) if parts.username else None
         password = unquote(parts.password) if parts.password else None
-        return cls(parts.hostname, port, tls, user, password)
+        version = parse_qs(parts.query).get("protocol", ["5"])[0]
+        if version not in ("5", "311"):
+            raise ProtocolError(f"broker URL {url!r}: protocol must be 5 or 311")
+        return cls(parts.hostname, port, tls, user, password, int(version))
 
     def __str__(self) -> str:
         auth = f"{self.username}@" if self.username else ""  # never print the password
-        return f"{'mqtts' if self.tls else 'mqtt'}://{auth}{self.host}:{self.port}"
+        query = "?protocol=311" if self.mqtt_version == 311 else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{auth}{self.host}:{self.port}{query}"

@@ -50,6 +50,10 @@ class ScaledClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds / self.speed)
 
+    def spec(self) -> str:
+        """The ``--clock`` value that makes another process agree with this clock."""
+        return f"{self.speed:g},{self.epoch_ms},{self.anchor_real_ms}"
+
 
 class ManualClock:
     """A clock that moves only when told to: for pure tests and stepped simulations."""
@@ -76,3 +80,17 @@ def make_clock(speed: float = 1.0, epoch_ms: int | None = None, anchor_real_ms: 
     if speed == 1.0 and epoch_ms is None:
         return SystemClock()
     return ScaledClock(speed=speed, epoch_ms=epoch_ms, anchor_real_ms=anchor_real_ms)
+
+
+def clock_from_spec(spec: str | None) -> Clock:
+    """Build a clock from a ``--clock`` value: empty/None/'real' for real time, or 'SPEED,EPOCH_MS,ANCHOR_MS'.
+
+    Processes given the same spec agree on simulated time (see ScaledClock.spec()).
+    """
+    if not spec or spec == "real":
+        return SystemClock()
+    try:
+        speed_s, epoch_s, anchor_s = spec.split(",")
+        return ScaledClock(speed=float(speed_s), epoch_ms=int(epoch_s), anchor_real_ms=int(anchor_s))
+    except ValueError as exc:
+        raise ValueError(f"clock spec {spec!r}: expected 'real' or 'SPEED,EPOCH_MS,ANCHOR_MS' ({exc})") from None

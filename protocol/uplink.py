@@ -49,8 +49,8 @@ class SocketStatus(StrEnum):
 
     FREE = "free"
     CHARGING = "charging"
-    OCCUPIED = "occupied"  # plugged in, not drawing (waiting, refused, or not charging)
-    FULL = "full"  # battery full, bike still on the socket
+    PLUGGED = "plugged"  # plugged in, not drawing: waiting, refused, or "not charging"
+    FULL = "full"  # battery full, bike still occupying the socket
     FAULTED = "faulted"  # tripped, post fault, or post offline
 
 
