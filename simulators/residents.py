@@ -65,3 +65,12 @@ def random_plan(rng: random.Random, now_ms: int, utc_offset_h: float) -> Plan:
     if u < 0.80:  # comes back after a reminder, 10-60 min after full
         return Plan(after_full_s=rng.uniform(600.0, 3600.0))
     return Plan(leave_at_ms=now_ms + int(rng.uniform(1.0, 4.0) * 3_600_000))  # a short top-up
+
+
+# Share of sockets occupied by time of day when a simulation starts mid-life (residents on).
+OCCUPANCY_BY_HOUR = [0.6] * 7 + [0.45, 0.3] + [0.25] * 8 + [0.3, 0.4, 0.5, 0.55, 0.6, 0.6, 0.6]
+
+
+def initial_occupancy(ts_ms: int, utc_offset_h: float) -> float:
+    """Chance that a socket is already occupied when the simulation starts at ts_ms."""
+    return OCCUPANCY_BY_HOUR[int(local_hour(ts_ms, utc_offset_h)) % 24]

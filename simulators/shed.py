@@ -24,7 +24,7 @@ from simulators.battery import Battery, BatterySpec
 from simulators.environment import EnvironmentTwin
 from simulators.extinguisher import ExtinguisherTwin
 from simulators.post import PostTwin
-from simulators.residents import Plan, arrival_probability, random_bike, random_plan
+from simulators.residents import Plan, arrival_probability, initial_occupancy, random_bike, random_plan
 from simulators.socket import SocketTwin
 
 MAX_STEP_MS = 1000  # physics step while a fault or pre-alarm is active
@@ -98,6 +98,21 @@ class ShedSim:
             self._last_hb[dev] = start_ms - int(self.t.heartbeat_s * 1000) + self.rng.randrange(0, 1000)
         self._next_snapshot = start_ms + SNAPSHOT_MS
         self._fast = False  # any device sampling fast (updated every physics step)
+        if residents:
+            self._populate()
+
+    def _populate(self) -> None:
+        # Start mid-life: some sockets already hold bikes, some of them full, as a real shed would.
+        share = initial_occupancy(self.now_ms, self.air.utc_offset_h)
+        for post in self.posts.values():
+            for sock in post.sockets:
+                if self.rng.random() < share:
+                    spec, soc = random_bike(self.rng)
+                    if self.rng.random() < 0.3:
+                        soc = 1.0
+                    self.plug(
+                        post.id, sock.number, spec, soc, random_plan(self.rng, self.now_ms, self.air.utc_offset_h)
+                    )
 
     # --- scheduling --------------------------------------------------------------------------------------
     def schedule(self, at_ms: int, action: Callable[["ShedSim"], None]) -> None:
