@@ -50,6 +50,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     fleet.add_argument("--broker", default=DEFAULT_BROKER, help="broker URL (default %(default)s)")
     fleet.add_argument("--connections", type=int, default=4, help="MQTT connections to spread the load over")
     fleet.add_argument("--qos", type=int, choices=(0, 1), default=1)
+    fleet.add_argument("--clock", default=None, help="'real' or 'SPEED,EPOCH_MS,ANCHOR_MS' for message timestamps")
     fleet.set_defaults(func=_run_fleet)
     return parser
 
