@@ -154,3 +154,13 @@ def test_decode_never_raises_anything_else(payload: bytes) -> None:
     for kind in Kind:
         with contextlib.suppress(PayloadError):
             decode(kind, payload)
+
+
+def test_docs_protocol_md_is_current() -> None:
+    from pathlib import Path
+
+    from protocol.docgen import TOPIC_TABLE, render
+
+    assert set(TOPIC_TABLE) == set(Kind)
+    doc = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"
+    assert doc.read_text() == render(), "run: python -m protocol.docgen > docs/protocol.md"
