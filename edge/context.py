@@ -70,7 +70,13 @@ class Ctx:
 
     def ensure_off(self, sock: SocketState, reason: str, *, force: bool = False) -> None:
         """Open the relay unless an off command is already on its way; ``force`` even when it looks open."""
-        if sock.pending is not None and not sock.pending.on and not sock.pending.failed:
+        pending = sock.pending
+        if pending is not None and not pending.on and not pending.failed:
+            if self.now - pending.sent_ms >= self.t.relay_confirm_s * 1000 and pending.attempts <= self.t.relay_retries:
+                # the post still reports the relay closed: say it again now rather than at the next tick
+                pending.attempts += 1
+                pending.sent_ms = self.now
+                self.actions.append(Relay(sock.device, sock.socket, False, pending.request_id, pending.reason))
             return
         if force or sock.relay or (sock.pending is not None and sock.pending.on):
             self.send_relay(sock, on=False, reason=reason)

@@ -146,6 +146,8 @@ def _progress(ctx: Ctx, sock: SocketState, r: SocketReading) -> None:
     if now - start >= window and sock.samples[0][0] <= now - window + int(t.sample_interval_s * 1000):
         avg = sum(p for _, p in sock.samples) / len(sock.samples)
         if avg < t.unplugged_power_w:
+            if not sock.charging_seen:
+                sock.ended_full = False  # never charged: nothing drawing, not a full battery
             end_session(ctx, sock, "unplugged")
             return
     if sock.full_since_ms is not None and now - sock.full_since_ms >= t.float_s * 1000:
