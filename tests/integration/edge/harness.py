@@ -133,6 +133,7 @@ class Recorder:
 
     def __init__(self, url: str, filters: list[str], *, client_id: str = "recorder", clean: bool = True) -> None:
         self.messages: list[tuple[str, Any]] = []
+        self.raw: list[tuple[str, bytes]] = []
         self.errors: list[str] = []
         self.lock = threading.Lock()
         self.filters = filters
@@ -152,6 +153,8 @@ class Recorder:
         return c
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.raw.append((msg.topic, bytes(msg.payload)))
         try:
             _, message = decode_message(msg.topic, bytes(msg.payload))
         except Exception as exc:
