@@ -22,7 +22,7 @@ from edge.mqtt import connect_async, make_client
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
 from edge.settings import EdgeConfigFile
 from edge.state import ShedState, new_state
-from edge.telemetry import Point, batch_payload, chunks, points_of
+from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
 from edge.uplink import Uplink
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
@@ -53,7 +53,6 @@ class Agent:
         self.shed = config.shed
         self.state: ShedState = new_state(config, self.started_ms)
         self.lock = threading.RLock()
-        self.points: list[Point] = []
         self.counters: Counter[str] = Counter()
         self.stop_event = threading.Event()
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
@@ -168,17 +167,14 @@ class Agent:
             self.uplink.wake()
 
     def flush_telemetry(self, now: int) -> None:
-        """Move buffered readings into the outbox as TelemetryBatch messages."""
-        with self.lock:
-            points, self.points = self.points, []
-        if not points:
-            return
-        topic = shed_topic(Kind.EDGE_TELEMETRY, self.shed)
-        items: list[tuple[str, str, PayloadBuilder]] = []
-        for chunk in chunks(points):
-            items.append((KIND_TELEMETRY, topic, _batch(self.shed, now, chunk)))
-        self.outbox.add_many(items)
-        self.uplink.wake()
+        """Turn staged readings into numbered TelemetryBatch messages in the outbox."""
+        shed = self.shed
+
+        def build(seq: int, points: list[Point]) -> bytes:
+            return batch_payload(shed, seq, now, points)
+
+        if self.outbox.batch_staged(KIND_TELEMETRY, shed_topic(Kind.EDGE_TELEMETRY, shed), build, MAX_POINTS):
+            self.uplink.wake()
 
     def _snapshot(self) -> tuple[int, int, list[SocketSnapshot]]:
         with self.lock:
@@ -204,10 +200,7 @@ class Agent:
             return
         now = self.clock.now_ms()
         self.handle(message, now)
-        pts = points_of(message)
-        if pts:
-            with self.lock:
-                self.points.extend(pts)
+        self.outbox.stage(points_of(message))
 
     def _bad_input(self, reason: str, topic: str, exc: Exception) -> None:
         self.counters[reason] += 1
@@ -264,14 +257,5 @@ def _stamp(message: BaseModel) -> PayloadBuilder:
 
     def build(seq: int) -> bytes:
         return encode(message.model_copy(update={"seq": seq}))
-
-    return build
-
-
-def _batch(shed: str, now: int, points: list[Point]) -> PayloadBuilder:
-    """Build a telemetry batch with the seq the outbox assigns."""
-
-    def build(seq: int) -> bytes:
-        return batch_payload(shed, seq, now, points)
 
     return build

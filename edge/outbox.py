@@ -8,6 +8,10 @@ Rows leave only when the cloud broker acknowledged them (QoS 1 PUBACK). Oldest f
 When the file outgrows its quota, the oldest telemetry batches are thinned in place to
 one mean point per device and socket (a rollup) under the same seq; events and command
 results are never thinned or dropped.
+
+Raw readings waiting for the next batch are staged in the same database, committed
+without fsync: they survive SIGKILL; a power cut may lose the last batch interval of raw
+telemetry, never a numbered message.
 """
 
 import sqlite3
@@ -15,12 +19,14 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from edge.errors import OutboxError
 
 PayloadBuilder = Callable[[int], bytes]  # seq -> payload bytes
+BatchBuilder = Callable[[int, list[dict[str, Any]]], bytes]  # seq, points -> payload bytes
 
 KIND_TELEMETRY = "telemetry"
 KIND_EVENT = "event"
@@ -34,6 +40,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload BLOB NOT NULL,
     thinned INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS staged (id INTEGER PRIMARY KEY AUTOINCREMENT, points BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -115,6 +122,44 @@ class Outbox:
                 raise OutboxError(f"outbox write failed: {exc}") from None
             self._next_seq = seq
         return seqs
+
+    def stage(self, points: list[dict[str, Any]]) -> None:
+        """Keep raw readings until the next batch; committed without fsync (survives SIGKILL, cheap)."""
+        if not points:
+            return
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._db.execute("INSERT INTO staged (points) VALUES (?)", (orjson.dumps(points),))
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
+
+    def batch_staged(self, kind: str, topic: str, build: BatchBuilder, max_points: int = 10_000) -> list[int]:
+        """Turn every staged reading into numbered batches in one transaction; returns their seqs."""
+        with self._lock:
+            staged = self._db.execute("SELECT id, points FROM staged ORDER BY id").fetchall()
+            if not staged:
+                return []
+            points: list[dict[str, Any]] = []
+            for _, body in staged:
+                points.extend(orjson.loads(body))
+            seq = self._next_seq
+            rows = []
+            for i in range(0, len(points), max_points):
+                rows.append((seq, kind, topic, build(seq, points[i : i + max_points])))
+                seq += 1
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT INTO outbox (seq, kind, topic, payload) VALUES (?, ?, ?, ?)", rows)
+                self._db.execute("DELETE FROM staged WHERE id <= ?", (staged[-1][0],))
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (seq,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise OutboxError(f"outbox write failed: {exc}") from None
+            first = self._next_seq
+            self._next_seq = seq
+            return list(range(first, seq))
 
     def after(self, seq: int, limit: int) -> list[Row]:
         """The oldest stored messages with a seq above ``seq``."""

@@ -87,3 +87,20 @@ def test_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(OutboxError, match="cannot open outbox"):
         Outbox(blocker / "sub" / "o.sqlite")
+
+
+def test_staged_readings_survive_reopen_and_become_numbered_batches(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.add(KIND_EVENT, "evt", _b("e"))
+    box.stage([{"ts": 1_767_225_600_000, "device": "post-1", "fields": {"power_w": 1.0}}] * 3)
+    box.stage([])
+    box.close()  # as after a SIGKILL: nothing was batched yet
+    box = Outbox(tmp_path / "o.sqlite")
+
+    def build(seq: int, points: list) -> bytes:
+        return batch_payload("shed-a", seq, 1_767_225_600_000, points)
+
+    assert box.batch_staged(KIND_TELEMETRY, "tel", build, max_points=2) == [2, 3]
+    assert box.batch_staged(KIND_TELEMETRY, "tel", build) == []
+    rows = box.after(1, 10)
+    assert [len(decode(Kind.EDGE_TELEMETRY, r.payload).points) for r in rows] == [2, 1]
