@@ -126,6 +126,11 @@ class Agent:
     def close(self) -> None:
         """Keep what is buffered, say goodbye (death) and disconnect."""
         self.flush_telemetry(self.clock.now_ms())
+        # a clean stop gives the uplink a moment to deliver the backlog; what remains stays on disk
+        deadline = time.monotonic() + self.settings.stop_drain_s
+        while self.uplink.connected.is_set() and self.outbox.depth() > 0 and time.monotonic() < deadline:
+            self.uplink.wake()
+            time.sleep(0.02)
         self.uplink.stop()
         self.shed_client.disconnect()
         self.shed_client.loop_stop()

@@ -33,6 +33,7 @@ class EdgeSettings(BaseSettings):
     outbox_quota_mb: Annotated[float, Field(gt=0)] = 256.0
     drain_rate_per_s: Annotated[float, Field(gt=0)] = 2000.0  # bounded drain after reconnect
     drain_window: Annotated[int, Field(ge=1, le=60000)] = 200  # QoS 1 messages in flight at most
+    stop_drain_s: Annotated[float, Field(ge=0)] = 2.0  # on a clean stop, deliver the backlog for at most this
     session_expiry_s: Annotated[int, Field(ge=0)] = 7 * 24 * 3600
     reconnect_min_s: Annotated[int, Field(ge=1)] = 1
     reconnect_max_s: Annotated[int, Field(ge=1)] = 30
