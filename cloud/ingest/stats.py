@@ -15,6 +15,7 @@ class IngestStats:
     store_errors: int = 0
     rejects: Counter[str] = field(default_factory=Counter)
     connected: bool = False
+    subscribed: bool = False
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready view."""
@@ -27,4 +28,5 @@ class IngestStats:
             "rejected": sum(self.rejects.values()),
             "rejects": dict(self.rejects),
             "connected": self.connected,
+            "subscribed": self.subscribed,
         }

@@ -102,6 +102,7 @@ class IngestWorker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.reconnect_delay_set(1, 5)
         return client
 
@@ -120,8 +121,17 @@ class IngestWorker:
         client.subscribe([(f, 1) for f in subscriptions(self.options.broker.mqtt_version, self.options.share_group)])
         log.info("ingest: connected to %s as %s", self.options.broker, self.options.client_id)
 
+    def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, reasons: list[ReasonCode], _p: object) -> None:
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            log.error("ingest: subscription refused: %s", failed)
+        else:
+            self.stats.subscribed = True
+            log.info("ingest: subscribed")
+
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
         self.stats.connected = False
+        self.stats.subscribed = False
         if not self._stopping:
             log.warning("ingest: disconnected (%s), reconnecting", reason)
 
@@ -163,7 +173,7 @@ class IngestWorker:
         while True:
             try:
                 new = self.telemetry.write([m for m, _ in batch.telemetry])
-                self.state.write(batch)
+                new += self.state.write(batch)
                 break
             except StoreError as exc:
                 # Nothing is acknowledged, so nothing is lost: retry until the store is back or we stop.
@@ -181,8 +191,9 @@ class IngestWorker:
         s = self.stats
         s.received += len(items)
         s.batches += 1
-        s.duplicates += batch.duplicates + len(batch.telemetry) - new
-        s.stored += batch.accepted - (len(batch.telemetry) - new)
+        stream = len(batch.telemetry) + len(batch.events) + len(batch.results)
+        s.duplicates += batch.duplicates + stream - new
+        s.stored += batch.accepted - (stream - new)
         for r in batch.rejects:
             s.rejects[r.reason] += 1
         if batch.rejects:

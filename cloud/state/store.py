@@ -151,15 +151,19 @@ class StateStore:
 
     # -- ingest ---------------------------------------------------------------------------------
 
-    def write(self, batch: Batch) -> None:
-        """Store a batch's events, results, edge states, heartbeats and rejects in one transaction."""
+    def write(self, batch: Batch) -> int:
+        """Store a batch's events, results, edge states, heartbeats and rejects in one transaction.
+
+        Returns how many events and results were new (a repeated (src, seq) is skipped).
+        """
         try:
             with self.engine.begin() as conn:
-                self._write(conn, batch)
+                return self._write(conn, batch)
         except SQLAlchemyError as exc:
             raise StoreError(f"state write: {exc}") from exc
 
-    def _write(self, conn: Connection, batch: Batch) -> None:
+    def _write(self, conn: Connection, batch: Batch) -> int:
+        new = 0
         touched = sorted(
             {m.src for m, _ in batch.events}
             | {m.src for m, _ in batch.states}
@@ -187,22 +191,25 @@ class StateStore:
                 }
                 for m, rx in batch.events
             ]
-            conn.execute(self._insert(events).on_conflict_do_nothing(), rows)
+            stmt = self._insert(events).on_conflict_do_nothing().returning(events.c.seq)
+            new += len(conn.execute(stmt, rows).all())
         if batch.results:
-            conn.execute(
-                self._insert(results).on_conflict_do_nothing(),
-                [
-                    {
-                        "src": m.src,
-                        "seq": m.seq,
-                        "ts": m.ts,
-                        "request_id": m.request_id,
-                        "status": m.status,
-                        "detail": m.detail,
-                        "received_ms": rx,
-                    }
-                    for m, rx in batch.results
-                ],
+            new += len(
+                conn.execute(
+                    self._insert(results).on_conflict_do_nothing().returning(results.c.seq),
+                    [
+                        {
+                            "src": m.src,
+                            "seq": m.seq,
+                            "ts": m.ts,
+                            "request_id": m.request_id,
+                            "status": m.status,
+                            "detail": m.detail,
+                            "received_ms": rx,
+                        }
+                        for m, rx in batch.results
+                    ],
+                ).all()
             )
         # Births first, in seq order, so a birth and later events in one batch end as seq order says.
         for m, rx in sorted(batch.states, key=lambda x: x[0].seq):
@@ -250,6 +257,7 @@ class StateStore:
                     for r in batch.rejects
                 ],
             )
+        return new
 
     def _greatest(self, col: Any, value: int) -> Any:
         return func.max(col, value) if self.is_sqlite else func.greatest(col, value)
