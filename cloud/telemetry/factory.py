@@ -10,7 +10,11 @@ def open_telemetry(settings: CloudSettings) -> TelemetryStore:
     if settings.telemetry == "influxdb":
         if not settings.influx_url:
             raise SettingsError("telemetry=influxdb needs influx_url (SHEDWATCH_CLOUD_INFLUX_URL)")
-        raise SettingsError("the InfluxDB telemetry store is not built yet")
+        from cloud.telemetry.influx import InfluxTelemetryStore
+
+        return InfluxTelemetryStore(
+            url=settings.influx_url, token=settings.influx_token, org=settings.influx_org, bucket=settings.influx_bucket
+        )
     from cloud.telemetry.sqlite import SqliteTelemetryStore
 
     return SqliteTelemetryStore(
