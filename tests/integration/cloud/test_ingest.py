@@ -14,6 +14,7 @@ from protocol.uplink import SocketStatus as S
 from shedwatch.mosquitto import Mosquitto
 from tests.integration.cloud.conftest import SHED_TOML
 from tests.integration.cloud.helpers import Publisher, birth, status, telemetry, wait_for
+from tests.integration.cloud.postgres import fresh_schema
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def running(settings: CloudSettings) -> Iterator[tuple[IngestWorker, Stores]]:
     stores = open_stores(settings)
     worker = make_worker(settings, stores, SystemClock(), worker="t")
     worker.start()
-    wait_for(lambda: worker.stats.connected, what="worker connected")
+    wait_for(lambda: worker.stats.subscribed, what="worker subscribed")
     yield worker, stores
     worker.stop()
     stores.close()
@@ -101,3 +102,24 @@ def test_out_of_order_events_end_in_seq_order_in_store_and_live_state(
     live = stores.state.load_live().sheds["shed-a"]
     assert {k: v.status for k, v in live.sockets.items()} == {("post-1", 1): S.FULL, ("post-1", 2): S.FREE}
     pub.close()
+
+
+def test_ingest_into_a_postgresql_state_store(settings: CloudSettings, mosquitto: Mosquitto) -> None:
+    with fresh_schema() as url:
+        pg = settings.model_copy(update={"state_url": url})
+        stores = open_stores(pg)
+        worker = make_worker(pg, stores, SystemClock(), worker="pg")
+        worker.start()
+        try:
+            wait_for(lambda: worker.stats.subscribed, what="subscribed")
+            pub = Publisher(mosquitto.port)
+            pub.send([birth("shed-a", 1, {("post-1", 1): S.FREE}), status("shed-a", 2, "post-1", 1, S.CHARGING)])
+            pub.raw("sw/v1/edge/shed-a/event", b"nope")
+            wait_for(lambda: worker.stats.received >= 3, what="3 messages")
+            assert stores.state.count("dead_letters") == 1
+            assert stores.state.load_live().sheds["shed-a"].sockets[("post-1", 1)].status is S.CHARGING
+            assert stores.state.communities() == {"shed-a": "jinsong-north"}
+            pub.close()
+        finally:
+            worker.stop()
+            stores.close()
