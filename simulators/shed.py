@@ -382,7 +382,8 @@ class ShedSim:
                         "relay": s.relay,
                         "soc": round(s.bike.soc, 4) if s.bike else None,
                         "power_w": round(s.power_w, 1),
-                        "truth": s.truth().value,
+                        # An offline post's sockets are out of service for residents, whatever they do physically.
+                        "truth": s.truth().value if post.online else "faulted",
                     }
                 )
         return {"record": "sockets", "ts": self.now_ms, "sockets": sockets}

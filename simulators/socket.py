@@ -37,6 +37,7 @@ NORMAL_STOP_REASONS = frozenset(
         "refused",
         "post_soft_limit",
         "soft_limit",
+        "post_over_limit",  # the edge ends the newest sessions to keep a post under its limit: not a trip
     }
 )
 

@@ -196,6 +196,9 @@ def test_device_connection_loss_silences_it_then_it_resumes_in_sequence() -> Non
     out2, truth2 = sim2.drain()
     assert not [o for o in out2 if o.kind is Kind.RELAY_RESULT]
     assert truth2[-1]["record"] == "relay_ignored"
+    # Residents cannot use an offline post's sockets: the truth shows them faulted.
+    truths = {(x["device"], x["truth"]) for x in sim2.snapshot()["sockets"]}
+    assert truths == {("post-1", "faulted"), ("post-2", "free")}
 
 
 def test_whole_shed_connection_loss() -> None:
