@@ -81,8 +81,9 @@ class SocketTwin:
     def plug(self, bike: Battery) -> None:
         """A resident plugs a bike in; the post closes the relay unless a trip or fault holds it open."""
         self.bike = bike
-        if not self.tripped and self.post_fault is None:
+        if not self.tripped and self.post_fault is None and not self.damaged:
             self.relay = True
+            self.power_w = bike.ac_power()  # the charger starts drawing at once
 
     def unplug(self) -> Battery | None:
         """The resident takes the bike; the post ends the session and opens the relay."""
@@ -98,6 +99,8 @@ class SocketTwin:
                 return False, f"socket fault: {self.post_fault}"
             self.relay = True
             self.tripped = False
+            if self.bike is not None:
+                self.power_w = self.bike.ac_power()
             return True, None
         self.relay = False
         self.power_w = 0.0  # an opened relay stops current at once
