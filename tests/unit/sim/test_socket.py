@@ -108,3 +108,13 @@ def test_meter_reading_is_consistent() -> None:
     assert r.power_w == pytest.approx(r.voltage_v * r.current_a, rel=0.01)
     assert 210 <= r.voltage_v <= 230
     assert r.energy_wh > 0
+
+
+def test_a_charger_draws_from_the_moment_the_relay_closes() -> None:
+    s = SocketTwin(number=1)
+    s.plug(Battery(BatterySpec(), soc=0.3))
+    assert s.power_w > 100  # before any physics step: the first report after plug-in shows it
+    s.set_relay(False, "user_stop")
+    assert s.power_w == 0
+    s.set_relay(True, "operator_start")
+    assert s.power_w > 100
