@@ -103,3 +103,24 @@ def test_sim_shed_runs_the_shed_toml_and_answers(mosquitto: Mosquitto, tmp_path:
         code, err = stop_sim(proc)
         col.close()
     assert code == 0, err
+
+
+def test_devices_come_back_after_a_broker_restart(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    scenario = tmp_path / "relay.toml"
+    scenario.write_text(SCENARIO)
+    col = Collector(mosquitto.port, device_filter("shed-i"))
+    proc = start_sim("run", str(scenario), "--broker", mosquitto.url)
+    try:
+        col.wait_for(lambda _t, m: isinstance(m, PostTelemetry))
+        col.close()
+        mosquitto.restart()
+        col = Collector(mosquitto.port, device_filter("shed-i"))
+        col.wait_for(lambda _t, m: isinstance(m, PostTelemetry), timeout=30)
+        # The relay subscription was renewed on reconnect: commands are still obeyed.
+        col.publish(device_topic(Kind.RELAY_SET, "shed-i", "post-1"), _cmd(1, True, "start", "req-again"))
+        _, res = col.wait_for(lambda _t, m: isinstance(m, RelayResult) and m.request_id == "req-again", timeout=30)
+        assert res.ok
+    finally:
+        code, err = stop_sim(proc)
+        col.close()
+    assert code == 0, err
