@@ -34,10 +34,11 @@ class CellParams:
     efficiency: float  # coulombic efficiency
 
 
-# Lithium NMC: 4.2 V/cell CV, end of charge near C/20. Lead-acid: 2.45 V/cell absorption, longer taper.
+# Lithium NMC: 4.2 V/cell CV, end of charge near C/20. Lead-acid: 2.45 V/cell absorption, longer taper, end near
+# C/25. Both end while a 10 Ah pack still draws over 30 W, so "full" is never inferred before the charger stops.
 CELLS: dict[Chemistry, CellParams] = {
     Chemistry.LITHIUM: CellParams(3.7, 3.5, 4.2, 0.5, 0.05, 0.99),
-    Chemistry.LEAD_ACID: CellParams(2.0, 1.95, 2.45, 1.0, 0.03, 0.90),
+    Chemistry.LEAD_ACID: CellParams(2.0, 1.95, 2.45, 1.0, 0.04, 0.90),
 }
 
 CHARGER_EFFICIENCY = 0.85  # AC in -> DC out of a typical e-bike brick

@@ -22,6 +22,15 @@ def charge_until_full(b: Battery, step_s: float = 10.0, limit_h: float = 30.0) -
     return t / 3600, wh, knee
 
 
+def min_power_until_full(b: Battery) -> float:
+    """Lowest AC power drawn while the charger is still charging."""
+    lowest = float("inf")
+    while not b.full:
+        lowest = min(lowest, b.ac_power())
+        b.charge(60)
+    return lowest
+
+
 def test_lithium_48v_20ah_200w_charges_in_four_to_seven_hours() -> None:
     hours, wh, knee = charge_until_full(Battery(BatterySpec(Chemistry.LITHIUM, 48, 20, 200), soc=0.2))
     assert 4.0 <= hours <= 7.0
@@ -97,6 +106,8 @@ def test_every_bike_in_range_charges_fully_in_bounded_time(
     b = Battery(BatterySpec(chemistry, voltage, capacity, charger), soc=soc)
     assert b.ac_power() <= charger * 1.05 + CHARGER_STANDBY_W
     last_soc = b.soc
+    lowest = min_power_until_full(Battery(BatterySpec(chemistry, voltage, capacity, charger), soc=soc))
+    assert lowest >= 30.0, "never below the 30 W full point while still charging"
     hours, wh, _ = charge_until_full(b, step_s=60.0)
     # CC time for the missing charge (with coulombic losses) plus a CV tail of at most a few hours.
     bound_h = (1 - soc) * capacity / b.spec.cc_current_a / 0.9 + 4.5
