@@ -3,6 +3,8 @@
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocol.device import SocketState
 from protocol.uplink import SocketStatus
@@ -118,3 +120,50 @@ def test_a_charger_draws_from_the_moment_the_relay_closes() -> None:
     assert s.power_w == 0
     s.set_relay(True, "operator_start")
     assert s.power_w > 100
+
+
+_ACTIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("plug"), st.floats(0, 1), st.sampled_from([100.0, 250.0, 1500.0])),
+        st.tuples(st.just("unplug"), st.just(0.0), st.just(0.0)),
+        st.tuples(st.just("off"), st.just(0.0), st.sampled_from(["full", "over_power", "smoke", "unplugged"])),
+        st.tuples(st.just("on"), st.just(0.0), st.just("operator_start")),
+        st.tuples(st.just("step"), st.floats(0.1, 600), st.just(0.0)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(actions=_ACTIONS)
+def test_socket_invariants_under_any_sequence(actions: list[tuple[str, float, object]]) -> None:
+    s = SocketTwin(number=1)
+    rng = random.Random(0)
+    energy = 0.0
+    for kind, x, y in actions:
+        if kind == "plug":
+            s.plug(Battery(BatterySpec(charger_w=float(y)), soc=x))  # type: ignore[arg-type]
+        elif kind == "unplug":
+            s.unplug()
+        elif kind == "off":
+            was = s.tripped
+            s.set_relay(False, str(y))
+            # a safety reason latches; a normal stop neither latches nor lifts a latch
+            assert s.tripped == (was or str(y) not in ("full", "unplugged"))
+        elif kind == "on":
+            assert s.set_relay(True, str(y)) == (True, None)
+        else:
+            s.step(x, 20.0)
+        assert s.energy_wh >= energy
+        energy = s.energy_wh
+        if not s.relay:
+            assert s.power_w == 0 and s.reading(rng).current_a == 0
+        status = s.truth()
+        if s.tripped:
+            assert status is SocketStatus.FAULTED
+        elif s.bike is None:
+            assert status is SocketStatus.FREE
+        elif s.bike.full:
+            assert status is SocketStatus.FULL
+        else:
+            assert status is (SocketStatus.CHARGING if s.relay else SocketStatus.PLUGGED)
