@@ -124,3 +124,24 @@ def test_devices_come_back_after_a_broker_restart(mosquitto: Mosquitto, tmp_path
         code, err = stop_sim(proc)
         col.close()
     assert code == 0, err
+
+
+def test_shared_clock_spec_gives_consistent_timestamps(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    from protocol.clock import ScaledClock
+
+    scenario = tmp_path / "relay.toml"
+    scenario.write_text(SCENARIO)
+    clock = ScaledClock(speed=20, epoch_ms=1_772_445_600_000)  # 2026-03-02T18:00+08:00, x20
+    col = Collector(mosquitto.port, device_filter("shed-i"))
+    proc = start_sim("run", str(scenario), "--broker", mosquitto.url, "--clock", clock.spec())
+    try:
+        _, first = col.wait_for(lambda _t, m: isinstance(m, PostTelemetry) and m.seq >= 3)
+        now = clock.now_ms()
+    finally:
+        code, err = stop_sim(proc)
+        col.close()
+    assert code == 0, err
+    # Same spec, same simulated time: the device's ts is on our clock (not the scenario's speed or wall time),
+    # give or take a few real seconds of process start and delivery at x20.
+    assert first.ts <= now and now - first.ts < 200_000
+    assert first.ts >= clock.epoch_ms
