@@ -95,6 +95,10 @@ class Battery:
         self._v_max = self._p.v_max * self._cells
         self._cc_a = spec.cc_current_a
         self._ohms = self._p.r_v_per_c / spec.capacity_ah * self._cells
+        if self.dc_current() < self._p.term_c * spec.capacity_ah:
+            # A nearly full pack: the charger sees the end-of-charge current at once and goes green.
+            self.charger_done = True
+            self.soc = 1.0
 
     def ocv(self) -> float:
         """Open-circuit pack voltage now."""
