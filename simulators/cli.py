@@ -29,7 +29,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     shed.add_argument("--duration", type=float, default=None, help="stop after this many simulated seconds")
     shed.set_defaults(func=_run_shed)
 
-    run = simsub.add_parser("run", help="run a scenario file (or a bundled scenario name)")
+    run = simsub.add_parser(
+        "run",
+        help="run a scenario file (or a bundled scenario name)",
+        epilog="bundled scenarios: " + ", ".join(_bundled()),
+    )
     run.add_argument("scenario", help="scenario TOML path, or a bundled name such as thermal-runaway-drill")
     run.add_argument("--broker", default=DEFAULT_BROKER, help="shed broker URL (default %(default)s)")
     run.add_argument("--speed", type=float, default=None, help="x real time, 1..600 (default: the scenario's)")
@@ -42,8 +46,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     run.set_defaults(func=_run_scenario)
 
     fleet = simsub.add_parser("fleet", help="load generator: many sheds x posts x sockets at a steady rate")
-    fleet.add_argument("--sheds", type=int, default=10)
-    fleet.add_argument("--posts", type=int, default=10)
+    fleet.add_argument("--sheds", type=int, default=10, help="sheds (default 10)")
+    fleet.add_argument("--posts", type=int, default=10, help="posts per shed (default 10)")
     fleet.add_argument("--sockets", type=int, default=10, help="sockets per post (1..64)")
     fleet.add_argument("--interval", type=float, default=1.0, help="seconds between reports of each post")
     fleet.add_argument("--duration", type=float, default=10.0, help="seconds to run")
@@ -53,6 +57,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     fleet.add_argument("--clock", default=None, help="'real' or 'SPEED,EPOCH_MS,ANCHOR_MS' for message timestamps")
     fleet.set_defaults(func=_run_fleet)
     return parser
+
+
+def _bundled() -> list[str]:
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "scenarios"
+    return sorted(f.stem for f in folder.glob("*.toml") if not f.stem.startswith("shed"))
 
 
 def _common(p: argparse.ArgumentParser) -> None:
