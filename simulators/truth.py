@@ -25,10 +25,10 @@ def message_record(out: Outgoing) -> dict[str, Any]:
 
 
 class TruthWriter:
-    """Appends records and flushes after every batch, so readers can follow a running simulator."""
+    """Writes a fresh file (one run, one truth), flushed after every batch so readers can follow a live run."""
 
     def __init__(self, path: str | Path | None) -> None:
-        self._file: IO[str] | None = Path(path).open("a", encoding="utf-8") if path else None  # noqa: SIM115 (held open)
+        self._file: IO[str] | None = Path(path).open("w", encoding="utf-8") if path else None  # noqa: SIM115 (held open)
 
     def write(self, records: list[dict[str, Any]]) -> None:
         """Write records and flush."""
