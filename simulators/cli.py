@@ -91,7 +91,12 @@ def _drive(sims: list[Any], broker: str, clock: Any, truth_path: str | None, sto
     except ProtocolError as exc:
         print(f"shedwatch sim: {exc}", file=sys.stderr)
         return 2
-    runner = SimRunner(sims, broker=url, clock=clock, truth=TruthWriter(truth_path), stop_at_ms=stop_at_ms)
+    try:
+        truth = TruthWriter(truth_path)
+    except OSError as exc:
+        print(f"shedwatch sim: cannot write the truth file: {exc}", file=sys.stderr)
+        return 2
+    runner = SimRunner(sims, broker=url, clock=clock, truth=truth, stop_at_ms=stop_at_ms)
     _stop_on_signals(runner.stop)
     try:
         runner.open()
