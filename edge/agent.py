@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -18,12 +19,13 @@ from pydantic import BaseModel, ValidationError
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
-from edge.mqtt import connect_async, make_client
+from edge.mqtt import connect_async, make_client, no_delay
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
 from edge.settings import EdgeConfigFile
 from edge.state import ShedState, new_state
 from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
 from edge.uplink import Uplink
+from edge.writer import Writer
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
 from protocol.codec import decode_message, encode
@@ -55,6 +57,7 @@ class Agent:
         self.lock = threading.RLock()
         self.counters: Counter[str] = Counter()
         self.stop_event = threading.Event()
+        self.writer = Writer(on_done=self._wrote)
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
         self.shed_url = shed_url
         self.shed_client = make_client(shed_url, f"edge-{self.shed}-io", persistent=False)
@@ -92,8 +95,12 @@ class Agent:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    def _wrote(self) -> None:
+        self.uplink.wake()
+
     def run(self) -> None:
         """Connect and run until stop() is called."""
+        self.writer.start()
         connect_async(self.shed_client, self.shed_url, persistent=False, session_expiry_s=0)
         self.shed_client.loop_start()
         self.uplink.start()
@@ -126,6 +133,7 @@ class Agent:
     def close(self) -> None:
         """Keep what is buffered, say goodbye (death) and disconnect."""
         self.flush_telemetry(self.clock.now_ms())
+        self.writer.close()
         # a clean stop gives the uplink a moment to deliver the backlog; what remains stays on disk
         deadline = time.monotonic() + self.settings.stop_drain_s
         while self.uplink.connected.is_set() and self.outbox.depth() > 0 and time.monotonic() < deadline:
@@ -166,10 +174,10 @@ class Agent:
             elif isinstance(action, Answer):
                 stream.append((KIND_RESULT, shed_topic(Kind.EDGE_RESULT, self.shed), _stamp(action.result)))
             elif isinstance(action, SaveConfig):
-                self.outbox.save_config(action.version, self.state.config.model_dump_json(), now)
+                body = self.state.config.model_dump_json()
+                self.writer.submit(partial(self.outbox.save_config, action.version, body, now))
         if stream:
-            self.outbox.add_many(stream)
-            self.uplink.wake()
+            self.writer.submit(lambda: self.outbox.add_many(stream))
 
     def flush_telemetry(self, now: int) -> None:
         """Turn staged readings into numbered TelemetryBatch messages in the outbox."""
@@ -178,8 +186,8 @@ class Agent:
         def build(seq: int, points: list[Point]) -> bytes:
             return batch_payload(shed, seq, now, points)
 
-        if self.outbox.batch_staged(KIND_TELEMETRY, shed_topic(Kind.EDGE_TELEMETRY, shed), build, MAX_POINTS):
-            self.uplink.wake()
+        topic = shed_topic(Kind.EDGE_TELEMETRY, shed)
+        self.writer.submit(partial(self.outbox.batch_staged, KIND_TELEMETRY, topic, build, MAX_POINTS))
 
     def _snapshot(self) -> tuple[int, int, list[SocketSnapshot]]:
         with self.lock:
@@ -192,6 +200,7 @@ class Agent:
         if getattr(rc, "is_failure", False):
             log.warning("shed broker refused the connection: %s", rc)
             return
+        no_delay(client)
         client.subscribe([(device_filter(self.shed, kind), 1) for kind in _DEVICE_KINDS])
         log.info("shed broker connected")
 
@@ -205,7 +214,9 @@ class Agent:
             return
         now = self.clock.now_ms()
         self.handle(message, now)
-        self.outbox.stage(points_of(message))
+        points = points_of(message)
+        if points:
+            self.writer.submit(lambda: self.outbox.stage(points))
 
     def _bad_input(self, reason: str, topic: str, exc: Exception) -> None:
         self.counters[reason] += 1
@@ -245,14 +256,17 @@ class Agent:
             if isinstance(action, Answer):
                 r = action.result
                 target = f"{cmd.device}/{cmd.socket}" if cmd.device else ("config" if cmd.config else "shed")
-                self.outbox.audit(
-                    ts=now,
-                    request_id=cmd.request_id,
-                    actor=cmd.actor,
-                    action=cmd.action,
-                    target=target,
-                    status=r.status,
-                    detail=r.detail,
+                self.writer.submit(
+                    partial(
+                        self.outbox.audit,
+                        ts=now,
+                        request_id=cmd.request_id,
+                        actor=cmd.actor,
+                        action=cmd.action,
+                        target=target,
+                        status=r.status,
+                        detail=r.detail,
+                    )
                 )
                 log.info("command %s %s by %s: %s %s", cmd.request_id, cmd.action, cmd.actor, r.status, r.detail)
 

@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(_signum: int, _frame: object) -> None:
         agent.stop()
 
+    # a thread waiting for the GIL waits up to the switch interval (5 ms by default): keep the
+    # relay path from queueing behind timers and disk writes
+    sys.setswitchinterval(0.0005)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:

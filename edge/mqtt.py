@@ -1,5 +1,7 @@
 """paho clients built from broker URLs: MQTT 5 or 3.1.1, TLS, credentials, persistent sessions."""
 
+import socket
+
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -37,3 +39,10 @@ def connect_async(
         client.connect_async(url.host, url.port, keepalive=keepalive, clean_start=not persistent, properties=props)
     else:
         client.connect_async(url.host, url.port, keepalive=keepalive)
+
+
+def no_delay(client: mqtt.Client) -> None:
+    """Send small packets (a relay-off) at once: Nagle with delayed ACKs can hold them ~40 ms."""
+    sock = client.socket()
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

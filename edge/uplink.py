@@ -16,7 +16,7 @@ from collections.abc import Callable
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.mqtt import connect_async, make_client
+from edge.mqtt import connect_async, make_client, no_delay
 from edge.outbox import Outbox
 from protocol.brokerurl import BrokerUrl
 from protocol.codec import encode
@@ -137,6 +137,7 @@ class Uplink:
         if rc.is_failure:
             log.warning("cloud broker refused the connection: %s", rc)
             return
+        no_delay(client)
         self.session = self.outbox.bump("session")
         client.publish(shed_topic(Kind.EDGE_STATE, self.shed), self._state("birth", self.session), qos=1, retain=True)
         self._set_will(self.session + 1)  # the will of the next connection
