@@ -1,11 +1,96 @@
-"""The `shedwatch cloud` subcommand."""
+"""`shedwatch cloud` (API with in-process ingest) and `shedwatch cloud ingest` (a standalone worker)."""
 
 import argparse
+from pathlib import Path
 from typing import Any
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    # Defaults are None so that only flags given on the command line override env settings.
+    parser.add_argument("--broker", help="cloud broker URL (mqtt://host:port[?protocol=311])")
+    parser.add_argument("--data-dir", type=Path, help="where SQLite stores live")
+    parser.add_argument("--clock", help="'real' or SPEED,EPOCH_MS,ANCHOR_MS")
+    parser.add_argument("--state-url", help="SQLAlchemy URL of the state store (default: SQLite in the data dir)")
+    parser.add_argument("--telemetry", choices=["sqlite", "influxdb"], help="telemetry store backend")
+    parser.add_argument(
+        "--shed-config", action="append", type=Path, dest="shed_configs", help="shed TOML file to register (repeat)"
+    )
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register the subcommand."""
-    parser: argparse.ArgumentParser = sub.add_parser("cloud", help="(not built yet)")
-    parser.set_defaults(func=lambda _args: 2)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "cloud", help="run the cloud: ingest + API (settings also from SHEDWATCH_CLOUD_* env)"
+    )
+    _common(parser)
+    parser.add_argument("--host", help="HTTP bind address")
+    parser.add_argument("--port", type=int, help="HTTP port")
+    parser.add_argument(
+        "--no-ingest", dest="ingest", action="store_const", const=False, help="API only: ingest runs elsewhere"
+    )
+    parser.set_defaults(func=_run_api)
+    inner = parser.add_subparsers(dest="cloud_command", metavar="ingest")
+    ingest = inner.add_parser("ingest", help="run one standalone ingest worker (MQTT 5 shared subscription)")
+    _common(ingest)
+    ingest.add_argument("--worker-id", default="0", help="stable id of this worker (its broker session)")
+    ingest.set_defaults(func=_run_ingest)
     return parser
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from cloud.settings import CloudSettings
+
+    keys = ("broker", "host", "port", "data_dir", "clock", "state_url", "telemetry", "shed_configs", "ingest")
+    overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    return CloudSettings(**overrides)
+
+
+def _logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _run_api(args: argparse.Namespace) -> int:
+    import signal
+
+    import uvicorn
+
+    from cloud.api.app import create_app
+
+    _logging()
+    settings = _settings(args)
+    # uvicorn turns SIGINT/SIGTERM into a graceful shutdown that runs the lifespan's cleanup.
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    )
+    # uvicorn re-raises the captured signal after shutdown, into the handlers found at start:
+    # make those no-ops so a requested stop exits 0 instead of dying by the signal.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
+    server.run()
+    return 0
+
+
+def _run_ingest(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from cloud.runtime import make_worker, open_stores
+    from protocol.clock import clock_from_spec
+
+    _logging()
+    settings = _settings(args)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stores = open_stores(settings)
+    worker = make_worker(settings, stores, clock_from_spec(settings.clock), worker=args.worker_id)
+    worker.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        worker.stop()
+        stores.close()
+    return 0

@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy protocol edge cloud simulators shedwatch
+# The state-store tests run against PostgreSQL: start it when it is not running.
+bash scripts/ensure-postgres.sh
 exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,117 @@
+"""Thin HTTP routes over live state and the stores."""
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from cloud.api.live import LiveView
+from cloud.history import downsample, pick_resolution
+from cloud.telemetry.base import Resolution, SeriesKey
+from protocol.ids import ID_PATTERN
+
+router = APIRouter()
+_DASHBOARD = Path(__file__).resolve().parents[2] / "dashboards" / "index.html"
+
+
+class ShedAvailability(BaseModel):
+    """Socket counts of one shed."""
+
+    shed: str
+    community: str
+    free: int
+    charging: int
+    plugged: int
+    full: int
+    faulted: int
+    total: int
+    updated_ts: int
+
+
+class AvailabilityResponse(BaseModel):
+    """Every shed heard from, sorted by id."""
+
+    sheds: list[ShedAvailability]
+
+
+def _live(request: Request) -> LiveView:
+    live: LiveView = request.app.state.cloud.live
+    return live
+
+
+LiveDep = Annotated[LiveView, Depends(_live)]
+
+
+@router.get("/api/v1/availability")
+def availability(live: LiveDep) -> AvailabilityResponse:
+    """Free / charging / plugged / full / faulted sockets per shed."""
+    return AvailabilityResponse(
+        sheds=[ShedAvailability.model_validate(a, from_attributes=True) for a in live.availability()]
+    )
+
+
+class HistoryPoint(BaseModel):
+    """One sample: a raw reading (count 1) or a bucket starting at ts."""
+
+    ts: int
+    mean: float
+    min: float
+    max: float
+    count: int
+
+
+class HistoryResponse(BaseModel):
+    """One series over a range, at the resolution the range called for."""
+
+    shed: str
+    device: str
+    socket: int | None
+    field: str
+    resolution: Resolution
+    start: int
+    end: int
+    points: list[HistoryPoint]
+
+
+@router.get("/api/v1/history")
+def history(
+    request: Request,
+    shed: Annotated[str, Query(pattern=ID_PATTERN)],
+    device: Annotated[str, Query(pattern=ID_PATTERN)],
+    field: Annotated[str, Query(pattern=r"^[a-z][a-z0-9_]{0,31}$")],
+    socket: Annotated[int | None, Query(ge=1, le=64)] = None,
+    start: int | None = None,
+    end: int | None = None,
+    resolution: Resolution | None = None,
+    max_points: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> HistoryResponse:
+    """Readings of one series: raw for short ranges, minute/hour rollups for long ones, at most max_points."""
+    state = request.app.state.cloud
+    end = end if end is not None else state.clock.now_ms()
+    start = start if start is not None else end - 3_600_000
+    if end <= start:
+        raise HTTPException(status_code=422, detail="end must be after start")
+    res = resolution or pick_resolution(start, end)
+    samples = state.stores.telemetry.query(SeriesKey(shed, device, field, socket), start, end, res)
+    points = [
+        HistoryPoint(ts=s.ts, mean=s.mean, min=s.min, max=s.max, count=s.count)
+        for s in downsample(samples, start, end, max_points)
+    ]
+    return HistoryResponse(
+        shed=shed, device=device, socket=socket, field=field, resolution=res, start=start, end=end, points=points
+    )
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> dict[str, object]:
+    """Liveness, with the ingest counters when ingest runs in this process."""
+    worker = request.app.state.cloud.worker
+    return {"status": "ok", "ingest": worker.stats.as_dict() if worker is not None else None}
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard() -> HTMLResponse:
+    """The availability page (static HTML that polls the API)."""
+    return HTMLResponse(_DASHBOARD.read_text(encoding="utf-8"))

@@ -1,0 +1,32 @@
+"""Counters of one ingest worker."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class IngestStats:
+    """What a worker received, stored, dropped as duplicate and rejected (by reason)."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    batches: int = 0
+    store_errors: int = 0
+    rejects: Counter[str] = field(default_factory=Counter)
+    connected: bool = False
+    subscribed: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready view."""
+        return {
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "batches": self.batches,
+            "store_errors": self.store_errors,
+            "rejected": sum(self.rejects.values()),
+            "rejects": dict(self.rejects),
+            "connected": self.connected,
+            "subscribed": self.subscribed,
+        }

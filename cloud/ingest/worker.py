@@ -1,0 +1,239 @@
+"""The ingest worker: paho network loop in one thread, batched validate-store-acknowledge in another.
+
+A message is acknowledged (PUBACK) only after the batch holding it is committed to
+every store, using paho's manual acknowledgement. If the worker dies first, the
+broker still holds the message in this worker's persistent session and delivers it
+again when the worker reconnects with the same client id; the stores' (src, seq)
+keys make that redelivery harmless.
+"""
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from cloud.errors import StoreError
+from cloud.ingest.batch import Batch, RawMessage, Registry, sort_batch
+from cloud.ingest.stats import IngestStats
+from cloud.state.store import StateStore
+from cloud.telemetry.base import TelemetryStore
+from protocol.brokerurl import BrokerUrl
+from protocol.clock import Clock
+from protocol.topics import Kind, shed_filter
+
+log = logging.getLogger(__name__)
+
+EDGE_KINDS = (Kind.EDGE_EVENT, Kind.EDGE_TELEMETRY, Kind.EDGE_STATE, Kind.EDGE_HEARTBEAT, Kind.EDGE_RESULT)
+
+
+def subscriptions(mqtt_version: int, group: str) -> list[str]:
+    """Topic filters of the edge uplink: shared on MQTT 5, plain on 3.1.1 (one worker only)."""
+    filters = [shed_filter(k) for k in EDGE_KINDS]
+    if mqtt_version == 5 and group:
+        return [f"$share/{group}/{f}" for f in filters]
+    return filters
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """How one worker connects and batches."""
+
+    broker: BrokerUrl
+    client_id: str
+    share_group: str = "shedwatch-ingest"
+    session_expiry_s: int = 3600
+    batch_max: int = 2000
+    batch_delay_s: float = 0.05
+    receive_max: int = 10_000
+
+
+class IngestWorker:
+    """Consumes the edge uplink into the telemetry and state stores."""
+
+    def __init__(
+        self,
+        options: WorkerOptions,
+        *,
+        telemetry: TelemetryStore,
+        state: StateStore,
+        registry: Registry,
+        clock: Clock,
+        on_commit: Callable[[Batch], None] | None = None,
+    ) -> None:
+        self.options = options
+        self.telemetry = telemetry
+        self.state = state
+        self.registry = registry
+        self.clock = clock
+        self.on_commit = on_commit
+        self.stats = IngestStats()
+        # (connection generation, mid, qos, message): packet ids mean something only on the connection
+        # that delivered them, so a message taken before a reconnect is stored but never acknowledged by
+        # its stale mid (the broker redelivers it; the stores drop the copy, and that copy is acked).
+        self._queue: deque[tuple[int, int, int, RawMessage]] = deque()
+        self._generation = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._writer: threading.Thread | None = None
+        self._client = self._make_client()
+
+    def _make_client(self) -> mqtt.Client:
+        o = self.options
+        v5 = o.broker.mqtt_version == 5
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=o.client_id,
+            protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
+            clean_session=None if v5 else False,
+            manual_ack=True,
+        )
+        if o.broker.username:
+            client.username_pw_set(o.broker.username, o.broker.password)
+        if o.broker.tls:
+            client.tls_set()
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        client.reconnect_delay_set(1, 5)
+        return client
+
+    # -- paho thread ----------------------------------------------------------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: Properties | None
+    ) -> None:
+        if reason.is_failure:
+            log.warning("ingest: broker refused connection: %s", reason)
+            return
+        self.stats.connected = True
+        with self._cond:
+            self._generation += 1
+            self._queue.clear()
+        client.subscribe([(f, 1) for f in subscriptions(self.options.broker.mqtt_version, self.options.share_group)])
+        log.info("ingest: connected to %s as %s", self.options.broker, self.options.client_id)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, reasons: list[ReasonCode], _p: object) -> None:
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            log.error("ingest: subscription refused: %s", failed)
+        else:
+            self.stats.subscribed = True
+            log.info("ingest: subscribed")
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
+        self.stats.connected = False
+        self.stats.subscribed = False
+        if not self._stopping:
+            log.warning("ingest: disconnected (%s), reconnecting", reason)
+
+    def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            topic = msg._topic.decode("utf-8", "replace")
+        raw = RawMessage(topic, bytes(msg.payload), self.clock.now_ms())
+        with self._cond:
+            self._queue.append((self._generation, msg.mid, msg.qos, raw))
+            if len(self._queue) >= self.options.batch_max:
+                self._cond.notify()
+
+    # -- writer thread --------------------------------------------------------------------------
+
+    def _take(self) -> list[tuple[int, int, int, RawMessage]]:
+        o = self.options
+        with self._cond:
+            if not self._queue:
+                self._cond.wait(o.batch_delay_s)
+            if len(self._queue) < o.batch_max and not self._stopping:
+                # Let a trickle gather for one delay so writes stay batched.
+                self._cond.wait_for(lambda: len(self._queue) >= o.batch_max or self._stopping, o.batch_delay_s)
+            n = min(len(self._queue), o.batch_max)
+            return [self._queue.popleft() for _ in range(n)]
+
+    def _run(self) -> None:
+        while True:
+            items = self._take()
+            if items:
+                self._process(items)
+            elif self._stopping:
+                return
+
+    def _process(self, items: list[tuple[int, int, int, RawMessage]]) -> None:
+        batch = sort_batch([raw for *_, raw in items], self.registry)
+        delay = 0.2
+        while True:
+            try:
+                new = self.telemetry.write([m for m, _ in batch.telemetry])
+                new += self.state.write(batch)
+                break
+            except StoreError as exc:
+                # Nothing is acknowledged, so nothing is lost: retry until the store is back or we stop.
+                self.stats.store_errors += 1
+                log.error("ingest: store failed, retrying in %.1fs: %s", delay, exc)
+                if self._stopping:
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        with self._cond:
+            current = self._generation
+        for gen, mid, qos, _ in items:
+            if qos and gen == current:
+                self._client.ack(mid, qos)
+        s = self.stats
+        s.received += len(items)
+        s.batches += 1
+        stream = len(batch.telemetry) + len(batch.events) + len(batch.results)
+        s.duplicates += batch.duplicates + stream - new
+        s.stored += batch.accepted - (stream - new)
+        for r in batch.rejects:
+            s.rejects[r.reason] += 1
+        if batch.rejects:
+            log.warning(
+                "ingest: rejected %d message(s), first: %s %s",
+                len(batch.rejects),
+                batch.rejects[0].reason,
+                batch.rejects[0].detail,
+            )
+        if self.on_commit is not None:
+            try:
+                self.on_commit(batch)
+            except Exception:
+                log.exception("ingest: live-state update failed (the store has the data)")
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect (retrying in the background) and start consuming."""
+        o = self.options
+        self._writer = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._writer.start()
+        kwargs: dict[str, object] = {}
+        if o.broker.mqtt_version == 5:
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = o.session_expiry_s
+            props.ReceiveMaximum = min(65_535, o.receive_max)
+            kwargs = {"clean_start": False, "properties": props}
+        self._client.connect_async(o.broker.host, o.broker.port, keepalive=30, **kwargs)  # type: ignore[arg-type]
+        self._client.loop_start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in hand, acknowledge it, and disconnect (the rest stays queued at the broker)."""
+        # Stop taking new messages first: anything not yet taken stays unacknowledged and is redelivered.
+        self._client.on_message = None
+        with self._cond:
+            self._stopping = True
+            self._queue.clear()
+            self._cond.notify_all()
+        if self._writer is not None:
+            self._writer.join(timeout)
+        self._client.disconnect()
+        self._client.loop_stop()

@@ -1,0 +1,59 @@
+"""CloudSettings: the one settings object of a cloud process (env prefix SHEDWATCH_CLOUD_)."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CloudSettings(BaseSettings):
+    """Everything a cloud process (API and/or ingest worker) is configured by."""
+
+    model_config = SettingsConfigDict(env_prefix="SHEDWATCH_CLOUD_", extra="ignore")
+
+    broker: str = "mqtt://127.0.0.1:1883"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    data_dir: Path = Path("./data/cloud")
+    clock: str = "real"
+
+    # Ingest inside the API process; turn off when standalone `shedwatch cloud ingest` workers run elsewhere.
+    ingest: bool = True
+    # MQTT 5 shared-subscription group; every worker of one group gets a share of the stream.
+    share_group: str = "shedwatch-ingest"
+    # Stable per worker: the broker keeps unacknowledged messages in this session across a crash.
+    client_id: str = ""
+    session_expiry_s: int = Field(default=3600, ge=0)
+    batch_max: int = Field(default=2000, ge=1, le=60_000)
+    batch_delay_s: float = Field(default=0.05, gt=0, le=10)
+
+    # State store (SQLAlchemy URL); empty means SQLite in data_dir.
+    state_url: str = ""
+    # Telemetry store backend.
+    telemetry: Literal["sqlite", "influxdb"] = "sqlite"
+    influx_url: str = ""
+    influx_token: str = ""
+    influx_org: str = ""
+    influx_bucket: str = "shedwatch"
+
+    # Shed TOML files (the same ones the edge uses): they register sheds, devices and communities.
+    shed_configs: list[Path] = []
+    # Reject messages from sheds that no shed config registers.
+    strict_registry: bool = False
+
+    # How often the API re-reads live state from the store when ingest runs in other processes.
+    live_poll_s: float = Field(default=1.0, gt=0)
+
+    # Retention per resolution, in days.
+    raw_retention_days: float = Field(default=7, gt=0)
+    minute_retention_days: float = Field(default=90, gt=0)
+    hour_retention_days: float = Field(default=3650, gt=0)
+
+    def state_store_url(self) -> str:
+        """The SQLAlchemy URL of the state store."""
+        return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    def telemetry_path(self) -> Path:
+        """The SQLite telemetry database file."""
+        return self.data_dir / "telemetry.db"

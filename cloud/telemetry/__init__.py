@@ -1,0 +1,1 @@
+"""Telemetry stores: one small interface, an SQLite default and an InfluxDB backend."""

@@ -1,0 +1,186 @@
+"""The embedded telemetry store: SQLite in WAL mode, one row per point, minute and hour rollups.
+
+One row per point (the fields as a JSON object) keeps the hot write path to one
+short row; rollups unpack the fields with json_each. Rollups are recomputed for
+exactly the buckets that received rows since the last run (a rowid watermark), so
+late data from an edge's outbox replay lands in the right buckets too.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from cloud.errors import StoreError
+from cloud.telemetry.base import BUCKET_MS, Resolution, Sample, SeriesKey
+from protocol.uplink import TelemetryBatch
+
+DAY_MS = 86_400_000
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS series(
+  id INTEGER PRIMARY KEY, shed TEXT NOT NULL, device TEXT NOT NULL, socket INTEGER NOT NULL,
+  UNIQUE(shed, device, socket));
+CREATE TABLE IF NOT EXISTS seen(src TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+  PRIMARY KEY(src, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS raw(id INTEGER PRIMARY KEY, series INTEGER NOT NULL, ts INTEGER NOT NULL,
+  fields TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS raw_series_ts ON raw(series, ts);
+CREATE TABLE IF NOT EXISTS minute(series INTEGER NOT NULL, field TEXT NOT NULL, bucket INTEGER NOT NULL,
+  n INTEGER NOT NULL, total REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
+  PRIMARY KEY(series, field, bucket)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hour(series INTEGER NOT NULL, field TEXT NOT NULL, bucket INTEGER NOT NULL,
+  n INTEGER NOT NULL, total REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
+  PRIMARY KEY(series, field, bucket)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+_NO_SOCKET = 0  # socket numbers start at 1; 0 stands for "the device itself" so UNIQUE works
+
+
+class SqliteTelemetryStore:
+    """TelemetryStore on one SQLite file; safe to share between threads and processes."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        raw_retention_days: float = 7,
+        minute_retention_days: float = 90,
+        hour_retention_days: float = 3650,
+        synchronous: str = "FULL",
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.retention_ms = {
+            Resolution.RAW: int(raw_retention_days * DAY_MS),
+            Resolution.MINUTE: int(minute_retention_days * DAY_MS),
+            Resolution.HOUR: int(hour_retention_days * DAY_MS),
+        }
+        self._lock = threading.Lock()
+        self._series: dict[tuple[str, str, int], int] = {}
+        try:
+            self._db = self._connect(synchronous)
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"telemetry store {path}: {exc}") from exc
+
+    def _connect(self, synchronous: str) -> sqlite3.Connection:
+        # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, so the
+        # dedupe check and the insert happen under one write lock even across processes.
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before it returns, so an ack after it never loses data on power loss.
+        db.execute(f"PRAGMA synchronous={synchronous}")
+        return db
+
+    def _series_id(self, shed: str, device: str, socket: int) -> int:
+        key = (shed, device, socket)
+        sid = self._series.get(key)
+        if sid is None:
+            self._db.execute("INSERT OR IGNORE INTO series(shed, device, socket) VALUES (?,?,?)", key)
+            sid = int(
+                self._db.execute("SELECT id FROM series WHERE shed=? AND device=? AND socket=?", key).fetchone()[0]
+            )
+            self._series[key] = sid
+        return sid
+
+    def write(self, batches: Sequence[TelemetryBatch]) -> int:
+        """Store new batches in one transaction; (src, seq) already seen are skipped."""
+        if not batches:
+            return 0
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                rows: list[tuple[int, int, str]] = []
+                new = 0
+                for b in batches:
+                    if db.execute("INSERT OR IGNORE INTO seen VALUES (?,?,?)", (b.src, b.seq, b.ts)).rowcount != 1:
+                        continue
+                    new += 1
+                    for p in b.points:
+                        sid = self._series_id(b.src, p.device, p.socket or _NO_SOCKET)
+                        rows.append((sid, p.ts, orjson.dumps(p.fields).decode()))
+                db.executemany("INSERT INTO raw(series, ts, fields) VALUES (?,?,?)", rows)
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                self._series.clear()  # ids inserted in the rolled-back transaction are gone
+                raise StoreError(f"telemetry write: {exc}") from exc
+        return new
+
+    def query(self, key: SeriesKey, start_ms: int, end_ms: int, resolution: Resolution) -> list[Sample]:
+        """Samples of one series in [start_ms, end_ms), oldest first."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id FROM series WHERE shed=? AND device=? AND socket=?",
+                (key.shed, key.device, key.socket or _NO_SOCKET),
+            ).fetchone()
+            if row is None:
+                return []
+            if resolution is Resolution.RAW:
+                path = f"$.{key.field}"  # field names match ^[a-z][a-z0-9_]*$: safe inside a JSON path
+                cur = self._db.execute(
+                    "SELECT ts, json_extract(fields, ?) FROM raw WHERE series=? AND ts>=? AND ts<? ORDER BY ts, id",
+                    (path, row[0], start_ms, end_ms),
+                )
+                return [Sample(ts, v, v, v, 1) for ts, v in cur if v is not None]
+            table = "minute" if resolution is Resolution.MINUTE else "hour"
+            cur = self._db.execute(
+                f"SELECT bucket, total / n, lo, hi, n FROM {table} "
+                "WHERE series=? AND field=? AND bucket>=? AND bucket<? ORDER BY bucket",
+                (row[0], key.field, start_ms, end_ms),
+            )
+            return [Sample(*r) for r in cur]
+
+    def maintain(self, now_ms: int) -> None:
+        """Recompute the rollup buckets touched since the last run, then apply retention."""
+        minute, hour = BUCKET_MS[Resolution.MINUTE], BUCKET_MS[Resolution.HOUR]
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                wm_row = db.execute("SELECT value FROM meta WHERE key='rolled_raw_id'").fetchone()
+                wm = wm_row[0] if wm_row else 0
+                top = db.execute("SELECT coalesce(max(id), 0) FROM raw").fetchone()[0]
+                if top > wm:
+                    db.execute("CREATE TEMP TABLE IF NOT EXISTS touched(series INTEGER, b INTEGER)")
+                    db.execute("DELETE FROM touched")
+                    db.execute(
+                        f"INSERT INTO touched SELECT DISTINCT series, ts / {minute} * {minute} FROM raw "
+                        "WHERE id > ? AND id <= ?",
+                        (wm, top),
+                    )
+                    db.execute(
+                        "INSERT OR REPLACE INTO minute(series, field, bucket, n, total, lo, hi) "
+                        "SELECT r.series, j.key, t.b, count(*), sum(j.value), min(j.value), max(j.value) "
+                        f"FROM touched t JOIN raw r ON r.series = t.series AND r.ts >= t.b AND r.ts < t.b + {minute} "
+                        "JOIN json_each(r.fields) j GROUP BY r.series, j.key, t.b"
+                    )
+                    db.execute("CREATE TEMP TABLE IF NOT EXISTS touched_h(series INTEGER, b INTEGER)")
+                    db.execute("DELETE FROM touched_h")
+                    db.execute(f"INSERT INTO touched_h SELECT DISTINCT series, b / {hour} * {hour} FROM touched")
+                    db.execute(
+                        "INSERT OR REPLACE INTO hour(series, field, bucket, n, total, lo, hi) "
+                        "SELECT m.series, m.field, t.b, sum(m.n), sum(m.total), min(m.lo), max(m.hi) "
+                        f"FROM touched_h t JOIN minute m ON m.series = t.series AND m.bucket >= t.b "
+                        f"AND m.bucket < t.b + {hour} GROUP BY m.series, m.field, t.b"
+                    )
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('rolled_raw_id', ?)", (top,))
+                raw_cut = now_ms - self.retention_ms[Resolution.RAW]
+                db.execute("DELETE FROM raw WHERE ts < ? AND id <= ?", (raw_cut, top))
+                db.execute("DELETE FROM seen WHERE ts < ?", (raw_cut,))
+                db.execute("DELETE FROM minute WHERE bucket < ?", (now_ms - self.retention_ms[Resolution.MINUTE],))
+                db.execute("DELETE FROM hour WHERE bucket < ?", (now_ms - self.retention_ms[Resolution.HOUR],))
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise StoreError(f"telemetry maintenance: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()

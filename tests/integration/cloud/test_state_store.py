@@ -1,0 +1,106 @@
+"""The state store on SQLite and on PostgreSQL: migrations, registry, idempotent writes, seq order."""
+
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from cloud.ingest.batch import Batch, Reject
+from cloud.state.store import StateStore
+from protocol.config import PostSpec, ShedConfig
+from protocol.uplink import CommandResult, EdgeHeartbeat, EdgeState
+from protocol.uplink import SocketStatus as S
+from tests.integration.cloud.helpers import T0, birth, status
+from tests.integration.cloud.postgres import fresh_schema
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "sqlite":
+        s = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+        s.migrate()
+        yield s
+        s.close()
+        return
+    with fresh_schema() as url:
+        s = StateStore(url)
+        s.migrate()
+        yield s
+        s.close()
+
+
+def events_batch(*messages: object) -> Batch:
+    b = Batch()
+    for m in messages:
+        if isinstance(m, EdgeState):
+            b.states.append((m, T0))
+        else:
+            b.events.append((m, T0))  # type: ignore[arg-type]
+    return b
+
+
+def test_migrations_create_every_table_and_run_again_as_a_no_op(store: StateStore) -> None:
+    store.migrate()
+    names = set(inspect(store.engine).get_table_names())
+    assert {"sheds", "posts", "devices", "sockets", "events", "results", "edge_states", "dead_letters"} <= names
+    assert "alembic_version" in names
+
+
+def test_registered_sheds_give_registry_and_communities(store: StateStore) -> None:
+    config = ShedConfig(shed="shed-a", community="jinsong-north", posts=[PostSpec(id="post-1")], sensors=["env-1"])
+    store.register_shed(config)
+    store.register_shed(config)  # idempotent
+    registry = store.registry()
+    assert registry.devices == {"shed-a": frozenset({"post-1", "env-1"})}
+    assert store.communities() == {"shed-a": "jinsong-north"}
+
+
+def test_writes_are_idempotent_and_keep_every_kind(store: StateStore) -> None:
+    b = events_batch(birth("shed-a", 1, {("post-1", 1): S.FREE}), status("shed-a", 2, "post-1", 1, S.CHARGING))
+    b.results.append((CommandResult(src="shed-a", seq=3, ts=T0, request_id="r-1", status="applied"), T0))
+    b.heartbeats.append((EdgeHeartbeat(src="shed-a", seq=3, ts=T0, session=1, uptime_s=5, outbox_depth=2), T0 + 5))
+    b.rejects.append(Reject("sw/v1/edge/shed-a/event", "malformed_json", "field <root>: bad", b"{x", T0))
+    assert store.write(b) == 2
+    b.rejects.clear()
+    assert store.write(b) == 0  # a redelivered batch adds nothing
+    assert [store.count(t) for t in ("events", "results", "edge_states", "dead_letters")] == [1, 1, 1, 1]
+    letter = store.dead_letters()[0]
+    assert (letter.reason, letter.payload, letter.topic) == ("malformed_json", b"{x", "sw/v1/edge/shed-a/event")
+    live = store.load_live().sheds["shed-a"]
+    assert live.sockets[("post-1", 1)].status is S.CHARGING
+
+
+def test_concurrent_writers_in_any_order_end_in_seq_order(store: StateStore) -> None:
+    rnd = random.Random(7)
+    messages: list[object] = [birth("shed-a", 0, {("post-1", n): S.FREE for n in range(1, 4)})]
+    for seq in range(1, 61):
+        messages.append(status("shed-a", seq, "post-1", rnd.randint(1, 3), rnd.choice(list(S))))
+    # A birth at seq 30 with no sockets: it replaces everything up to 30, never what came after.
+    messages.append(birth("shed-a", 30, {}, session=2))
+    ref = {}
+    for m in messages[31:61]:
+        ref[m.socket] = m.status  # type: ignore[attr-defined]
+    rnd.shuffle(messages)
+    chunks = [messages[i::4] for i in range(4)]
+    errors: list[BaseException] = []
+
+    def run(chunk: list[object]) -> None:
+        try:
+            for i in range(0, len(chunk), 5):
+                store.write(events_batch(*chunk[i : i + 5]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    got = {n: s.status for (_d, n), s in store.load_live().sheds["shed-a"].sockets.items()}
+    assert got == ref
