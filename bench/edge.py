@@ -254,6 +254,8 @@ def main() -> int:
                     done += 1
                     time.sleep(0.02)
             lat.extend(_pairs(probe))
+            posts.round()  # every post reports its cut sockets off: the agent's relay commands are confirmed
+            time.sleep(0.3)
             _reset(cloud.port)  # lift the latches so the next round can trip again
             time.sleep(0.5)
             with posts.lock:

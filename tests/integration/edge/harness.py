@@ -109,9 +109,14 @@ class AgentProcess:
 
 
 def client(url: str, client_id: str, *, clean: bool = True) -> mqtt.Client:
-    """A connected paho MQTT 5 client with its network loop running."""
-    host, port = url.removeprefix("mqtt://").split(":")
+    """A connected paho MQTT 5 client with its network loop running (credentials from the URL)."""
+    from protocol.brokerurl import BrokerUrl
+
+    parsed = BrokerUrl.parse(url)
+    host, port = parsed.host, parsed.port
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    if parsed.username:
+        c.username_pw_set(parsed.username, parsed.password)
     connected = threading.Event()
     c.on_connect = lambda *_a: connected.set()
     if clean:
@@ -192,9 +197,9 @@ class Recorder:
 class Devices:
     """Publishes device messages on the shed broker like real posts and sensors would."""
 
-    def __init__(self, url: str, shed: str = "shed-a") -> None:
+    def __init__(self, url: str, shed: str = "shed-a", client_id: str = "devices") -> None:
         self.shed = shed
-        self.client = client(url, "devices")
+        self.client = client(url, client_id)
         self.seq = 0
         self.clock = SystemClock()
 
@@ -247,14 +252,14 @@ def reading(
 class RelayResponder:
     """Answers every RelayCommand of a shed with an ok RelayResult (a post that obeys)."""
 
-    def __init__(self, url: str, shed: str = "shed-a") -> None:
+    def __init__(self, url: str, shed: str = "shed-a", client_id: str = "responder", post: str = "+") -> None:
         self.shed = shed
         self.commands: list[RelayCommand] = []
-        self.client = client(url, "responder")
+        self.client = client(url, client_id)
         self.client.on_message = self._on_message
         done = threading.Event()
         self.client.on_subscribe = lambda *_a: done.set()
-        self.client.subscribe(f"sw/v1/shed/{shed}/dev/+/relay/set", qos=1)
+        self.client.subscribe(f"sw/v1/shed/{shed}/dev/{post}/relay/set", qos=1)
         assert done.wait(10)
         self.seq = 0
 
