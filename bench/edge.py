@@ -193,7 +193,7 @@ def main() -> int:
     ap.add_argument(
         "--nice",
         type=int,
-        default=-10,
+        default=0,
         help="scheduling priority of the agent, the shed broker and this probe (deploy/ runs the agent at -10)",
     )
     args = ap.parse_args()

@@ -6,6 +6,7 @@ the disk quota), the uplink has its own network loop and drain thread. One lock
 serialises every decision.
 """
 
+import itertools
 import logging
 import threading
 import time
@@ -58,6 +59,8 @@ class Agent:
         self.counters: Counter[str] = Counter()
         self.stop_event = threading.Event()
         self.writer = Writer(on_done=self._wrote)
+        # per-source seq of our relay commands: starts at the clock so it never goes back across restarts
+        self._relay_seq = itertools.count(self.started_ms)
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
         self.shed_url = shed_url
         self.shed_client = make_client(shed_url, f"edge-{self.shed}-io", persistent=False)
@@ -161,7 +164,7 @@ class Agent:
             if isinstance(action, Relay):
                 cmd = RelayCommand(
                     src=self.shed,
-                    seq=self.state.counter,
+                    seq=next(self._relay_seq),
                     ts=now,
                     request_id=action.request_id,
                     socket=action.socket,
@@ -211,6 +214,9 @@ class Agent:
             self._bad_input(getattr(exc, "reason", "bad_topic"), msg.topic, exc)
             return
         if topic.shed != self.shed:
+            return
+        if topic.device not in self.state.devices:
+            self._bad_input("unknown_device", msg.topic, ValueError(f"{topic.device} is not in the shed config"))
             return
         now = self.clock.now_ms()
         self.handle(message, now)
