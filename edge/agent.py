@@ -115,7 +115,11 @@ class Agent:
         log.info("edge agent for shed %s started (outbox seq %d)", self.shed, self.outbox.last_seq)
         while not self.stop_event.wait(self.settings.tick_s):
             now = self.clock.now_ms()
-            self.handle(Tick(), now)
+            try:
+                self.handle(Tick(), now)
+            except Exception:  # timers must keep running: log, count, go on
+                self.counters["internal_error"] += 1
+                log.exception("tick failed")
             if now >= next_batch:
                 self.flush_telemetry(now)
                 batch_ms = int(self.state.config.batch_interval_s * 1000)
@@ -209,6 +213,13 @@ class Agent:
 
     def _on_shed_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         try:
+            self._shed_message(msg)
+        except Exception:  # never let one message end the shed client's network thread
+            self.counters["internal_error"] += 1
+            log.exception("failed to handle a message on %s", msg.topic)
+
+    def _shed_message(self, msg: mqtt.MQTTMessage) -> None:
+        try:
             topic, message = decode_message(msg.topic, bytes(msg.payload))
         except (PayloadError, TopicError) as exc:
             self._bad_input(getattr(exc, "reason", "bad_topic"), msg.topic, exc)
@@ -233,6 +244,13 @@ class Agent:
     # -- cloud commands -------------------------------------------------------------------------
 
     def _on_cloud_message(self, topic: str, payload: bytes) -> None:
+        try:
+            self._cloud_message(topic, payload)
+        except Exception:
+            self.counters["internal_error"] += 1
+            log.exception("failed to handle a message on %s", topic)
+
+    def _cloud_message(self, topic: str, payload: bytes) -> None:
         try:
             parsed, message = decode_message(topic, payload)
         except (PayloadError, TopicError) as exc:

@@ -1,5 +1,6 @@
 """paho clients built from broker URLs: MQTT 5 or 3.1.1, TLS, credentials, persistent sessions."""
 
+import logging
 import socket
 
 import paho.mqtt.client as mqtt
@@ -21,6 +22,10 @@ def make_client(url: BrokerUrl, client_id: str, *, persistent: bool) -> mqtt.Cli
             clean_session=not persistent,
             protocol=MQTTProtocolVersion.MQTTv311,
         )
+    # an exception in one of our callbacks must be logged, never end the network thread
+    # (that would silence the interlocks); our callbacks also guard themselves
+    client.suppress_exceptions = True
+    client.enable_logger(logging.getLogger("shedwatch.edge.paho"))
     if url.username:
         client.username_pw_set(url.username, url.password)
     if url.tls:

@@ -134,6 +134,12 @@ class Uplink:
     # -- paho callbacks (network thread) -----------------------------------------------------------
 
     def _on_connect(self, client: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object) -> None:
+        try:
+            self._connected(client, rc)
+        except Exception:  # keep the network thread alive; the next reconnect tries again
+            log.exception("cloud connect handling failed")
+
+    def _connected(self, client: mqtt.Client, rc: ReasonCode) -> None:
         if rc.is_failure:
             log.warning("cloud broker refused the connection: %s", rc)
             return

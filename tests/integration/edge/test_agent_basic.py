@@ -23,6 +23,12 @@ def test_over_power_cut_and_status_events(mosquitto, tmp_path: Path) -> None:
         birth = rec.wait(lambda: [s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"], what="birth")[0]
         assert {s.status for s in birth.sockets} == {SocketStatus.FREE}
         assert len(birth.sockets) == 4
+        # bad input is refused and counted, and changes nothing
+        devices.client.publish("sw/v1/shed/shed-a/dev/post-1/telemetry", b"{not json", qos=1).wait_for_publish(5)
+        devices.telemetry("post-9", [reading(1, 1500.0)])  # not in this shed's config
+        devices.client.publish(  # src does not match the topic
+            "sw/v1/shed/shed-a/dev/post-2/telemetry", b'{"v":1,"src":"post-1","seq":1,"ts":1767225600000}', qos=1
+        ).wait_for_publish(5)
         devices.telemetry("post-1", [reading(1, 200.0), reading(2, 1500.0), reading(3, relay=False)])
 
         cut = rec.wait(lambda: [c for c in rec.of(Kind.RELAY_SET) if c.socket == 2], what="relay off")[0]
@@ -53,3 +59,5 @@ def test_over_power_cut_and_status_events(mosquitto, tmp_path: Path) -> None:
     seqs = sorted(m.seq for m in stream)
     assert seqs == list(range(1, len(seqs) + 1)), "one contiguous per-shed seq"
     assert not rec.errors
+    log = agent.output()
+    assert "malformed_json" in log and "unknown_device" in log and "Traceback" not in log
