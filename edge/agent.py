@@ -131,7 +131,7 @@ class Agent:
                 thinned = self.outbox.enforce_quota()
                 if thinned:
                     log.warning("outbox over quota: thinned %d telemetry batches to rollups", thinned)
-                next_quota = time.monotonic() + 5.0
+                next_quota = time.monotonic() + self.settings.quota_check_s
 
     def stop(self) -> None:
         """Ask run() to return."""
