@@ -114,12 +114,13 @@ def client(url: str, client_id: str, *, clean: bool = True) -> mqtt.Client:
 
     parsed = BrokerUrl.parse(url)
     host, port = parsed.host, parsed.port
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    version = MQTTProtocolVersion.MQTTv5 if parsed.mqtt_version == 5 else MQTTProtocolVersion.MQTTv311
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=version)
     if parsed.username:
         c.username_pw_set(parsed.username, parsed.password)
     connected = threading.Event()
     c.on_connect = lambda *_a: connected.set()
-    if clean:
+    if clean or parsed.mqtt_version != 5:
         c.connect(host, int(port))
     else:
         from paho.mqtt.packettypes import PacketTypes
