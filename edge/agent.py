@@ -63,7 +63,9 @@ class Agent:
         self._relay_seq = itertools.count(self.started_ms)
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
         self.shed_url = shed_url
-        self.shed_client = make_client(shed_url, f"edge-{self.shed}-io", persistent=False)
+        self.shed_client = make_client(
+            shed_url, f"edge-{self.shed}-io", persistent=False, ca_file=self.settings.tls_ca_file
+        )
         self.shed_client.max_queued_messages_set(0)
         self.shed_client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
         self.shed_client.on_connect = self._on_shed_connect
@@ -79,6 +81,7 @@ class Agent:
             window=self.settings.drain_window,
             session_expiry_s=self.settings.session_expiry_s,
             reconnect=(self.settings.reconnect_min_s, self.settings.reconnect_max_s),
+            ca_file=self.settings.tls_ca_file,
         )
 
     def _persisted_config(self, from_file: ShedConfig) -> ShedConfig:

@@ -11,7 +11,7 @@ from paho.mqtt.properties import Properties
 from protocol.brokerurl import BrokerUrl
 
 
-def make_client(url: BrokerUrl, client_id: str, *, persistent: bool) -> mqtt.Client:
+def make_client(url: BrokerUrl, client_id: str, *, persistent: bool, ca_file: str | None = None) -> mqtt.Client:
     """A paho client (network loop in its own thread) for one broker; not yet connected."""
     if url.mqtt_version == 5:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
@@ -29,7 +29,7 @@ def make_client(url: BrokerUrl, client_id: str, *, persistent: bool) -> mqtt.Cli
     if url.username:
         client.username_pw_set(url.username, url.password)
     if url.tls:
-        client.tls_set()
+        client.tls_set(ca_certs=ca_file)
     return client
 
 

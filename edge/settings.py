@@ -28,6 +28,7 @@ class EdgeSettings(BaseSettings):
     cloud_broker: str = "mqtt://127.0.0.1:1883"
     data_dir: str = "/var/lib/shedwatch/edge"
     client_id: str | None = None  # default: edge-<shed>
+    tls_ca_file: str | None = None  # CA bundle for mqtts:// brokers with a private CA (default: system CAs)
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0
     tick_s: Annotated[float, Field(gt=0, le=5)] = 0.1  # real seconds between timer checks
     outbox_quota_mb: Annotated[float, Field(gt=0)] = 256.0

@@ -45,6 +45,7 @@ class Uplink:
         window: int,
         session_expiry_s: int,
         reconnect: tuple[int, int] = (1, 30),
+        ca_file: str | None = None,
     ) -> None:
         self.url = url
         self.shed = shed
@@ -61,7 +62,7 @@ class Uplink:
         self._stop = threading.Event()
         self._acked: collections.deque[tuple[int, int]] = collections.deque()  # (generation, mid)
         self.published = 0
-        self.client = make_client(url, client_id, persistent=True)
+        self.client = make_client(url, client_id, persistent=True, ca_file=ca_file)
         self.client.max_inflight_messages_set(max(window, 20))
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(*reconnect)
