@@ -108,7 +108,7 @@ class AgentProcess:
         return self.log.read_text(errors="replace")
 
 
-def client(url: str, client_id: str, *, clean: bool = True) -> mqtt.Client:
+def client(url: str, client_id: str, *, clean: bool = True, ca_file: str | None = None) -> mqtt.Client:
     """A connected paho MQTT 5 client with its network loop running (credentials from the URL)."""
     from protocol.brokerurl import BrokerUrl
 
@@ -118,6 +118,8 @@ def client(url: str, client_id: str, *, clean: bool = True) -> mqtt.Client:
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=version)
     if parsed.username:
         c.username_pw_set(parsed.username, parsed.password)
+    if parsed.tls:
+        c.tls_set(ca_certs=ca_file)
     connected = threading.Event()
     c.on_connect = lambda *_a: connected.set()
     if clean or parsed.mqtt_version != 5:
@@ -137,7 +139,16 @@ def client(url: str, client_id: str, *, clean: bool = True) -> mqtt.Client:
 class Recorder:
     """Subscribes to filters and keeps every decoded message with its topic."""
 
-    def __init__(self, url: str, filters: list[str], *, client_id: str = "recorder", clean: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        filters: list[str],
+        *,
+        client_id: str = "recorder",
+        clean: bool = True,
+        ca_file: str | None = None,
+    ) -> None:
+        self.ca_file = ca_file
         self.messages: list[tuple[str, Any]] = []
         self.raw: list[tuple[str, bytes]] = []
         self.errors: list[str] = []
@@ -150,7 +161,7 @@ class Recorder:
 
     def _connect(self) -> mqtt.Client:
         subscribed = threading.Event()
-        c = client(self.url, self.client_id, clean=self.clean)
+        c = client(self.url, self.client_id, clean=self.clean, ca_file=self.ca_file)
         c.on_message = self._on_message
         c.on_subscribe = lambda *_a: subscribed.set()
         c.on_connect = lambda cl, *_a: cl.subscribe([(f, 1) for f in self.filters])
