@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
+from edge.latches import latches_of, restore
 from edge.mqtt import connect_async, make_client, no_delay
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
 from edge.settings import EdgeConfigFile
@@ -39,6 +40,7 @@ from protocol.uplink import SocketSnapshot
 
 log = logging.getLogger("shedwatch.edge")
 
+_LATCH_EVENTS = frozenset({"interlock", "alarm_raised", "alarm_cleared"})
 _DEVICE_KINDS = (Kind.POST_TELEMETRY, Kind.POST_HEARTBEAT, Kind.RELAY_RESULT, Kind.EXTINGUISHER, Kind.ENVIRONMENT)
 
 
@@ -55,6 +57,10 @@ class Agent:
         config = self._persisted_config(cfg.shed)
         self.shed = config.shed
         self.state: ShedState = new_state(config, self.started_ms)
+        restored = restore(self.state, self.outbox.load_latches())
+        if restored:
+            log.warning("restored %d safety latch(es) from before the restart: they hold until a reset", restored)
+        self._latches = latches_of(self.state)
         self.lock = threading.RLock()
         self.counters: Counter[str] = Counter()
         self.stop_event = threading.Event()
@@ -107,6 +113,7 @@ class Agent:
     def run(self) -> None:
         """Connect and run until stop() is called."""
         self.writer.start()
+        self.handle(Tick(), self.clock.now_ms())  # statuses of restored latches before the birth snapshot
         connect_async(self.shed_client, self.shed_url, persistent=False, session_expiry_s=0)
         self.shed_client.loop_start()
         self.uplink.start()
@@ -163,6 +170,11 @@ class Agent:
             _, actions = decide(self.state, event, now)
             if actions:
                 self._execute(actions, now)
+                if any(isinstance(a, Emit) and a.event.type in _LATCH_EVENTS for a in actions):
+                    latches = latches_of(self.state)
+                    if latches != self._latches:
+                        self._latches = latches
+                        self.writer.submit(partial(self.outbox.save_latches, latches))
             return actions
 
     def _execute(self, actions: list[Action], now: int) -> None:
