@@ -171,10 +171,7 @@ class Agent:
             if actions:
                 self._execute(actions, now)
                 if any(isinstance(a, Emit) and a.event.type in _LATCH_EVENTS for a in actions):
-                    latches = latches_of(self.state)
-                    if latches != self._latches:
-                        self._latches = latches
-                        self.writer.submit(partial(self.outbox.save_latches, latches))
+                    self.writer.submit(self._save_latches)  # off the hot path: the relay leaves first
             return actions
 
     def _execute(self, actions: list[Action], now: int) -> None:
@@ -200,6 +197,15 @@ class Agent:
                 self.writer.submit(partial(self.outbox.save_config, action.version, body, now))
         if stream:
             self.writer.submit(lambda: self.outbox.add_many(stream))
+
+    def _save_latches(self) -> None:
+        """Store the latches when they changed (runs on the writer thread)."""
+        with self.lock:
+            latches = latches_of(self.state)
+            if latches == self._latches:
+                return
+            self._latches = latches
+        self.outbox.save_latches(latches)
 
     def flush_telemetry(self, now: int) -> None:
         """Turn staged readings into numbered TelemetryBatch messages in the outbox."""
