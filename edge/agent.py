@@ -6,10 +6,12 @@ the disk quota), the uplink has its own network loop and drain thread. One lock
 serialises every decision.
 """
 
+import itertools
 import logging
 import threading
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -18,12 +20,14 @@ from pydantic import BaseModel, ValidationError
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
-from edge.mqtt import connect_async, make_client
+from edge.latches import latches_of, restore
+from edge.mqtt import connect_async, make_client, no_delay
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
 from edge.settings import EdgeConfigFile
 from edge.state import ShedState, new_state
 from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
 from edge.uplink import Uplink
+from edge.writer import Writer
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
 from protocol.codec import decode_message, encode
@@ -36,6 +40,7 @@ from protocol.uplink import SocketSnapshot
 
 log = logging.getLogger("shedwatch.edge")
 
+_LATCH_EVENTS = frozenset({"interlock", "alarm_raised", "alarm_cleared"})
 _DEVICE_KINDS = (Kind.POST_TELEMETRY, Kind.POST_HEARTBEAT, Kind.RELAY_RESULT, Kind.EXTINGUISHER, Kind.ENVIRONMENT)
 
 
@@ -52,12 +57,21 @@ class Agent:
         config = self._persisted_config(cfg.shed)
         self.shed = config.shed
         self.state: ShedState = new_state(config, self.started_ms)
+        restored = restore(self.state, self.outbox.load_latches())
+        if restored:
+            log.warning("restored %d safety latch(es) from before the restart: they hold until a reset", restored)
+        self._latches = latches_of(self.state)
         self.lock = threading.RLock()
         self.counters: Counter[str] = Counter()
         self.stop_event = threading.Event()
+        self.writer = Writer(on_done=self._wrote)
+        # per-source seq of our relay commands: starts at the clock so it never goes back across restarts
+        self._relay_seq = itertools.count(self.started_ms)
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
         self.shed_url = shed_url
-        self.shed_client = make_client(shed_url, f"edge-{self.shed}-io", persistent=False)
+        self.shed_client = make_client(
+            shed_url, f"edge-{self.shed}-io", persistent=False, ca_file=self.settings.tls_ca_file
+        )
         self.shed_client.max_queued_messages_set(0)
         self.shed_client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
         self.shed_client.on_connect = self._on_shed_connect
@@ -73,6 +87,7 @@ class Agent:
             window=self.settings.drain_window,
             session_expiry_s=self.settings.session_expiry_s,
             reconnect=(self.settings.reconnect_min_s, self.settings.reconnect_max_s),
+            ca_file=self.settings.tls_ca_file,
         )
 
     def _persisted_config(self, from_file: ShedConfig) -> ShedConfig:
@@ -92,8 +107,13 @@ class Agent:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    def _wrote(self) -> None:
+        self.uplink.wake()
+
     def run(self) -> None:
         """Connect and run until stop() is called."""
+        self.writer.start()
+        self.handle(Tick(), self.clock.now_ms())  # statuses of restored latches before the birth snapshot
         connect_async(self.shed_client, self.shed_url, persistent=False, session_expiry_s=0)
         self.shed_client.loop_start()
         self.uplink.start()
@@ -105,7 +125,11 @@ class Agent:
         log.info("edge agent for shed %s started (outbox seq %d)", self.shed, self.outbox.last_seq)
         while not self.stop_event.wait(self.settings.tick_s):
             now = self.clock.now_ms()
-            self.handle(Tick(), now)
+            try:
+                self.handle(Tick(), now)
+            except Exception:  # timers must keep running: log, count, go on
+                self.counters["internal_error"] += 1
+                log.exception("tick failed")
             if now >= next_batch:
                 self.flush_telemetry(now)
                 batch_ms = int(self.state.config.batch_interval_s * 1000)
@@ -117,7 +141,7 @@ class Agent:
                 thinned = self.outbox.enforce_quota()
                 if thinned:
                     log.warning("outbox over quota: thinned %d telemetry batches to rollups", thinned)
-                next_quota = time.monotonic() + 5.0
+                next_quota = time.monotonic() + self.settings.quota_check_s
 
     def stop(self) -> None:
         """Ask run() to return."""
@@ -126,6 +150,7 @@ class Agent:
     def close(self) -> None:
         """Keep what is buffered, say goodbye (death) and disconnect."""
         self.flush_telemetry(self.clock.now_ms())
+        self.writer.close()
         # a clean stop gives the uplink a moment to deliver the backlog; what remains stays on disk
         deadline = time.monotonic() + self.settings.stop_drain_s
         while self.uplink.connected.is_set() and self.outbox.depth() > 0 and time.monotonic() < deadline:
@@ -145,6 +170,8 @@ class Agent:
             _, actions = decide(self.state, event, now)
             if actions:
                 self._execute(actions, now)
+                if any(isinstance(a, Emit) and a.event.type in _LATCH_EVENTS for a in actions):
+                    self.writer.submit(self._save_latches)  # off the hot path: the relay leaves first
             return actions
 
     def _execute(self, actions: list[Action], now: int) -> None:
@@ -153,7 +180,7 @@ class Agent:
             if isinstance(action, Relay):
                 cmd = RelayCommand(
                     src=self.shed,
-                    seq=self.state.counter,
+                    seq=next(self._relay_seq),
                     ts=now,
                     request_id=action.request_id,
                     socket=action.socket,
@@ -166,10 +193,19 @@ class Agent:
             elif isinstance(action, Answer):
                 stream.append((KIND_RESULT, shed_topic(Kind.EDGE_RESULT, self.shed), _stamp(action.result)))
             elif isinstance(action, SaveConfig):
-                self.outbox.save_config(action.version, self.state.config.model_dump_json(), now)
+                body = self.state.config.model_dump_json()
+                self.writer.submit(partial(self.outbox.save_config, action.version, body, now))
         if stream:
-            self.outbox.add_many(stream)
-            self.uplink.wake()
+            self.writer.submit(lambda: self.outbox.add_many(stream))
+
+    def _save_latches(self) -> None:
+        """Store the latches when they changed (runs on the writer thread)."""
+        with self.lock:
+            latches = latches_of(self.state)
+            if latches == self._latches:
+                return
+            self._latches = latches
+        self.outbox.save_latches(latches)
 
     def flush_telemetry(self, now: int) -> None:
         """Turn staged readings into numbered TelemetryBatch messages in the outbox."""
@@ -178,8 +214,8 @@ class Agent:
         def build(seq: int, points: list[Point]) -> bytes:
             return batch_payload(shed, seq, now, points)
 
-        if self.outbox.batch_staged(KIND_TELEMETRY, shed_topic(Kind.EDGE_TELEMETRY, shed), build, MAX_POINTS):
-            self.uplink.wake()
+        topic = shed_topic(Kind.EDGE_TELEMETRY, shed)
+        self.writer.submit(partial(self.outbox.batch_staged, KIND_TELEMETRY, topic, build, MAX_POINTS))
 
     def _snapshot(self) -> tuple[int, int, list[SocketSnapshot]]:
         with self.lock:
@@ -192,10 +228,18 @@ class Agent:
         if getattr(rc, "is_failure", False):
             log.warning("shed broker refused the connection: %s", rc)
             return
+        no_delay(client)
         client.subscribe([(device_filter(self.shed, kind), 1) for kind in _DEVICE_KINDS])
         log.info("shed broker connected")
 
     def _on_shed_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            self._shed_message(msg)
+        except Exception:  # never let one message end the shed client's network thread
+            self.counters["internal_error"] += 1
+            log.exception("failed to handle a message on %s", msg.topic)
+
+    def _shed_message(self, msg: mqtt.MQTTMessage) -> None:
         try:
             topic, message = decode_message(msg.topic, bytes(msg.payload))
         except (PayloadError, TopicError) as exc:
@@ -203,9 +247,14 @@ class Agent:
             return
         if topic.shed != self.shed:
             return
+        if topic.device not in self.state.devices:
+            self._bad_input("unknown_device", msg.topic, ValueError(f"{topic.device} is not in the shed config"))
+            return
         now = self.clock.now_ms()
         self.handle(message, now)
-        self.outbox.stage(points_of(message))
+        points = points_of(message)
+        if points:
+            self.writer.submit(lambda: self.outbox.stage(points))
 
     def _bad_input(self, reason: str, topic: str, exc: Exception) -> None:
         self.counters[reason] += 1
@@ -216,6 +265,13 @@ class Agent:
     # -- cloud commands -------------------------------------------------------------------------
 
     def _on_cloud_message(self, topic: str, payload: bytes) -> None:
+        try:
+            self._cloud_message(topic, payload)
+        except Exception:
+            self.counters["internal_error"] += 1
+            log.exception("failed to handle a message on %s", topic)
+
+    def _cloud_message(self, topic: str, payload: bytes) -> None:
         try:
             parsed, message = decode_message(topic, payload)
         except (PayloadError, TopicError) as exc:
@@ -245,14 +301,17 @@ class Agent:
             if isinstance(action, Answer):
                 r = action.result
                 target = f"{cmd.device}/{cmd.socket}" if cmd.device else ("config" if cmd.config else "shed")
-                self.outbox.audit(
-                    ts=now,
-                    request_id=cmd.request_id,
-                    actor=cmd.actor,
-                    action=cmd.action,
-                    target=target,
-                    status=r.status,
-                    detail=r.detail,
+                self.writer.submit(
+                    partial(
+                        self.outbox.audit,
+                        ts=now,
+                        request_id=cmd.request_id,
+                        actor=cmd.actor,
+                        action=cmd.action,
+                        target=target,
+                        status=r.status,
+                        detail=r.detail,
+                    )
                 )
                 log.info("command %s %s by %s: %s %s", cmd.request_id, cmd.action, cmd.actor, r.status, r.detail)
 

@@ -12,6 +12,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument("--config", required=True, help="shed TOML file ([agent] and [shed] tables)")
     parser.add_argument("--clock", default="real", help="'real' or 'SPEED,EPOCH_MS,ANCHOR_MS' (simulated time)")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument(
+        "--print-acl",
+        action="store_true",
+        help="print the shed broker's acl_file and the users it needs (for deploy/), then exit",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -32,6 +37,19 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.print_acl:
+        from edge.broker_acl import cloud_acl_snippet, shed_acl, shed_users
+
+        try:
+            shed = load_config(args.config).shed
+        except EdgeError as exc:
+            print(f"shedwatch edge: {exc}", file=sys.stderr)
+            return 2
+        print(shed_acl(shed))
+        print("# users (create each with mosquitto_passwd): " + " ".join(shed_users(shed)))
+        print("# on the cloud broker, for this shed's uplink:")
+        print("\n".join("# " + line for line in cloud_acl_snippet(shed.shed).splitlines()))
+        return 0
     try:
         cfg = load_config(args.config)
         clock = clock_from_spec(args.clock)
@@ -43,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(_signum: int, _frame: object) -> None:
         agent.stop()
 
+    # a thread waiting for the GIL waits up to the switch interval (5 ms by default): keep the
+    # relay path from queueing behind timers and disk writes
+    sys.setswitchinterval(0.0005)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:

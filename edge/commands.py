@@ -129,6 +129,12 @@ def apply_config(ctx: Ctx, config: ShedConfig) -> tuple[bool, str]:
     except Exception as exc:  # any surprise: keep the running config (rollback)
         return False, f"not applied: {exc}"
     st = ctx.state
+    for post_id, post in st.posts.items():
+        for sock in post.sockets.values():
+            if (post_id not in fresh.posts or sock.socket not in fresh.posts[post_id].sockets) and sock.relay:
+                # no longer supervised once the config drops it: never leave it switched on
+                ctx.interlock("cut", "socket", "decommissioned", device=sock.device, socket=sock.socket)
+                ctx.ensure_off(sock, "decommissioned", force=True)
     st.config = config
     st.posts = fresh.posts
     st.devices = fresh.devices

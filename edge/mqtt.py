@@ -1,5 +1,8 @@
 """paho clients built from broker URLs: MQTT 5 or 3.1.1, TLS, credentials, persistent sessions."""
 
+import logging
+import socket
+
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -8,7 +11,7 @@ from paho.mqtt.properties import Properties
 from protocol.brokerurl import BrokerUrl
 
 
-def make_client(url: BrokerUrl, client_id: str, *, persistent: bool) -> mqtt.Client:
+def make_client(url: BrokerUrl, client_id: str, *, persistent: bool, ca_file: str | None = None) -> mqtt.Client:
     """A paho client (network loop in its own thread) for one broker; not yet connected."""
     if url.mqtt_version == 5:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
@@ -19,10 +22,14 @@ def make_client(url: BrokerUrl, client_id: str, *, persistent: bool) -> mqtt.Cli
             clean_session=not persistent,
             protocol=MQTTProtocolVersion.MQTTv311,
         )
+    # an exception in one of our callbacks must be logged, never end the network thread
+    # (that would silence the interlocks); our callbacks also guard themselves
+    client.suppress_exceptions = True
+    client.enable_logger(logging.getLogger("shedwatch.edge.paho"))
     if url.username:
         client.username_pw_set(url.username, url.password)
     if url.tls:
-        client.tls_set()
+        client.tls_set(ca_certs=ca_file)
     return client
 
 
@@ -37,3 +44,10 @@ def connect_async(
         client.connect_async(url.host, url.port, keepalive=keepalive, clean_start=not persistent, properties=props)
     else:
         client.connect_async(url.host, url.port, keepalive=keepalive)
+
+
+def no_delay(client: mqtt.Client) -> None:
+    """Send small packets (a relay-off) at once: Nagle with delayed ACKs can hold them ~40 ms."""
+    sock = client.socket()
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS audit (
     status TEXT NOT NULL,
     detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS latches (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS config (version INTEGER PRIMARY KEY, body TEXT NOT NULL, applied_ts INTEGER NOT NULL);
 """
 
@@ -244,6 +245,21 @@ class Outbox:
                 "SELECT ts, request_id, actor, action, target, status, detail FROM audit ORDER BY id"
             )
             return [tuple(r) for r in cur]
+
+    def save_latches(self, latches: list[dict[str, Any]]) -> None:
+        """Replace the stored safety latches (fsynced: a latch must survive a power cut)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM latches")
+            self._db.executemany(
+                "INSERT INTO latches (body) VALUES (?)", [(orjson.dumps(x).decode(),) for x in latches]
+            )
+            self._db.execute("COMMIT")
+
+    def load_latches(self) -> list[dict[str, Any]]:
+        """The stored safety latches."""
+        with self._lock:
+            return [orjson.loads(row[0]) for row in self._db.execute("SELECT body FROM latches ORDER BY id")]
 
     def save_config(self, version: int, body: str, ts: int) -> None:
         """Persist an applied config version."""

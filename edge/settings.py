@@ -28,9 +28,11 @@ class EdgeSettings(BaseSettings):
     cloud_broker: str = "mqtt://127.0.0.1:1883"
     data_dir: str = "/var/lib/shedwatch/edge"
     client_id: str | None = None  # default: edge-<shed>
+    tls_ca_file: str | None = None  # CA bundle for mqtts:// brokers with a private CA (default: system CAs)
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0
     tick_s: Annotated[float, Field(gt=0, le=5)] = 0.1  # real seconds between timer checks
     outbox_quota_mb: Annotated[float, Field(gt=0)] = 256.0
+    quota_check_s: Annotated[float, Field(gt=0)] = 5.0  # real seconds between quota checks
     drain_rate_per_s: Annotated[float, Field(gt=0)] = 2000.0  # bounded drain after reconnect
     drain_window: Annotated[int, Field(ge=1, le=60000)] = 200  # QoS 1 messages in flight at most
     stop_drain_s: Annotated[float, Field(ge=0)] = 2.0  # on a clean stop, deliver the backlog for at most this

@@ -122,26 +122,24 @@ def _progress(ctx: Ctx, sock: SocketState, r: SocketReading) -> None:
         sock.low_since_ms = None
     elif sock.low_since_ms is None:
         sock.low_since_ms = now
-    # low power inside the grace period after switch-on means "not charging", never "full"
-    if now >= grace_end and not sock.charging_seen:
-        observe(
-            ctx,
-            AlarmClass.OPERATIONAL,
-            "not_charging",
-            True,
-            device=sock.device,
-            socket=sock.socket,
-            message="plugged in and switched on but drawing no charging power",
-            value=r.power_w,
-            threshold=t.full_power_w,
-        )
-    elif sock.charging_seen:
-        observe(ctx, AlarmClass.OPERATIONAL, "not_charging", False, device=sock.device, socket=sock.socket)
     if sock.low_since_ms is not None and sock.full_since_ms is None:
         held_from = max(sock.low_since_ms, grace_end)
         if now - held_from >= t.full_hold_s * 1000:
             sock.full_since_ms = now
             sock.ended_full = True
+    # low power after the grace period of a session that never charged: "not charging", a warning
+    # (inside the grace period low power means nothing yet, and never "full")
+    observe(
+        ctx,
+        AlarmClass.OPERATIONAL,
+        "not_charging",
+        now >= grace_end and not sock.charging_seen and not sock.ended_full,
+        device=sock.device,
+        socket=sock.socket,
+        message="plugged in and switched on but drawing no charging power",
+        value=r.power_w,
+        threshold=t.full_power_w,
+    )
     # unplugged: the average over the whole window stays below a few watts
     if now - start >= window and sock.samples[0][0] <= now - window + int(t.sample_interval_s * 1000):
         avg = sum(p for _, p in sock.samples) / len(sock.samples)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.mqtt import connect_async, make_client
+from edge.mqtt import connect_async, make_client, no_delay
 from edge.outbox import Outbox
 from protocol.brokerurl import BrokerUrl
 from protocol.codec import encode
@@ -45,6 +45,7 @@ class Uplink:
         window: int,
         session_expiry_s: int,
         reconnect: tuple[int, int] = (1, 30),
+        ca_file: str | None = None,
     ) -> None:
         self.url = url
         self.shed = shed
@@ -61,7 +62,7 @@ class Uplink:
         self._stop = threading.Event()
         self._acked: collections.deque[tuple[int, int]] = collections.deque()  # (generation, mid)
         self.published = 0
-        self.client = make_client(url, client_id, persistent=True)
+        self.client = make_client(url, client_id, persistent=True, ca_file=ca_file)
         self.client.max_inflight_messages_set(max(window, 20))
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(*reconnect)
@@ -134,9 +135,16 @@ class Uplink:
     # -- paho callbacks (network thread) -----------------------------------------------------------
 
     def _on_connect(self, client: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object) -> None:
+        try:
+            self._connected(client, rc)
+        except Exception:  # keep the network thread alive; the next reconnect tries again
+            log.exception("cloud connect handling failed")
+
+    def _connected(self, client: mqtt.Client, rc: ReasonCode) -> None:
         if rc.is_failure:
             log.warning("cloud broker refused the connection: %s", rc)
             return
+        no_delay(client)
         self.session = self.outbox.bump("session")
         client.publish(shed_topic(Kind.EDGE_STATE, self.shed), self._state("birth", self.session), qos=1, retain=True)
         self._set_will(self.session + 1)  # the will of the next connection

@@ -108,13 +108,21 @@ class AgentProcess:
         return self.log.read_text(errors="replace")
 
 
-def client(url: str, client_id: str, *, clean: bool = True) -> mqtt.Client:
-    """A connected paho MQTT 5 client with its network loop running."""
-    host, port = url.removeprefix("mqtt://").split(":")
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+def client(url: str, client_id: str, *, clean: bool = True, ca_file: str | None = None) -> mqtt.Client:
+    """A connected paho MQTT 5 client with its network loop running (credentials from the URL)."""
+    from protocol.brokerurl import BrokerUrl
+
+    parsed = BrokerUrl.parse(url)
+    host, port = parsed.host, parsed.port
+    version = MQTTProtocolVersion.MQTTv5 if parsed.mqtt_version == 5 else MQTTProtocolVersion.MQTTv311
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=version)
+    if parsed.username:
+        c.username_pw_set(parsed.username, parsed.password)
+    if parsed.tls:
+        c.tls_set(ca_certs=ca_file)
     connected = threading.Event()
     c.on_connect = lambda *_a: connected.set()
-    if clean:
+    if clean or parsed.mqtt_version != 5:
         c.connect(host, int(port))
     else:
         from paho.mqtt.packettypes import PacketTypes
@@ -131,7 +139,16 @@ def client(url: str, client_id: str, *, clean: bool = True) -> mqtt.Client:
 class Recorder:
     """Subscribes to filters and keeps every decoded message with its topic."""
 
-    def __init__(self, url: str, filters: list[str], *, client_id: str = "recorder", clean: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        filters: list[str],
+        *,
+        client_id: str = "recorder",
+        clean: bool = True,
+        ca_file: str | None = None,
+    ) -> None:
+        self.ca_file = ca_file
         self.messages: list[tuple[str, Any]] = []
         self.raw: list[tuple[str, bytes]] = []
         self.errors: list[str] = []
@@ -144,7 +161,7 @@ class Recorder:
 
     def _connect(self) -> mqtt.Client:
         subscribed = threading.Event()
-        c = client(self.url, self.client_id, clean=self.clean)
+        c = client(self.url, self.client_id, clean=self.clean, ca_file=self.ca_file)
         c.on_message = self._on_message
         c.on_subscribe = lambda *_a: subscribed.set()
         c.on_connect = lambda cl, *_a: cl.subscribe([(f, 1) for f in self.filters])
@@ -192,9 +209,9 @@ class Recorder:
 class Devices:
     """Publishes device messages on the shed broker like real posts and sensors would."""
 
-    def __init__(self, url: str, shed: str = "shed-a") -> None:
+    def __init__(self, url: str, shed: str = "shed-a", client_id: str = "devices") -> None:
         self.shed = shed
-        self.client = client(url, "devices")
+        self.client = client(url, client_id)
         self.seq = 0
         self.clock = SystemClock()
 
@@ -247,14 +264,14 @@ def reading(
 class RelayResponder:
     """Answers every RelayCommand of a shed with an ok RelayResult (a post that obeys)."""
 
-    def __init__(self, url: str, shed: str = "shed-a") -> None:
+    def __init__(self, url: str, shed: str = "shed-a", client_id: str = "responder", post: str = "+") -> None:
         self.shed = shed
         self.commands: list[RelayCommand] = []
-        self.client = client(url, "responder")
+        self.client = client(url, client_id)
         self.client.on_message = self._on_message
         done = threading.Event()
         self.client.on_subscribe = lambda *_a: done.set()
-        self.client.subscribe(f"sw/v1/shed/{shed}/dev/+/relay/set", qos=1)
+        self.client.subscribe(f"sw/v1/shed/{shed}/dev/{post}/relay/set", qos=1)
         assert done.wait(10)
         self.seq = 0
 

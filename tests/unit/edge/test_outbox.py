@@ -1,9 +1,12 @@
 """The on-disk outbox: seq never reused, oldest first, acks, thinning under quota, audit and config."""
 
+import uuid
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from edge.errors import OutboxError
 from edge.outbox import KIND_EVENT, KIND_TELEMETRY, Outbox, rollup
@@ -104,3 +107,46 @@ def test_staged_readings_survive_reopen_and_become_numbered_batches(tmp_path: Pa
     assert box.batch_staged(KIND_TELEMETRY, "tel", build) == []
     rows = box.after(1, 10)
     assert [len(decode(Kind.EDGE_TELEMETRY, r.payload).points) for r in rows] == [2, 1]
+
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(1, 4)),
+        st.tuples(st.just("stage"), st.integers(1, 30)),
+        st.tuples(st.just("batch"), st.just(0)),
+        st.tuples(st.just("ack"), st.integers(0, 5)),
+        st.tuples(st.just("reopen"), st.just(0)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops)
+def test_any_sequence_of_operations_keeps_seq_contiguous(tmp_path: Path, operations: list) -> None:
+    path = tmp_path / f"o-{uuid.uuid4().hex}.sqlite"
+    box = Outbox(path)
+    issued: list[int] = []
+    acked: set[int] = set()
+
+    def build(seq: int, points: list) -> bytes:
+        return batch_payload("shed-a", seq, 1_767_225_600_000, points)
+
+    for op, n in operations:
+        if op == "add":
+            issued += box.add_many([(KIND_EVENT, "e", _b("x")) for _ in range(n)])
+        elif op == "stage":
+            box.stage([{"ts": 1_767_225_600_000, "device": "post-1", "fields": {"power_w": 1.0}}] * n)
+        elif op == "batch":
+            issued += box.batch_staged(KIND_TELEMETRY, "t", build, max_points=25)
+        elif op == "ack":
+            waiting = [r.seq for r in box.after(0, 100)]
+            acked.update(waiting[:n])
+            box.ack(waiting[:n])
+        else:
+            box.close()
+            box = Outbox(path)
+    assert issued == list(range(1, len(issued) + 1))
+    assert box.last_seq == len(issued)
+    assert [r.seq for r in box.after(0, 10_000)] == [s for s in issued if s not in acked]
+    box.close()

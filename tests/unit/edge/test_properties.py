@@ -151,3 +151,28 @@ def test_an_error_inside_a_rule_fails_safe(monkeypatch) -> None:
     events = [a.event for a in actions if isinstance(a, Emit)]
     assert any(isinstance(e, AlarmRaised) and e.alarm_type == "internal_error" for e in events)
     assert all(s.status == SocketStatus.FAULTED for s in state.sockets())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1200, allow_nan=False), min_size=10, max_size=10))
+def test_post_limit_leaves_at_most_the_limit_switched_on(powers: list[float]) -> None:
+    state = make_state(sockets=10)
+    limit = state.config.thresholds.post_limit_w
+    readings = [
+        SocketReading(
+            socket=i + 1,
+            voltage_v=220.0,
+            current_a=min(p / 220.0, 4.9),
+            power_w=p,
+            energy_wh=0.0,
+            temp_c=25.0,
+            relay=True,
+            state=SocketState.PLUGGED,
+        )
+        for i, p in enumerate(powers)
+    ]
+    event = PostTelemetry(src="post-1", seq=1, ts=T0, total_power_w=sum(powers), sockets=readings)
+    state, actions = decide(state, event, T0)
+    cut = {a.socket for a in actions if isinstance(a, Relay) and not a.on}
+    still_on = sum(p for i, p in enumerate(powers) if i + 1 not in cut)
+    assert still_on <= limit

@@ -58,3 +58,11 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
     bad.write_text("[agent\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_environment_fills_what_the_file_leaves_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHEDWATCH_EDGE_CLOUD_BROKER", "mqtts://shed-a:pw@cloud.example:8883")
+    monkeypatch.setenv("SHEDWATCH_EDGE_SHED_BROKER", "mqtt://edge:pw@127.0.0.1:1999")
+    cfg = parse_config({"agent": {"shed_broker": "mqtt://127.0.0.1:18830"}, "shed": {"shed": "s"}})
+    assert cfg.agent.cloud_broker == "mqtts://shed-a:pw@cloud.example:8883"
+    assert cfg.agent.shed_broker == "mqtt://127.0.0.1:18830", "the file wins"
