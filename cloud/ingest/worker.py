@@ -80,6 +80,10 @@ class IngestWorker:
         # its stale mid (the broker redelivers it; the stores drop the copy, and that copy is acked).
         self._queue: deque[tuple[int, int, int, RawMessage]] = deque()
         self._generation = 0
+        # Acknowledgements of committed batches, sent by the network thread on its next message: a PUBACK
+        # queued from another thread wakes paho's loop once per packet, which costs more than the ingest.
+        self._acks: list[tuple[int, int]] = []
+        self._acks_since = 0.0
         self._cond = threading.Condition()
         self._stopping = False
         self._writer: threading.Thread | None = None
@@ -118,6 +122,7 @@ class IngestWorker:
         with self._cond:
             self._generation += 1
             self._queue.clear()
+            self._acks.clear()  # packet ids of the old connection: the broker redelivers those messages
         client.subscribe([(f, 1) for f in subscriptions(self.options.broker.mqtt_version, self.options.share_group)])
         log.info("ingest: connected to %s as %s", self.options.broker, self.options.client_id)
 
@@ -141,6 +146,8 @@ class IngestWorker:
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
         raw = RawMessage(topic, bytes(msg.payload), self.clock.now_ms())
+        if self._acks:
+            self._send_acks()
         with self._cond:
             self._queue.append((self._generation, msg.mid, msg.qos, raw))
             if len(self._queue) >= self.options.batch_max:
@@ -159,12 +166,21 @@ class IngestWorker:
             n = min(len(self._queue), o.batch_max)
             return [self._queue.popleft() for _ in range(n)]
 
+    def _send_acks(self) -> None:
+        with self._cond:
+            acks, self._acks = self._acks, []
+        for mid, qos in acks:
+            self._client.ack(mid, qos)
+
     def _run(self) -> None:
         while True:
             items = self._take()
             if items:
                 self._process(items)
-            elif self._stopping:
+            # No message came to carry them (the stream paused): send them from here.
+            if self._acks and time.monotonic() - self._acks_since >= self.options.batch_delay_s:
+                self._send_acks()
+            if not items and self._stopping:
                 return
 
     def _process(self, items: list[tuple[int, int, int, RawMessage]]) -> None:
@@ -172,7 +188,7 @@ class IngestWorker:
         delay = 0.2
         while True:
             try:
-                new = self.telemetry.write([m for m, _ in batch.telemetry])
+                new = self.telemetry.write([rows for rows, _ in batch.telemetry])
                 new += self.state.write(batch)
                 break
             except StoreError as exc:
@@ -184,10 +200,10 @@ class IngestWorker:
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
         with self._cond:
+            if not self._acks:
+                self._acks_since = time.monotonic()
             current = self._generation
-        for gen, mid, qos, _ in items:
-            if qos and gen == current:
-                self._client.ack(mid, qos)
+            self._acks += [(mid, qos) for gen, mid, qos, _ in items if qos and gen == current]
         s = self.stats
         s.received += len(items)
         s.batches += 1
@@ -235,5 +251,6 @@ class IngestWorker:
             self._cond.notify_all()
         if self._writer is not None:
             self._writer.join(timeout)
+        self._send_acks()
         self._client.disconnect()
         self._client.loop_stop()

@@ -156,6 +156,8 @@ class StateStore:
 
         Returns how many events and results were new (a repeated (src, seq) is skipped).
         """
+        if not (batch.events or batch.results or batch.states or batch.heartbeats or batch.rejects):
+            return 0  # telemetry only: no transaction at all
         try:
             with self.engine.begin() as conn:
                 return self._write(conn, batch)
