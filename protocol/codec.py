@@ -77,6 +77,9 @@ _REASONS = {
 }
 
 
+_WIRE = {"wire": True}
+
+
 def encode(message: BaseModel) -> bytes:
     """Serialise a payload to compact JSON bytes (None fields left out)."""
     return message.model_dump_json(exclude_none=True).encode()
@@ -85,7 +88,8 @@ def encode(message: BaseModel) -> bytes:
 def _explain(exc: ValidationError) -> PayloadError:
     first = exc.errors(include_url=False)[0]
     loc = ".".join(str(p) for p in first["loc"]) or "<root>"
-    if first["loc"] and first["loc"][-1] == "v" and first["type"] in ("literal_error", "missing"):
+    version_missing = first["type"] == "value_error" and "schema version" in first["msg"]
+    if version_missing or (first["loc"] and first["loc"][-1] == "v" and first["type"] == "literal_error"):
         return PayloadError("unsupported_version", f"field v: {first['msg']}")
     reason = _REASONS.get(first["type"], "invalid_value")
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
@@ -97,7 +101,7 @@ def decode(kind: Kind, payload: bytes | str) -> Any:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError("oversized", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
-        return ADAPTERS[kind].validate_json(payload)
+        return ADAPTERS[kind].validate_json(payload, context=_WIRE)
     except ValidationError as exc:
         raise _explain(exc) from None
 

@@ -1,8 +1,8 @@
 """The fields every ShedWatch message carries, and the base model all payloads share."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from protocol.ids import Id
 
@@ -24,3 +24,12 @@ class Envelope(Message):
     src: Id
     seq: Annotated[int, Field(ge=0, lt=2**63)]
     ts: EpochMs
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_on_the_wire(cls, data: Any, info: ValidationInfo) -> Any:
+        # In code the version defaults; on the wire it must be stated, so a message
+        # from a future (or a sloppy) sender is never silently read as version 1.
+        if info.context and info.context.get("wire") and isinstance(data, dict) and "v" not in data:
+            raise ValueError("field v: the schema version is required")
+        return data

@@ -1,11 +1,202 @@
-"""``shedwatch demo``: broker, cloud, two edge agents and simulated devices, all local."""
+"""``shedwatch demo``: a broker, the cloud, one edge agent per shed and simulated devices, all local.
+
+Nothing else needs to run. The broker is the one given by --broker, else a local
+mosquitto when one is installed, else the embedded amqtt broker (MQTT 3.1.1).
+Ctrl-C stops the parts in a safe order (devices, edges, cloud, broker) and exits 0.
+"""
 
 import argparse
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import httpx
+
+from protocol.clock import ScaledClock
+from shedwatch.demo_config import demo_sheds, shed_toml
+from shedwatch.mosquitto import Mosquitto, find_mosquitto
+from shedwatch.ports import free_port, wait_listening
+from shedwatch.processes import Child
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """Register the subcommand."""
-    parser: argparse.ArgumentParser = sub.add_parser("demo", help="(not built yet)")
-    parser.set_defaults(func=lambda _args: 2)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "demo",
+        help="run a broker, the cloud, edge agents and simulated sheds on this machine",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--broker", help="use this broker (mqtt://host:port) instead of starting one")
+    parser.add_argument(
+        "--embedded", action="store_true", help="use the embedded amqtt broker even if mosquitto exists"
+    )
+    parser.add_argument("--sheds", type=int, default=2, help="number of sheds (default 2)")
+    parser.add_argument("--posts", type=int, default=3, help="charging posts per shed (default 3)")
+    parser.add_argument("--sockets", type=int, default=10, help="sockets per post (default 10)")
+    parser.add_argument("--speed", type=float, default=30.0, help="simulated time runs this many times real time (30)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port of the web page and API (0: any free port)")
+    parser.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where SQLite files and logs go")
+    parser.add_argument("--duration", type=float, default=0, help="stop by itself after this many seconds (0: never)")
+    parser.set_defaults(func=run)
     return parser
+
+
+def _evening_epoch_ms() -> int:
+    # Start the simulated clock at 17:00 Beijing time (09:00 UTC) today: the evening peak of arrivals.
+    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    if start > datetime.now(UTC):
+        start -= timedelta(days=1)
+    return int(start.timestamp() * 1000)
+
+
+class Demo:
+    """The running parts of the demo and the order to stop them in."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.data = args.data_dir.resolve()
+        self.logs = self.data / "logs"
+        self.broker: Mosquitto | None = None
+        self.children: list[Child] = []
+
+    def start_broker(self) -> str:
+        """The URL of the broker everyone uses, starting one when none was given."""
+        if self.args.broker:
+            return str(self.args.broker)
+        if find_mosquitto() and not self.args.embedded:
+            self.broker = Mosquitto(workdir=self.data / "broker", persistence=True).start()
+            print(f"broker: mosquitto on {self.broker.url}")
+            return self.broker.url
+        port = free_port()
+        child = Child(
+            "broker", [sys.executable, "-m", "shedwatch.embedded_broker", "--port", str(port)], log_dir=self.logs
+        )
+        self.children.append(child)
+        wait_listening("127.0.0.1", port, 20)
+        print(f"broker: embedded amqtt (MQTT 3.1.1) on mqtt://127.0.0.1:{port}")
+        return f"mqtt://127.0.0.1:{port}?protocol=311"
+
+    def start(self) -> str:
+        """Start everything; the URL of the web page."""
+        broker = self.start_broker()
+        clock = ScaledClock(speed=self.args.speed, epoch_ms=_evening_epoch_ms())
+        port = self.args.port or free_port()
+        common = ["--clock", clock.spec()]
+        cloud = Child.shedwatch(
+            "cloud",
+            [
+                "cloud",
+                "--broker",
+                broker,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(self.data / "cloud"),
+                *common,
+            ],
+            log_dir=self.logs,
+        )
+        self.children.append(cloud)
+        for shed in demo_sheds(self.args.sheds, self.args.posts, self.args.sockets):
+            path = self.data / f"{shed.shed}.toml"
+            path.write_text(
+                shed_toml(shed, shed_broker=broker, cloud_broker=broker, data_dir=self.data / "edge" / shed.shed)
+            )
+            self.children.append(
+                Child.shedwatch(f"edge-{shed.shed}", ["edge", "--config", str(path), *common], log_dir=self.logs)
+            )
+            self.children.append(
+                Child.shedwatch(
+                    f"sim-{shed.shed}",
+                    [
+                        "sim",
+                        "shed",
+                        "--config",
+                        str(path),
+                        "--broker",
+                        broker,
+                        "--residents",
+                        "--truth",
+                        str(self.data / f"truth-{shed.shed}.jsonl"),
+                        *common,
+                    ],
+                    log_dir=self.logs,
+                )
+            )
+        url = f"http://127.0.0.1:{port}/"
+        self.wait_healthy(url, cloud)
+        return url
+
+    def wait_healthy(self, url: str, cloud: Child, timeout: float = 60.0) -> None:
+        """Wait until the cloud answers, or fail with its log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_children()
+            try:
+                if httpx.get(url + "healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the cloud did not answer on {url}:\n{cloud.log_tail()}")
+
+    def check_children(self) -> None:
+        """Raise when a part died on its own."""
+        for child in self.children:
+            if child.exit_code is not None:
+                raise RuntimeError(
+                    f"{child.name} exited with {child.exit_code}; its log ({child.log_path}):\n{child.log_tail()}"
+                )
+
+    def stop(self) -> None:
+        """Devices first (so nothing is cut for lack of supervision mid-stop), then edges, cloud, broker."""
+        order = sorted(self.children, key=lambda c: ("sim" not in c.name, "edge" not in c.name, c.name == "broker"))
+        for child in order:
+            child.stop()
+        if self.broker:
+            self.broker.stop()
+
+
+def _summary(url: str) -> str:
+    try:
+        sheds = httpx.get(url + "api/v1/availability", timeout=2).json()["sheds"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return "availability: (not yet)"
+    parts = [
+        f"{s['shed']}: {s['free']} free, {s['charging']} charging, {s['full']} full, {s['faulted']} faulted"
+        for s in sheds
+    ]
+    return "availability: " + ("; ".join(parts) or "(waiting for edges)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo until Ctrl-C, SIGTERM or --duration."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    demo = Demo(args)
+    try:
+        url = demo.start()
+        print(f"ShedWatch demo is running: open {url}  (API: {url}api/v1/availability; logs: {demo.logs})")
+        print("Ctrl-C stops it.", flush=True)
+        deadline = time.monotonic() + args.duration if args.duration else None
+        while not stop.wait(10 if deadline is None else min(10, max(0.1, deadline - time.monotonic()))):
+            demo.check_children()
+            print(_summary(url), flush=True)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+    except RuntimeError as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        demo.stop()
+        return 1
+    print("stopping ...", flush=True)
+    demo.stop()
+    print("stopped.")
+    return 0

@@ -1,0 +1,266 @@
+"""The edge agent: wires the shed broker, the decisions, the outbox and the cloud uplink together.
+
+Threads: the shed client's network loop runs the hot path (decode -> decide -> relay
+publish -> outbox), the main thread runs timers (ticks, telemetry batches, heartbeats,
+the disk quota), the uplink has its own network loop and drain thread. One lock
+serialises every decision.
+"""
+
+import logging
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from pydantic import BaseModel, ValidationError
+
+from edge.actions import Action, Answer, Emit, Relay, SaveConfig
+from edge.decide import decide
+from edge.inputs import CommandIn, Input, Tick
+from edge.mqtt import connect_async, make_client
+from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
+from edge.settings import EdgeConfigFile
+from edge.state import ShedState, new_state
+from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
+from edge.uplink import Uplink
+from protocol.brokerurl import BrokerUrl
+from protocol.clock import Clock
+from protocol.codec import decode_message, encode
+from protocol.commands import Command
+from protocol.config import ConfigPush, ShedConfig
+from protocol.device import RelayCommand
+from protocol.errors import PayloadError, TopicError
+from protocol.topics import Kind, device_filter, device_topic, shed_topic
+from protocol.uplink import SocketSnapshot
+
+log = logging.getLogger("shedwatch.edge")
+
+_DEVICE_KINDS = (Kind.POST_TELEMETRY, Kind.POST_HEARTBEAT, Kind.RELAY_RESULT, Kind.EXTINGUISHER, Kind.ENVIRONMENT)
+
+
+class Agent:
+    """One shed's edge agent."""
+
+    def __init__(self, cfg: EdgeConfigFile, clock: Clock) -> None:
+        self.settings = cfg.agent
+        self.clock = clock
+        self.started_ms = clock.now_ms()
+        self.started_mono = time.monotonic()
+        data_dir = Path(self.settings.data_dir)
+        self.outbox = Outbox(data_dir / "outbox.sqlite", quota_bytes=int(self.settings.outbox_quota_mb * 1024 * 1024))
+        config = self._persisted_config(cfg.shed)
+        self.shed = config.shed
+        self.state: ShedState = new_state(config, self.started_ms)
+        self.lock = threading.RLock()
+        self.counters: Counter[str] = Counter()
+        self.stop_event = threading.Event()
+        shed_url = BrokerUrl.parse(self.settings.shed_broker)
+        self.shed_url = shed_url
+        self.shed_client = make_client(shed_url, f"edge-{self.shed}-io", persistent=False)
+        self.shed_client.max_queued_messages_set(0)
+        self.shed_client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
+        self.shed_client.on_connect = self._on_shed_connect
+        self.shed_client.on_message = self._on_shed_message
+        self.uplink = Uplink(
+            url=BrokerUrl.parse(self.settings.cloud_broker),
+            shed=self.shed,
+            client_id=self.settings.client_id or f"edge-{self.shed}",
+            outbox=self.outbox,
+            snapshot=self._snapshot,
+            on_message=self._on_cloud_message,
+            drain_rate_per_s=self.settings.drain_rate_per_s,
+            window=self.settings.drain_window,
+            session_expiry_s=self.settings.session_expiry_s,
+            reconnect=(self.settings.reconnect_min_s, self.settings.reconnect_max_s),
+        )
+
+    def _persisted_config(self, from_file: ShedConfig) -> ShedConfig:
+        """The newest config: a pushed one kept on disk wins over the file when it is newer."""
+        body = self.outbox.latest_config()
+        if body is None:
+            return from_file
+        try:
+            pushed = ShedConfig.model_validate_json(body)
+        except ValidationError:
+            log.error("stored config is invalid; using the file")
+            return from_file
+        if pushed.shed == from_file.shed and pushed.version > from_file.version:
+            log.info("using pushed config version %d (file has %d)", pushed.version, from_file.version)
+            return pushed
+        return from_file
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Connect and run until stop() is called."""
+        connect_async(self.shed_client, self.shed_url, persistent=False, session_expiry_s=0)
+        self.shed_client.loop_start()
+        self.uplink.start()
+        batch_ms = int(self.state.config.batch_interval_s * 1000)
+        hb_ms = int(self.settings.heartbeat_s * 1000)
+        next_batch = self.clock.now_ms() + batch_ms
+        next_hb = self.clock.now_ms()
+        next_quota = time.monotonic()
+        log.info("edge agent for shed %s started (outbox seq %d)", self.shed, self.outbox.last_seq)
+        while not self.stop_event.wait(self.settings.tick_s):
+            now = self.clock.now_ms()
+            self.handle(Tick(), now)
+            if now >= next_batch:
+                self.flush_telemetry(now)
+                batch_ms = int(self.state.config.batch_interval_s * 1000)
+                next_batch = now + batch_ms
+            if now >= next_hb:
+                self.uplink.heartbeat(now, int(time.monotonic() - self.started_mono))
+                next_hb = now + hb_ms
+            if time.monotonic() >= next_quota:
+                thinned = self.outbox.enforce_quota()
+                if thinned:
+                    log.warning("outbox over quota: thinned %d telemetry batches to rollups", thinned)
+                next_quota = time.monotonic() + 5.0
+
+    def stop(self) -> None:
+        """Ask run() to return."""
+        self.stop_event.set()
+
+    def close(self) -> None:
+        """Keep what is buffered, say goodbye (death) and disconnect."""
+        self.flush_telemetry(self.clock.now_ms())
+        # a clean stop gives the uplink a moment to deliver the backlog; what remains stays on disk
+        deadline = time.monotonic() + self.settings.stop_drain_s
+        while self.uplink.connected.is_set() and self.outbox.depth() > 0 and time.monotonic() < deadline:
+            self.uplink.wake()
+            time.sleep(0.02)
+        self.uplink.stop()
+        self.shed_client.disconnect()
+        self.shed_client.loop_stop()
+        self.outbox.close()
+        log.info("edge agent stopped")
+
+    # -- decisions ------------------------------------------------------------------------------
+
+    def handle(self, event: Input, now: int) -> list[Action]:
+        """Decide and carry out the actions (relays first: they protect life)."""
+        with self.lock:
+            _, actions = decide(self.state, event, now)
+            if actions:
+                self._execute(actions, now)
+            return actions
+
+    def _execute(self, actions: list[Action], now: int) -> None:
+        stream: list[tuple[str, str, PayloadBuilder]] = []
+        for action in actions:
+            if isinstance(action, Relay):
+                cmd = RelayCommand(
+                    src=self.shed,
+                    seq=self.state.counter,
+                    ts=now,
+                    request_id=action.request_id,
+                    socket=action.socket,
+                    on=action.on,
+                    reason=action.reason,
+                )
+                self.shed_client.publish(device_topic(Kind.RELAY_SET, self.shed, action.device), encode(cmd), qos=1)
+            elif isinstance(action, Emit):
+                stream.append((KIND_EVENT, shed_topic(Kind.EDGE_EVENT, self.shed), _stamp(action.event)))
+            elif isinstance(action, Answer):
+                stream.append((KIND_RESULT, shed_topic(Kind.EDGE_RESULT, self.shed), _stamp(action.result)))
+            elif isinstance(action, SaveConfig):
+                self.outbox.save_config(action.version, self.state.config.model_dump_json(), now)
+        if stream:
+            self.outbox.add_many(stream)
+            self.uplink.wake()
+
+    def flush_telemetry(self, now: int) -> None:
+        """Turn staged readings into numbered TelemetryBatch messages in the outbox."""
+        shed = self.shed
+
+        def build(seq: int, points: list[Point]) -> bytes:
+            return batch_payload(shed, seq, now, points)
+
+        if self.outbox.batch_staged(KIND_TELEMETRY, shed_topic(Kind.EDGE_TELEMETRY, shed), build, MAX_POINTS):
+            self.uplink.wake()
+
+    def _snapshot(self) -> tuple[int, int, list[SocketSnapshot]]:
+        with self.lock:
+            socks = [SocketSnapshot(device=s.device, socket=s.socket, status=s.status) for s in self.state.sockets()]
+            return self.clock.now_ms(), self.state.config.version, socks
+
+    # -- shed broker ----------------------------------------------------------------------------
+
+    def _on_shed_connect(self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+        if getattr(rc, "is_failure", False):
+            log.warning("shed broker refused the connection: %s", rc)
+            return
+        client.subscribe([(device_filter(self.shed, kind), 1) for kind in _DEVICE_KINDS])
+        log.info("shed broker connected")
+
+    def _on_shed_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            topic, message = decode_message(msg.topic, bytes(msg.payload))
+        except (PayloadError, TopicError) as exc:
+            self._bad_input(getattr(exc, "reason", "bad_topic"), msg.topic, exc)
+            return
+        if topic.shed != self.shed:
+            return
+        now = self.clock.now_ms()
+        self.handle(message, now)
+        self.outbox.stage(points_of(message))
+
+    def _bad_input(self, reason: str, topic: str, exc: Exception) -> None:
+        self.counters[reason] += 1
+        n = self.counters[reason]
+        if n <= 5 or n % 1000 == 0:
+            log.warning("rejected message on %s (%s, %d so far): %s", topic, reason, n, exc)
+
+    # -- cloud commands -------------------------------------------------------------------------
+
+    def _on_cloud_message(self, topic: str, payload: bytes) -> None:
+        try:
+            parsed, message = decode_message(topic, payload)
+        except (PayloadError, TopicError) as exc:
+            self._bad_input(getattr(exc, "reason", "bad_topic"), topic, exc)
+            return
+        now = self.clock.now_ms()
+        if isinstance(message, Command):
+            self._command(message, now)
+        elif isinstance(message, ConfigPush) and parsed.kind == Kind.CLOUD_CONFIG:
+            if message.config.version <= self.state.config.version:
+                return  # the retained copy of what we already run
+            cmd = Command(
+                src=message.src,
+                seq=message.seq,
+                ts=message.ts,
+                request_id=f"config-{message.config.version}",
+                expires_at=4_102_444_800_000,
+                actor=message.actor,
+                action="push_config",
+                config=message.config,
+            )
+            self._command(cmd, now)
+
+    def _command(self, cmd: Command, now: int) -> None:
+        actions = self.handle(CommandIn(cmd), now)
+        for action in actions:
+            if isinstance(action, Answer):
+                r = action.result
+                target = f"{cmd.device}/{cmd.socket}" if cmd.device else ("config" if cmd.config else "shed")
+                self.outbox.audit(
+                    ts=now,
+                    request_id=cmd.request_id,
+                    actor=cmd.actor,
+                    action=cmd.action,
+                    target=target,
+                    status=r.status,
+                    detail=r.detail,
+                )
+                log.info("command %s %s by %s: %s %s", cmd.request_id, cmd.action, cmd.actor, r.status, r.detail)
+
+
+def _stamp(message: BaseModel) -> PayloadBuilder:
+    """Build the payload with the seq the outbox assigns."""
+
+    def build(seq: int) -> bytes:
+        return encode(message.model_copy(update={"seq": seq}))
+
+    return build

@@ -1,0 +1,136 @@
+"""Cloud commands as decisions: stop or start a socket, reset a trip, push a config.
+
+Every command is checked for expiry and for a known target, applied, and answered with
+a CommandResult. The adapter audits it locally and persists an applied config.
+"""
+
+from edge.actions import Answer, SaveConfig
+from edge.alarms import clear_latched
+from edge.context import Ctx
+from edge.state import PostState, SocketState, new_state
+from protocol.commands import Command
+from protocol.config import ShedConfig
+from protocol.uplink import CommandResult
+
+
+def _answer(ctx: Ctx, cmd: Command, status: str, detail: str = "") -> None:
+    ctx.actions.append(
+        Answer(
+            CommandResult(
+                src=ctx.shed,
+                seq=0,
+                ts=ctx.now,
+                request_id=cmd.request_id,
+                status=status,  # type: ignore[arg-type]
+                detail=detail[:200],
+            )
+        )
+    )
+
+
+def _socket(ctx: Ctx, cmd: Command) -> SocketState | None:
+    post = ctx.state.posts.get(cmd.device or "")
+    return post.sockets.get(cmd.socket or 0) if post else None
+
+
+def on_command(ctx: Ctx, cmd: Command) -> None:
+    """Carry out one command and answer it."""
+    if cmd.expired(ctx.now):
+        _answer(ctx, cmd, "expired", f"expired at {cmd.expires_at}, now {ctx.now}")
+        return
+    if cmd.action == "push_config":
+        assert cmd.config is not None
+        ok, detail = apply_config(ctx, cmd.config)
+        _answer(ctx, cmd, "applied" if ok else "rejected", detail)
+        return
+    if cmd.action == "reset_trip":
+        _reset(ctx, cmd)
+        return
+    sock = _socket(ctx, cmd)
+    if sock is None:
+        _answer(ctx, cmd, "rejected", f"unknown socket {cmd.device}/{cmd.socket}")
+        return
+    if cmd.action == "stop_socket":
+        sock.hold_off = "operator_stop"
+        ctx.interlock("cut", "socket", "operator_stop", device=sock.device, socket=sock.socket, actor=cmd.actor)
+        ctx.ensure_off(sock, "operator_stop", force=True)
+        _answer(ctx, cmd, "applied")
+        return
+    # start_socket: never over a latch, never on a silent post
+    if sock.trip is not None or ctx.state.shed_trips:
+        reason = sock.trip or ", ".join(sorted(ctx.state.shed_trips))
+        _answer(ctx, cmd, "rejected", f"tripped ({reason}): reset first")
+        return
+    if not ctx.state.devices[sock.device].online:
+        _answer(ctx, cmd, "rejected", f"{sock.device} is offline")
+        return
+    sock.hold_off = None
+    ctx.interlock("restore", "socket", "operator_start", device=sock.device, socket=sock.socket, actor=cmd.actor)
+    ctx.send_relay(sock, on=True, reason="operator_start")
+    _answer(ctx, cmd, "applied")
+
+
+def _reset(ctx: Ctx, cmd: Command) -> None:
+    """Lift latches: of one socket, or with no target of the whole shed and every socket."""
+    if cmd.device is not None:
+        sock = _socket(ctx, cmd)
+        if sock is None:
+            _answer(ctx, cmd, "rejected", f"unknown socket {cmd.device}/{cmd.socket}")
+            return
+        targets = [sock]
+    else:
+        targets = ctx.state.sockets()
+    lifted = [s for s in targets if s.trip is not None]
+    for sock in lifted:
+        ctx.interlock(
+            "restore", "socket", sock.trip or "reset", device=sock.device, socket=sock.socket, actor=cmd.actor
+        )
+        sock.trip = None
+        sock.runaway_since_ms = None
+    shed_reasons = sorted(ctx.state.shed_trips) if cmd.device is None else []
+    for reason in shed_reasons:
+        ctx.interlock("restore", "shed", reason, actor=cmd.actor)
+    if cmd.device is None:
+        ctx.state.shed_trips.clear()
+        clear_latched(ctx, message=f"reset by {cmd.actor}")
+    else:
+        clear_latched(ctx, device=cmd.device, socket=cmd.socket, message=f"reset by {cmd.actor}")
+    n = len(lifted) + len(shed_reasons)
+    _answer(ctx, cmd, "applied", f"{n} latch(es) lifted" if n else "nothing was latched")
+
+
+def apply_config(ctx: Ctx, config: ShedConfig) -> tuple[bool, str]:
+    """Apply a newer config for this shed, keeping what is known of sockets that remain; else keep the old one."""
+    old = ctx.state.config
+    if config.shed != old.shed:
+        return False, f"config is for shed {config.shed!r}, this is {old.shed!r}"
+    if config.version <= old.version:
+        return False, f"version {config.version} is not newer than {old.version}"
+    try:
+        fresh = new_state(config, ctx.now)
+        for pid, post in fresh.posts.items():
+            before = ctx.state.posts.get(pid)
+            if before is None:
+                continue
+            fresh.posts[pid] = PostState(
+                pid,
+                {n: before.sockets.get(n) or s for n, s in post.sockets.items()},
+                before.total_power_w,
+                before.refusing,
+            )
+        for did, dev in ctx.state.devices.items():
+            if did in fresh.devices:
+                fresh.devices[did] = dev
+        removed_tripped = [
+            f"{s.device}/{s.socket}" for s in ctx.state.sockets() if s.trip and s.device not in fresh.posts
+        ]
+        if removed_tripped:
+            return False, f"would drop tripped sockets {removed_tripped}: reset them first"
+    except Exception as exc:  # any surprise: keep the running config (rollback)
+        return False, f"not applied: {exc}"
+    st = ctx.state
+    st.config = config
+    st.posts = fresh.posts
+    st.devices = fresh.devices
+    ctx.actions.append(SaveConfig(config.version))
+    return True, f"version {config.version} applied"

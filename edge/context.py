@@ -1,0 +1,82 @@
+"""The working context of one decision: state, time, thresholds and the actions collected."""
+
+from dataclasses import dataclass, field
+
+from edge.actions import Action, Emit, Relay, UplinkEvent
+from edge.state import PendingRelay, ShedState, SocketState
+from protocol.config import Thresholds
+from protocol.uplink import InterlockAction
+
+
+@dataclass
+class Ctx:
+    """Collects the actions of one decision; helpers build events stamped with the shed and now."""
+
+    state: ShedState
+    now: int
+    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def shed(self) -> str:
+        """The shed id (src of every event)."""
+        return self.state.config.shed
+
+    @property
+    def t(self) -> Thresholds:
+        """The shed's thresholds."""
+        return self.state.config.thresholds
+
+    def emit(self, event: UplinkEvent) -> None:
+        """Queue an event for the cloud."""
+        self.actions.append(Emit(event))
+
+    def interlock(
+        self,
+        action: str,
+        scope: str,
+        reason: str,
+        *,
+        device: str | None = None,
+        socket: int | None = None,
+        latched: bool = False,
+        actor: str | None = None,
+    ) -> None:
+        """Report power cut, refused or restored."""
+        self.emit(
+            InterlockAction(
+                src=self.shed,
+                seq=0,
+                ts=self.now,
+                action=action,  # type: ignore[arg-type]
+                scope=scope,  # type: ignore[arg-type]
+                device=device,
+                socket=socket,
+                reason=reason,
+                latched=latched,
+                actor=actor,
+            )
+        )
+
+    def next_request_id(self) -> str:
+        """A relay request id unique across restarts (time plus a counter)."""
+        self.state.counter += 1
+        return f"r{self.now}-{self.state.counter}"
+
+    def send_relay(self, sock: SocketState, *, on: bool, reason: str) -> None:
+        """Publish a relay command now and wait for its confirmation."""
+        rid = self.next_request_id()
+        sock.pending = PendingRelay(request_id=rid, on=on, reason=reason, sent_ms=self.now)
+        self.actions.append(Relay(sock.device, sock.socket, on, rid, reason))
+
+    def ensure_off(self, sock: SocketState, reason: str, *, force: bool = False) -> None:
+        """Open the relay unless an off command is already on its way; ``force`` even when it looks open."""
+        pending = sock.pending
+        if pending is not None and not pending.on and not pending.failed:
+            if self.now - pending.sent_ms >= self.t.relay_confirm_s * 1000 and pending.attempts <= self.t.relay_retries:
+                # the post still reports the relay closed: say it again now rather than at the next tick
+                pending.attempts += 1
+                pending.sent_ms = self.now
+                self.actions.append(Relay(sock.device, sock.socket, False, pending.request_id, pending.reason))
+            return
+        if force or sock.relay or (sock.pending is not None and sock.pending.on):
+            self.send_relay(sock, on=False, reason=reason)

@@ -1,0 +1,107 @@
+"""The edge's decision function: ``decide(state, input, now) -> (state, actions)``.
+
+Pure: no MQTT, database or clock inside; the adapter passes ``now`` (epoch ms of the
+injected clock). The state is updated in place and returned. Any error inside a rule
+fails safe: every socket that may be affected is cut and a trouble alarm raised.
+"""
+
+from edge import liveness, relays
+from edge.actions import Action
+from edge.alarms import raise_latched
+from edge.commands import on_command
+from edge.context import Ctx
+from edge.inputs import CommandIn, Input, Tick
+from edge.post_rules import check_post
+from edge.shed_rules import on_environment, on_extinguisher
+from edge.socket_rules import on_reading, socket_status
+from edge.state import PostState, ShedState
+from protocol.device import EnvironmentReading, ExtinguisherStatus, PostHeartbeat, PostTelemetry, RelayResult
+from protocol.uplink import AlarmClass, SocketStatusChanged
+
+
+def decide(state: ShedState, event: Input, now: int) -> tuple[ShedState, list[Action]]:
+    """React to one input at time ``now``; return the state and the actions to carry out."""
+    ctx = Ctx(state, now)
+    try:
+        _dispatch(ctx, event)
+    except Exception as exc:  # fail safe: an interlock that cannot decide cuts power
+        _fail_safe(ctx, event, exc)
+    _statuses(ctx)
+    return state, ctx.actions
+
+
+def _dispatch(ctx: Ctx, event: Input) -> None:
+    st = ctx.state
+    if isinstance(event, PostTelemetry):
+        post = st.posts.get(event.src)
+        if post is None:
+            return  # not ours (the adapter counts it)
+        liveness.heard(ctx, post.id)
+        for reading in event.sockets:
+            sock = post.sockets.get(reading.socket)
+            if sock is not None:
+                on_reading(ctx, post, sock, reading, event.ts)
+        check_post(ctx, post, event.total_power_w)
+    elif isinstance(event, Tick):
+        liveness.on_tick(ctx)
+        relays.on_tick(ctx)
+    elif isinstance(event, PostHeartbeat):
+        liveness.heard(ctx, event.src)
+    elif isinstance(event, RelayResult):
+        liveness.heard(ctx, event.src)
+        relays.on_result(ctx, event)
+    elif isinstance(event, EnvironmentReading):
+        if event.src in st.devices:
+            liveness.heard(ctx, event.src)
+            on_environment(ctx, event)
+    elif isinstance(event, ExtinguisherStatus):
+        if event.src in st.devices:
+            liveness.heard(ctx, event.src)
+            on_extinguisher(ctx, event)
+    elif isinstance(event, CommandIn):
+        on_command(ctx, event.command)
+
+
+def _fail_safe(ctx: Ctx, event: Input, exc: Exception) -> None:
+    """Cut what the failed input could concern: its post's sockets, or the whole shed."""
+    posts: list[PostState]
+    if isinstance(event, PostTelemetry | RelayResult) and event.src in ctx.state.posts:
+        posts = [ctx.state.posts[event.src]]
+    else:
+        posts = list(ctx.state.posts.values())
+    for post in posts:
+        for sock in post.sockets.values():
+            if sock.trip is None:
+                sock.trip = "internal_error"
+                ctx.interlock("cut", "socket", "internal_error", device=sock.device, socket=sock.socket, latched=True)
+            ctx.ensure_off(sock, "internal_error", force=True)
+    raise_latched(ctx, AlarmClass.TROUBLE, "internal_error", message=f"{type(exc).__name__}: {exc}")
+
+
+def _statuses(ctx: Ctx) -> None:
+    """Emit SocketStatusChanged for every socket whose status changed."""
+    st = ctx.state
+    tripped = bool(st.shed_trips)
+    full_w = ctx.t.full_power_w
+    for post in st.posts.values():
+        dev = st.devices.get(post.id)
+        online = dev.online if dev is not None else True
+        for sock in post.sockets.values():
+            status = socket_status(sock, post_online=online, shed_tripped=tripped, full_power_w=full_w)
+            if status != sock.status:
+                sock.status = status
+                energy = (
+                    max(0.0, sock.energy_wh - sock.session_energy0_wh) if sock.session_start_ms is not None else None
+                )
+                ctx.emit(
+                    SocketStatusChanged(
+                        src=ctx.shed,
+                        seq=0,
+                        ts=ctx.now,
+                        device=sock.device,
+                        socket=sock.socket,
+                        status=status,
+                        session_id=sock.session_id,
+                        energy_wh=energy,
+                    )
+                )

@@ -1,0 +1,54 @@
+"""Silent devices: a device not heard for ``offline_heartbeats`` heartbeats is offline (trouble alarm).
+
+Sockets whose relay is closed must report every ``sample_interval_s``; silent for
+``stale_samples`` intervals they are cut and latched (a socket charges only while supervised).
+"""
+
+from edge.alarms import Damping, observe
+from edge.context import Ctx
+from edge.socket_rules import trip_socket
+from protocol.uplink import AlarmClass, DeviceStatusChanged
+
+# liveness is already a slow signal (3 missed heartbeats): raise and clear it without more delay
+_BACK = Damping(delay_on_s=0.0, delay_off_s=0.0, max_raises=1_000_000)
+
+
+def heard(ctx: Ctx, device: str) -> None:
+    """Any valid message from a device: it is alive."""
+    dev = ctx.state.devices.get(device)
+    if dev is None:
+        return
+    dev.last_heard_ms = ctx.now
+    if not dev.online:
+        dev.online = True
+        ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.now, device=device, online=True))
+        observe(ctx, AlarmClass.TROUBLE, "device_offline", False, device=device, damping=_BACK)
+
+
+def on_tick(ctx: Ctx) -> None:
+    """Find devices gone silent and sockets whose telemetry went stale."""
+    t = ctx.t
+    limit_ms = t.heartbeat_s * t.offline_heartbeats * 1000
+    for dev in ctx.state.devices.values():
+        if dev.online and ctx.now - dev.last_heard_ms > limit_ms:
+            dev.online = False
+            ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.now, device=dev.id, online=False))
+            observe(
+                ctx,
+                AlarmClass.TROUBLE,
+                "device_offline",
+                True,
+                device=dev.id,
+                damping=_BACK,
+                message=f"silent for {t.offline_heartbeats} heartbeats",
+            )
+    stale_ms = t.sample_interval_s * t.stale_samples * 1000
+    for sock in ctx.state.sockets():
+        if sock.relay and sock.last_ms is not None and sock.trip is None and ctx.now - sock.last_ms > stale_ms:
+            trip_socket(
+                ctx,
+                sock,
+                "stale_telemetry",
+                AlarmClass.TROUBLE,
+                message=f"no telemetry for {t.stale_samples} sample intervals while switched on",
+            )

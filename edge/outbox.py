@@ -1,0 +1,289 @@
+"""The durable outbox between decisions and the cloud uplink: SQLite in WAL mode, on disk.
+
+Every stream message (telemetry batch, event, command result) gets the shed's next
+``seq`` in the same transaction that stores it, so a seq is never reused or skipped, even
+after SIGKILL or a power cut (``synchronous=FULL``: a commit is on disk before we go on).
+Rows leave only when the cloud broker acknowledged them (QoS 1 PUBACK). Oldest first.
+
+When the file outgrows its quota, the oldest telemetry batches are thinned in place to
+one mean point per device and socket (a rollup) under the same seq; events and command
+results are never thinned or dropped.
+
+Raw readings waiting for the next batch are staged in the same database, committed
+without fsync: they survive SIGKILL; a power cut may lose the last batch interval of raw
+telemetry, never a numbered message.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from edge.errors import OutboxError
+
+PayloadBuilder = Callable[[int], bytes]  # seq -> payload bytes
+BatchBuilder = Callable[[int, list[dict[str, Any]]], bytes]  # seq, points -> payload bytes
+
+KIND_TELEMETRY = "telemetry"
+KIND_EVENT = "event"
+KIND_RESULT = "result"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    thinned INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS staged (id INTEGER PRIMARY KEY AUTOINCREMENT, points BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS config (version INTEGER PRIMARY KEY, body TEXT NOT NULL, applied_ts INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One stored message."""
+
+    seq: int
+    kind: str
+    topic: str
+    payload: bytes
+
+
+class Outbox:
+    """A thread-safe on-disk queue with the shed's seq counter, the command audit and config versions."""
+
+    def __init__(self, path: str | Path, *, quota_bytes: int = 256 * 1024 * 1024) -> None:
+        self.path = Path(path)
+        self.quota_bytes = quota_bytes
+        self._lock = threading.Lock()
+        self.thinned_total = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise OutboxError(f"cannot open outbox {self.path}: {exc}") from None
+        self._next_seq = self._load_next_seq()
+
+    def _load_next_seq(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()
+        stored = int(row[0]) if row else 1
+        top = self._db.execute("SELECT MAX(seq) FROM outbox").fetchone()[0]
+        return max(stored, (top or 0) + 1)
+
+    @property
+    def last_seq(self) -> int:
+        """The last seq issued (0 when none yet)."""
+        return self._next_seq - 1
+
+    def add(self, kind: str, topic: str, build: PayloadBuilder) -> int:
+        """Store one message; ``build(seq)`` makes its payload with the seq assigned here."""
+        return self.add_many([(kind, topic, build)])[0]
+
+    def add_many(self, items: Iterable[tuple[str, str, PayloadBuilder]]) -> list[int]:
+        """Store several messages in one transaction (one fsync); returns their seqs."""
+        with self._lock:
+            seqs: list[int] = []
+            seq = self._next_seq
+            rows = []
+            for kind, topic, build in items:
+                rows.append((seq, kind, topic, build(seq)))
+                seqs.append(seq)
+                seq += 1
+            if not rows:
+                return seqs
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT INTO outbox (seq, kind, topic, payload) VALUES (?, ?, ?, ?)", rows)
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (seq,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise OutboxError(f"outbox write failed: {exc}") from None
+            self._next_seq = seq
+        return seqs
+
+    def stage(self, points: list[dict[str, Any]]) -> None:
+        """Keep raw readings until the next batch; committed without fsync (survives SIGKILL, cheap)."""
+        if not points:
+            return
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._db.execute("INSERT INTO staged (points) VALUES (?)", (orjson.dumps(points),))
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
+
+    def batch_staged(self, kind: str, topic: str, build: BatchBuilder, max_points: int = 10_000) -> list[int]:
+        """Turn every staged reading into numbered batches in one transaction; returns their seqs."""
+        with self._lock:
+            staged = self._db.execute("SELECT id, points FROM staged ORDER BY id").fetchall()
+            if not staged:
+                return []
+            points: list[dict[str, Any]] = []
+            for _, body in staged:
+                points.extend(orjson.loads(body))
+            seq = self._next_seq
+            rows = []
+            for i in range(0, len(points), max_points):
+                rows.append((seq, kind, topic, build(seq, points[i : i + max_points])))
+                seq += 1
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT INTO outbox (seq, kind, topic, payload) VALUES (?, ?, ?, ?)", rows)
+                self._db.execute("DELETE FROM staged WHERE id <= ?", (staged[-1][0],))
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (seq,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise OutboxError(f"outbox write failed: {exc}") from None
+            first = self._next_seq
+            self._next_seq = seq
+            return list(range(first, seq))
+
+    def after(self, seq: int, limit: int) -> list[Row]:
+        """The oldest stored messages with a seq above ``seq``."""
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT seq, kind, topic, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            )
+            return [Row(int(s), k, t, bytes(p)) for s, k, t, p in cur]
+
+    def ack(self, seqs: Iterable[int]) -> None:
+        """Forget messages the cloud broker acknowledged."""
+        batch = [(s,) for s in seqs]
+        if not batch:
+            return
+        with self._lock:
+            self._db.executemany("DELETE FROM outbox WHERE seq = ?", batch)
+
+    def depth(self) -> int:
+        """Messages waiting."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    def size_bytes(self) -> int:
+        """Bytes the database uses (pages in use, without the WAL)."""
+        with self._lock:
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+            size = self._db.execute("PRAGMA page_size").fetchone()[0]
+            return int((pages - free) * size)
+
+    def enforce_quota(self, chunk: int = 200) -> int:
+        """Thin the oldest unthinned telemetry to rollups while over quota; returns how many were thinned."""
+        thinned = 0
+        while self.size_bytes() > self.quota_bytes:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT seq, payload FROM outbox WHERE kind = ? AND thinned = 0 ORDER BY seq LIMIT ?",
+                    (KIND_TELEMETRY, chunk),
+                ).fetchall()
+                if not rows:
+                    break  # nothing left to thin: events are never dropped, so we run over quota
+                updates = [(rollup(bytes(p)), int(s)) for s, p in rows]
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("UPDATE outbox SET payload = ?, thinned = 1 WHERE seq = ?", updates)
+                self._db.execute("COMMIT")
+            thinned += len(rows)
+        self.thinned_total += thinned
+        return thinned
+
+    # -- small persistent counters, the command audit and config versions --------------------------
+
+    def get(self, key: str) -> int:
+        """A persistent counter's value (0 when never set)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return int(row[0]) if row else 0
+
+    def bump(self, key: str) -> int:
+        """Increment a persistent counter (e.g. the session number) and return it."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            value = (int(row[0]) if row else 0) + 1
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            self._db.execute("COMMIT")
+            return value
+
+    def audit(
+        self, *, ts: int, request_id: str, actor: str, action: str, target: str, status: str, detail: str
+    ) -> None:
+        """Record a command and what came of it."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO audit (ts, request_id, actor, action, target, status, detail) VALUES (?,?,?,?,?,?,?)",
+                (ts, request_id, actor, action, target, status, detail),
+            )
+
+    def audit_rows(self) -> list[tuple[int, str, str, str, str, str, str]]:
+        """Every audited command, oldest first."""
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT ts, request_id, actor, action, target, status, detail FROM audit ORDER BY id"
+            )
+            return [tuple(r) for r in cur]
+
+    def save_config(self, version: int, body: str, ts: int) -> None:
+        """Persist an applied config version."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO config (version, body, applied_ts) VALUES (?, ?, ?)", (version, body, ts)
+            )
+
+    def latest_config(self) -> str | None:
+        """The body of the newest applied config, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT body FROM config ORDER BY version DESC LIMIT 1").fetchone()
+            return str(row[0]) if row else None
+
+    def close(self) -> None:
+        """Close the database (everything is already committed)."""
+        with self._lock:
+            self._db.close()
+
+
+def rollup(payload: bytes) -> bytes:
+    """Thin a TelemetryBatch JSON to one point per (device, socket): mean of each field, last ts."""
+    doc = orjson.loads(payload)
+    groups: dict[tuple[str, int | None], dict[str, object]] = {}
+    sums: dict[tuple[str, int | None], dict[str, float]] = {}
+    counts: dict[tuple[str, int | None], int] = {}
+    for point in doc.get("points", []):
+        key = (point["device"], point.get("socket"))
+        g = groups.setdefault(key, {"device": point["device"]})
+        if point.get("socket") is not None:
+            g["socket"] = point["socket"]
+        g["ts"] = max(int(g.get("ts", 0)), int(point["ts"]))  # type: ignore[call-overload]
+        acc = sums.setdefault(key, {})
+        for name, value in point["fields"].items():
+            acc[name] = acc.get(name, 0.0) + float(value)
+        counts[key] = counts.get(key, 0) + 1
+    points = []
+    for key, g in groups.items():
+        n = counts[key]
+        g["fields"] = {name: round(total / n, 3) for name, total in sums[key].items()}
+        points.append(g)
+    doc["points"] = points
+    return orjson.dumps(doc)

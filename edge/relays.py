@@ -1,0 +1,62 @@
+"""Relay commands until confirmed: retried every ``relay_confirm_s``, then a trouble alarm.
+
+A command is confirmed by the post's RelayResult or by telemetry that shows the relay in
+the wanted position, whichever comes first.
+"""
+
+from edge.actions import Relay
+from edge.alarms import clear_now, observe
+from edge.context import Ctx
+from edge.state import SocketState
+from protocol.device import RelayResult
+from protocol.uplink import AlarmClass
+
+
+def confirmed(ctx: Ctx, sock: SocketState) -> None:
+    """The relay is where we wanted it: forget the pending command, clear any trouble alarm."""
+    failed = sock.pending is not None and sock.pending.failed
+    sock.pending = None
+    if failed:
+        clear_now(ctx, "relay_unconfirmed", device=sock.device, socket=sock.socket)
+
+
+def on_result(ctx: Ctx, result: RelayResult) -> None:
+    """A post answered a relay command."""
+    post = ctx.state.posts.get(result.src)
+    sock = post.sockets.get(result.socket) if post else None
+    if sock is None:
+        return
+    if result.ok:
+        sock.relay = result.relay
+    pending = sock.pending
+    if pending is not None and pending.request_id == result.request_id and result.ok and result.relay == pending.on:
+        confirmed(ctx, sock)
+
+
+def on_tick(ctx: Ctx) -> None:
+    """Retry unconfirmed commands; after the last retry raise a trouble alarm."""
+    t = ctx.t
+    wait_ms = t.relay_confirm_s * 1000
+    for sock in ctx.state.sockets():
+        pending = sock.pending
+        if pending is None or pending.failed or ctx.now - pending.sent_ms < wait_ms:
+            continue
+        if pending.attempts <= t.relay_retries:
+            pending.attempts += 1
+            pending.sent_ms = ctx.now
+            ctx.actions.append(_resend(sock, pending.on, pending.request_id, pending.reason))
+            continue
+        pending.failed = True
+        observe(
+            ctx,
+            AlarmClass.TROUBLE,
+            "relay_unconfirmed",
+            True,
+            device=sock.device,
+            socket=sock.socket,
+            message=f"relay {'on' if pending.on else 'off'} not confirmed after {pending.attempts} attempts",
+        )
+
+
+def _resend(sock: SocketState, on: bool, request_id: str, reason: str) -> Relay:
+    return Relay(sock.device, sock.socket, on, request_id, reason)

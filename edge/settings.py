@@ -1,0 +1,89 @@
+"""The edge agent's settings: the ``[agent]`` table of the shed TOML, plus the ``[shed]`` config.
+
+One TOML file describes one shed for both the edge agent and the shed simulator. The
+``[agent]`` values win; environment variables ``SHEDWATCH_EDGE_*`` fill what the file
+leaves out (so a Pi can keep broker credentials in a root-only env file for systemd).
+"""
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from edge.errors import ConfigError
+from protocol.brokerurl import BrokerUrl
+from protocol.config import ShedConfig
+from protocol.errors import ProtocolError
+
+
+class EdgeSettings(BaseSettings):
+    """Agent-only settings (``[agent]``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SHEDWATCH_EDGE_", extra="forbid")
+
+    shed_broker: str = "mqtt://127.0.0.1:1883"
+    cloud_broker: str = "mqtt://127.0.0.1:1883"
+    data_dir: str = "/var/lib/shedwatch/edge"
+    client_id: str | None = None  # default: edge-<shed>
+    heartbeat_s: Annotated[float, Field(gt=0)] = 30.0
+    tick_s: Annotated[float, Field(gt=0, le=5)] = 0.1  # real seconds between timer checks
+    outbox_quota_mb: Annotated[float, Field(gt=0)] = 256.0
+    drain_rate_per_s: Annotated[float, Field(gt=0)] = 2000.0  # bounded drain after reconnect
+    drain_window: Annotated[int, Field(ge=1, le=60000)] = 200  # QoS 1 messages in flight at most
+    stop_drain_s: Annotated[float, Field(ge=0)] = 2.0  # on a clean stop, deliver the backlog for at most this
+    session_expiry_s: Annotated[int, Field(ge=0)] = 7 * 24 * 3600
+    reconnect_min_s: Annotated[int, Field(ge=1)] = 1
+    reconnect_max_s: Annotated[int, Field(ge=1)] = 30
+
+    @field_validator("shed_broker", "cloud_broker")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            BrokerUrl.parse(value)
+        except ProtocolError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+@dataclass(frozen=True)
+class EdgeConfigFile:
+    """A loaded shed TOML: agent settings and the shed config."""
+
+    agent: EdgeSettings
+    shed: ShedConfig
+
+
+def parse_config(data: dict[str, Any]) -> EdgeConfigFile:
+    """Validate a parsed TOML document, or raise ConfigError naming the field."""
+    if "shed" not in data:
+        raise ConfigError("config has no [shed] table")
+    try:
+        agent = EdgeSettings(**data.get("agent", {}))
+    except ValidationError as exc:
+        raise ConfigError(f"[agent]: {_first(exc)}") from None
+    try:
+        shed = ShedConfig.model_validate(data["shed"], strict=False)
+    except ValidationError as exc:
+        raise ConfigError(f"[shed]: {_first(exc)}") from None
+    return EdgeConfigFile(agent, shed)
+
+
+def load_config(path: str | Path) -> EdgeConfigFile:
+    """Read and validate a shed TOML file."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data)
+
+
+def _first(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "<root>"
+    return f"{loc}: {err['msg']}"

@@ -1,0 +1,279 @@
+"""Helpers for edge integration tests: config files, the agent as a subprocess, a recording
+subscriber, device publishers and a tiny relay responder (no simulator needed)."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from protocol.clock import SystemClock
+from protocol.codec import decode_message, encode
+from protocol.device import (
+    EnvironmentReading,
+    PostTelemetry,
+    RelayCommand,
+    RelayResult,
+    SocketReading,
+    SocketState,
+)
+from protocol.topics import Kind, device_topic, parse_topic
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def write_config(
+    path: Path,
+    *,
+    shed_broker: str,
+    cloud_broker: str,
+    data_dir: Path,
+    shed: str = "shed-a",
+    posts: int = 1,
+    sockets: int = 4,
+    sensors: tuple[str, ...] = ("env-1",),
+    extinguishers: tuple[str, ...] = ("ext-1",),
+    batch_interval_s: float = 0.5,
+    agent_extra: str = "",
+    thresholds: str = "",
+) -> Path:
+    """A shed TOML in the shared format."""
+    post_tables = "".join(f'[[shed.posts]]\nid = "post-{i}"\nsockets = {sockets}\n\n' for i in range(1, posts + 1))
+    text = f"""[agent]
+shed_broker = "{shed_broker}"
+cloud_broker = "{cloud_broker}"
+data_dir = "{data_dir}"
+heartbeat_s = 1.0
+reconnect_max_s = 2
+{agent_extra}
+
+[shed]
+shed = "{shed}"
+community = "jinsong-north"
+extinguishers = {list(extinguishers)!r}
+sensors = {list(sensors)!r}
+batch_interval_s = {batch_interval_s}
+
+{post_tables}
+[shed.thresholds]
+{thresholds}
+"""
+    path.write_text(text.replace("'", '"'))
+    return path
+
+
+class AgentProcess:
+    """`python -m shedwatch edge` as a real subprocess."""
+
+    def __init__(self, config: Path, log: Path, clock: str = "real") -> None:
+        self.config = config
+        self.log = log
+        self.clock = clock
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "AgentProcess":
+        """Start the agent."""
+        fh = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "shedwatch", "edge", "--config", str(self.config), "--clock", self.clock],
+            cwd=REPO,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        fh.close()
+        return self
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM and wait; the exit code."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut would."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def output(self) -> str:
+        """What the agent logged."""
+        return self.log.read_text(errors="replace")
+
+
+def client(url: str, client_id: str, *, clean: bool = True) -> mqtt.Client:
+    """A connected paho MQTT 5 client with its network loop running."""
+    host, port = url.removeprefix("mqtt://").split(":")
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    connected = threading.Event()
+    c.on_connect = lambda *_a: connected.set()
+    if clean:
+        c.connect(host, int(port))
+    else:
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 3600
+        c.connect(host, int(port), clean_start=False, properties=props)
+    c.loop_start()
+    assert connected.wait(10), f"could not connect to {url}"
+    return c
+
+
+class Recorder:
+    """Subscribes to filters and keeps every decoded message with its topic."""
+
+    def __init__(self, url: str, filters: list[str], *, client_id: str = "recorder", clean: bool = True) -> None:
+        self.messages: list[tuple[str, Any]] = []
+        self.raw: list[tuple[str, bytes]] = []
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+        self.filters = filters
+        self.url = url
+        self.client_id = client_id
+        self.clean = clean
+        self.client = self._connect()
+
+    def _connect(self) -> mqtt.Client:
+        subscribed = threading.Event()
+        c = client(self.url, self.client_id, clean=self.clean)
+        c.on_message = self._on_message
+        c.on_subscribe = lambda *_a: subscribed.set()
+        c.on_connect = lambda cl, *_a: cl.subscribe([(f, 1) for f in self.filters])
+        c.subscribe([(f, 1) for f in self.filters])
+        assert subscribed.wait(10)
+        return c
+
+    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.raw.append((msg.topic, bytes(msg.payload)))
+        try:
+            _, message = decode_message(msg.topic, bytes(msg.payload))
+        except Exception as exc:
+            with self.lock:
+                self.errors.append(f"{msg.topic}: {exc}")
+            return
+        with self.lock:
+            self.messages.append((msg.topic, message))
+
+    def of(self, kind: Kind) -> list[Any]:
+        """Messages of one topic kind, in arrival order."""
+        with self.lock:
+            return [m for t, m in self.messages if parse_topic(t).kind == kind]
+
+    def events(self, type_: str | None = None) -> list[Any]:
+        """Edge events (optionally of one type)."""
+        return [e for e in self.of(Kind.EDGE_EVENT) if type_ is None or e.type == type_]
+
+    def wait(self, predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+        """Poll until predicate() is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class Devices:
+    """Publishes device messages on the shed broker like real posts and sensors would."""
+
+    def __init__(self, url: str, shed: str = "shed-a") -> None:
+        self.shed = shed
+        self.client = client(url, "devices")
+        self.seq = 0
+        self.clock = SystemClock()
+
+    def _next(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def telemetry(self, post: str, readings: list[SocketReading], ts: int | None = None) -> None:
+        """Publish one post telemetry message."""
+        msg = PostTelemetry(
+            src=post,
+            seq=self._next(),
+            ts=ts or self.clock.now_ms(),
+            total_power_w=sum(r.power_w for r in readings),
+            sockets=readings,
+        )
+        self.client.publish(device_topic(Kind.POST_TELEMETRY, self.shed, post), encode(msg), qos=1).wait_for_publish(5)
+
+    def environment(self, sensor: str, **over: Any) -> None:
+        """Publish one environment reading (normal values unless overridden)."""
+        values: dict[str, Any] = dict(
+            temp_c=22.0, smoke_obscuration_pct_m=0.0, smoke_alarm=False, h2_ppm=0.0, co_ppm=0.0, voc_ppm=0.0
+        )
+        values.update(over)
+        msg = EnvironmentReading(src=sensor, seq=self._next(), ts=self.clock.now_ms(), **values)
+        self.client.publish(device_topic(Kind.ENVIRONMENT, self.shed, sensor), encode(msg), qos=1).wait_for_publish(5)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def reading(
+    socket: int, power_w: float = 0.0, *, relay: bool = True, temp_c: float = 25.0, plugged: bool = True
+) -> SocketReading:
+    """One socket reading with consistent current and voltage."""
+    return SocketReading(
+        socket=socket,
+        voltage_v=220.0,
+        current_a=round(power_w / 220.0, 3),
+        power_w=power_w,
+        energy_wh=0.0,
+        temp_c=temp_c,
+        relay=relay,
+        state=SocketState.PLUGGED if plugged else SocketState.EMPTY,
+    )
+
+
+class RelayResponder:
+    """Answers every RelayCommand of a shed with an ok RelayResult (a post that obeys)."""
+
+    def __init__(self, url: str, shed: str = "shed-a") -> None:
+        self.shed = shed
+        self.commands: list[RelayCommand] = []
+        self.client = client(url, "responder")
+        self.client.on_message = self._on_message
+        done = threading.Event()
+        self.client.on_subscribe = lambda *_a: done.set()
+        self.client.subscribe(f"sw/v1/shed/{shed}/dev/+/relay/set", qos=1)
+        assert done.wait(10)
+        self.seq = 0
+
+    def _on_message(self, c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        topic, cmd = decode_message(msg.topic, bytes(msg.payload))
+        self.commands.append(cmd)
+        self.seq += 1
+        result = RelayResult(
+            src=topic.device,
+            seq=self.seq,
+            ts=SystemClock().now_ms(),
+            request_id=cmd.request_id,
+            socket=cmd.socket,
+            ok=True,
+            relay=cmd.on,
+        )
+        c.publish(device_topic(Kind.RELAY_RESULT, self.shed, topic.device or ""), encode(result), qos=1)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()

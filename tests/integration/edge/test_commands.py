@@ -1,0 +1,118 @@
+"""Cloud commands: stop a socket, reset a trip, expiry, config push (command and retained), audit."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from protocol.clock import SystemClock
+from protocol.codec import encode
+from protocol.commands import Command
+from protocol.config import ConfigPush, ShedConfig
+from protocol.topics import Kind, shed_topic
+from tests.integration.edge.harness import (
+    AgentProcess,
+    Devices,
+    Recorder,
+    RelayResponder,
+    client,
+    reading,
+    write_config,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _command(request_id: str, action: str, *, expires_in_s: float = 60, **kw) -> bytes:
+    now = SystemClock().now_ms()
+    return encode(
+        Command(
+            src="cloud",
+            seq=1,
+            ts=now,
+            request_id=request_id,
+            expires_at=now + int(expires_in_s * 1000),
+            actor="guard-7",
+            action=action,
+            **kw,
+        )
+    )
+
+
+def test_commands_results_audit_and_config(mosquitto, tmp_path: Path) -> None:
+    url = mosquitto.url
+    cfg = write_config(tmp_path / "shed.toml", shed_broker=url, cloud_broker=url, data_dir=tmp_path / "data")
+    rec = Recorder(url, ["sw/v1/edge/shed-a/#", "sw/v1/shed/shed-a/dev/+/relay/set"])
+    responder = RelayResponder(url)
+    devices = Devices(url)
+    cloud = client(url, "cloud")
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+    command_topic = shed_topic(Kind.CLOUD_COMMAND, "shed-a")
+
+    def result(request_id: str):
+        return rec.wait(lambda: [r for r in rec.of(Kind.EDGE_RESULT) if r.request_id == request_id], what=request_id)[0]
+
+    try:
+        rec.wait(lambda: rec.of(Kind.EDGE_STATE), what="birth")
+        devices.telemetry("post-1", [reading(1, 200.0)])
+        rec.wait(lambda: rec.events("socket_status"), what="charging")
+        cloud.publish(command_topic, _command("c1", "stop_socket", device="post-1", socket=1), qos=1)
+        assert result("c1").status == "applied"
+        stop = rec.wait(lambda: [c for c in rec.of(Kind.RELAY_SET) if c.reason == "operator_stop"], what="stop")[0]
+        assert stop.on is False and stop.socket == 1
+
+        cloud.publish(command_topic, _command("c2", "reset_trip", expires_in_s=-1), qos=1)
+        assert result("c2").status == "expired"
+        cloud.publish(command_topic, b"{not json", qos=1)
+        cloud.publish(command_topic, _command("c3", "start_socket", device="post-9", socket=1), qos=1)
+        assert result("c3").status == "rejected"
+
+        # a retained config push lowers the over-power trip to 500 W
+        base = ShedConfig.model_validate(
+            {
+                "shed": "shed-a",
+                "posts": [{"id": "post-1", "sockets": 4}],
+                "sensors": ["env-1"],
+                "extinguishers": ["ext-1"],
+                "batch_interval_s": 0.5,
+            },
+            strict=False,
+        )
+        v2 = base.model_copy(
+            update={"version": 2, "thresholds": base.thresholds.model_copy(update={"over_power_w": 500.0})}
+        )
+        push = ConfigPush(src="cloud", seq=2, ts=SystemClock().now_ms(), config=v2, actor="ops")
+        cloud.publish(shed_topic(Kind.CLOUD_CONFIG, "shed-a"), encode(push), qos=1, retain=True)
+        assert result("config-2").status == "applied"
+        devices.telemetry("post-1", [reading(3, 600.0)])
+        trip = rec.wait(lambda: [c for c in rec.of(Kind.RELAY_SET) if c.reason == "over_power"], what="trip at 500 W")
+        assert trip[0].socket == 3
+
+        wrong = base.model_copy(update={"version": 3, "shed": "shed-b"})
+        cloud.publish(command_topic, _command("c4", "push_config", config=wrong), qos=1)
+        assert result("c4").status == "rejected"
+        assert agent.terminate() == 0
+
+        # the pushed config survives a restart; the file still says version 1
+        agent = AgentProcess(cfg, tmp_path / "agent2.log").start()
+        births = rec.wait(lambda: [s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"][1:], what="rebirth")
+        assert births[0].config_version == 2
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
+        cloud.disconnect()
+        cloud.loop_stop()
+        for c in (rec, responder, devices):
+            c.close()
+    db = sqlite3.connect(tmp_path / "data" / "outbox.sqlite")
+    audit = db.execute("SELECT request_id, actor, action, status FROM audit ORDER BY id").fetchall()
+    db.close()
+    assert [(r[0], r[3]) for r in audit] == [
+        ("c1", "applied"),
+        ("c2", "expired"),
+        ("c3", "rejected"),
+        ("config-2", "applied"),
+        ("c4", "rejected"),
+    ]
+    seqs = sorted(m.seq for m in rec.of(Kind.EDGE_EVENT) + rec.of(Kind.EDGE_RESULT) + rec.of(Kind.EDGE_TELEMETRY))
+    assert seqs == list(range(1, len(seqs) + 1))
