@@ -44,11 +44,11 @@ class FastPoint(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=Fals
 class FastBatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
     """protocol.uplink.TelemetryBatch, as msgspec checks it."""
 
+    v: Literal[1]  # required on the wire (protocol.envelope), though it defaults in code
     src: _Id
     seq: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
     ts: _EpochMs
     points: Annotated[list[FastPoint], msgspec.Meta(min_length=1, max_length=10_000)]
-    v: Literal[1] = 1
 
 
 _decoder = msgspec.json.Decoder(FastBatch)

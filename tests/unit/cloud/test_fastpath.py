@@ -29,12 +29,12 @@ valid_point = st.fixed_dictionaries(
 )
 valid_batch = st.fixed_dictionaries(
     {
+        "v": st.just(1),
         "src": st.just("shed-a"),
         "seq": st.integers(0, 2**63 - 1),
         "ts": st.integers(T0, T0 + 10**9),
         "points": st.lists(valid_point, min_size=1, max_size=5),
     },
-    optional={"v": st.just(1)},
 )
 # Values that break one rule or another (or look alike but are fine for the contract only).
 odd = st.one_of(
@@ -58,7 +58,11 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
     d = draw(valid_batch)
     where = draw(st.sampled_from(["batch", "point", "fields", "none"]))
     if where == "batch":
-        d[draw(st.sampled_from(["v", "src", "seq", "ts", "points", "extra"]))] = draw(odd)
+        key = draw(st.sampled_from(["v", "src", "seq", "ts", "points", "extra"]))
+        if draw(st.booleans()):
+            d.pop(key, None)  # a missing field (v too: required on the wire)
+        else:
+            d[key] = draw(odd)
     elif where == "point":
         d["points"][0][draw(st.sampled_from(["ts", "device", "socket", "fields", "extra"]))] = draw(odd)
     elif where == "fields":
