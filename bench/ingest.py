@@ -242,7 +242,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller backlogs (a smoke run)")
     args = parser.parse_args()
-    n_small, m_batches = (20_000, 150) if args.quick else (100_000, 1_000)
+    n_small, m_batches = (5_000, 60) if args.quick else (100_000, 1_000)
     tmp = Path(tempfile.mkdtemp(prefix="sw-bench-ingest-"))
     result: dict[str, float | int] = {}
     lost = duplicated = 0
