@@ -5,15 +5,23 @@ from pathlib import Path
 from typing import Any
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    # Defaults are None so that only flags given on the command line override env settings.
-    parser.add_argument("--broker", help="cloud broker URL (mqtt://host:port[?protocol=311])")
-    parser.add_argument("--data-dir", type=Path, help="where SQLite stores live")
-    parser.add_argument("--clock", help="'real' or SPEED,EPOCH_MS,ANCHOR_MS")
-    parser.add_argument("--state-url", help="SQLAlchemy URL of the state store (default: SQLite in the data dir)")
-    parser.add_argument("--telemetry", choices=["sqlite", "influxdb"], help="telemetry store backend")
+def _common(parser: argparse.ArgumentParser, default: object = None) -> None:
+    # Unset flags leave env settings alone. The ingest subcommand uses SUPPRESS so that its unset flags
+    # do not overwrite the same flags given before the word 'ingest'.
+    parser.add_argument("--broker", default=default, help="cloud broker URL (mqtt://host:port[?protocol=311])")
+    parser.add_argument("--data-dir", default=default, type=Path, help="where SQLite stores live")
+    parser.add_argument("--clock", default=default, help="'real' or SPEED,EPOCH_MS,ANCHOR_MS")
     parser.add_argument(
-        "--shed-config", action="append", type=Path, dest="shed_configs", help="shed TOML file to register (repeat)"
+        "--state-url", default=default, help="SQLAlchemy URL of the state store (default: SQLite in the data dir)"
+    )
+    parser.add_argument("--telemetry", default=default, choices=["sqlite", "influxdb"], help="telemetry store backend")
+    parser.add_argument(
+        "--shed-config",
+        default=default,
+        action="append",
+        type=Path,
+        dest="shed_configs",
+        help="shed TOML file to register (repeat)",
     )
 
 
@@ -31,7 +39,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.set_defaults(func=_run_api)
     inner = parser.add_subparsers(dest="cloud_command", metavar="ingest")
     ingest = inner.add_parser("ingest", help="run one standalone ingest worker (MQTT 5 shared subscription)")
-    _common(ingest)
+    _common(ingest, argparse.SUPPRESS)
     ingest.add_argument("--worker-id", default="0", help="stable id of this worker (its broker session)")
     ingest.set_defaults(func=_run_ingest)
     return parser

@@ -29,6 +29,7 @@ class ShedLive:
 
     shed: str
     birth_seq: int = -1
+    session: int = 0
     updated_ts: int = 0
     online: bool = True
     sockets: dict[SocketKey, SocketLive] = field(default_factory=dict)
@@ -73,10 +74,12 @@ class LiveState:
         live.updated_ts = max(live.updated_ts, ts)
         return True
 
-    def apply_birth(self, shed: str, snapshot: list[SocketSnapshot], *, seq: int, ts: int) -> bool:
+    def apply_birth(self, shed: str, snapshot: list[SocketSnapshot], *, seq: int, ts: int, session: int = 0) -> bool:
         """Replace the shed's sockets by a birth's snapshot, keeping anything newer than the birth."""
         live = self._shed(shed)
-        live.online = True
+        if session >= live.session:
+            live.session = session
+            live.online = True
         if seq < live.birth_seq:
             return False
         live.birth_seq = seq
@@ -94,6 +97,7 @@ class LiveState:
         shed: str,
         *,
         birth_seq: int,
+        session: int = 0,
         updated_ts: int,
         online: bool,
         sockets: list[tuple[str, int, SocketStatus, int, int]],
@@ -102,14 +106,17 @@ class LiveState:
         self.sheds[shed] = ShedLive(
             shed,
             birth_seq=birth_seq,
+            session=session,
             updated_ts=updated_ts,
             online=online,
             sockets={(d, n): SocketLive(st, seq, ts) for d, n, st, seq, ts in sockets},
         )
 
-    def apply_death(self, shed: str, *, ts: int) -> None:
-        """Mark the shed's edge offline (its sockets keep their last known status)."""
+    def apply_death(self, shed: str, *, ts: int, session: int = 0) -> None:
+        """Mark the shed's edge offline (its sockets keep their last known status), unless a newer session lives."""
         live = self._shed(shed)
+        if session < live.session:
+            return  # the will of an older connection, delivered late
         live.online = False
         live.updated_ts = max(live.updated_ts, ts)
 

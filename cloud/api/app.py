@@ -57,6 +57,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Open stores, rebuild live state, start ingest and jobs; undo it all on shutdown."""
         clock = clock_from_spec(settings.clock)
         stores = await asyncio.to_thread(open_stores, settings)
         live = LiveView(stores.state.load_live(), stores.state.communities())

@@ -104,6 +104,34 @@ def history(
     )
 
 
+class DeadLetterOut(BaseModel):
+    """A rejected message: where it came in, why it was refused, and the start of its payload."""
+
+    id: int
+    received_ms: int
+    topic: str
+    reason: str
+    detail: str
+    payload_preview: str
+
+
+@router.get("/api/v1/dead-letters")
+def dead_letters(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeadLetterOut]:
+    """The newest rejected messages first."""
+    letters = request.app.state.cloud.stores.state.dead_letters(limit)
+    return [
+        DeadLetterOut(
+            id=d.id,
+            received_ms=d.received_ms,
+            topic=d.topic,
+            reason=d.reason,
+            detail=d.detail,
+            payload_preview=d.payload[:200].decode("utf-8", "replace"),
+        )
+        for d in letters
+    ]
+
+
 @router.get("/healthz")
 def healthz(request: Request) -> dict[str, object]:
     """Liveness, with the ingest counters when ingest runs in this process."""

@@ -8,8 +8,10 @@ stream seq and are kept apart from the stream.
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
+from cloud.ingest.fastpath import FastBatch, fast_telemetry
+from cloud.telemetry.rows import BatchLike
 from protocol.codec import decode
 from protocol.errors import PayloadError, TopicError
 from protocol.topics import Kind, Topic, parse_topic
@@ -29,9 +31,8 @@ DEAD_LETTER_PAYLOAD_BYTES = 4096  # keep enough of a reject to debug it, never a
 EdgeEvent = AlarmRaised | AlarmCleared | InterlockAction | SocketStatusChanged | DeviceStatusChanged
 
 
-@dataclass(frozen=True, slots=True)
-class RawMessage:
-    """One message as the broker delivered it."""
+class RawMessage(NamedTuple):
+    """One message as the broker delivered it (a tuple: built once per message on the hot path)."""
 
     topic: str
     payload: bytes
@@ -53,7 +54,7 @@ class Reject:
 class Batch:
     """Validated messages of one batch, by kind, plus the rejects."""
 
-    telemetry: list[tuple[TelemetryBatch, int]] = field(default_factory=list)
+    telemetry: list[tuple[BatchLike, int]] = field(default_factory=list)
     events: list[tuple[EdgeEvent, int]] = field(default_factory=list)
     results: list[tuple[CommandResult, int]] = field(default_factory=list)
     states: list[tuple[EdgeState, int]] = field(default_factory=list)
@@ -80,7 +81,7 @@ class Registry:
         if known is None:
             return ("unknown_shed", f"shed {shed!r} is not registered") if self.strict else None
         names: list[str] = []
-        if isinstance(message, TelemetryBatch):
+        if isinstance(message, TelemetryBatch | FastBatch):
             names = [p.device for p in message.points]
         elif isinstance(message, EdgeState):
             names = [s.device for s in message.sockets]
@@ -118,7 +119,12 @@ def sort_batch(raws: list[RawMessage], registry: Registry) -> Batch:
     seen: set[tuple[str, int]] = set()
     for raw in raws:
         try:
-            topic, message = decode_uplink(raw.topic, raw.payload)
+            topic = _parse(raw.topic)
+            message: Any = None
+            if topic.kind is Kind.EDGE_TELEMETRY:
+                message = fast_telemetry(raw.payload, topic.shed)
+            if message is None:
+                topic, message = decode_uplink(raw.topic, raw.payload)
         except (PayloadError, TopicError) as exc:
             reason = exc.reason if isinstance(exc, PayloadError) else "bad_topic"
             batch.rejects.append(_reject(raw, reason, str(exc)))

@@ -51,6 +51,9 @@ class WorkerOptions:
     share_group: str = "shedwatch-ingest"
     session_expiry_s: int = 3600
     batch_max: int = 2000
+    # Also cut a batch at this many payload bytes: big edge batches commit in pieces, so SQLite (which runs
+    # without the GIL) overlaps with receiving the next ones.
+    batch_max_bytes: int = 2_000_000
     batch_delay_s: float = 0.05
     receive_max: int = 10_000
 
@@ -80,6 +83,11 @@ class IngestWorker:
         # its stale mid (the broker redelivers it; the stores drop the copy, and that copy is acked).
         self._queue: deque[tuple[int, int, int, RawMessage]] = deque()
         self._generation = 0
+        self._queued_bytes = 0
+        # Acknowledgements of committed batches, sent by the network thread on its next message: a PUBACK
+        # queued from another thread wakes paho's loop once per packet, which costs more than the ingest.
+        self._acks: list[tuple[int, int]] = []
+        self._acks_since = 0.0
         self._cond = threading.Condition()
         self._stopping = False
         self._writer: threading.Thread | None = None
@@ -118,6 +126,8 @@ class IngestWorker:
         with self._cond:
             self._generation += 1
             self._queue.clear()
+            self._queued_bytes = 0
+            self._acks.clear()  # packet ids of the old connection: the broker redelivers those messages
         client.subscribe([(f, 1) for f in subscriptions(self.options.broker.mqtt_version, self.options.share_group)])
         log.info("ingest: connected to %s as %s", self.options.broker, self.options.client_id)
 
@@ -141,10 +151,16 @@ class IngestWorker:
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
         raw = RawMessage(topic, bytes(msg.payload), self.clock.now_ms())
+        if self._acks:
+            self._send_acks()
         with self._cond:
             self._queue.append((self._generation, msg.mid, msg.qos, raw))
-            if len(self._queue) >= self.options.batch_max:
+            self._queued_bytes += len(raw.payload)
+            if self._full():
                 self._cond.notify()
+
+    def _full(self) -> bool:
+        return len(self._queue) >= self.options.batch_max or self._queued_bytes >= self.options.batch_max_bytes
 
     # -- writer thread --------------------------------------------------------------------------
 
@@ -153,18 +169,33 @@ class IngestWorker:
         with self._cond:
             if not self._queue:
                 self._cond.wait(o.batch_delay_s)
-            if len(self._queue) < o.batch_max and not self._stopping:
+            if not self._full() and not self._stopping:
                 # Let a trickle gather for one delay so writes stay batched.
-                self._cond.wait_for(lambda: len(self._queue) >= o.batch_max or self._stopping, o.batch_delay_s)
-            n = min(len(self._queue), o.batch_max)
-            return [self._queue.popleft() for _ in range(n)]
+                self._cond.wait_for(lambda: self._full() or self._stopping, o.batch_delay_s)
+            items: list[tuple[int, int, int, RawMessage]] = []
+            size = 0
+            while self._queue and len(items) < o.batch_max and size < o.batch_max_bytes:
+                item = self._queue.popleft()
+                items.append(item)
+                size += len(item[3].payload)
+            self._queued_bytes -= size
+            return items
+
+    def _send_acks(self) -> None:
+        with self._cond:
+            acks, self._acks = self._acks, []
+        for mid, qos in acks:
+            self._client.ack(mid, qos)
 
     def _run(self) -> None:
         while True:
             items = self._take()
             if items:
                 self._process(items)
-            elif self._stopping:
+            # No message came to carry them (the stream paused): send them from here.
+            if self._acks and time.monotonic() - self._acks_since >= self.options.batch_delay_s:
+                self._send_acks()
+            if not items and self._stopping:
                 return
 
     def _process(self, items: list[tuple[int, int, int, RawMessage]]) -> None:
@@ -172,7 +203,7 @@ class IngestWorker:
         delay = 0.2
         while True:
             try:
-                new = self.telemetry.write([m for m, _ in batch.telemetry])
+                new = self.telemetry.write([rows for rows, _ in batch.telemetry])
                 new += self.state.write(batch)
                 break
             except StoreError as exc:
@@ -184,10 +215,10 @@ class IngestWorker:
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
         with self._cond:
+            if not self._acks:
+                self._acks_since = time.monotonic()
             current = self._generation
-        for gen, mid, qos, _ in items:
-            if qos and gen == current:
-                self._client.ack(mid, qos)
+            self._acks += [(mid, qos) for gen, mid, qos, _ in items if qos and gen == current]
         s = self.stats
         s.received += len(items)
         s.batches += 1
@@ -232,8 +263,10 @@ class IngestWorker:
         with self._cond:
             self._stopping = True
             self._queue.clear()
+            self._queued_bytes = 0
             self._cond.notify_all()
         if self._writer is not None:
             self._writer.join(timeout)
+        self._send_acks()
         self._client.disconnect()
         self._client.loop_stop()

@@ -156,6 +156,8 @@ class StateStore:
 
         Returns how many events and results were new (a repeated (src, seq) is skipped).
         """
+        if not (batch.events or batch.results or batch.states or batch.heartbeats or batch.rejects):
+            return 0  # telemetry only: no transaction at all
         try:
             with self.engine.begin() as conn:
                 return self._write(conn, batch)
@@ -283,7 +285,9 @@ class StateStore:
         self, conn: Connection, shed: str, snapshot: list[SocketSnapshot], *, seq: int, ts: int, session: int
     ) -> None:
         birth_seq = conn.execute(select(sheds.c.birth_seq).where(sheds.c.shed == shed)).scalar_one()
-        conn.execute(update(sheds).where(sheds.c.shed == shed).values(online=True, session=session))
+        conn.execute(
+            update(sheds).where(sheds.c.shed == shed, sheds.c.session <= session).values(online=True, session=session)
+        )
         if seq < birth_seq:
             return
         conn.execute(delete(sockets).where(sockets.c.shed == shed, sockets.c.seq <= seq))
@@ -321,6 +325,7 @@ class StateStore:
                 live.restore(
                     r.shed,
                     birth_seq=r.birth_seq,
+                    session=r.session,
                     updated_ts=r.updated_ts,
                     online=bool(r.online),
                     sockets=rows.get(r.shed, []),

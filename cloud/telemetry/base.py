@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from protocol.uplink import TelemetryBatch
+from cloud.telemetry.rows import BatchLike
 
 
 class Resolution(StrEnum):
@@ -43,7 +43,7 @@ class Sample:
 class TelemetryStore(Protocol):
     """Durable, idempotent storage of edge telemetry batches."""
 
-    def write(self, batches: Sequence[TelemetryBatch]) -> int:
+    def write(self, batches: Sequence[BatchLike]) -> int:
         """Store the batches durably; return how many were new (a repeated (src, seq) is ignored)."""
         ...
 

@@ -19,7 +19,7 @@ from influxdb_client.domain.write_precision import WritePrecision
 
 from cloud.errors import StoreError
 from cloud.telemetry.base import BUCKET_MS, Resolution, Sample, SeriesKey
-from protocol.uplink import TelemetryBatch
+from cloud.telemetry.rows import BatchLike
 
 MEASUREMENT = "telemetry"
 
@@ -29,7 +29,7 @@ def _escape_tag(value: str) -> str:
     return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
 
 
-def to_lines(batch: TelemetryBatch) -> list[str]:
+def to_lines(batch: BatchLike) -> list[str]:
     """Line protocol (ms precision) for one batch: one line per point."""
     lines = []
     for p in batch.points:
@@ -94,7 +94,7 @@ class InfluxTelemetryStore:
             self._failed = exc
             self._cond.notify_all()
 
-    def write(self, batches: Sequence[TelemetryBatch]) -> int:
+    def write(self, batches: Sequence[BatchLike]) -> int:
         """Submit every point and wait until InfluxDB confirmed all of them."""
         lines = [line for b in batches for line in to_lines(b)]
         if not lines:

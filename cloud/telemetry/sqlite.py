@@ -15,7 +15,7 @@ import orjson
 
 from cloud.errors import StoreError
 from cloud.telemetry.base import BUCKET_MS, Resolution, Sample, SeriesKey
-from protocol.uplink import TelemetryBatch
+from cloud.telemetry.rows import BatchLike
 
 DAY_MS = 86_400_000
 _SCHEMA = """
@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS hour(series INTEGER NOT NULL, field TEXT NOT NULL, bu
   PRIMARY KEY(series, field, bucket)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+# Whole batches go in as one JSON array and one statement: executemany would release and retake the GIL
+# for every row, and with the MQTT thread running that hand-off costs more than the insert itself.
+_INSERT_RAW = "INSERT INTO raw(series, ts, fields) SELECT value->>0, value->>1, value->2 FROM json_each(?)"
+_INSERT_SEEN = "INSERT OR IGNORE INTO seen(src, seq, ts) SELECT value->>0, value->>1, value->>2 FROM json_each(?)"
 _NO_SOCKET = 0  # socket numbers start at 1; 0 stands for "the device itself" so UNIQUE works
 
 
@@ -85,7 +89,7 @@ class SqliteTelemetryStore:
             self._series[key] = sid
         return sid
 
-    def write(self, batches: Sequence[TelemetryBatch]) -> int:
+    def write(self, batches: Sequence[BatchLike]) -> int:
         """Store new batches in one transaction; (src, seq) already seen are skipped."""
         if not batches:
             return 0
@@ -93,23 +97,40 @@ class SqliteTelemetryStore:
             db = self._db
             try:
                 db.execute("BEGIN IMMEDIATE")
-                rows: list[tuple[int, int, str]] = []
-                new = 0
-                for b in batches:
-                    if db.execute("INSERT OR IGNORE INTO seen VALUES (?,?,?)", (b.src, b.seq, b.ts)).rowcount != 1:
-                        continue
-                    new += 1
+                fresh = self._claim(batches)
+                rows: list[tuple[int, int, dict[str, float]]] = []
+                series = self._series
+                for b in fresh:
                     for p in b.points:
-                        sid = self._series_id(b.src, p.device, p.socket or _NO_SOCKET)
-                        rows.append((sid, p.ts, orjson.dumps(p.fields).decode()))
-                db.executemany("INSERT INTO raw(series, ts, fields) VALUES (?,?,?)", rows)
+                        key = (b.src, p.device, p.socket or _NO_SOCKET)
+                        sid = series.get(key) or self._series_id(*key)
+                        rows.append((sid, p.ts, p.fields))
+                db.execute(_INSERT_RAW, (orjson.dumps(rows).decode(),))
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 self._series.clear()  # ids inserted in the rolled-back transaction are gone
                 raise StoreError(f"telemetry write: {exc}") from exc
-        return new
+        return len(fresh)
+
+    def _claim(self, batches: Sequence[BatchLike]) -> Sequence[BatchLike]:
+        # Record (src, seq) of every batch; return those not seen before. One executemany in the common
+        # case (nothing seen yet); only when a replay is among them, one statement per batch to find it.
+        db = self._db
+        before = db.total_changes
+        db.execute("SAVEPOINT claim")
+        db.execute(_INSERT_SEEN, (orjson.dumps([(b.src, b.seq, b.ts) for b in batches]).decode(),))
+        if db.total_changes - before == len(batches) and len({(b.src, b.seq) for b in batches}) == len(batches):
+            db.execute("RELEASE claim")
+            return batches
+        db.execute("ROLLBACK TO claim")
+        db.execute("RELEASE claim")
+        return [
+            b
+            for b in batches
+            if db.execute("INSERT OR IGNORE INTO seen VALUES (?,?,?)", (b.src, b.seq, b.ts)).rowcount == 1
+        ]
 
     def query(self, key: SeriesKey, start_ms: int, end_ms: int, resolution: Resolution) -> list[Sample]:
         """Samples of one series in [start_ms, end_ms), oldest first."""

@@ -45,6 +45,9 @@ def test_events_published_are_answered_by_availability(
     assert got["community"] == "jinsong-north"  # type: ignore[index]
     assert got["updated_ts"] == 1_767_225_600_000 + 14_000  # type: ignore[index]
     assert "<html" in __import__("httpx").get(cloud.base + "/").text
+    pub.raw("sw/v1/edge/shed-a/event", b"\xff not json")
+    letters = wait_for(lambda: cloud.get("/api/v1/dead-letters"), what="a dead letter")
+    assert letters[0]["reason"] == "malformed_json" and letters[0]["topic"] == "sw/v1/edge/shed-a/event"  # type: ignore[index]
     assert cloud.stop(signal.SIGINT) == 0
 
     # Restarted, the cloud answers from its store before any edge speaks again.

@@ -104,3 +104,13 @@ def test_concurrent_writers_in_any_order_end_in_seq_order(store: StateStore) -> 
     assert not errors
     got = {n: s.status for (_d, n), s in store.load_live().sheds["shed-a"].sockets.items()}
     assert got == ref
+
+
+def test_private_postgres_cluster_fallback_migrates() -> None:
+    # The path taken when no PostgreSQL answers and the machine's cluster cannot be started.
+    from tests.integration.cloud.postgres import private_cluster
+
+    s = StateStore(private_cluster())
+    s.migrate()
+    assert "sheds" in inspect(s.engine).get_table_names()
+    s.close()

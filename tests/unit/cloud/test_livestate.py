@@ -33,6 +33,15 @@ def test_birth_replaces_sockets_but_keeps_newer_ones() -> None:
     assert not live.apply_birth("s", [], seq=8, ts=8)
 
 
+def test_a_late_will_of_an_older_session_does_not_mark_a_newer_edge_offline() -> None:
+    live = LiveState()
+    live.apply_birth("s", [], seq=5, ts=5, session=3)
+    live.apply_death("s", ts=6, session=2)
+    assert live.sheds["s"].online
+    live.apply_death("s", ts=7, session=3)
+    assert not live.sheds["s"].online
+
+
 def test_availability_counts_and_sorts() -> None:
     live = LiveState()
     live.apply_status("b", "p", 1, SocketStatus.FREE, seq=1, ts=100)
