@@ -54,6 +54,11 @@ def _evening_epoch_ms() -> int:
     return int(start.timestamp() * 1000)
 
 
+def ingest_ready(health: Any) -> bool:
+    """True when a /healthz answer says the in-process ingest worker has subscribed."""
+    return isinstance(health, dict) and bool((health.get("ingest") or {}).get("subscribed"))
+
+
 class Demo:
     """The running parts of the demo and the order to stop them in."""
 
@@ -87,6 +92,16 @@ class Demo:
         clock = ScaledClock(speed=self.args.speed, epoch_ms=_evening_epoch_ms())
         port = self.args.port or free_port()
         common = ["--clock", clock.spec()]
+        sheds = demo_sheds(self.args.sheds, self.args.posts, self.args.sockets)
+        paths = []
+        for shed in sheds:
+            path = self.data / f"{shed.shed}.toml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(
+                shed_toml(shed, shed_broker=broker, cloud_broker=broker, data_dir=self.data / "edge" / shed.shed)
+            )
+            paths.append(path)
+        registrations = [arg for path in paths for arg in ("--shed-config", str(path))]
         cloud = Child.shedwatch(
             "cloud",
             [
@@ -99,16 +114,17 @@ class Demo:
                 str(port),
                 "--data-dir",
                 str(self.data / "cloud"),
+                *registrations,
                 *common,
             ],
             log_dir=self.logs,
         )
         self.children.append(cloud)
-        for shed in demo_sheds(self.args.sheds, self.args.posts, self.args.sockets):
-            path = self.data / f"{shed.shed}.toml"
-            path.write_text(
-                shed_toml(shed, shed_broker=broker, cloud_broker=broker, data_dir=self.data / "edge" / shed.shed)
-            )
+        url = f"http://127.0.0.1:{port}/"
+        # The cloud's ingest session must exist before the first edge speaks: from then on the
+        # broker queues for it, but a message sent before its first subscription has nobody to go to.
+        self.wait_healthy(url, cloud)
+        for shed, path in zip(sheds, paths, strict=True):
             self.children.append(
                 Child.shedwatch(f"edge-{shed.shed}", ["edge", "--config", str(path), *common], log_dir=self.logs)
             )
@@ -130,17 +146,15 @@ class Demo:
                     log_dir=self.logs,
                 )
             )
-        url = f"http://127.0.0.1:{port}/"
-        self.wait_healthy(url, cloud)
         return url
 
     def wait_healthy(self, url: str, cloud: Child, timeout: float = 60.0) -> None:
-        """Wait until the cloud answers, or fail with its log."""
+        """Wait until the cloud answers and its ingest has subscribed, or fail with its log."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_children()
             try:
-                if httpx.get(url + "healthz", timeout=1).status_code == 200:
+                if ingest_ready(httpx.get(url + "healthz", timeout=1).json()):
                     return
             except httpx.HTTPError:
                 pass
