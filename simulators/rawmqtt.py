@@ -73,6 +73,19 @@ _PROP_SIZES = {
 }
 
 
+def take_packet_types(buf: bytearray) -> list[int]:
+    """Remove every complete packet from the front of ``buf``; their control packet types, in order."""
+    pos, n, types = 0, len(buf), []
+    while pos + 2 <= n:
+        length, body = _read_varint(buf, pos + 1)
+        if length < 0 or body + length > n:
+            break  # incomplete: wait for more bytes
+        types.append(buf[pos] >> 4)
+        pos = body + length
+    del buf[:pos]
+    return types
+
+
 def _receive_maximum(props: bytes) -> int:
     """The broker's Receive Maximum from CONNACK properties (65535 when absent)."""
     pos = 0
@@ -180,18 +193,10 @@ class RawPublisher:
                 if not chunk:
                     break
                 buf += chunk
-                pos, n, count = 0, len(buf), 0
-                while pos + 2 <= n:
-                    length, body = _read_varint(buf, pos + 1)
-                    if length < 0 or body + length > n:
-                        break
-                    ptype = buf[pos] >> 4
-                    if ptype == 4:
-                        count += 1
-                    elif ptype == 14:
-                        raise RawMqttError("broker sent DISCONNECT")
-                    pos = body + length
-                del buf[:pos]
+                types = take_packet_types(buf)
+                if 14 in types:
+                    raise RawMqttError("broker sent DISCONNECT")
+                count = types.count(4)
                 if count:
                     with self._lock:
                         self.acked += count
@@ -277,19 +282,10 @@ class CountingSubscriber:
             if not chunk:
                 break
             buf += chunk
-            pos, n, count = 0, len(buf), 0
-            while pos + 2 <= n:
-                length, body = _read_varint(buf, pos + 1)
-                if length < 0 or body + length > n:
-                    break
-                ptype = buf[pos] >> 4
-                if ptype == 3:
-                    count += 1
-                elif ptype == 9:
-                    self._subscribed.set()
-                pos = body + length
-            del buf[:pos]
-            self.received += count
+            types = take_packet_types(buf)
+            if 9 in types:
+                self._subscribed.set()
+            self.received += types.count(3)
 
     def stop(self) -> int:
         """Stop counting; return the count."""
