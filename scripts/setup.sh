@@ -27,6 +27,8 @@ command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitt
 "$PY" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ $want_test -eq 1 ]; then
   command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+  # The edge's TLS and ACL tests make a private CA and per-device passwords.
+  command -v openssl >/dev/null || need+=(openssl)
   # InfluxDB's /api/v2/write path is tested against VictoriaMetrics (no InfluxDB 2 in the registries here).
   command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
 fi
