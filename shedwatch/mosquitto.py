@@ -71,6 +71,8 @@ class Mosquitto:
             "max_queued_messages 0" if self.unlimited_queues else "",
             "max_queued_bytes 0" if self.unlimited_queues else "",
             "message_size_limit 0",
+            # Without it small packets (a relay-off command) can wait ~40 ms for Nagle's algorithm.
+            "set_tcp_nodelay true",
         ]
         if self.persistence:
             lines += [
