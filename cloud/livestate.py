@@ -48,6 +48,7 @@ class Availability:
     faulted: int
     total: int
     updated_ts: int
+    edge_online: bool  # False after the edge's death: the counts are as it last reported them
 
 
 class LiveState:
@@ -139,6 +140,7 @@ class LiveState:
                     faulted=counts[SocketStatus.FAULTED],
                     total=len(live.sockets),
                     updated_ts=live.updated_ts,
+                    edge_online=live.online,
                 )
             )
         return out

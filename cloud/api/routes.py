@@ -28,6 +28,7 @@ class ShedAvailability(BaseModel):
     faulted: int
     total: int
     updated_ts: int
+    edge_online: bool
 
 
 class AvailabilityResponse(BaseModel):

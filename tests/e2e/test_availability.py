@@ -133,6 +133,11 @@ def _api_counts(url: str) -> dict[str, int] | None:
     return {k: shed[k] for k in (*STATUSES, "total")} if shed else None
 
 
+def _edge_online(url: str) -> bool:
+    sheds = httpx.get(f"{url}/api/v1/availability", timeout=2).json()["sheds"]
+    return bool(next(s for s in sheds if s["shed"] == "shed-e2e")["edge_online"])
+
+
 def _truth_counts(truth: Path) -> dict[str, int] | None:
     snap = last_snapshot(truth)
     if snap is None:
@@ -162,3 +167,10 @@ def test_api_availability_matches_simulator_truth(system: dict[str, Any]) -> Non
     by_socket = {(s["device"], s["socket"]): s["truth"] for s in snap["sockets"]}
     assert by_socket[("post-1", 3)] == "full"
     assert by_socket[("post-2", 4)] == "faulted"
+
+    # The edge stops: its death reaches the API, which says the counts are no longer live.
+    assert _edge_online(url) is True
+    edge = next(c for c in children if c.name == "edge")
+    assert edge.stop() == 0
+
+    wait_until(lambda: _edge_online(url) is False, timeout=30, what="edge_online false after the edge stopped")

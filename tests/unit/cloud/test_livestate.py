@@ -38,8 +38,10 @@ def test_a_late_will_of_an_older_session_does_not_mark_a_newer_edge_offline() ->
     live.apply_birth("s", [], seq=5, ts=5, session=3)
     live.apply_death("s", ts=6, session=2)
     assert live.sheds["s"].online
+    assert live.availability({})[0].edge_online
     live.apply_death("s", ts=7, session=3)
     assert not live.sheds["s"].online
+    assert not live.availability({})[0].edge_online
 
 
 def test_availability_counts_and_sorts() -> None:
