@@ -1,7 +1,6 @@
 """Helpers every benchmark shares: argument parsing and the one-JSON-line result."""
 
 import argparse
-import platform
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +28,5 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def emit(result: dict[str, Any]) -> None:
     """Print the result as one JSON object on the last line of output."""
-    result.setdefault("python", platform.python_version())
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     sys.stdout.flush()

@@ -14,7 +14,6 @@ The last line of output is one JSON object.
 
 import argparse
 import contextlib
-import json
 import os
 import signal
 import statistics
@@ -32,6 +31,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from bench.common import emit
 from protocol.clock import SystemClock
 from protocol.codec import encode
 from protocol.commands import Command
@@ -320,7 +320,7 @@ def main() -> int:
         log.close()
     out = {k: result[k] for k in ("interlock_p50_ms", "interlock_p99_ms", "rss_mb", "cpu_pct", "drain_msgs_per_s")}
     out |= {k: v for k, v in result.items() if k not in out}
-    print(json.dumps(out))
+    emit(out)
     return 0
 
 

@@ -11,7 +11,6 @@ Last line: one JSON object (see docs/performance.md, "bench.ingest").
 """
 
 import argparse
-import json
 import re
 import sqlite3
 import subprocess
@@ -28,6 +27,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from bench.common import emit
 from cloud.ingest.worker import subscriptions
 from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
@@ -288,7 +288,7 @@ def main() -> int:
 
     result["lost"] = lost
     result["duplicated"] = duplicated
-    print(json.dumps(result))
+    emit(result)
     return 0
 
 

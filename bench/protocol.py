@@ -4,6 +4,7 @@ python -m bench.protocol [--quick]
 Keys: encode_ms, decode_ms (medians), plus p99s and the payload size.
 """
 
+import platform
 import statistics
 import time
 
@@ -43,6 +44,7 @@ def main() -> None:
             "decode_ms": round(statistics.median(dec), 4),
             "encode_p99_ms": round(percentile(enc, 99), 4),
             "decode_p99_ms": round(percentile(dec, 99), 4),
+            "python": platform.python_version(),
         }
     )
 

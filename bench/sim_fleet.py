@@ -18,6 +18,7 @@ from dataclasses import asdict
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.common import emit
 from protocol.brokerurl import BrokerUrl
 from shedwatch.mosquitto import Mosquitto
 from simulators.fleet import Fleet, FleetSpec
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             report["ceiling_achieved_msgs_per_s"] = ceiling["achieved_msgs_per_s"]
             report["ceiling_received"] = ceiling["received"]
             report["ceiling_sent"] = ceiling["sent"]
-    print(json.dumps(report))
+    emit(report)
     return 0
 
 

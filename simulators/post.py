@@ -72,19 +72,12 @@ class PostTwin:
 
     def handle_relay(self, cmd: RelayCommand, ts: int) -> RelayResult:
         """Obey a relay command and answer it."""
-        if not 1 <= cmd.socket <= len(self.sockets):
-            return RelayResult(
-                src=self.id,
-                seq=self.next_seq(),
-                ts=ts,
-                request_id=cmd.request_id,
-                socket=cmd.socket,
-                ok=False,
-                relay=False,
-                error=f"no socket {cmd.socket} (post has {len(self.sockets)})",
-            )
-        sock = self.socket(cmd.socket)
-        ok, error = sock.set_relay(cmd.on, cmd.reason)
+        if 1 <= cmd.socket <= len(self.sockets):
+            sock = self.socket(cmd.socket)
+            ok, error = sock.set_relay(cmd.on, cmd.reason)
+            relay = sock.relay
+        else:
+            ok, relay, error = False, False, f"no socket {cmd.socket} (post has {len(self.sockets)})"
         return RelayResult(
             src=self.id,
             seq=self.next_seq(),
@@ -92,6 +85,6 @@ class PostTwin:
             request_id=cmd.request_id,
             socket=cmd.socket,
             ok=ok,
-            relay=sock.relay,
+            relay=relay,
             error=error,
         )

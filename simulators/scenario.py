@@ -154,13 +154,17 @@ def _plug_action(bike: BikeEvent, start_ms: int) -> Any:
     return plug
 
 
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(f"{what} {path}: {exc}") from None
+
+
 def load_shed_config(path: str | Path) -> ShedConfig:
     """The [shed] table of a shed TOML file (the [agent] table is the edge's and ignored here)."""
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError(f"shed config {p}: {exc}") from None
+    data = _read_toml(p, "shed config")
     if "shed" not in data or not isinstance(data["shed"], dict):
         raise ScenarioError(f"shed config {p}: no [shed] table")
     try:
@@ -184,10 +188,7 @@ def resolve_scenario_path(name: str | Path) -> Path:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file, loading sheds given by path."""
     p = resolve_scenario_path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError(f"scenario {p}: {exc}") from None
+    data = _read_toml(p, "scenario")
     sheds: list[Any] = []
     for entry in data.get("sheds", []):
         if isinstance(entry, dict) and set(entry) == {"path"}:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from cloud.api.live import LiveView
 from cloud.history import downsample, pick_resolution
+from cloud.livestate import Availability
 from cloud.telemetry.base import Resolution, SeriesKey
 from protocol.ids import ID_PATTERN
 
@@ -16,25 +17,10 @@ router = APIRouter()
 _DASHBOARD = Path(__file__).resolve().parents[2] / "dashboards" / "index.html"
 
 
-class ShedAvailability(BaseModel):
-    """Socket counts of one shed."""
-
-    shed: str
-    community: str
-    free: int
-    charging: int
-    plugged: int
-    full: int
-    faulted: int
-    total: int
-    updated_ts: int
-    edge_online: bool
-
-
 class AvailabilityResponse(BaseModel):
     """Every shed heard from, sorted by id."""
 
-    sheds: list[ShedAvailability]
+    sheds: list[Availability]  # the live-state dataclass itself: one definition of the shape
 
 
 def _live(request: Request) -> LiveView:
@@ -48,9 +34,7 @@ LiveDep = Annotated[LiveView, Depends(_live)]
 @router.get("/api/v1/availability")
 def availability(live: LiveDep) -> AvailabilityResponse:
     """Free / charging / plugged / full / faulted sockets per shed."""
-    return AvailabilityResponse(
-        sheds=[ShedAvailability.model_validate(a, from_attributes=True) for a in live.availability()]
-    )
+    return AvailabilityResponse(sheds=live.availability())
 
 
 class HistoryPoint(BaseModel):

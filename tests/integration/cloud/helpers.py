@@ -17,6 +17,7 @@ from protocol.uplink import (
     TelemetryBatch,
     TelemetryPoint,
 )
+from tests.waiting import wait_until
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 
@@ -87,10 +88,4 @@ class Publisher:
 
 def wait_for(cond: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> object:
     """Poll until cond() is truthy or fail naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(cond, timeout=timeout, interval=0.05, what=what)
