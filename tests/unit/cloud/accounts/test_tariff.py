@@ -66,7 +66,9 @@ def test_before_the_first_band_of_the_day_yesterdays_last_band_runs() -> None:
 
 
 def test_per_hour_billing_picks_the_band_of_the_average_power() -> None:
-    two_hours_at = lambda w: EnergyInterval(ms(2026, 3, 2, 11), ms(2026, 3, 2, 13), 2 * w)  # noqa: E731
+    def two_hours_at(watts: float) -> EnergyInterval:
+        return EnergyInterval(ms(2026, 3, 2, 11), ms(2026, 3, 2, 13), 2 * watts)
+
     assert cost([two_hours_at(150)], BY_POWER).yuan == pytest.approx(2 * 0.30)
     assert cost([two_hours_at(200)], BY_POWER).yuan == pytest.approx(2 * 0.30)  # the limit is inclusive
     assert cost([two_hours_at(300)], BY_POWER).yuan == pytest.approx(2 * 0.50)
