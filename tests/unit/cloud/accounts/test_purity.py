@@ -1,9 +1,10 @@
 """The accounts policy modules stay pure: no clock, threads, sockets, databases or MQTT inside."""
 
-import ast
 from pathlib import Path
 
 import pytest
+
+from tests.unit.test_architecture import _imports
 
 ROOT = Path(__file__).resolve().parents[4]
 PURE = [
@@ -18,13 +19,7 @@ FORBIDDEN = {"time", "threading", "asyncio", "socket", "sqlalchemy", "paho", "ai
 
 @pytest.mark.parametrize("path", PURE, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_io_or_clock_imports(path: Path) -> None:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+    names = _imports(path)
     assert not names & FORBIDDEN
     source = path.read_text()
     assert ".now(" not in source and "today(" not in source  # no wall clock through datetime either
