@@ -6,7 +6,8 @@ A 3 x 10-socket shed with residents runs in simulated time (no broker). An obser
 cloud would know from the posts' telemetry alone (status, power samples, energy) and learns the shed's
 history as it goes; after a day of warm-up, every 15 simulated minutes it asks cloud.core.eta for each
 charging socket's time to full, each occupied socket's time to free, and (when no socket is free) the
-shed's next free socket, and compares each with what the truth file says happened.
+shed's next free socket (and, whether or not one is free, the first of its occupied sockets to free),
+and compares each with what the truth file says happened.
 Keys: *_abs_err_min_p50 / _p90 (absolute error, minutes), *_n (predictions scored), est_ms_p50.
 """
 
@@ -102,6 +103,7 @@ def run(days: float, warmup_days: float, scale: float, seed: int) -> dict[str, A
     truth: list[dict[str, Any]] = []
     predictions: list[tuple[int, str, float | None, float | None, str]] = []  # (t, key, to_full_s, to_free_s, method)
     shed_predictions: list[tuple[int, float]] = []
+    occupied_predictions: list[tuple[int, float]] = []
     est_ms: list[float] = []
     end_ms = START_MS + int(days * 86_400_000)
     eval_from = START_MS + int(warmup_days * 86_400_000)
@@ -122,6 +124,12 @@ def run(days: float, warmup_days: float, scale: float, seed: int) -> dict[str, A
             predictions += [(t, s.key, s.to_full_s, s.to_free_s, s.method) for s in eta.sockets if s.to_free_s]
             if eta.next_free_s:
                 shed_predictions.append((t, eta.next_free_s))
+            # The same combination over the occupied sockets only, scored whether or not a socket is free:
+            # "when does the next occupied socket free?" (the shed's answer whenever it is full).
+            occupied = [o for o in obs.observations() if o.status is not SocketStatus.FREE]
+            nxt = estimate(occupied, obs.history, t).next_free_s
+            if nxt is not None:
+                occupied_predictions.append((t, nxt))
     # Ground truth: when each socket's bike was really unplugged, and really full (minute snapshots).
     unplugs: dict[str, list[int]] = {}
     fulls: dict[str, list[int]] = {}
@@ -134,7 +142,9 @@ def run(days: float, warmup_days: float, scale: float, seed: int) -> dict[str, A
                     fulls.setdefault(f"{s['device']}/{s['socket']}", []).append(rec["ts"])
     all_unplugs = sorted(ts for v in unplugs.values() for ts in v)
     full_err: dict[str, list[float]] = {"taper": [], "history": []}
-    free_err, shed_err, left_before_full = [], [], 0
+    free_err: list[float] = []
+    shed_err: list[float] = []
+    left_before_full = 0
     for tp, key, to_full, to_free, method in predictions:
         unplug = _first_after(unplugs.get(key, []), tp)
         if unplug is None:
@@ -147,10 +157,12 @@ def run(days: float, warmup_days: float, scale: float, seed: int) -> dict[str, A
                 left_before_full += 1  # a short top-up: unplugged while still charging
             else:
                 full_err[method].append(abs(tp + to_full * 1000 - full) / MIN_MS)
-    for tp, next_free in shed_predictions:
-        first = _first_after(all_unplugs, tp)
-        if first is not None:
-            shed_err.append(abs(tp + next_free * 1000 - first) / MIN_MS)
+    occupied_err: list[float] = []
+    for preds, errs in ((shed_predictions, shed_err), (occupied_predictions, occupied_err)):
+        for tp, next_free in preds:
+            first = _first_after(all_unplugs, tp)
+            if first is not None:
+                errs.append(abs(tp + next_free * 1000 - first) / MIN_MS)
 
     def stats(name: str, errs: list[float]) -> dict[str, Any]:
         return {
@@ -171,6 +183,7 @@ def run(days: float, warmup_days: float, scale: float, seed: int) -> dict[str, A
         "to_full_left_before_full": left_before_full,
         **stats("socket_to_free", free_err),
         **stats("shed_next_free", shed_err),
+        **stats("occupied_next_free", occupied_err),
         "history_charges": len(obs.history.charge_hours),
         "history_dwells": len(obs.history.dwell_s),
         "est_ms_p50": round(statistics.median(est_ms), 2) if est_ms else None,

@@ -31,5 +31,5 @@ def test_the_observer_follows_a_charge_to_full_and_learns_its_dwell() -> None:
 
 def test_a_short_run_scores_predictions() -> None:
     result = run(0.3, 0.2, 2.0, 1)
-    assert result["to_full_n"] > 0 and result["socket_to_free_n"] > 0
+    assert result["to_full_n"] > 0 and result["socket_to_free_n"] > 0 and result["occupied_next_free_n"] > 0
     assert result["to_full_abs_err_min_p50"] is not None and result["to_full_abs_err_min_p50"] >= 0
