@@ -7,10 +7,12 @@ cloud would know from the posts' telemetry alone (status, power samples, energy)
 history as it goes; after a day of warm-up, every 15 simulated minutes it asks cloud.core.eta for each
 charging socket's time to full, each occupied socket's time to free, and (when no socket is free) the
 shed's next free socket (and, whether or not one is free, the first of its occupied sockets to free),
-and compares each with what the truth file says happened.
+and compares each with what the truth file says happened. ``naive_next_free`` scores a baseline for the
+occupied figure: the last free seen plus the median gap between frees seen so far.
 Keys: *_abs_err_min_p50 / _p90 (absolute error, minutes), *_n (predictions scored), est_ms_p50.
 """
 
+import itertools
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -49,6 +51,7 @@ class Observer:
     def __init__(self) -> None:
         self.sockets: dict[str, Observed] = {}
         self.history = EtaHistory()
+        self.unplugs: list[int] = []  # when sockets were seen to free (for the naive baseline)
 
     def reading(self, key: str, ts: int, state: SocketState, power: float, counter: float) -> None:
         s = self.sockets.setdefault(key, Observed(since_ms=ts))
@@ -61,6 +64,7 @@ class Observer:
                 if s.full_at is not None:
                     self.history = self.history.with_dwell((ts - s.full_at) / 1000)
                 self.sockets[key] = Observed(since_ms=ts, counter=counter)
+                self.unplugs.append(ts)
             return
         if s.status is SocketStatus.FREE:
             s.status, s.since_ms, s.counter_at_plug, s.samples = SocketStatus.PLUGGED, ts, counter, []
@@ -104,6 +108,7 @@ def run(days: float, warmup_days: float, scale: float, seed: int) -> dict[str, A
     predictions: list[tuple[int, str, float | None, float | None, str]] = []  # (t, key, to_full_s, to_free_s, method)
     shed_predictions: list[tuple[int, float]] = []
     occupied_predictions: list[tuple[int, float]] = []
+    naive_predictions: list[tuple[int, float]] = []
     est_ms: list[float] = []
     end_ms = START_MS + int(days * 86_400_000)
     eval_from = START_MS + int(warmup_days * 86_400_000)
@@ -130,6 +135,10 @@ def run(days: float, warmup_days: float, scale: float, seed: int) -> dict[str, A
             nxt = estimate(occupied, obs.history, t).next_free_s
             if nxt is not None:
                 occupied_predictions.append((t, nxt))
+                # Baseline: "the median gap between frees seen so far, from the last free".
+                gaps = [b - a for a, b in itertools.pairwise(sorted(obs.unplugs))]
+                if gaps:
+                    naive_predictions.append((t, max(0.0, (obs.unplugs[-1] + statistics.median(gaps) - t) / 1000)))
     # Ground truth: when each socket's bike was really unplugged, and really full (minute snapshots).
     unplugs: dict[str, list[int]] = {}
     fulls: dict[str, list[int]] = {}
@@ -158,7 +167,9 @@ def run(days: float, warmup_days: float, scale: float, seed: int) -> dict[str, A
             else:
                 full_err[method].append(abs(tp + to_full * 1000 - full) / MIN_MS)
     occupied_err: list[float] = []
-    for preds, errs in ((shed_predictions, shed_err), (occupied_predictions, occupied_err)):
+    naive_err: list[float] = []
+    scored = ((shed_predictions, shed_err), (occupied_predictions, occupied_err), (naive_predictions, naive_err))
+    for preds, errs in scored:
         for tp, next_free in preds:
             first = _first_after(all_unplugs, tp)
             if first is not None:
@@ -184,6 +195,7 @@ def run(days: float, warmup_days: float, scale: float, seed: int) -> dict[str, A
         **stats("socket_to_free", free_err),
         **stats("shed_next_free", shed_err),
         **stats("occupied_next_free", occupied_err),
+        **stats("naive_next_free", naive_err),
         "history_charges": len(obs.history.charge_hours),
         "history_dwells": len(obs.history.dwell_s),
         "est_ms_p50": round(statistics.median(est_ms), 2) if est_ms else None,
