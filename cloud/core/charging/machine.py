@@ -11,6 +11,7 @@ and an ended session only answers a late "energised" confirmation, with a cut.
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
 from cloud.core.charging.model import EndReason, Limit, Session, SessionStatus, ShedMode, SocketRef
 from cloud.core.charging.policy import SessionPolicy
@@ -64,7 +65,7 @@ Event = EdgeResult | MeterReading | SocketSeen | StopRequest | Tick
 # --- actions ---------------------------------------------------------------------------------------------
 
 
-class Notice:
+class Notice(StrEnum):
     """What the resident is told (the notifier renders the text in their language)."""
 
     FINISHED = "finished"  # "charging finished, please move your bike"
@@ -97,7 +98,7 @@ class Notify:
 
     user_id: str
     session_id: str
-    notice: str
+    notice: Notice
     reason: EndReason
     detail: str = ""
 

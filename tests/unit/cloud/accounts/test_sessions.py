@@ -151,7 +151,7 @@ def test_the_time_limit_ends_the_session_on_the_holders_clock() -> None:
         (SocketSeen(SocketStatus.FAULTED, "over_temperature"), EndReason.FAULT, None, Notice.STOPPED),
     ],
 )
-def test_every_way_an_active_session_ends(event: Event, reason: EndReason, cut: str | None, notice: str) -> None:
+def test_every_way_an_active_session_ends(event: Event, reason: EndReason, cut: str | None, notice: Notice) -> None:
     session, _ = start()
     session, actions = run(session, [(T0, EdgeResult(ok=True)), (T0 + MIN, event)])
     assert session.end_reason is reason and session.ended_ms == T0 + MIN
