@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cloud.core.access.audit import AuditRecord, audit_record
 from cloud.core.access.authorize import Resource, authorize
 from cloud.core.access.permissions import PERMISSIONS, STATE_CHANGING, Action, Grant, grant
 from cloud.core.access.roles import AccessError, Principal, Role
@@ -176,3 +177,28 @@ def test_nothing_outside_the_users_communities_or_ownership_is_ever_allowed(
         assert community in mine
         if g is Grant.OWN:
             assert owner == user
+
+
+def test_every_state_changing_decision_leaves_an_audit_record_even_a_refusal() -> None:
+    guard = _user(Role.SECURITY, "g1")
+    resource = Resource("c1")
+    refused = authorize(guard, Action.CONFIG_TARIFF, resource)
+    record = audit_record(guard, Action.CONFIG_TARIFF, resource, refused, at_ms=1000, detail="peak 2.0")
+    assert record == AuditRecord(
+        1000,
+        "g1",
+        "security",
+        Action.CONFIG_TARIFF,
+        "c1",
+        None,
+        False,
+        "role security may not config.tariff",
+        "peak 2.0",
+    )
+    anonymous = audit_record(
+        None, Action.SESSION_START, resource, authorize(None, Action.SESSION_START, resource), at_ms=5
+    )
+    assert anonymous is not None and anonymous.actor == "" and anonymous.reason == "login required"
+    assert (
+        audit_record(guard, Action.ALARM_READ, resource, authorize(guard, Action.ALARM_READ, resource), at_ms=1) is None
+    )
