@@ -270,3 +270,26 @@ def test_per_hour_billing_caps_the_time_a_balance_pays_for() -> None:
     )
     capped = affordable_limit(Limit(max_wh=2000), 200, by_power, POLICY)
     assert capped.max_s == pytest.approx(2 * 3600) and capped.max_wh == 2000  # 2 yuan at the top 1 yuan/h
+
+
+prices = st.floats(0.01, 5.0)
+
+
+@given(st.integers(100, 10**7), prices, prices, prices, st.one_of(st.none(), st.floats(1, 1e5)))
+def test_a_capped_limit_never_costs_more_than_the_balance(
+    balance: int, peak: float, flat: float, valley: float, wanted_wh: float | None
+) -> None:
+    tariff = Tariff("c1", TARIFF.schedule, per_kwh={P: peak, F: flat, V: valley})
+    capped = affordable_limit(Limit(max_s=3600, max_wh=wanted_wh), balance, tariff, POLICY)
+    assert capped.max_wh is not None and capped.max_wh / 1000 * max(peak, flat, valley) <= balance / 100 * (1 + 1e-12)
+    if wanted_wh is not None:
+        assert capped.max_wh <= wanted_wh
+    by_power = Tariff(
+        "c1",
+        TARIFF.schedule,
+        billing=Billing.TIME_BY_POWER,
+        power_bands=(PowerBand(float("inf"), {P: peak, F: peak, V: peak}),),
+    )
+    timed = affordable_limit(Limit(max_s=48 * 3600), balance, by_power, POLICY)
+    assert timed.max_s is not None and timed.max_s / 3600 * peak <= balance / 100 * (1 + 1e-12)
+    assert timed.max_s <= POLICY.max_session_s
