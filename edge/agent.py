@@ -33,7 +33,7 @@ from protocol.clock import Clock
 from protocol.codec import decode_message, encode
 from protocol.commands import Command
 from protocol.config import ConfigPush, ShedConfig
-from protocol.device import RelayCommand
+from protocol.device import PostTelemetry, RelayCommand, RelayResult
 from protocol.errors import PayloadError, TopicError
 from protocol.topics import Kind, device_filter, device_topic, shed_topic
 from protocol.uplink import SocketSnapshot
@@ -50,13 +50,13 @@ class Agent:
     def __init__(self, cfg: EdgeConfigFile, clock: Clock) -> None:
         self.settings = cfg.agent
         self.clock = clock
-        self.started_ms = clock.now_ms()
+        self.started_ms = clock.now_ms()  # wall: stamps only
         self.started_mono = time.monotonic()
         data_dir = Path(self.settings.data_dir)
         self.outbox = Outbox(data_dir / "outbox.sqlite", quota_bytes=int(self.settings.outbox_quota_mb * 1024 * 1024))
         config = self._persisted_config(cfg.shed)
         self.shed = config.shed
-        self.state: ShedState = new_state(config, self.started_ms)
+        self.state: ShedState = new_state(config, clock.mono_ms())
         restored = restore(self.state, self.outbox.load_latches())
         if restored:
             log.warning("restored %d safety latch(es) from before the restart: they hold until a reset", restored)
@@ -113,30 +113,31 @@ class Agent:
     def run(self) -> None:
         """Connect and run until stop() is called."""
         self.writer.start()
-        self.handle(Tick(), self.clock.now_ms())  # statuses of restored latches before the birth snapshot
+        self.handle(Tick())  # statuses of restored latches before the birth snapshot
         connect_async(self.shed_client, self.shed_url, persistent=False, session_expiry_s=0)
         self.shed_client.loop_start()
         self.uplink.start()
         batch_ms = int(self.state.config.batch_interval_s * 1000)
         hb_ms = int(self.settings.heartbeat_s * 1000)
-        next_batch = self.clock.now_ms() + batch_ms
-        next_hb = self.clock.now_ms()
+        # timers run on the monotonic clock: a wall clock that steps (1970 at boot, then NTP) moves none of them
+        next_batch = self.clock.mono_ms() + batch_ms
+        next_hb = self.clock.mono_ms()
         next_quota = time.monotonic()
         log.info("edge agent for shed %s started (outbox seq %d)", self.shed, self.outbox.last_seq)
         while not self.stop_event.wait(self.settings.tick_s):
-            now = self.clock.now_ms()
+            mono = self.clock.mono_ms()
             try:
-                self.handle(Tick(), now)
+                self.handle(Tick())
             except Exception:  # timers must keep running: log, count, go on
                 self.counters["internal_error"] += 1
                 log.exception("tick failed")
-            if now >= next_batch:
-                self.flush_telemetry(now)
+            if mono >= next_batch:
+                self.flush_telemetry(self.clock.now_ms())
                 batch_ms = int(self.state.config.batch_interval_s * 1000)
-                next_batch = now + batch_ms
-            if now >= next_hb:
-                self.uplink.heartbeat(now, int(time.monotonic() - self.started_mono))
-                next_hb = now + hb_ms
+                next_batch = mono + batch_ms
+            if mono >= next_hb:
+                self.uplink.heartbeat(self.clock.now_ms(), int(time.monotonic() - self.started_mono))
+                next_hb = mono + hb_ms
             if time.monotonic() >= next_quota:
                 thinned = self.outbox.enforce_quota()
                 if thinned:
@@ -164,10 +165,14 @@ class Agent:
 
     # -- decisions ------------------------------------------------------------------------------
 
-    def handle(self, event: Input, now: int) -> list[Action]:
-        """Decide and carry out the actions (relays first: they protect life)."""
+    def handle(self, event: Input) -> list[Action]:
+        """Decide and carry out the actions (relays first: they protect life).
+
+        Both clocks are read under the lock, so decisions see monotonic time in order.
+        """
         with self.lock:
-            _, actions = decide(self.state, event, now)
+            now = self.clock.now_ms()
+            _, actions = decide(self.state, event, self.clock.mono_ms(), now)
             if actions:
                 self._execute(actions, now)
                 if any(isinstance(a, Emit) and a.event.type in _LATCH_EVENTS for a in actions):
@@ -249,10 +254,14 @@ class Agent:
             return
         if topic.device not in self.state.devices:
             self._bad_input("unknown_device", msg.topic, ValueError(f"{topic.device} is not in the shed config"))
+            if not isinstance(message, PostTelemetry | RelayResult):
+                return
+            # not ours, yet a closed relay there is unsupervised power: decide() commands it off until confirmed
+            self.handle(message)
             return
-        now = self.clock.now_ms()
-        self.handle(message, now)
-        points = points_of(message)
+        self.handle(message)
+        skew_ms = int(self.state.config.thresholds.clock_skew_s * 1000)
+        points = points_of(message, self.clock.now_ms(), skew_ms)
         if points:
             self.writer.submit(lambda: self.outbox.stage(points))
 
@@ -277,9 +286,8 @@ class Agent:
         except (PayloadError, TopicError) as exc:
             self._bad_input(getattr(exc, "reason", "bad_topic"), topic, exc)
             return
-        now = self.clock.now_ms()
         if isinstance(message, Command):
-            self._command(message, now)
+            self._command(message)
         elif isinstance(message, ConfigPush) and parsed.kind == Kind.CLOUD_CONFIG:
             if message.config.version <= self.state.config.version:
                 return  # the retained copy of what we already run
@@ -293,10 +301,11 @@ class Agent:
                 action="push_config",
                 config=message.config,
             )
-            self._command(cmd, now)
+            self._command(cmd)
 
-    def _command(self, cmd: Command, now: int) -> None:
-        actions = self.handle(CommandIn(cmd), now)
+    def _command(self, cmd: Command) -> None:
+        now = self.clock.now_ms()
+        actions = self.handle(CommandIn(cmd))
         for action in actions:
             if isinstance(action, Answer):
                 r = action.result

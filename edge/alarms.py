@@ -66,7 +66,7 @@ def _raise(ctx: Ctx, track: AlarmTrack, message: str, value: float | None, thres
         AlarmRaised(
             src=ctx.shed,
             seq=0,
-            ts=ctx.now,
+            ts=ctx.wall,
             alarm_id=track.alarm_id,
             alarm_class=track.alarm_class,
             alarm_type=track.alarm_type,
@@ -88,7 +88,7 @@ def _clear(ctx: Ctx, track: AlarmTrack, message: str) -> None:
         AlarmCleared(
             src=ctx.shed,
             seq=0,
-            ts=ctx.now,
+            ts=ctx.wall,
             alarm_id=track.alarm_id,
             alarm_class=track.alarm_class,
             alarm_type=track.alarm_type,

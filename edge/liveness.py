@@ -21,7 +21,7 @@ def heard(ctx: Ctx, device: str) -> None:
     dev.last_heard_ms = ctx.now
     if not dev.online:
         dev.online = True
-        ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.now, device=device, online=True))
+        ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.wall, device=device, online=True))
         observe(ctx, AlarmClass.TROUBLE, "device_offline", False, device=device, damping=_BACK)
 
 
@@ -32,7 +32,7 @@ def on_tick(ctx: Ctx) -> None:
     for dev in ctx.state.devices.values():
         if dev.online and ctx.now - dev.last_heard_ms > limit_ms:
             dev.online = False
-            ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.now, device=dev.id, online=False))
+            ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.wall, device=dev.id, online=False))
             observe(
                 ctx,
                 AlarmClass.TROUBLE,

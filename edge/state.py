@@ -38,13 +38,15 @@ class SocketState:
     power_w: float = 0.0
     current_a: float = 0.0
     temp_c: float | None = None
-    temp_ms: int | None = None
+    temp_ms: int | None = None  # monotonic receipt time of temp_c
     runaway_since_ms: int | None = None
-    energy_wh: float = 0.0
+    energy_wh: float = 0.0  # the post's counter as last read
+    energy_seen: bool = False
+    meter_resets: int = 0  # times the counter went back (post reboots)
     # the charging session (relay closed with a plug in)
     session_id: str | None = None
     session_start_ms: int | None = None
-    session_energy0_wh: float = 0.0
+    session_energy_wh: float = 0.0  # sum of counter increments since the session started, across meter resets
     charging_seen: bool = False
     low_since_ms: int | None = None
     full_since_ms: int | None = None
@@ -97,7 +99,7 @@ class AlarmTrack:
 class EnvState:
     """Recent temperatures of a smoke / heat / off-gas sensor, for the rate of rise."""
 
-    temps: deque[tuple[int, float]] = field(default_factory=deque)  # (source ms, degC)
+    temps: deque[tuple[int, float]] = field(default_factory=deque)  # (monotonic receipt ms, degC)
 
 
 @dataclass
@@ -110,6 +112,8 @@ class ShedState:
     env: dict[str, EnvState] = field(default_factory=dict)
     alarms: dict[str, AlarmTrack] = field(default_factory=dict)
     shed_trips: set[str] = field(default_factory=set)  # latched whole-shed cut reasons
+    # posts the config no longer has (or never had) whose relays are not yet confirmed open: still commanded off
+    retired: dict[str, PostState] = field(default_factory=dict)
     counter: int = 0  # for unique relay request ids
     started_ms: int = 0
 
