@@ -12,7 +12,7 @@ from edge.alarms import observe, raise_latched
 from edge.commands import on_command
 from edge.context import Ctx
 from edge.inputs import CommandIn, Input, Tick
-from edge.plausibility import POST_RANGES, judge
+from edge.plausibility import POST_RANGES, SOCKET_RANGES, judge
 from edge.post_rules import check_post
 from edge.shed_rules import on_environment, on_extinguisher
 from edge.socket_rules import on_reading, socket_status
@@ -60,6 +60,9 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
     elif isinstance(event, RelayResult):
         liveness.heard(ctx, event.src)
         relays.on_result(ctx, event)
+        retired = st.retired.get(event.src)
+        if retired is not None:
+            orphans.settle(ctx, retired)
     elif isinstance(event, EnvironmentReading):
         if event.src in st.devices:
             liveness.heard(ctx, event.src)
@@ -75,8 +78,14 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
 
 
 def _post_total(ctx: Ctx, event: PostTelemetry) -> float:
-    """The post's own total when plausible; else 0 (the sum of its sockets counts) and a trouble alarm."""
+    """The post's own total when plausible; else 0 (the sum of its sockets counts) and a trouble alarm.
+
+    A total that includes a socket meter reading nonsense is not believed either: it would cut the siblings.
+    """
     bad = judge({"total_power_w": event.total_power_w}, POST_RANGES)
+    watts = SOCKET_RANGES["power_w"]
+    if any(not watts.low <= r.power_w <= watts.high for r in event.sockets):
+        return 0.0  # the broken socket carries its own sensor_fault alarm
     observe(
         ctx,
         AlarmClass.TROUBLE,

@@ -7,7 +7,7 @@ Such posts live in ``ShedState.retired`` until then; nothing else is judged abou
 """
 
 from edge import relays
-from edge.alarms import observe
+from edge.alarms import clear_now, observe
 from edge.context import Ctx
 from edge.relays import confirmed
 from edge.state import PostState, SocketState
@@ -40,21 +40,22 @@ def on_unconfigured(ctx: Ctx, event: PostTelemetry) -> None:
             if sock.pending is None:
                 ctx.interlock("cut", "socket", "unconfigured", device=sock.device, socket=sock.socket)
             ctx.ensure_off(sock, "unconfigured")
-    _settle(ctx, post)
+    settle(ctx, post)
 
 
 def on_tick(ctx: Ctx) -> None:
     """Retry the off commands of retired posts; forget a post once all its relays are confirmed open."""
     for post in list(ctx.state.retired.values()):
         relays.retry(ctx, post.sockets.values())
-        _settle(ctx, post)
+        settle(ctx, post)
 
 
-def _settle(ctx: Ctx, post: PostState) -> None:
+def settle(ctx: Ctx, post: PostState) -> None:
+    """Forget a retired post once every relay is confirmed open (clears its alarm); else keep the alarm up."""
     off = all(not s.relay and (s.pending is None or not s.pending.on) for s in post.sockets.values())
     if off and all(s.pending is None for s in post.sockets.values()):
         del ctx.state.retired[post.id]
-        _alarm(ctx, post.id, False)
+        clear_now(ctx, "unconfigured_device", device=post.id)  # confirmed off: the cause is gone for certain
     else:
         _alarm(ctx, post.id, True)
 

@@ -31,7 +31,7 @@ SOCKET_RANGES: dict[str, Range] = {
     "voltage_v": Range(0.0, 300.0, "V"),
     "current_a": Range(-1.0, 100.0, "A"),
     "power_w": Range(-50.0, 25_000.0, "W"),
-    "energy_wh": Range(0.0, 1e9, "Wh"),
+    "energy_wh": Range(0.0, 5e8, "Wh"),  # 1.1 kW for 50 years is under 5e8 Wh
     "temp_c": Range(-55.0, 125.0, "°C"),
 }
 POST_RANGES: dict[str, Range] = {"total_power_w": Range(-500.0, 250_000.0, "W")}
@@ -46,8 +46,9 @@ EXTINGUISHER_RANGES: dict[str, Range] = {
     "pressure_mpa": Range(0.0, 10.0, "MPa"),
     "battery_pct": Range(0.0, 100.0, "%"),
 }
-# values that mean "no reading" whatever the range says
+# values of temperature fields that mean "no reading" whatever the range says
 SENTINELS: dict[float, str] = {DS18B20_DISCONNECTED_C: "DS18B20 disconnected"}
+_SENTINEL_FIELDS = frozenset({"temp_c"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def judge(values: dict[str, float], ranges: dict[str, Range]) -> list[Bad]:
     bad: list[Bad] = []
     for name, rng in ranges.items():
         value = values[name]
-        sentinel = SENTINELS.get(value)
+        sentinel = SENTINELS.get(value) if name in _SENTINEL_FIELDS else None
         if sentinel is not None:
             bad.append(Bad(name, value, sentinel))
         elif not rng.low <= value <= rng.high:

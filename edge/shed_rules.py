@@ -6,7 +6,7 @@ sensor faults, which alarm with damping but cut nothing.
 
 from edge.alarms import IMMEDIATE, SLOW, above, alarm_id, below, observe, raise_latched
 from edge.context import Ctx
-from edge.plausibility import ENVIRONMENT_RANGES, SENTINELS, judge_environment, judge_extinguisher
+from edge.plausibility import ENVIRONMENT_RANGES, judge_environment, judge_extinguisher
 from edge.state import EnvState
 from protocol.device import EnvironmentReading, ExtinguisherStatus
 from protocol.uplink import AlarmClass
@@ -46,7 +46,7 @@ def on_environment(ctx: Ctx, r: EnvironmentReading) -> None:
     t = ctx.t
     dev = r.src
     faults = judge_environment(r)
-    ignored = {b.field for b in faults if b.value < ENVIRONMENT_RANGES[b.field].high or b.value in SENTINELS}
+    ignored = {b.field for b in faults if b.value < ENVIRONMENT_RANGES[b.field].high}
     gas = [("h2", r.h2_ppm, t.h2_ppm), ("co", r.co_ppm, t.co_ppm), ("voc", r.voc_ppm, t.voc_ppm)]
     for name, value, limit in gas:
         if f"{name}_ppm" not in ignored and value > limit:
