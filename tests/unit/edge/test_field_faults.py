@@ -1,5 +1,7 @@
 """Field faults over wide inputs: any wall clock, any device stamp, any field out of its plausible range."""
 
+from collections.abc import Sequence
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,14 +18,14 @@ walls = st.integers(0, 2**53 - 1)
 
 def _reading(socket: int, **change: float) -> SocketReading:
     base = {"voltage_v": 220.0, "current_a": 0.9, "power_w": 200.0, "energy_wh": 10.0, "temp_c": 30.0}
-    return SocketReading(socket=socket, relay=True, state=SocketState.PLUGGED, **(base | change))
+    return SocketReading.model_validate({"socket": socket, "relay": True, "state": SocketState.PLUGGED} | base | change)
 
 
 def _post(ts: int, *readings: SocketReading) -> PostTelemetry:
     return PostTelemetry(src="post-1", seq=1, ts=ts, total_power_w=0.0, sockets=list(readings))
 
 
-def _offs(actions: list[object]) -> dict[int, str]:
+def _offs(actions: Sequence[object]) -> dict[int, str]:
     return {a.socket: a.reason for a in actions if isinstance(a, Relay) and not a.on}
 
 
