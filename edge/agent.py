@@ -33,7 +33,7 @@ from protocol.clock import Clock
 from protocol.codec import decode_message, encode
 from protocol.commands import Command
 from protocol.config import ConfigPush, ShedConfig
-from protocol.device import PostTelemetry, RelayCommand, RelayResult
+from protocol.device import EdgeKeepAlive, PostTelemetry, RelayCommand, RelayResult
 from protocol.errors import PayloadError, TopicError
 from protocol.topics import Kind, device_filter, device_topic, shed_topic
 from protocol.uplink import SocketSnapshot
@@ -122,6 +122,7 @@ class Agent:
         # timers run on the monotonic clock: a wall clock that steps (1970 at boot, then NTP) moves none of them
         next_batch = self.clock.mono_ms() + batch_ms
         next_hb = self.clock.mono_ms()
+        next_keepalive = self.clock.mono_ms()
         next_quota = time.monotonic()
         log.info("edge agent for shed %s started (outbox seq %d)", self.shed, self.outbox.last_seq)
         while not self.stop_event.wait(self.settings.tick_s):
@@ -131,6 +132,10 @@ class Agent:
             except Exception:  # timers must keep running: log, count, go on
                 self.counters["internal_error"] += 1
                 log.exception("tick failed")
+            else:
+                if mono >= next_keepalive:  # only while decisions run: a wedged agent must let the posts cut
+                    self.keepalive()
+                    next_keepalive = mono + int(self.state.config.thresholds.keepalive_s * 1000)
             if mono >= next_batch:
                 self.flush_telemetry(self.clock.now_ms())
                 batch_ms = int(self.state.config.batch_interval_s * 1000)
@@ -143,6 +148,21 @@ class Agent:
                 if thinned:
                     log.warning("outbox over quota: thinned %d telemetry batches to rollups", thinned)
                 next_quota = time.monotonic() + self.settings.quota_check_s
+
+    def keepalive(self) -> None:
+        """Tell every configured post it is supervised (QoS 0: a late keep-alive would be a lie)."""
+        t = self.state.config.thresholds
+        # the loop sends at most once a tick: on a sped-up simulated clock a tick can be longer than keepalive_s
+        speed = float(getattr(self.clock, "speed", 1.0))
+        interval_s = min(3600.0, max(t.keepalive_s, self.settings.tick_s * speed))
+        for post in self.state.config.posts:
+            msg = EdgeKeepAlive(
+                src=self.shed,
+                seq=next(self._relay_seq),
+                ts=self.clock.now_ms(),
+                interval_s=interval_s,
+            )
+            self.shed_client.publish(device_topic(Kind.KEEPALIVE, self.shed, post.id), encode(msg), qos=0)
 
     def stop(self) -> None:
         """Ask run() to return."""

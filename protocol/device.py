@@ -67,6 +67,17 @@ class RelayCommand(Envelope):
     reason: Text
 
 
+class EdgeKeepAlive(Envelope):
+    """The edge tells one post it is supervising it; src is the shed (edge) id. Sent every ``interval_s``.
+
+    A post whose watchdog is armed (by its first keep-alive) and that then hears none for its own setting
+    of N intervals (default 3, ``keepalive_missed``) opens every relay: a socket charges only while
+    supervised, and a dead Raspberry Pi supervises nothing.
+    """
+
+    interval_s: Annotated[float, Field(gt=0, le=3600)]
+
+
 class RelayResult(Envelope):
     """A post's answer to a RelayCommand; ``relay`` is the state it now has."""
 

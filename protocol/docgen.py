@@ -21,6 +21,12 @@ TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
     Kind.POST_HEARTBEAT: ("post → edge", 1, False, "sign of life every 60 s; 3 missed = offline"),
     Kind.RELAY_SET: ("edge → post", 1, False, "open or close one socket's relay; src is the shed (edge) id"),
     Kind.RELAY_RESULT: ("post → edge", 1, False, "the relay state after a RelayCommand, with its request_id"),
+    Kind.KEEPALIVE: (
+        "edge → post",
+        0,
+        False,
+        "supervision: every `keepalive_s` (5 s); a post that misses its setting N (3) in a row opens every relay",
+    ),
     Kind.EXTINGUISHER: (
         "sensor → edge",
         1,
