@@ -17,6 +17,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from pydantic import BaseModel, ValidationError
 
+from edge import liveness
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
@@ -125,7 +126,7 @@ class Agent:
         next_keepalive = self.clock.mono_ms()
         next_quota = time.monotonic()
         log.info("edge agent for shed %s started (outbox seq %d)", self.shed, self.outbox.last_seq)
-        while not self.stop_event.wait(self.settings.tick_s):
+        while not self.stop_event.wait(self._until_next_tick()):
             mono = self.clock.mono_ms()
             try:
                 self.handle(Tick())
@@ -148,6 +149,15 @@ class Agent:
                 if thinned:
                     log.warning("outbox over quota: thinned %d telemetry batches to rollups", thinned)
                 next_quota = time.monotonic() + self.settings.quota_check_s
+
+    def _until_next_tick(self) -> float:
+        """Real seconds to wait: one tick, or less when a socket's telemetry turns stale sooner."""
+        with self.lock:
+            due = liveness.next_stale_ms(self.state)
+        if due is None:
+            return self.settings.tick_s
+        speed = float(getattr(self.clock, "speed", 1.0))
+        return max(0.0005, min(self.settings.tick_s, (due - self.clock.mono_ms()) / 1000 / speed))
 
     def keepalive(self) -> None:
         """Tell every configured post it is supervised (QoS 0: a late keep-alive would be a lie)."""

@@ -12,12 +12,13 @@ from edge.alarms import observe, raise_latched
 from edge.commands import on_command
 from edge.context import Ctx
 from edge.inputs import CommandIn, Input, Tick
-from edge.plausibility import POST_RANGES, SOCKET_RANGES, judge
+from edge.plausibility import judge
 from edge.post_rules import check_post
 from edge.shed_rules import on_environment, on_extinguisher
 from edge.socket_rules import on_reading, socket_status
 from edge.state import PostState, ShedState
 from protocol.device import EnvironmentReading, ExtinguisherStatus, PostHeartbeat, PostTelemetry, RelayResult
+from protocol.plausible import POST_RANGES, SOCKET_RANGES
 from protocol.uplink import AlarmClass, SocketStatusChanged
 
 

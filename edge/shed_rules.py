@@ -6,9 +6,10 @@ sensor faults, which alarm with damping but cut nothing.
 
 from edge.alarms import IMMEDIATE, SLOW, above, alarm_id, below, observe, raise_latched
 from edge.context import Ctx
-from edge.plausibility import ENVIRONMENT_RANGES, judge_environment, judge_extinguisher
+from edge.plausibility import judge_environment, judge_extinguisher
 from edge.state import EnvState
 from protocol.device import EnvironmentReading, ExtinguisherStatus
+from protocol.plausible import ENVIRONMENT_RANGES
 from protocol.uplink import AlarmClass
 
 _RATE_WINDOW_MS = 60_000  # rate of rise is measured over the last minute ...

@@ -7,11 +7,12 @@ latching: the resident unplugs and the socket is free again.
 
 from edge.alarms import Damping, observe, raise_latched
 from edge.context import Ctx
-from edge.plausibility import DS18B20_POWER_ON_C, judge_socket
+from edge.plausibility import judge_socket
 from edge.relays import confirmed
 from edge.state import PostState, SocketState
 from protocol.device import SocketReading
 from protocol.device import SocketState as Plug
+from protocol.plausible import DS18B20_POWER_ON_C
 from protocol.uplink import AlarmClass, SocketStatus
 
 # a meter reset is a note for the operator, not a condition: it clears after a minute of normal counting

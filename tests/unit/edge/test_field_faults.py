@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from edge.actions import Emit, Relay
 from edge.decide import decide
 from edge.inputs import Tick
-from edge.plausibility import SOCKET_RANGES
 from protocol.device import REPRESENTABLE, EnvironmentReading, PostTelemetry, SocketReading, SocketState
+from protocol.plausible import SOCKET_RANGES
 from protocol.uplink import AlarmRaised
 from tests.unit.edge.scenario import T0, make_state
 
