@@ -6,8 +6,10 @@ the disk quota), the uplink has its own network loop and drain thread. One lock
 serialises every decision.
 """
 
+import gc
 import itertools
 import logging
+import sys
 import threading
 import time
 from collections import Counter
@@ -41,7 +43,10 @@ from protocol.uplink import SocketSnapshot
 
 log = logging.getLogger("shedwatch.edge")
 
-_LATCH_EVENTS = frozenset({"interlock", "alarm_raised", "alarm_cleared"})
+GIL_SWITCH_S = 0.0002  # 0.2 ms (CPython default 5 ms); see Agent.run and docs/edge.md "Interlock latency"
+
+# events after which the latches and sessions are stored (a session starts or ends with a status change)
+_LATCH_EVENTS = frozenset({"interlock", "alarm_raised", "alarm_cleared", "socket_status"})
 _DEVICE_KINDS = (Kind.POST_TELEMETRY, Kind.POST_HEARTBEAT, Kind.RELAY_RESULT, Kind.EXTINGUISHER, Kind.ENVIRONMENT)
 
 
@@ -58,7 +63,7 @@ class Agent:
         config = self._persisted_config(cfg.shed)
         self.shed = config.shed
         self.state: ShedState = new_state(config, clock.mono_ms())
-        restored = restore(self.state, self.outbox.load_latches())
+        restored = restore(self.state, self.outbox.load_latches(), mono_ms=clock.mono_ms(), wall_ms=clock.now_ms())
         if restored:
             log.warning("restored %d safety latch(es) from before the restart: they hold until a reset", restored)
         self._latches = latches_of(self.state)
@@ -66,6 +71,7 @@ class Agent:
         self.counters: Counter[str] = Counter()
         self.stop_event = threading.Event()
         self.writer = Writer(on_done=self._wrote)
+        self._shed_thread: int | None = None
         # per-source seq of our relay commands: starts at the clock so it never goes back across restarts
         self._relay_seq = itertools.count(self.started_ms)
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
@@ -113,6 +119,10 @@ class Agent:
 
     def run(self) -> None:
         """Connect and run until stop() is called."""
+        # The hot path (shed client thread) competes for the GIL with the writer, the uplink drain thread and the
+        # cloud client's thread. A thread that wakes on I/O waits until the running one is forced to yield, every
+        # switch interval (CPython default 5 ms): with the cloud connected that stacked up to 15-20 ms per trip.
+        sys.setswitchinterval(GIL_SWITCH_S)
         self.writer.start()
         self.handle(Tick())  # statuses of restored latches before the birth snapshot
         connect_async(self.shed_client, self.shed_url, persistent=False, session_expiry_s=0)
@@ -125,6 +135,8 @@ class Agent:
         next_hb = self.clock.mono_ms()
         next_keepalive = self.clock.mono_ms()
         next_quota = time.monotonic()
+        # what exists now lives as long as the agent: keep the cyclic collector from rescanning it on the hot path
+        gc.freeze()
         log.info("edge agent for shed %s started (outbox seq %d)", self.shed, self.outbox.last_seq)
         while not self.stop_event.wait(self._until_next_tick()):
             mono = self.clock.mono_ms()
@@ -210,10 +222,14 @@ class Agent:
             return actions
 
     def _execute(self, actions: list[Action], now: int) -> None:
-        stream: list[tuple[str, str, PayloadBuilder]] = []
+        # relays first, and on the wire at once: paho writes what a message callback publishes only after the
+        # callback returns, so on the shed client's own thread each command is written right away (a shed cut
+        # of 200 sockets must not wait for its status events, nor the first socket for the 200th)
+        flush = threading.get_ident() == self._shed_thread
         for action in actions:
             if isinstance(action, Relay):
-                cmd = RelayCommand(
+                # built without re-validation: every field comes from a decision over validated config and input
+                cmd = RelayCommand.model_construct(
                     src=self.shed,
                     seq=next(self._relay_seq),
                     ts=now,
@@ -223,7 +239,13 @@ class Agent:
                     reason=action.reason,
                 )
                 self.shed_client.publish(device_topic(Kind.RELAY_SET, self.shed, action.device), encode(cmd), qos=1)
-            elif isinstance(action, Emit):
+                if flush:
+                    self.shed_client.loop_write()
+        stream: list[tuple[str, str, PayloadBuilder]] = []
+        for action in actions:
+            if isinstance(action, Relay):
+                continue
+            if isinstance(action, Emit):
                 stream.append((KIND_EVENT, shed_topic(Kind.EDGE_EVENT, self.shed), _stamp(action.event)))
             elif isinstance(action, Answer):
                 stream.append((KIND_RESULT, shed_topic(Kind.EDGE_RESULT, self.shed), _stamp(action.result)))
@@ -268,6 +290,7 @@ class Agent:
         log.info("shed broker connected")
 
     def _on_shed_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        self._shed_thread = threading.get_ident()  # paho's network thread for the shed broker
         try:
             self._shed_message(msg)
         except Exception:  # never let one message end the shed client's network thread

@@ -5,6 +5,7 @@ session ends (full after float, unplugged, longest session) open the relay witho
 latching: the resident unplugs and the socket is free again.
 """
 
+from edge import anomalies
 from edge.alarms import Damping, observe, raise_latched
 from edge.context import Ctx
 from edge.plausibility import judge_socket
@@ -149,10 +150,14 @@ def _meter(ctx: Ctx, sock: SocketState, energy_wh: float) -> None:
 def _start_session(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -> None:
     sock.session_id = f"{sock.device}-{sock.socket}-{ctx.wall}"
     sock.session_start_ms = ctx.now
+    sock.session_start_wall = ctx.wall
+    sock.current_avg_a = None
+    sock.swings.clear()
     sock.session_energy_wh = 0.0
     sock.charging_seen = False
     sock.low_since_ms = None
     sock.full_since_ms = None
+    sock.full_since_wall = None
     if sock.hold_off is None:
         sock.ended_full = False
     sock.not_charging_warned = False
@@ -167,8 +172,10 @@ def _start_session(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReadin
 def _end_session(ctx: Ctx, sock: SocketState) -> None:
     sock.session_id = None
     sock.session_start_ms = None
+    sock.session_start_wall = None
     sock.samples.clear()
     observe(ctx, AlarmClass.OPERATIONAL, "not_charging", False, device=sock.device, socket=sock.socket)
+    anomalies.session_over(ctx, sock)
 
 
 def _progress(ctx: Ctx, sock: SocketState, power_w: float) -> None:
@@ -191,6 +198,7 @@ def _progress(ctx: Ctx, sock: SocketState, power_w: float) -> None:
         held_from = max(sock.low_since_ms, grace_end)
         if now - held_from >= t.full_hold_s * 1000:
             sock.full_since_ms = now
+            sock.full_since_wall = ctx.wall
             sock.ended_full = True
     # low power after the grace period of a session that never charged: "not charging", a warning
     # (inside the grace period low power means nothing yet, and never "full")
@@ -213,6 +221,7 @@ def _progress(ctx: Ctx, sock: SocketState, power_w: float) -> None:
                 sock.ended_full = False  # never charged: nothing drawing, not a full battery
             end_session(ctx, sock, "unplugged")
             return
+    anomalies.check(ctx, sock, power_w)
     if sock.full_since_ms is not None and now - sock.full_since_ms >= t.float_s * 1000:
         end_session(ctx, sock, "full")
         return

@@ -45,11 +45,16 @@ class SocketState:
     meter_resets: int = 0  # times the counter went back (post reboots)
     # the charging session (relay closed with a plug in)
     session_id: str | None = None
-    session_start_ms: int | None = None
+    session_start_ms: int | None = None  # monotonic
+    session_start_wall: int | None = None  # UTC ms, to carry the session's age across an agent restart
     session_energy_wh: float = 0.0  # sum of counter increments since the session started, across meter resets
     charging_seen: bool = False
     low_since_ms: int | None = None
     full_since_ms: int | None = None
+    full_since_wall: int | None = None
+    # current anomalies (edge.anomalies): smoothed charging current and recent (ms, W) for oscillation
+    current_avg_a: float | None = None
+    swings: deque[tuple[int, float]] = field(default_factory=deque)
     ended_full: bool = False  # the session reached "full": stays FULL until unplugged
     not_charging_warned: bool = False
     samples: deque[tuple[int, float]] = field(default_factory=deque)  # (ms, W) for the unplugged window

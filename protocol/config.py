@@ -38,6 +38,13 @@ class Thresholds(Message):
     # a reading this far above the previous normal one is cut at once but confirmed by the next reading before
     # it becomes a pre-fire alarm (a DS18B20 reads 85 degC once after a brown-out)
     temp_jump_c: Positive = 25.0
+    # current anomalies while charging (operational alarms, no cut)
+    current_rise_factor: Annotated[float, Field(gt=1)] = 1.5  # current this many times its smoothed value ...
+    current_rise_min_a: Positive = 0.5  # ... and at least this much above it
+    oscillation_window_s: Positive = 120.0
+    oscillation_pct: Positive = 25.0  # a swing: a step larger than this share of the mean power
+    oscillation_swings: Annotated[int, Field(ge=1)] = 4  # reversals within the window
+    charging_overtime_s: Positive = 8 * 3600.0  # still drawing charging power after this long
     # per post
     post_limit_w: Positive = 8700.0
     post_soft_limit_w: Positive = 7800.0

@@ -237,6 +237,9 @@ ALARM_TYPES: dict[str, str] = {
     "meter_reset": "trouble: a socket's energy counter went down (post reboot)",
     "unconfigured_device": "trouble: a post not in the config reports a closed relay; commanded off until confirmed",
     "not_charging": "operational: switched on after the grace period but never drawing charging power",
+    "current_rise": "operational: charging current ≥ 1.5 × its smoothed value and ≥ 0.5 A above it",
+    "current_oscillation": "operational: charging power reversed ≥ 4 times by > 25 % of its mean within 120 s",
+    "charging_overtime": "operational: still drawing charging power 8 h after switch-on",
     "post_over_limit": "operational: post total over `post_limit_w` (8,700 W); newest sessions cut",
     "internal_error": "trouble: a decision failed; what it concerned was cut (fail safe)",
 }
