@@ -128,8 +128,10 @@ def _statuses(ctx: Ctx) -> None:
             if status != sock.status:
                 sock.status = status
                 energy = max(0.0, sock.session_energy_wh) if sock.session_start_ms is not None else None
+                # built without re-validation (a shed cut emits one per socket before its relays leave): every
+                # field is a validated id, a socket number, an enum or a bounded session id
                 ctx.emit(
-                    SocketStatusChanged(
+                    SocketStatusChanged.model_construct(
                         src=ctx.shed,
                         seq=0,
                         ts=ctx.wall,

@@ -148,7 +148,8 @@ def _meter(ctx: Ctx, sock: SocketState, energy_wh: float) -> None:
 
 
 def _start_session(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -> None:
-    sock.session_id = f"{sock.device}-{sock.socket}-{ctx.wall}"
+    # at most 64 characters (SocketStatusChanged.session_id), unique by time whatever the device id's length
+    sock.session_id = f"{sock.device[:40]}-{sock.socket}-{ctx.wall}"
     sock.session_start_ms = ctx.now
     sock.session_start_wall = ctx.wall
     sock.current_avg_a = None

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from edge.actions import Emit, Relay
 from edge.decide import decide
 from edge.inputs import Tick
+from edge.state import new_state
+from protocol.config import PostSpec, ShedConfig
 from protocol.device import REPRESENTABLE, EnvironmentReading, PostTelemetry, SocketReading, SocketState
 from protocol.plausible import SOCKET_RANGES
 from protocol.uplink import AlarmRaised
@@ -106,3 +108,16 @@ def test_any_field_out_of_range_cuts_only_its_socket(data: st.DataObject, name: 
     assert any(e.alarm_type == "sensor_fault" and e.socket == bad_socket and name in e.message for e in alarms)
     for sib in good:
         assert state.posts["post-1"].sockets[sib.socket].trip is None
+
+
+def test_status_events_stay_valid_for_the_longest_device_id_and_any_clock() -> None:
+    """Status events are built without re-validation on the hot path: they must still satisfy the contract."""
+    long_id = "p" * 64
+    state = new_state(ShedConfig(shed="shed-a", posts=[PostSpec(id=long_id, sockets=2)]), T0)
+    msg = PostTelemetry(src=long_id, seq=1, ts=T0, total_power_w=0.0, sockets=[_reading(1), _reading(2)])
+    for wall in (0, T0, 2**53 - 1):
+        _, actions = decide(state, msg, T0, wall)
+        for a in actions:
+            if isinstance(a, Emit):
+                type(a.event).model_validate(a.event.model_dump())
+        state = new_state(state.config, T0)
