@@ -458,7 +458,6 @@ def main() -> int:
         default=0,
         help="scheduling priority of the agent, the shed broker and this probe (deploy/ runs the agent at -10)",
     )
-    ap.add_argument("--no-cloud", action="store_true", help="stop the cloud broker during the trials (for comparison)")
     args = ap.parse_args()
     steady_s = 20.0 if args.quick else 60.0
     socket_trials = 100 if args.quick else 500
@@ -482,7 +481,7 @@ def main() -> int:
         stderr=subprocess.STDOUT,
     )
     _renice(agent.pid, args.nice)
-    result: dict[str, Any] = {"nice": args.nice, "cloud_connected": not args.no_cloud}
+    result: dict[str, Any] = {"nice": args.nice}
     try:
         # the cloud side: one subscriber takes everything the edge sends (telemetry batches every 5 s, events)
         sink = _client(cloud.port, "bench-cloud-sink", persistent=True)
@@ -504,8 +503,6 @@ def main() -> int:
         result["rss_mb"] = round(rss, 1)
 
         # 2. every trip type, one at a time, while telemetry keeps flowing to the connected cloud
-        if args.no_cloud:
-            cloud.stop()
         cloud_before = received[0]
         bench = Bench(posts, sensors, Probe(shed.port), cloud.port)
         bench.restore()
@@ -514,9 +511,6 @@ def main() -> int:
         bench.rate_of_rise(ramp_rounds)
         for name in ("off_gas", "smoke", "extinguisher_discharge"):
             bench.shed_trips(name, shed_trials)
-        if args.no_cloud:
-            cloud.start()
-            time.sleep(1.0)
         _push_fast_sampling(cloud.port)
         bench.stale(len(POSTS))
         result["cloud_msgs_during_trials"] = received[0] - cloud_before

@@ -138,14 +138,17 @@ class Agent:
         # what exists now lives as long as the agent: keep the cyclic collector from rescanning it on the hot path
         gc.freeze()
         log.info("edge agent for shed %s started (outbox seq %d)", self.shed, self.outbox.last_seq)
-        while not self.stop_event.wait(self._until_next_tick()):
+        wait_s = self.settings.tick_s
+        while not self.stop_event.wait(wait_s):
             mono = self.clock.mono_ms()
             try:
                 self.handle(Tick())
-            except Exception:  # timers must keep running: log, count, go on
+            except Exception:  # timers must keep running: log, count, go on (a whole tick later: no log flood)
                 self.counters["internal_error"] += 1
                 log.exception("tick failed")
+                wait_s = self.settings.tick_s
             else:
+                wait_s = self._until_next_tick()
                 if mono >= next_keepalive:  # only while decisions run: a wedged agent must let the posts cut
                     self.keepalive()
                     next_keepalive = mono + int(self.state.config.thresholds.keepalive_s * 1000)
