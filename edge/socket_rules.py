@@ -134,6 +134,9 @@ def _meter(ctx: Ctx, sock: SocketState, energy_wh: float) -> None:
         sock.session_energy_wh += step
     sock.energy_wh = energy_wh
     sock.energy_seen = True
+    if not reset and "meter_reset" not in sock.noted:
+        return  # the common case: nothing to raise, nothing to clear
+    sock.noted.add("meter_reset")
     observe(
         ctx,
         AlarmClass.TROUBLE,
@@ -152,8 +155,7 @@ def _start_session(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReadin
     sock.session_id = f"{sock.device[:40]}-{sock.socket}-{ctx.wall}"
     sock.session_start_ms = ctx.now
     sock.session_start_wall = ctx.wall
-    sock.current_avg_a = None
-    sock.swings.clear()
+    anomalies.reset(sock)
     sock.session_energy_wh = 0.0
     sock.charging_seen = False
     sock.low_since_ms = None

@@ -52,9 +52,13 @@ class SocketState:
     low_since_ms: int | None = None
     full_since_ms: int | None = None
     full_since_wall: int | None = None
-    # current anomalies (edge.anomalies): smoothed charging current and recent (ms, W) for oscillation
+    # current anomalies (edge.anomalies): smoothed charging current and power, and the power's reversals
     current_avg_a: float | None = None
-    swings: deque[tuple[int, float]] = field(default_factory=deque)
+    power_avg_w: float | None = None
+    prev_power_w: float | None = None
+    swing_dir: int = 0  # direction of the last large power step: 1 up, -1 down, 0 none yet
+    reversals: deque[int] = field(default_factory=deque)  # monotonic ms of each reversal within the window
+    noted: set[str] = field(default_factory=set)  # per-reading alarm types ever raised here (the rest skip observe)
     ended_full: bool = False  # the session reached "full": stays FULL until unplugged
     not_charging_warned: bool = False
     samples: deque[tuple[int, float]] = field(default_factory=deque)  # (ms, W) for the unplugged window
