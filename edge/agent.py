@@ -177,9 +177,10 @@ class Agent:
     def keepalive(self) -> None:
         """Tell every configured post it is supervised (QoS 0: a late keep-alive would be a lie)."""
         t = self.state.config.thresholds
-        # the loop sends at most once a tick: on a sped-up simulated clock a tick can be longer than keepalive_s
+        # on a sped-up simulated clock one real second (a few ticks, and a busy machine) is many simulated ones:
+        # never promise a post a keep-alive sooner than that, or its watchdog cuts a live edge's sockets
         speed = float(getattr(self.clock, "speed", 1.0))
-        interval_s = min(3600.0, max(t.keepalive_s, self.settings.tick_s * speed))
+        interval_s = min(3600.0, max(t.keepalive_s, max(self.settings.tick_s, 1.0) * speed))
         for post in self.state.config.posts:
             msg = EdgeKeepAlive(
                 src=self.shed,

@@ -62,7 +62,8 @@ def test_keepalives_reach_every_post_and_stop_when_the_edge_dies(mosquitto, tmp_
         with rec.lock:
             posts = {t.split("/")[5] for t, _m in rec.messages}
         assert posts == {"post-1", "post-2"}
-        assert {k.interval_s for k in rec.of(Kind.KEEPALIVE)} == {0.2}
+        # sent every 0.2 s; the promise to the posts is never under one real second (busy machines)
+        assert {k.interval_s for k in rec.of(Kind.KEEPALIVE)} == {1.0}
         agent.kill()  # the Pi dies
         time.sleep(0.3)
         n = len(rec.of(Kind.KEEPALIVE))
