@@ -72,3 +72,38 @@ def test_keepalives_reach_every_post_and_stop_when_the_edge_dies(mosquitto, tmp_
     finally:
         agent.kill()
         rec.close()
+
+
+def test_a_1970_stamp_and_a_broken_probe_condemn_only_what_they_describe(mosquitto, tmp_path: Path) -> None:
+    """One post message: socket 1 at 90 degC stamped ts 5000, socket 2's probe reads -127, socket 3 is fine."""
+    cfg = write_config(
+        tmp_path / "shed.toml", shed_broker=mosquitto.url, cloud_broker=mosquitto.url, data_dir=tmp_path / "data"
+    )
+    rec = Recorder(mosquitto.url, ["sw/v1/edge/shed-a/#", "sw/v1/shed/shed-a/dev/+/relay/set"])
+    devices = Devices(mosquitto.url)
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+    try:
+        rec.wait(lambda: [s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"], what="birth")
+        readings = [reading(1, 200.0, temp_c=90.0), reading(2, 180.0, temp_c=-127.0), reading(3, 150.0)]
+        devices.telemetry("post-1", readings, ts=5000)
+        cuts = rec.wait(lambda: len(rec.of(Kind.RELAY_SET)) >= 2 and rec.of(Kind.RELAY_SET), what="two cuts")
+        assert {(c.socket, c.reason) for c in cuts} == {(1, "socket_overtemp"), (2, "sensor_fault")}
+        alarms = rec.wait(lambda: len(rec.events("alarm_raised")) >= 3 and rec.events("alarm_raised"), what="alarms")
+        by_type = {(a.alarm_type, a.device, a.socket) for a in alarms}
+        assert ("socket_overtemp", "post-1", 1) in by_type
+        assert ("sensor_fault", "post-1", 2) in by_type
+        assert ("clock", "post-1", None) in by_type
+        statuses = rec.wait(lambda: len(rec.events("socket_status")) >= 3 and rec.events("socket_status"))
+        assert {e.socket: e.status for e in statuses}[3] == "charging"  # its sibling keeps charging
+        # a post that is not configured and reports a closed relay is commanded off too
+        devices.telemetry("post-9", [reading(1, 200.0)])
+        off = rec.wait(lambda: [c for c in rec.of(Kind.RELAY_SET) if c.reason == "unconfigured"], what="post-9 off")
+        assert off[0].on is False
+        time.sleep(0.5)
+        assert not [c for c in rec.of(Kind.RELAY_SET) if c.socket == 3]
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
+        rec.close()
+        devices.close()
+    assert "Traceback" not in agent.output()
