@@ -18,11 +18,14 @@ import paho.mqtt.client as mqtt
 from pydantic import BaseModel, ValidationError
 
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig
+from edge.alarms import alarm_id
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
 from edge.latches import latches_of, restore
 from edge.mqtt import connect_async, make_client, no_delay
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
+from edge.rejects import RejectLog
+from edge.replay import SeqTrack, judge
 from edge.settings import EdgeConfigFile
 from edge.state import ShedState, new_state
 from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
@@ -36,7 +39,7 @@ from protocol.config import ConfigPush, ShedConfig
 from protocol.device import RelayCommand
 from protocol.errors import PayloadError, TopicError
 from protocol.topics import Kind, device_filter, device_topic, shed_topic
-from protocol.uplink import SocketSnapshot
+from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, SocketSnapshot
 
 log = logging.getLogger("shedwatch.edge")
 
@@ -63,14 +66,18 @@ class Agent:
         self._latches = latches_of(self.state)
         self.lock = threading.RLock()
         self.counters: Counter[str] = Counter()
+        self.rejects = RejectLog()
+        self._tracks: dict[str, SeqTrack] = {}  # per device src: what it sent lately (replays, restarts)
         self.stop_event = threading.Event()
         self.writer = Writer(on_done=self._wrote)
         # per-source seq of our relay commands: starts at the clock so it never goes back across restarts
         self._relay_seq = itertools.count(self.started_ms)
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
         self.shed_url = shed_url
+        # a persistent session under a stable id: readings devices publish while the agent restarts wait
+        # at the shed broker (QoS 1) and are replayed to us, then judged on arrival like any other
         self.shed_client = make_client(
-            shed_url, f"edge-{self.shed}-io", persistent=False, ca_file=self.settings.tls_ca_file
+            shed_url, f"edge-{self.shed}-io", persistent=True, ca_file=self.settings.tls_ca_file
         )
         self.shed_client.max_queued_messages_set(0)
         self.shed_client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
@@ -88,6 +95,8 @@ class Agent:
             session_expiry_s=self.settings.session_expiry_s,
             reconnect=(self.settings.reconnect_min_s, self.settings.reconnect_max_s),
             ca_file=self.settings.tls_ca_file,
+            on_trouble=self._trouble,
+            rejects=self.rejects.totals,
         )
 
     def _persisted_config(self, from_file: ShedConfig) -> ShedConfig:
@@ -114,7 +123,9 @@ class Agent:
         """Connect and run until stop() is called."""
         self.writer.start()
         self.handle(Tick(), self.clock.now_ms())  # statuses of restored latches before the birth snapshot
-        connect_async(self.shed_client, self.shed_url, persistent=False, session_expiry_s=0)
+        connect_async(
+            self.shed_client, self.shed_url, persistent=True, session_expiry_s=self.settings.shed_session_expiry_s
+        )
         self.shed_client.loop_start()
         self.uplink.start()
         batch_ms = int(self.state.config.batch_interval_s * 1000)
@@ -136,6 +147,8 @@ class Agent:
                 next_batch = now + batch_ms
             if now >= next_hb:
                 self.uplink.heartbeat(now, int(time.monotonic() - self.started_mono))
+                self.uplink.check_takeover_clear()
+                self.rejects.periodic_totals(time.monotonic())
                 next_hb = now + hb_ms
             if time.monotonic() >= next_quota:
                 thinned = self.outbox.enforce_quota()
@@ -215,7 +228,25 @@ class Agent:
             return batch_payload(shed, seq, now, points)
 
         topic = shed_topic(Kind.EDGE_TELEMETRY, shed)
-        self.writer.submit(partial(self.outbox.batch_staged, KIND_TELEMETRY, topic, build, MAX_POINTS))
+        limit = self.uplink.payload_limit(topic)  # the contract's and the cloud broker's, whichever is smaller
+        self.writer.submit(partial(self.outbox.batch_staged, KIND_TELEMETRY, topic, build, MAX_POINTS, limit))
+
+    def _trouble(self, alarm_type: str, active: bool, message: str) -> None:
+        """Report a delivery trouble condition (from the uplink's network thread) as a trouble alarm."""
+        now = self.clock.now_ms()
+        common: dict[str, object] = {
+            "src": self.shed,
+            "seq": 0,
+            "ts": now,
+            "alarm_id": alarm_id(self.shed, alarm_type),
+            "alarm_class": AlarmClass.TROUBLE,
+            "alarm_type": alarm_type,
+            "message": message[:200],
+        }
+        event: AlarmRaised | AlarmCleared = (
+            AlarmRaised.model_validate(common) if active else AlarmCleared.model_validate(common)
+        )
+        self.writer.submit(lambda: self.outbox.add(KIND_EVENT, shed_topic(Kind.EDGE_EVENT, self.shed), _stamp(event)))
 
     def _snapshot(self) -> tuple[int, int, list[SocketSnapshot]]:
         with self.lock:
@@ -246,10 +277,18 @@ class Agent:
             self._bad_input(getattr(exc, "reason", "bad_topic"), msg.topic, exc)
             return
         if topic.shed != self.shed:
+            self._bad_input("foreign_shed", msg.topic, ValueError(f"topic names shed {topic.shed!r}, not ours"))
             return
         if topic.device not in self.state.devices:
             self._bad_input("unknown_device", msg.topic, ValueError(f"{topic.device} is not in the shed config"))
             return
+        src = getattr(message, "src", topic.device)
+        verdict = judge(self._tracks.setdefault(src, SeqTrack()), message.seq, message.ts)
+        if verdict == "replay":
+            self._bad_input("replay", msg.topic, ValueError(f"{src} seq {message.seq} was already taken"))
+            return
+        if verdict != "new":
+            self.rejects.note(verdict, topic.kind.value)  # taken, but counted: a restart or a late message
         now = self.clock.now_ms()
         self.handle(message, now)
         points = points_of(message)
@@ -258,9 +297,7 @@ class Agent:
 
     def _bad_input(self, reason: str, topic: str, exc: Exception) -> None:
         self.counters[reason] += 1
-        n = self.counters[reason]
-        if n <= 5 or n % 1000 == 0:
-            log.warning("rejected message on %s (%s, %d so far): %s", topic, reason, n, exc)
+        self.rejects.reject(reason, topic, str(exc), time.monotonic())
 
     # -- cloud commands -------------------------------------------------------------------------
 
@@ -276,6 +313,11 @@ class Agent:
             parsed, message = decode_message(topic, payload)
         except (PayloadError, TopicError) as exc:
             self._bad_input(getattr(exc, "reason", "bad_topic"), topic, exc)
+            return
+        if parsed.shed != self.shed:
+            # only our own commands and config: a session under a copied client id still carries another
+            # shed's subscriptions, and acting on them would stop that shed's sockets
+            self._bad_input("foreign_shed", topic, ValueError(f"topic names shed {parsed.shed!r}, not ours"))
             return
         now = self.clock.now_ms()
         if isinstance(message, Command):

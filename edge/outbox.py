@@ -23,7 +23,9 @@ from typing import Any
 
 import orjson
 
+from edge.batching import fit
 from edge.errors import OutboxError
+from protocol.codec import MAX_PAYLOAD_BYTES
 
 PayloadBuilder = Callable[[int], bytes]  # seq -> payload bytes
 BatchBuilder = Callable[[int, list[dict[str, Any]]], bytes]  # seq, points -> payload bytes
@@ -39,6 +41,14 @@ CREATE TABLE IF NOT EXISTS outbox (
     topic TEXT NOT NULL,
     payload BLOB NOT NULL,
     thinned INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS outbox_kind_seq ON outbox (kind, seq);
+CREATE TABLE IF NOT EXISTS parked (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS staged (id INTEGER PRIMARY KEY AUTOINCREMENT, points BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -135,8 +145,19 @@ class Outbox:
             finally:
                 self._db.execute("PRAGMA synchronous=FULL")
 
-    def batch_staged(self, kind: str, topic: str, build: BatchBuilder, max_points: int = 10_000) -> list[int]:
-        """Turn every staged reading into numbered batches in one transaction; returns their seqs."""
+    def batch_staged(
+        self,
+        kind: str,
+        topic: str,
+        build: BatchBuilder,
+        max_points: int = 10_000,
+        max_bytes: int = MAX_PAYLOAD_BYTES,
+    ) -> list[int]:
+        """Turn every staged reading into numbered batches in one transaction; returns their seqs.
+
+        Each batch holds at most ``max_points`` points and its payload at most ``max_bytes`` bytes
+        (edge.batching.fit), so no batch is larger than the contract or the cloud broker allows.
+        """
         with self._lock:
             staged = self._db.execute("SELECT id, points FROM staged ORDER BY id").fetchall()
             if not staged:
@@ -146,8 +167,8 @@ class Outbox:
                 points.extend(orjson.loads(body))
             seq = self._next_seq
             rows = []
-            for i in range(0, len(points), max_points):
-                rows.append((seq, kind, topic, build(seq, points[i : i + max_points])))
+            for payload in fit(points, first_seq=seq, build=build, max_points=max_points, max_bytes=max_bytes):
+                rows.append((seq, kind, topic, payload))
                 seq += 1
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -169,6 +190,55 @@ class Outbox:
                 "SELECT seq, kind, topic, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             )
             return [Row(int(s), k, t, bytes(p)) for s, k, t, p in cur]
+
+    def pending(self, *, urgent_after: int, telemetry_after: int, limit: int) -> list[Row]:
+        """The next rows to send: events and results (alarms, interlocks, answers) before any telemetry.
+
+        ``urgent_after`` and ``telemetry_after`` are the last seqs already sent of each class, so
+        an interlock stored behind a long telemetry backlog leaves next, not after the backlog.
+        """
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT seq, kind, topic, payload FROM outbox WHERE kind != ? AND seq > ? ORDER BY seq LIMIT ?",
+                (KIND_TELEMETRY, urgent_after, limit),
+            )
+            rows = [Row(int(s), k, t, bytes(p)) for s, k, t, p in cur]
+            if len(rows) < limit:
+                cur = self._db.execute(
+                    "SELECT seq, kind, topic, payload FROM outbox WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    (KIND_TELEMETRY, telemetry_after, limit - len(rows)),
+                )
+                rows += [Row(int(s), k, t, bytes(p)) for s, k, t, p in cur]
+            return rows
+
+    def shrink(self, seq: int) -> bytes | None:
+        """Thin one stored telemetry batch to its rollup (same seq) and return the new payload; None if absent."""
+        with self._lock:
+            row = self._db.execute("SELECT payload FROM outbox WHERE seq = ? AND kind = ?", (seq, KIND_TELEMETRY))
+            found = row.fetchone()
+            if found is None:
+                return None
+            payload = rollup(bytes(found[0]))
+            self._db.execute("UPDATE outbox SET payload = ?, thinned = 1 WHERE seq = ?", (payload, seq))
+            self.thinned_total += 1
+            return payload
+
+    def park(self, seq: int, reason: str) -> None:
+        """Move a row the broker refuses out of the queue (kept on disk for an operator, never resent)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO parked (seq, kind, topic, payload, reason) "
+                "SELECT seq, kind, topic, payload, ? FROM outbox WHERE seq = ?",
+                (reason, seq),
+            )
+            self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            self._db.execute("COMMIT")
+
+    def parked(self) -> list[tuple[int, str, str]]:
+        """Every parked row as (seq, kind, reason), oldest first."""
+        with self._lock:
+            return [(int(s), k, r) for s, k, r in self._db.execute("SELECT seq, kind, reason FROM parked ORDER BY seq")]
 
     def ack(self, seqs: Iterable[int]) -> None:
         """Forget messages the cloud broker acknowledged."""
@@ -217,6 +287,11 @@ class Outbox:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             return int(row[0]) if row else 0
+
+    def put(self, key: str, value: int) -> None:
+        """Set a persistent counter."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def bump(self, key: str) -> int:
         """Increment a persistent counter (e.g. the session number) and return it."""

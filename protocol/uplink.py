@@ -141,9 +141,18 @@ class EdgeState(Envelope):
     sockets: Annotated[list[SocketSnapshot], Field(max_length=10_000)] = []
 
 
+class RejectCount(Message):
+    """How many inputs the edge refused (or took but flagged) for one reason on one topic kind, since it started."""
+
+    reason: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
+    topic: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_/]{0,47}$")]  # a topic kind (Kind value) or "unparsed"
+    count: Annotated[int, Field(ge=0)]
+
+
 class EdgeHeartbeat(Envelope):
-    """The edge agent's sign of life, with its backlog."""
+    """The edge agent's sign of life, with its backlog and its reject counts."""
 
     session: Annotated[int, Field(ge=0)]
     uptime_s: Annotated[int, Field(ge=0)]
     outbox_depth: Annotated[int, Field(ge=0)]
+    rejects: Annotated[list[RejectCount], Field(max_length=512)] = []

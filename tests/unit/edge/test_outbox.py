@@ -150,3 +150,52 @@ def test_any_sequence_of_operations_keeps_seq_contiguous(tmp_path: Path, operati
     assert box.last_seq == len(issued)
     assert [r.seq for r in box.after(0, 10_000)] == [s for s in issued if s not in acked]
     box.close()
+
+
+def test_events_leave_before_a_telemetry_backlog(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.add_many([(KIND_TELEMETRY, "t", _b("tel"))] * 50)
+    box.add(KIND_EVENT, "e", _b("offgas"))
+    first = box.pending(urgent_after=0, telemetry_after=0, limit=3)
+    assert [(r.seq, r.kind) for r in first] == [(51, KIND_EVENT), (1, KIND_TELEMETRY), (2, KIND_TELEMETRY)]
+    nxt = box.pending(urgent_after=51, telemetry_after=2, limit=2)
+    assert [r.seq for r in nxt] == [3, 4]
+
+
+def test_parked_row_leaves_the_queue_but_stays_on_disk(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.add_many([(KIND_EVENT, "e", _b("a")), (KIND_EVENT, "e", _b("b"))])
+    box.park(1, "too_large: 9 bytes > broker limit 5")
+    assert [r.seq for r in box.pending(urgent_after=0, telemetry_after=0, limit=10)] == [2]
+    assert box.parked() == [(1, KIND_EVENT, "too_large: 9 bytes > broker limit 5")]
+    assert box.depth() == 1
+
+
+def test_batches_fit_the_byte_limit(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    points = [
+        {"ts": 1_700_000_000_000, "device": "post-1", "socket": 1, "fields": {"power_w": float(i)}} for i in range(500)
+    ]
+    box.stage(points)
+
+    def build(seq: int, pts: list) -> bytes:
+        return batch_payload("shed-a", seq, 1_700_000_000_000, pts)
+
+    seqs = box.batch_staged(KIND_TELEMETRY, "t", build, 10_000, 4_000)
+    rows = box.pending(urgent_after=0, telemetry_after=0, limit=1000)
+    assert len(seqs) > 1 and [r.seq for r in rows] == seqs
+    assert all(len(r.payload) <= 4_000 for r in rows)
+    assert [p for r in rows for p in orjson.loads(r.payload)["points"]] == points
+
+
+def test_shrink_thins_in_place_under_the_same_seq(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    pts = [
+        {"ts": 1_700_000_000_000 + i, "device": "post-1", "socket": 1, "fields": {"power_w": 10.0}} for i in range(50)
+    ]
+    box.stage(pts)
+    box.batch_staged(KIND_TELEMETRY, "t", lambda seq, p: batch_payload("shed-a", seq, 1_700_000_000_000, p))
+    small = box.shrink(1)
+    assert small is not None and len(orjson.loads(small)["points"]) == 1
+    assert box.pending(urgent_after=0, telemetry_after=0, limit=1)[0].payload == small
+    assert box.shrink(99) is None

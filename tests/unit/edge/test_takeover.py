@@ -1,0 +1,27 @@
+"""A taken-over cloud session: backoff doubles to a cap, one alarm per episode, cleared after a stable connection."""
+
+from edge.takeover import TakeoverGuard
+
+
+def test_backoff_doubles_and_caps_and_alarm_raises_once() -> None:
+    g = TakeoverGuard(first_backoff_s=5, max_backoff_s=30, stable_s=60)
+    g.on_connect(0)
+    assert g.on_takeover(1) == (5, True)
+    g.on_connect(6)
+    assert g.on_takeover(7) == (10, False)
+    g.on_connect(17)
+    assert g.on_takeover(18) == (20, False)
+    g.on_connect(38)
+    assert g.on_takeover(39) == (30, False)
+    assert g.total == 4
+
+
+def test_stable_connection_clears_alarm_and_resets_backoff() -> None:
+    g = TakeoverGuard(first_backoff_s=5, max_backoff_s=300, stable_s=60)
+    g.on_connect(0)
+    g.on_takeover(1)
+    g.on_connect(6)
+    assert not g.clear_due(30)
+    assert g.clear_due(66)
+    assert not g.clear_due(70), "cleared once"
+    assert g.on_takeover(100) == (5, True), "a new episode starts from the first backoff"
