@@ -191,22 +191,23 @@ class Uplink:
         log.info("cloud uplink connected (session %d, backlog %d)", self.session, self.outbox.depth())
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object) -> None:
-        if self.connected.is_set():
+        was_connected = self.connected.is_set()
+        if was_connected:
             log.warning("cloud uplink lost: %s", rc)
         self.connected.clear()
         self._wake.set()
         code = getattr(rc, "value", None)
         try:
-            if code == SESSION_TAKEN_OVER:
-                self._taken_over()
-            elif code == PACKET_TOO_LARGE and self._largest_inflight > 0:
+            verdict = self.guard.on_lost(time.monotonic(), taken_over=code == SESSION_TAKEN_OVER)
+            if was_connected and verdict is not None and not self._stop.is_set():
+                self._taken_over(*verdict)
+            if code == PACKET_TOO_LARGE and self._largest_inflight > 0:
                 # the broker did not say its limit (MQTT 3.1.1, or not advertised): stay below what it refused
                 self._set_max_packet(self._largest_inflight - 1)
         except Exception:  # the network thread must survive
             log.exception("cloud disconnect handling failed")
 
-    def _taken_over(self) -> None:
-        backoff, raise_alarm = self.guard.on_takeover(time.monotonic())
+    def _taken_over(self, backoff: float, raise_alarm: bool) -> None:
         self.client.reconnect_delay_set(max(1, int(backoff)), max(1, int(backoff)))
         log.error(
             "cloud session taken over by another client with our client id (%d time(s)): "
@@ -216,7 +217,9 @@ class Uplink:
             backoff,
         )
         if raise_alarm and self.on_trouble is not None:
-            self.on_trouble("session_taken_over", True, "another client connected with this edge's client id")
+            self.on_trouble(
+                "session_taken_over", True, "the cloud session was taken over: another client uses this edge's id?"
+            )
 
     def check_takeover_clear(self) -> None:
         """Clear the takeover alarm once our connection has stayed up long enough (call from a timer)."""

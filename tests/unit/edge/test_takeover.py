@@ -25,3 +25,20 @@ def test_stable_connection_clears_alarm_and_resets_backoff() -> None:
     assert g.clear_due(66)
     assert not g.clear_due(70), "cleared once"
     assert g.on_takeover(100) == (5, True), "a new episode starts from the first backoff"
+
+
+def test_quick_losses_in_a_row_count_as_taken_over() -> None:
+    """A broker that just closes the old connection (no 0x8E): two quick losses in a row are a takeover."""
+    g = TakeoverGuard(first_backoff_s=5, quick_s=10, quick_losses_needed=2)
+    g.on_connect(0)
+    assert g.on_lost(100, taken_over=False) is None, "a loss after a long connection is ordinary"
+    g.on_connect(101)
+    assert g.on_lost(102, taken_over=False) is None, "one quick loss may be a blip"
+    g.on_connect(103)
+    assert g.on_lost(104, taken_over=False) == (5, True)
+
+
+def test_reason_code_taken_over_counts_at_once() -> None:
+    g = TakeoverGuard(first_backoff_s=5)
+    g.on_connect(0)
+    assert g.on_lost(500, taken_over=True) == (5, True)
