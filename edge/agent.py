@@ -97,6 +97,8 @@ class Agent:
             ca_file=self.settings.tls_ca_file,
             on_trouble=self._trouble,
             rejects=self.rejects.totals,
+            ack=self.settings.ack,
+            fresh_wait_s=self.settings.fresh_wait_s,
         )
 
     def _persisted_config(self, from_file: ShedConfig) -> ShedConfig:
@@ -166,7 +168,8 @@ class Agent:
         self.writer.close()
         # a clean stop gives the uplink a moment to deliver the backlog; what remains stays on disk
         deadline = time.monotonic() + self.settings.stop_drain_s
-        while self.uplink.connected.is_set() and self.outbox.depth() > 0 and time.monotonic() < deadline:
+        self.uplink.idle.clear()
+        while self.uplink.connected.is_set() and not self.uplink.idle.is_set() and time.monotonic() < deadline:
             self.uplink.wake()
             time.sleep(0.02)
         self.uplink.stop()

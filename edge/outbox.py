@@ -94,6 +94,9 @@ class Outbox:
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise OutboxError(f"cannot open outbox {self.path}: {exc}") from None
+        # a new store (first start, or a lost data directory) numbers from 1: until the cloud's
+        # acknowledgement says where its stream stands, the uplink holds it back (see rebase)
+        self.fresh = self._db.execute("SELECT 1 FROM meta WHERE key='numbered'").fetchone() is None
         self._next_seq = self._load_next_seq()
 
     def _load_next_seq(self) -> int:
@@ -247,6 +250,45 @@ class Outbox:
             return
         with self._lock:
             self._db.executemany("DELETE FROM outbox WHERE seq = ?", batch)
+
+    def ack_through(self, seq: int) -> int:
+        """Forget every row at or below ``seq`` (the cloud stored them); returns how many went."""
+        with self._lock:
+            return int(self._db.execute("DELETE FROM outbox WHERE seq <= ?", (seq,)).rowcount)
+
+    def rebase(self, first: int) -> int:
+        """Renumber every waiting row from ``first`` on, oldest first, and issue later seqs after them.
+
+        For a store that lost its history (a new data directory): the cloud already holds seqs up to
+        ``first - 1`` from before, and would drop these rows as duplicates. Returns the rows renumbered.
+        """
+        with self._lock:
+            rows = self._db.execute("SELECT seq, kind, topic, payload FROM outbox ORDER BY seq").fetchall()
+            renumbered = []
+            for i, (_, kind, topic, payload) in enumerate(rows):
+                doc = orjson.loads(payload)
+                doc["seq"] = first + i
+                renumbered.append((first + i, kind, topic, orjson.dumps(doc)))
+            next_seq = max(self._next_seq, first + len(rows))
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("DELETE FROM outbox")
+                self._db.executemany("INSERT INTO outbox (seq, kind, topic, payload) VALUES (?, ?, ?, ?)", renumbered)
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (next_seq,))
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('numbered', 1)")
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise OutboxError(f"outbox rebase failed: {exc}") from None
+            self._next_seq = next_seq
+            self.fresh = False
+            return len(rows)
+
+    def settle(self) -> None:
+        """The numbering is confirmed (the cloud's acknowledgement came): the store is no longer fresh."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('numbered', 1)")
+            self.fresh = False
 
     def depth(self) -> int:
         """Messages waiting."""

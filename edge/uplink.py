@@ -29,9 +29,10 @@ from edge.mqtt import connect_async, make_client, no_delay
 from edge.outbox import KIND_TELEMETRY, Outbox
 from edge.takeover import SESSION_TAKEN_OVER, TakeoverGuard
 from protocol.brokerurl import BrokerUrl
-from protocol.codec import encode
+from protocol.codec import decode, encode
+from protocol.errors import PayloadError
 from protocol.topics import Kind, shed_topic
-from protocol.uplink import EdgeHeartbeat, EdgeState, RejectCount, SocketSnapshot
+from protocol.uplink import EdgeHeartbeat, EdgeState, RejectCount, SocketSnapshot, StoredAck
 
 log = logging.getLogger("shedwatch.edge.uplink")
 
@@ -61,6 +62,8 @@ class Uplink:
         ca_file: str | None = None,
         on_trouble: OnTrouble | None = None,
         rejects: Callable[[], list[tuple[str, str, int]]] | None = None,
+        ack: str = "cloud",
+        fresh_wait_s: float = 2.0,
     ) -> None:
         self.url = url
         self.shed = shed
@@ -79,6 +82,12 @@ class Uplink:
         self._acked: collections.deque[tuple[int, int, str | None]] = collections.deque()
         self.published = 0
         self.on_trouble = on_trouble
+        self.end_to_end = ack == "cloud"
+        self.fresh_wait_s = fresh_wait_s
+        self._connected_at = 0.0
+        self._resend_after: int | None = None  # set by a cloud ack: send again everything above this seq
+        self.stored_seq = 0  # the cloud's last acknowledgement
+        self.idle = threading.Event()  # nothing waiting to be sent or confirmed by the broker
         self.rejects = rejects
         self.reconnect = reconnect
         self.guard = TakeoverGuard()
@@ -183,8 +192,13 @@ class Uplink:
         client.publish(shed_topic(Kind.EDGE_STATE, self.shed), self._state("birth", self.session), qos=1, retain=True)
         self._set_will(self.session + 1)  # the will of the next connection
         client.subscribe(
-            [(shed_topic(Kind.CLOUD_COMMAND, self.shed), 1), (shed_topic(Kind.CLOUD_CONFIG, self.shed), 1)]
+            [
+                (shed_topic(Kind.CLOUD_COMMAND, self.shed), 1),
+                (shed_topic(Kind.CLOUD_CONFIG, self.shed), 1),
+                (shed_topic(Kind.CLOUD_ACK, self.shed), 1),
+            ]
         )
+        self._connected_at = time.monotonic()
         self._generation += 1
         self.connected.set()
         self._wake.set()
@@ -241,7 +255,47 @@ class Uplink:
         self._wake.set()
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == shed_topic(Kind.CLOUD_ACK, self.shed):
+            try:
+                self._on_ack(bytes(msg.payload))
+            except Exception:  # a bad ack must not end the network thread; rows stay until a good one
+                log.exception("cloud acknowledgement handling failed")
+            return
         self.on_cloud_message(msg.topic, bytes(msg.payload))
+
+    def _on_ack(self, payload: bytes) -> None:
+        """The cloud's end-to-end acknowledgement: forget what it stored, send again what it misses."""
+        if not self.end_to_end:
+            return
+        try:
+            ack = decode(Kind.CLOUD_ACK, payload)
+        except PayloadError as exc:
+            log.warning("ignored an invalid cloud acknowledgement: %s", exc)
+            return
+        if not isinstance(ack, StoredAck) or ack.shed != self.shed:
+            return
+        stored = ack.stored_seq
+        if stored > self.outbox.last_seq or (self.outbox.fresh and stored >= self._oldest_waiting()):
+            # the cloud holds seqs we never issued (or not from this store): our store lost its history
+            n = self.outbox.rebase(stored + 1)
+            log.warning("the cloud holds this shed's stream up to seq %d: %d waiting row(s) renumbered", stored, n)
+            self._resend_after = 0
+        else:
+            if self.outbox.fresh:
+                self.outbox.settle()
+            self.outbox.ack_through(stored)
+        self.stored_seq = stored
+        if ack.resend:
+            first = min(r.first for r in ack.resend)
+            log.warning("the cloud asks again for %d range(s) from seq %d", len(ack.resend), first)
+            self._resend_after = first - 1
+        if ack.lost:
+            log.error("the cloud gave up on seqs %s", ", ".join(f"{r.first}-{r.last}" for r in ack.lost[-5:]))
+        self._wake.set()
+
+    def _oldest_waiting(self) -> int:
+        rows = self.outbox.pending(urgent_after=0, telemetry_after=0, limit=1)
+        return rows[0].seq if rows else self.outbox.last_seq + 1
 
     # -- the drain thread ------------------------------------------------------------------------
 
@@ -261,9 +315,19 @@ class Uplink:
                     urgent = telemetry = 0
                     self._largest_inflight = 0
                     generation = self._generation
+                if self._resend_after is not None:
+                    urgent = min(urgent, self._resend_after)
+                    telemetry = min(telemetry, self._resend_after)
+                    self._resend_after = None
                 self._settle_acks(inflight, generation)
                 if not self.connected.is_set():
                     continue
+                if self.end_to_end and self.outbox.fresh:
+                    if time.monotonic() - self._connected_at < self.fresh_wait_s:
+                        self._stop.wait(0.05)  # a new store waits for the retained ack: where does the stream stand?
+                        self._wake.set()
+                        continue
+                    self.outbox.settle()  # no ack came: the cloud has never heard of this shed
                 room = self.window - len(inflight)
                 if room <= 0:
                     continue
@@ -276,6 +340,10 @@ class Uplink:
                     self._wake.set()
                     continue
                 rows = self.outbox.pending(urgent_after=urgent, telemetry_after=telemetry, limit=n)
+                if not rows and not inflight:
+                    self.idle.set()
+                else:
+                    self.idle.clear()
                 for row in rows:
                     if row.kind == KIND_TELEMETRY:
                         telemetry = row.seq
@@ -306,7 +374,8 @@ class Uplink:
             if seq is None:
                 continue
             if refused is None:
-                done.append(seq)
+                if not self.end_to_end:
+                    done.append(seq)  # end to end, the row stays until the cloud says it is stored
             else:
                 self._park(seq, "broker_refused", refused)
         self.outbox.ack(done)

@@ -50,6 +50,12 @@ TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
         "stop / start a socket, reset a trip, push config: request id, expiry, actor",
     ),
     Kind.CLOUD_CONFIG: ("cloud → edge", 1, True, "the shed's current versioned config"),
+    Kind.CLOUD_ACK: (
+        "cloud → edge",
+        1,
+        True,
+        "end-to-end acknowledgement: every seq up to stored_seq is stored; seqs to send again; seqs given up",
+    ),
 }
 
 INTRO = """# The ShedWatch wire contract

@@ -156,3 +156,25 @@ class EdgeHeartbeat(Envelope):
     uptime_s: Annotated[int, Field(ge=0)]
     outbox_depth: Annotated[int, Field(ge=0)]
     rejects: Annotated[list[RejectCount], Field(max_length=512)] = []
+
+
+class SeqRange(Message):
+    """Stream seqs ``first`` to ``last`` (both included)."""
+
+    first: Annotated[int, Field(ge=1)]
+    last: Annotated[int, Field(ge=1)]
+
+
+class StoredAck(Envelope):
+    """The cloud's end-to-end acknowledgement of one shed's stream (retained, src: the cloud's id).
+
+    ``stored_seq``: every stream message of the shed with a seq at or below it is stored in the cloud;
+    the edge may forget those rows. ``resend``: seqs above it the cloud found missing (from the seqs
+    it stored and the last seq that births and heartbeats announce) and asks for again. ``lost``:
+    seqs the cloud has given up on (the edge no longer holds them); shown on the cloud's /healthz.
+    """
+
+    shed: Id
+    stored_seq: Annotated[int, Field(ge=0)]
+    resend: Annotated[list[SeqRange], Field(max_length=100)] = []
+    lost: Annotated[list[SeqRange], Field(max_length=100)] = []

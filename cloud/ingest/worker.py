@@ -5,6 +5,12 @@ every store, using paho's manual acknowledgement. If the worker dies first, the
 broker still holds the message in this worker's persistent session and delivers it
 again when the worker reconnects with the same client id; the stores' (src, seq)
 keys make that redelivery harmless.
+
+After each commit the worker tells cloud.delivery which stream seqs of each shed are now
+stored and publishes, retained, the shed's end-to-end acknowledgement (stored through
+seq, seqs to send again, seqs given up): the edge keeps every row until then, so what a
+broker drops from a queue or loses in a restart is sent again. At start it reads its
+own retained acknowledgements back to know where each stream stood.
 """
 
 import logging
@@ -20,6 +26,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from cloud.delivery.book import DeliveryBook
+from cloud.delivery.tracker import Ack
 from cloud.errors import StoreError
 from cloud.ingest.batch import Batch, RawMessage, Registry, sort_batch
 from cloud.ingest.stats import IngestStats
@@ -27,7 +35,10 @@ from cloud.state.store import StateStore
 from cloud.telemetry.base import TelemetryStore
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
-from protocol.topics import Kind, shed_filter
+from protocol.codec import decode, encode
+from protocol.errors import PayloadError, TopicError
+from protocol.topics import Kind, parse_topic, shed_filter, shed_topic
+from protocol.uplink import SeqRange, StoredAck
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +67,8 @@ class WorkerOptions:
     batch_max_bytes: int = 2_000_000
     batch_delay_s: float = 0.05
     receive_max: int = 10_000
+    cloud_id: str = "cloud"  # src of the acknowledgements this worker publishes
+    ack_tick_s: float = 0.5  # how often open gaps are looked at when no batch comes
 
 
 class IngestWorker:
@@ -78,6 +91,8 @@ class IngestWorker:
         self.clock = clock
         self.on_commit = on_commit
         self.stats = IngestStats()
+        self.delivery = DeliveryBook()
+        self._last_ack_tick = 0.0
         # (connection generation, mid, qos, message): packet ids mean something only on the connection
         # that delivered them, so a message taken before a reconnect is stored but never acknowledged by
         # its stale mid (the broker redelivers it; the stores drop the copy, and that copy is acked).
@@ -128,7 +143,9 @@ class IngestWorker:
             self._queue.clear()
             self._queued_bytes = 0
             self._acks.clear()  # packet ids of the old connection: the broker redelivers those messages
-        client.subscribe([(f, 1) for f in subscriptions(self.options.broker.mqtt_version, self.options.share_group)])
+        filters = subscriptions(self.options.broker.mqtt_version, self.options.share_group)
+        # our own retained acknowledgements, read back: where each shed's stream stood before we started
+        client.subscribe([(f, 1) for f in filters] + [(shed_filter(Kind.CLOUD_ACK), 1)])
         log.info("ingest: connected to %s as %s", self.options.broker, self.options.client_id)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, reasons: list[ReasonCode], _p: object) -> None:
@@ -150,6 +167,11 @@ class IngestWorker:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
+        if topic.endswith("/ack") and topic.startswith("sw/v1/cloud/"):
+            self._recover_ack(topic, bytes(msg.payload))
+            if msg.qos:
+                self._client.ack(msg.mid, msg.qos)
+            return
         raw = RawMessage(topic, bytes(msg.payload), self.clock.now_ms())
         if self._acks:
             self._send_acks()
@@ -158,6 +180,33 @@ class IngestWorker:
             self._queued_bytes += len(raw.payload)
             if self._full():
                 self._cond.notify()
+
+    def _recover_ack(self, topic: str, payload: bytes) -> None:
+        try:
+            if parse_topic(topic).kind is not Kind.CLOUD_ACK:
+                return
+            ack = decode(Kind.CLOUD_ACK, payload)
+        except (PayloadError, TopicError) as exc:
+            log.warning("ingest: ignored an invalid acknowledgement on %s: %s", topic, exc)
+            return
+        if isinstance(ack, StoredAck):
+            self.delivery.recover(ack)
+
+    def _publish_acks(self, due: list[tuple[str, Ack]]) -> None:
+        now = self.clock.now_ms()
+        for shed, ack in due:
+            msg = StoredAck(
+                src=self.options.cloud_id,
+                seq=0,
+                ts=now,
+                shed=shed,
+                stored_seq=ack.stored_seq,
+                resend=[SeqRange(first=a, last=b) for a, b in ack.resend],
+                lost=[SeqRange(first=a, last=b) for a, b in ack.lost],
+            )
+            if ack.resend:
+                log.warning("ingest: shed %s: asking again for seqs %s", shed, _fmt(ack.resend))
+            self._client.publish(shed_topic(Kind.CLOUD_ACK, shed), encode(msg), qos=1, retain=True)
 
     def _full(self) -> bool:
         return len(self._queue) >= self.options.batch_max or self._queued_bytes >= self.options.batch_max_bytes
@@ -195,6 +244,9 @@ class IngestWorker:
             # No message came to carry them (the stream paused): send them from here.
             if self._acks and time.monotonic() - self._acks_since >= self.options.batch_delay_s:
                 self._send_acks()
+            if time.monotonic() - self._last_ack_tick >= self.options.ack_tick_s:
+                self._last_ack_tick = time.monotonic()
+                self._publish_acks(self.delivery.due(self.clock.now_ms()))
             if not items and self._stopping:
                 return
 
@@ -219,6 +271,7 @@ class IngestWorker:
                 self._acks_since = time.monotonic()
             current = self._generation
             self._acks += [(mid, qos) for gen, mid, qos, _ in items if qos and gen == current]
+        self._publish_acks(self.delivery.due(self.clock.now_ms(), self.delivery.committed(batch)))
         s = self.stats
         s.received += len(items)
         s.batches += 1
@@ -270,3 +323,7 @@ class IngestWorker:
         self._send_acks()
         self._client.disconnect()
         self._client.loop_stop()
+
+
+def _fmt(ranges: list[tuple[int, int]]) -> str:
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges[:10])

@@ -199,3 +199,36 @@ def test_shrink_thins_in_place_under_the_same_seq(tmp_path: Path) -> None:
     assert small is not None and len(orjson.loads(small)["points"]) == 1
     assert box.pending(urgent_after=0, telemetry_after=0, limit=1)[0].payload == small
     assert box.shrink(99) is None
+
+
+def test_rows_stay_until_the_cloud_watermark(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.add_many([(KIND_EVENT, "e", _b("x"))] * 5)
+    assert box.ack_through(3) == 3
+    assert [r.seq for r in box.pending(urgent_after=0, telemetry_after=0, limit=10)] == [4, 5]
+
+
+def test_a_lost_data_directory_renumbers_above_what_the_cloud_holds(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    assert box.fresh
+    box.stage([{"ts": 1_700_000_000_000, "device": "post-1", "fields": {"power_w": 1.0}}])
+    box.batch_staged(KIND_TELEMETRY, "t", lambda seq, p: batch_payload("shed-a", seq, 1_700_000_000_000, p))
+    box.add(KIND_EVENT, "e", lambda seq: orjson.dumps({"seq": seq, "type": "x"}))
+    assert box.rebase(1001) == 2
+    rows = box.pending(urgent_after=0, telemetry_after=0, limit=10)
+    assert [(r.seq, orjson.loads(r.payload)["seq"]) for r in rows] == [(1002, 1002), (1001, 1001)]
+    assert box.add(KIND_EVENT, "e", _b("next")) == 1003
+    box.close()
+    again = Outbox(tmp_path / "o.sqlite")
+    assert not again.fresh and again.last_seq == 1003
+
+
+def test_settled_store_is_not_fresh_after_reopen(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.add(KIND_EVENT, "e", _b("x"))
+    box.close()
+    assert Outbox(tmp_path / "o.sqlite").fresh, "rows alone do not settle the numbering"
+    box = Outbox(tmp_path / "o.sqlite")
+    box.settle()
+    box.close()
+    assert not Outbox(tmp_path / "o.sqlite").fresh

@@ -1,0 +1,86 @@
+"""End-to-end delivery in the cloud: watermark, gaps from seq and from announced last seqs, resend, give up."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cloud.delivery.ranges import add, count, gaps
+from cloud.delivery.tracker import DeliveryTimings, ShedStream
+
+T = DeliveryTimings(grace_ms=1_000, resend_every_ms=2_000, give_up_ms=10_000, ack_every_ms=0)
+
+
+def test_ranges_merge_and_gaps() -> None:
+    r = add([], 5, 7)
+    r = add(r, 9, 9)
+    r = add(r, 8, 8)
+    assert r == [(5, 9)]
+    r = add(r, 20, 30)
+    assert gaps(r, 1, 25) == [(1, 4), (10, 19)]
+    assert count(r) == 16
+
+
+@given(st.sets(st.integers(1, 200), max_size=120))
+def test_ranges_hold_exactly_what_was_added(seqs: set[int]) -> None:
+    r: list[tuple[int, int]] = []
+    for s in seqs:
+        r = add(r, s, s)
+    assert {x for a, b in r for x in range(a, b + 1)} == seqs
+    assert {x for a, b in gaps(r, 1, 200) for x in range(a, b + 1)} == set(range(1, 201)) - seqs
+
+
+def test_contiguous_stream_moves_the_watermark() -> None:
+    s = ShedStream()
+    s.stored(range(1, 11))
+    ack = s.decide(0, T)
+    assert ack is not None and ack.stored_seq == 10 and ack.resend == []
+    assert s.decide(1, T) is None, "nothing moved: nothing to publish"
+
+
+def test_broker_queue_overflow_gap_is_asked_for_then_closed() -> None:
+    """The issue's case in small: 1..1000 arrive, 1001..1500 were dropped by the broker, 1501..1520 arrive."""
+    s = ShedStream()
+    s.stored(range(1, 1001))
+    s.stored(range(1501, 1521))
+    assert s.decide(0, T).stored_seq == 1000  # type: ignore[union-attr]
+    assert s.missing() == [(1001, 1500)]
+    assert s.decide(500, T) is None, "within the grace time: maybe still in flight"
+    ask = s.decide(1_000, T)
+    assert ask is not None and ask.resend == [(1001, 1500)]
+    assert s.decide(1_500, T) is None, "asked once per resend interval"
+    s.stored(range(1001, 1501))
+    ack = s.decide(1_600, T)
+    assert ack is not None and ack.stored_seq == 1520 and ack.resend == [] and ack.lost == []
+
+
+def test_lost_tail_is_seen_from_the_heartbeats_last_seq() -> None:
+    s = ShedStream()
+    s.stored(range(1, 6))
+    s.announce(8)  # the edge issued 6..8, none arrived
+    s.decide(0, T)
+    assert s.decide(1_000, T).resend == [(6, 8)]  # type: ignore[union-attr]
+
+
+def test_gap_given_up_only_after_the_edge_was_heard_and_named() -> None:
+    s = ShedStream()
+    s.stored([1, 2, 5])
+    s.decide(0, T)
+    assert s.decide(1_000, T).resend == [(3, 4)]  # type: ignore[union-attr]
+    assert s.decide(11_000, T).resend == [(3, 4)], "not heard from the edge since asking: ask again"  # type: ignore[union-attr]
+    s.announce(5)
+    ack = s.decide(21_500, T)
+    assert ack is not None and ack.lost == [(3, 4)] and ack.stored_seq == 5
+    assert s.missing() == [] and s.lost_count() == 2
+
+
+def test_new_data_below_the_watermark_is_never_called_a_duplicate_here() -> None:
+    """A seq never stored stays missing even when later ones arrived (the stores decide duplicates)."""
+    s = ShedStream()
+    s.stored([10, 12])
+    assert s.stored_through == 10 and s.missing() == [(11, 11)]
+
+
+def test_recovered_watermark_after_a_cloud_restart() -> None:
+    s = ShedStream()
+    s.recover(500)
+    s.stored([503])
+    assert s.missing() == [(501, 502)]
