@@ -164,6 +164,10 @@ class Agent:
 
     def close(self) -> None:
         """Keep what is buffered, say goodbye (death) and disconnect."""
+        # stop taking readings first: what devices publish from now on waits in our shed-broker session
+        # instead of being acknowledged after the last batch was cut (and lost with the process)
+        self.shed_client.disconnect()
+        self.shed_client.loop_stop()
         self.flush_telemetry(self.clock.now_ms())
         self.writer.close()
         # a clean stop gives the uplink a moment to deliver the backlog; what remains stays on disk
@@ -173,8 +177,6 @@ class Agent:
             self.uplink.wake()
             time.sleep(0.02)
         self.uplink.stop()
-        self.shed_client.disconnect()
-        self.shed_client.loop_stop()
         self.outbox.close()
         log.info("edge agent stopped")
 

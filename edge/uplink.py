@@ -275,10 +275,12 @@ class Uplink:
         if not isinstance(ack, StoredAck) or ack.shed != self.shed:
             return
         stored = ack.stored_seq
-        if stored > self.outbox.last_seq or (self.outbox.fresh and stored >= self._oldest_waiting()):
-            # the cloud holds seqs we never issued (or not from this store): our store lost its history
-            n = self.outbox.rebase(stored + 1)
-            log.warning("the cloud holds this shed's stream up to seq %d: %d waiting row(s) renumbered", stored, n)
+        highest = max(stored, ack.highest_seq)
+        if stored > self.outbox.last_seq or (self.outbox.fresh and highest >= self._oldest_waiting()):
+            # the cloud knows seqs we never issued (or not from this store): our store lost its history, and
+            # our rows would be taken for copies of the old ones. Number them above everything it knows.
+            n = self.outbox.rebase(highest + 1)
+            log.warning("the cloud knows this shed's stream up to seq %d: %d waiting row(s) renumbered", highest, n)
             self._resend_after = 0
         else:
             if self.outbox.fresh:

@@ -246,6 +246,7 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
                     ts=T0,
                     shed=SHED,
                     stored_seq=1041,
+                    highest_seq=1250,
                     resend=[SeqRange(first=1043, last=1200)],
                 ),
             )

@@ -169,12 +169,14 @@ class StoredAck(Envelope):
     """The cloud's end-to-end acknowledgement of one shed's stream (retained, src: the cloud's id).
 
     ``stored_seq``: every stream message of the shed with a seq at or below it is stored in the cloud;
-    the edge may forget those rows. ``resend``: seqs above it the cloud found missing (from the seqs
+    the edge may forget those rows. ``highest_seq``: an edge whose store is new numbers above it.
+    ``resend``: seqs above it the cloud found missing (from the seqs
     it stored and the last seq that births and heartbeats announce) and asks for again. ``lost``:
     seqs the cloud has given up on (the edge no longer holds them); shown on the cloud's /healthz.
     """
 
     shed: Id
     stored_seq: Annotated[int, Field(ge=0)]
+    highest_seq: Annotated[int, Field(ge=0)] = 0  # the highest seq the cloud knows the shed issued
     resend: Annotated[list[SeqRange], Field(max_length=100)] = []
     lost: Annotated[list[SeqRange], Field(max_length=100)] = []

@@ -39,6 +39,7 @@ class Ack:
     """What to publish for one shed."""
 
     stored_seq: int
+    highest_seq: int
     resend: list[Range]
     lost: list[Range]
 
@@ -137,7 +138,7 @@ class ShedStream:
     def _ack(self, now: int, resend: list[Range]) -> Ack:
         self.acked = self.stored_through
         self.acked_ms = now
-        return Ack(self.stored_through, resend, self.lost[-100:])
+        return Ack(self.stored_through, max(self.announced, self.stored_through), resend, self.lost[-100:])
 
     def lost_count(self) -> int:
         """Seqs given up as lost."""

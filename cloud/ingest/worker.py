@@ -201,6 +201,7 @@ class IngestWorker:
                 ts=now,
                 shed=shed,
                 stored_seq=ack.stored_seq,
+                highest_seq=ack.highest_seq,
                 resend=[SeqRange(first=a, last=b) for a, b in ack.resend],
                 lost=[SeqRange(first=a, last=b) for a, b in ack.lost],
             )
