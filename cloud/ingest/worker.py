@@ -67,6 +67,7 @@ class WorkerOptions:
     batch_max_bytes: int = 2_000_000
     batch_delay_s: float = 0.05
     receive_max: int = 10_000
+    delivery_acks: bool = True  # follow each shed's stream and publish end-to-end acknowledgements
     cloud_id: str = "cloud"  # src of the acknowledgements this worker publishes
     ack_tick_s: float = 0.5  # how often open gaps are looked at when no batch comes
 
@@ -145,7 +146,9 @@ class IngestWorker:
             self._acks.clear()  # packet ids of the old connection: the broker redelivers those messages
         filters = subscriptions(self.options.broker.mqtt_version, self.options.share_group)
         # our own retained acknowledgements, read back: where each shed's stream stood before we started
-        client.subscribe([(f, 1) for f in filters] + [(shed_filter(Kind.CLOUD_ACK), 1)])
+        if self.options.delivery_acks:
+            filters = [*filters, shed_filter(Kind.CLOUD_ACK)]
+        client.subscribe([(f, 1) for f in filters])
         log.info("ingest: connected to %s as %s", self.options.broker, self.options.client_id)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, reasons: list[ReasonCode], _p: object) -> None:
@@ -193,6 +196,8 @@ class IngestWorker:
             self.delivery.recover(ack)
 
     def _publish_acks(self, due: list[tuple[str, Ack]]) -> None:
+        if not self.options.delivery_acks:
+            return
         now = self.clock.now_ms()
         for shed, ack in due:
             msg = StoredAck(
