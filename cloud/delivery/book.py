@@ -44,6 +44,28 @@ class DeliveryBook:
                 self._edge_rejects[hb.src] = {f"{r.reason}/{r.topic}": r.count for r in hb.rejects}
         return set(seqs) | {s.src for s, _ in batch.states} | {h.src for h, _ in batch.heartbeats}
 
+    def drop_held(self, batch: Batch) -> int:
+        """Remove from ``batch`` every stream message whose (src, seq) is already stored, whatever its kind.
+
+        The stores' keys catch a repeat of the same kind; a telemetry batch and an event with one
+        (src, seq) would each pass their own table's key, though the contract says a seq is one message.
+        Returns how many were removed (also added to ``batch.duplicates``).
+        """
+        with self._lock:
+            streams = self._streams
+
+            def fresh(src: str, seq: int) -> bool:
+                stream = streams.get(src)
+                return stream is None or not stream.holds(seq)
+
+            before = len(batch.telemetry) + len(batch.events) + len(batch.results)
+            batch.telemetry = [(m, rx) for m, rx in batch.telemetry if fresh(m.src, m.seq)]
+            batch.events = [(m, rx) for m, rx in batch.events if fresh(m.src, m.seq)]
+            batch.results = [(m, rx) for m, rx in batch.results if fresh(m.src, m.seq)]
+            dropped = before - len(batch.telemetry) - len(batch.events) - len(batch.results)
+        batch.duplicates += dropped
+        return dropped
+
     def recover(self, ack: StoredAck) -> None:
         """Read back an acknowledgement published before this process started (retained on the broker)."""
         with self._lock:

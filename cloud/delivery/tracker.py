@@ -57,6 +57,7 @@ class ShedStream:
     first_asked_ms: int | None = None
     heard_since_ask: bool = False
     lost: list[Range] = field(default_factory=list)
+    held: list[Range] = field(default_factory=list)  # every seq this process saw committed (never assumed)
     acked: int = -1  # stored_through last published
     acked_ms: int | None = None
 
@@ -73,6 +74,7 @@ class ShedStream:
     def stored(self, seqs: Iterable[int]) -> None:
         """Seqs now committed to the stores (new or duplicates: both are held)."""
         for seq in sorted(seqs):
+            self.held = add(self.held, seq, seq)
             if not self.known:
                 # nothing known before: take the first seq seen as the start (earlier seqs cannot be asked for)
                 self.stored_through = seq - 1
@@ -81,6 +83,10 @@ class ShedStream:
                 self.above = add(self.above, seq, seq)
             self.announced = max(self.announced, seq)
         self._settle()
+
+    def holds(self, seq: int) -> bool:
+        """True when ``seq`` was committed (by any kind of stream message) while this process ran."""
+        return any(a <= seq <= b for a, b in self.held)
 
     def announce(self, last_seq: int) -> None:
         """A birth or heartbeat said the edge issued seqs up to ``last_seq``."""

@@ -258,6 +258,7 @@ class IngestWorker:
 
     def _process(self, items: list[tuple[int, int, int, RawMessage]]) -> None:
         batch = sort_batch([raw for *_, raw in items], self.registry)
+        self.delivery.drop_held(batch)  # one (src, seq) is one message, across telemetry, events and results
         delay = 0.2
         while True:
             try:

@@ -84,3 +84,23 @@ def test_recovered_watermark_after_a_cloud_restart() -> None:
     s.recover(500)
     s.stored([503])
     assert s.missing() == [(501, 502)]
+
+
+def test_book_drops_a_seq_already_held_whatever_its_kind() -> None:
+    from cloud.delivery.book import DeliveryBook
+    from cloud.ingest.batch import Batch
+    from protocol.uplink import SocketStatus, SocketStatusChanged, TelemetryBatch, TelemetryPoint
+
+    t0 = 1_767_225_600_000
+    tel = TelemetryBatch(
+        src="shed-a", seq=5, ts=t0, points=[TelemetryPoint(ts=t0, device="post-1", fields={"power_w": 1.0})]
+    )
+    book = DeliveryBook()
+    first = Batch(telemetry=[(tel, t0)])
+    assert book.drop_held(first) == 0
+    book.committed(first)
+    ev = SocketStatusChanged(src="shed-a", seq=5, ts=t0, device="post-1", socket=1, status=SocketStatus.FULL)
+    other = SocketStatusChanged(src="shed-a", seq=6, ts=t0, device="post-1", socket=1, status=SocketStatus.FREE)
+    second = Batch(events=[(ev, t0), (other, t0)])
+    assert book.drop_held(second) == 1
+    assert [m.seq for m, _ in second.events] == [6] and second.duplicates == 1
