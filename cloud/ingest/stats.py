@@ -14,6 +14,7 @@ class IngestStats:
     batches: int = 0
     store_errors: int = 0
     rejects: Counter[str] = field(default_factory=Counter)
+    flagged: Counter[str] = field(default_factory=Counter)  # stored, but stamped far from their arrival
     connected: bool = False
     subscribed: bool = False
 
@@ -27,6 +28,7 @@ class IngestStats:
             "store_errors": self.store_errors,
             "rejected": sum(self.rejects.values()),
             "rejects": dict(self.rejects),
+            "flagged": dict(self.flagged),
             "connected": self.connected,
             "subscribed": self.subscribed,
         }

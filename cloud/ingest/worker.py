@@ -31,6 +31,7 @@ from cloud.delivery.tracker import Ack
 from cloud.errors import StoreError
 from cloud.ingest.batch import Batch, RawMessage, Registry, sort_batch
 from cloud.ingest.stats import IngestStats
+from cloud.ingest.timestamps import flag
 from cloud.state.store import StateStore
 from cloud.telemetry.base import TelemetryStore
 from protocol.brokerurl import BrokerUrl
@@ -93,6 +94,7 @@ class IngestWorker:
         self.on_commit = on_commit
         self.stats = IngestStats()
         self.delivery = DeliveryBook()
+        self._flag_logged: set[tuple[str, str]] = set()  # (shed, flag) logged once each
         self._last_ack_tick = 0.0
         # (connection generation, mid, qos, message): packet ids mean something only on the connection
         # that delivered them, so a message taken before a reconnect is stored but never acknowledged by
@@ -287,6 +289,20 @@ class IngestWorker:
         s.stored += batch.accepted - (stream - new)
         for r in batch.rejects:
             s.rejects[r.reason] += 1
+        for m, rx in (*batch.telemetry, *batch.events, *batch.results):
+            mark = flag(m.ts, rx)
+            if mark is not None:
+                s.flagged[mark] += 1
+                if (m.src, mark) not in self._flag_logged:
+                    self._flag_logged.add((m.src, mark))
+                    log.warning(
+                        "ingest: shed %s sends %s data (seq %d, ts %d, received %d): stored",
+                        m.src,
+                        mark,
+                        m.seq,
+                        m.ts,
+                        rx,
+                    )
         if batch.rejects:
             log.warning(
                 "ingest: rejected %d message(s), first: %s %s",

@@ -81,6 +81,7 @@ def test_one_seq_used_by_a_batch_and_an_event_is_stored_once(
     wait_for(lambda: worker.stats.received >= 2, what="event")
     assert stores.state.count("events") == 0
     assert worker.stats.duplicates == 1
+    assert worker.stats.flagged["ts_far_past"] == 1, "stamped in January 2026, long before arrival: stored, flagged"
     pub.close()
 
 
