@@ -22,7 +22,7 @@ from edge.alarms import alarm_id
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
 from edge.latches import latches_of, restore
-from edge.mqtt import connect_async, make_client, no_delay
+from edge.mqtt import OncePerOutage, connect_async, make_client, no_delay
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
 from edge.rejects import RejectLog
 from edge.replay import SeqTrack, judge
@@ -76,13 +76,19 @@ class Agent:
         self.shed_url = shed_url
         # a persistent session under a stable id: readings devices publish while the agent restarts wait
         # at the shed broker (QoS 1) and are replayed to us, then judged on arrival like any other
+        self.shed_outage = OncePerOutage()
         self.shed_client = make_client(
-            shed_url, f"edge-{self.shed}-io", persistent=True, ca_file=self.settings.tls_ca_file
+            shed_url,
+            f"edge-{self.shed}-io",
+            persistent=True,
+            ca_file=self.settings.tls_ca_file,
+            log_filter=self.shed_outage,
         )
         self.shed_client.max_queued_messages_set(0)
         self.shed_client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
         self.shed_client.on_connect = self._on_shed_connect
         self.shed_client.on_message = self._on_shed_message
+        self.shed_client.on_disconnect = self._on_shed_disconnect
         self.uplink = Uplink(
             url=BrokerUrl.parse(self.settings.cloud_broker),
             shed=self.shed,
@@ -266,7 +272,13 @@ class Agent:
             return
         no_delay(client)
         client.subscribe([(device_filter(self.shed, kind), 1) for kind in _DEVICE_KINDS])
-        log.info("shed broker connected")
+        held = self.shed_outage.up()
+        log.info("shed broker connected%s", f" ({held} reconnect error(s) not logged)" if held else "")
+
+    def _on_shed_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+        if not self.stop_event.is_set():
+            self.shed_outage.down()
+            log.warning("shed broker lost: %s", rc)
 
     def _on_shed_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         try:

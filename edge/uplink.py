@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.batching import payload_limit
-from edge.mqtt import connect_async, make_client, no_delay
+from edge.mqtt import OncePerOutage, connect_async, make_client, no_delay
 from edge.outbox import KIND_TELEMETRY, Outbox
 from edge.takeover import SESSION_TAKEN_OVER, TakeoverGuard
 from protocol.brokerurl import BrokerUrl
@@ -95,7 +95,8 @@ class Uplink:
         # the broker's Maximum Packet Size (bytes): from CONNACK, else learned; kept on disk for batching
         self.max_packet: int | None = self.outbox.get("max_packet_size") or None
         self._largest_inflight = 0
-        self.client = make_client(url, client_id, persistent=True, ca_file=ca_file)
+        self.outage = OncePerOutage()  # one line per outage, not an error per reconnect attempt
+        self.client = make_client(url, client_id, persistent=True, ca_file=ca_file, log_filter=self.outage)
         self.client.max_inflight_messages_set(max(window, 20))
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(*reconnect)
@@ -202,11 +203,18 @@ class Uplink:
         self._generation += 1
         self.connected.set()
         self._wake.set()
-        log.info("cloud uplink connected (session %d, backlog %d)", self.session, self.outbox.depth())
+        held = self.outage.up()
+        log.info(
+            "cloud uplink connected (session %d, backlog %d%s)",
+            self.session,
+            self.outbox.depth(),
+            f", {held} reconnect error(s) not logged" if held else "",
+        )
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object) -> None:
         was_connected = self.connected.is_set()
         if was_connected:
+            self.outage.down()
             log.warning("cloud uplink lost: %s", rc)
         self.connected.clear()
         self._wake.set()

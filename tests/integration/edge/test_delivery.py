@@ -21,6 +21,7 @@ from tests.integration.edge.harness import (
     reading,
     write_config,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -217,3 +218,22 @@ def test_readings_published_while_the_agent_restarts_reach_the_cloud(mosquitto_f
         agent.kill()
         rec.close()
         devices.close()
+
+
+def test_an_outage_logs_one_line_not_an_error_per_retry(mosquitto_factory, tmp_path: Path) -> None:
+    shed = mosquitto_factory()
+    cloud = mosquitto_factory()
+    cloud.stop()  # down from the start
+    cfg = write_config(tmp_path / "shed.toml", shed_broker=shed.url, cloud_broker=cloud.url, data_dir=tmp_path / "d")
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+    try:
+        time.sleep(7)  # reconnect_max_s = 2: several attempts
+        cloud.start()
+        wait_until(lambda: "cloud uplink connected" in agent.output(), timeout=20, what="uplink connected")
+        out = agent.output()
+        errors = [line for line in out.splitlines() if "shedwatch.edge.paho" in line and " ERROR " in line]
+        assert len(errors) <= 1, errors
+        assert "reconnect error(s) not logged" in out
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
