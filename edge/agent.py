@@ -69,6 +69,7 @@ class Agent:
         self.rejects = RejectLog()
         self._tracks: dict[str, SeqTrack] = {}  # per device src: what it sent lately (replays, restarts)
         self.stop_event = threading.Event()
+        self._closing = threading.Event()
         self.writer = Writer(on_done=self._wrote)
         # per-source seq of our relay commands: starts at the clock so it never goes back across restarts
         self._relay_seq = itertools.count(self.started_ms)
@@ -83,6 +84,7 @@ class Agent:
             persistent=True,
             ca_file=self.settings.tls_ca_file,
             log_filter=self.shed_outage,
+            manual_ack=True,
         )
         self.shed_client.max_queued_messages_set(0)
         self.shed_client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
@@ -171,7 +173,13 @@ class Agent:
     def close(self) -> None:
         """Keep what is buffered, say goodbye (death) and disconnect."""
         # stop taking readings first: what devices publish from now on waits in our shed-broker session
-        # instead of being acknowledged after the last batch was cut (and lost with the process)
+        # instead of being acknowledged after the last batch was cut (and lost with the process). Messages
+        # already taken are staged and acknowledged before we disconnect, so the next start does not get
+        # them again (its replay check starts empty).
+        self._closing.set()  # from now on a device message is left unacknowledged: the next start gets it
+        staged = threading.Event()
+        self.writer.submit(staged.set)  # every reading taken so far is staged and acknowledged
+        staged.wait(5.0)
         self.shed_client.disconnect()
         self.shed_client.loop_stop()
         self.flush_telemetry(self.clock.now_ms())
@@ -280,37 +288,55 @@ class Agent:
             self.shed_outage.down()
             log.warning("shed broker lost: %s", rc)
 
-    def _on_shed_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+    def _on_shed_message(self, client: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        if self._closing.is_set():
+            return  # stopping: unacknowledged, the shed broker keeps it for our next session
+        deferred = False
         try:
-            self._shed_message(msg)
+            deferred = self._shed_message(msg)
         except Exception:  # never let one message end the shed client's network thread
             self.counters["internal_error"] += 1
             log.exception("failed to handle a message on %s", msg.topic)
+        finally:
+            if not deferred and msg.qos:
+                client.ack(msg.mid, msg.qos)
 
-    def _shed_message(self, msg: mqtt.MQTTMessage) -> None:
+    def _shed_message(self, msg: mqtt.MQTTMessage) -> bool:
+        """Handle one device message; True when its PUBACK waits for its readings to be on disk."""
         try:
             topic, message = decode_message(msg.topic, bytes(msg.payload))
         except (PayloadError, TopicError) as exc:
             self._bad_input(getattr(exc, "reason", "bad_topic"), msg.topic, exc)
-            return
+            return False
         if topic.shed != self.shed:
             self._bad_input("foreign_shed", msg.topic, ValueError(f"topic names shed {topic.shed!r}, not ours"))
-            return
+            return False
         if topic.device not in self.state.devices:
             self._bad_input("unknown_device", msg.topic, ValueError(f"{topic.device} is not in the shed config"))
-            return
+            return False
         src = getattr(message, "src", topic.device)
         verdict = judge(self._tracks.setdefault(src, SeqTrack()), message.seq, message.ts)
         if verdict == "replay":
             self._bad_input("replay", msg.topic, ValueError(f"{src} seq {message.seq} was already taken"))
-            return
+            return False
         if verdict != "new":
             self.rejects.note(verdict, topic.kind.value)  # taken, but counted: a restart or a late message
         now = self.clock.now_ms()
         self.handle(message, now)
         points = points_of(message)
-        if points:
-            self.writer.submit(lambda: self.outbox.stage(points))
+        if not points:
+            return False
+        client, mid, qos = self.shed_client, msg.mid, msg.qos
+
+        def stage_then_ack() -> None:
+            # the shed broker forgets the reading only once it is staged on disk: a SIGKILL in between
+            # means a redelivery (dropped as a replay), never a lost reading
+            self.outbox.stage(points)
+            if qos:
+                client.ack(mid, qos)
+
+        self.writer.submit(stage_then_ack)
+        return True
 
     def _bad_input(self, reason: str, topic: str, exc: Exception) -> None:
         self.counters[reason] += 1

@@ -52,19 +52,27 @@ def make_client(
     persistent: bool,
     ca_file: str | None = None,
     log_filter: logging.Filter | None = None,
+    manual_ack: bool = False,
 ) -> mqtt.Client:
     """A paho client (network loop in its own thread) for one broker; not yet connected.
 
-    ``log_filter`` goes on this client's own paho logger (``shedwatch.edge.paho.<client id>``).
+    ``log_filter`` goes on this client's own paho logger (``shedwatch.edge.paho.<client id>``);
+    ``manual_ack``: QoS 1 messages are acknowledged by ``client.ack`` only (after they are safe).
     """
     if url.mqtt_version == 5:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=manual_ack,
+        )
     else:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=not persistent,
             protocol=MQTTProtocolVersion.MQTTv311,
+            manual_ack=manual_ack,
         )
     # an exception in one of our callbacks must be logged, never end the network thread
     # (that would silence the interlocks); our callbacks also guard themselves

@@ -6,8 +6,8 @@ cloud ingest worker; the edge agent acknowledging end to end. Readings flow the 
 (each numbered in its energy counter) while, in turn: the ingest is SIGKILLed long enough
 for the broker to drop queued messages past 1000; the cloud broker restarts (losing every
 session and retained message); the edge is SIGKILLed; the edge's data directory is lost
-(replaced while it is stopped). At the end the cloud holds every reading exactly once and
-reports no gap.
+(replaced while it is stopped). At the end the cloud holds every reading exactly once, and an off-gas alarm raised during the ingest outage is stored within seconds of
+the ingest coming back, not behind the backlog.
 """
 
 import shutil
@@ -26,7 +26,7 @@ from protocol.codec import encode
 from protocol.device import PostTelemetry, SocketReading, SocketState
 from protocol.topics import Kind, device_topic
 from shedwatch.mosquitto import Mosquitto
-from tests.integration.edge.harness import REPO, AgentProcess, client, write_config
+from tests.integration.edge.harness import REPO, AgentProcess, Devices, client, write_config
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -56,6 +56,14 @@ def _restart(agent: AgentProcess) -> AgentProcess:
     again = AgentProcess(agent.config, agent.log).start()
     wait_until(lambda: again.output().count("cloud uplink connected") > before, timeout=30, what="agent restarted")
     return again
+
+
+def _off_gas_received(data: Path) -> int | None:
+    with sqlite3.connect(data / "state.db", timeout=30) as conn:
+        row = conn.execute(
+            "SELECT min(received_ms) FROM events WHERE type = 'alarm_raised' AND body LIKE '%off_gas%'"
+        ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 class Readings:
@@ -119,8 +127,16 @@ def test_broker_queues_restarts_sigkill_and_lost_disk_lose_and_double_nothing(
 
         worker.kill()  # the ingest goes away; its session keeps queueing, up to 1000 messages
         worker.wait()
-        time.sleep(13)
+        time.sleep(11)
+        sensor = Devices(shed.url, client_id="env-1-sim")
+        sensor.environment("env-1", h2_ppm=250.0)  # off-gas during the outage, behind >1000 queued messages
+        sensor.close()
+        time.sleep(2)
         worker = _ingest(cloud.url, data, ingest_log)
+        wait_until(lambda: ingest_log.read_text().count("ingest: subscribed") >= 2, timeout=30, what="ingest back")
+        back_ms = SystemClock().now_ms()
+        alarm_ms = wait_until(lambda: _off_gas_received(data), timeout=30, what="off-gas alarm stored")
+        assert alarm_ms - back_ms < 10_000, "the alarm is not kept waiting behind the telemetry backlog"
         wait_until(lambda: "asking again for seqs" in ingest_log.read_text(), timeout=30, what="a gap asked for")
 
         cloud.stop()  # no persistence: every session, queue and retained ack is gone

@@ -104,3 +104,28 @@ def test_book_drops_a_seq_already_held_whatever_its_kind() -> None:
     second = Batch(events=[(ev, t0), (other, t0)])
     assert book.drop_held(second) == 1
     assert [m.seq for m, _ in second.events] == [6] and second.duplicates == 1
+
+
+@given(
+    n=st.integers(1, 300),
+    dropped=st.sets(st.integers(1, 300), max_size=100),
+    order=st.randoms(use_true_random=False),
+)
+def test_whatever_the_broker_drops_or_reorders_the_resends_close_every_gap(
+    n: int, dropped: set[int], order: object
+) -> None:
+    """Deliver 1..n shuffled minus ``dropped``, announce n, then answer every resend request."""
+    s = ShedStream()
+    first = [seq for seq in range(1, n + 1) if seq not in dropped or seq == 1]
+    order.shuffle(first)  # type: ignore[attr-defined]
+    for seq in first:
+        s.stored([seq])
+    s.announce(n)
+    now = 0
+    for _ in range(20):
+        ack = s.decide(now, T)
+        if ack is not None:
+            for a, b in ack.resend:
+                s.stored(range(a, b + 1))
+        now += T.resend_every_ms
+    assert s.stored_through == n and s.missing() == [] and s.lost == []
