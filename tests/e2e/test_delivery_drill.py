@@ -6,8 +6,9 @@ cloud ingest worker; the edge agent acknowledging end to end. Readings flow the 
 (each numbered in its energy counter) while, in turn: the ingest is SIGKILLed long enough
 for the broker to drop queued messages past 1000; the cloud broker restarts (losing every
 session and retained message); the edge is SIGKILLed; the edge's data directory is lost
-(replaced while it is stopped). At the end the cloud holds every reading exactly once, and an off-gas alarm raised during the ingest outage is stored within seconds of
-the ingest coming back, not behind the backlog.
+(replaced while it is stopped). At the end the cloud holds every reading exactly once, and an off-gas
+alarm raised during the ingest outage is stored within seconds of the ingest coming back, not behind the
+backlog.
 """
 
 import shutil
