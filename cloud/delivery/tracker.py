@@ -42,6 +42,7 @@ class Ack:
     highest_seq: int
     resend: list[Range]
     lost: list[Range]
+    newly_lost: list[Range] = field(default_factory=list)  # given up in this decision (to alarm on)
 
 
 @dataclass(slots=True)
@@ -129,7 +130,8 @@ class ShedStream:
                 self._settle()
                 self.gap_since = self.asked_ms = self.first_asked_ms = None
                 self.heard_since_ask = False
-                return self._ack(now, [])
+                ack = self._ack(now, [])
+                return Ack(ack.stored_seq, ack.highest_seq, [], ack.lost, missing)
             if self.asked_ms is None or now - self.asked_ms >= t.resend_every_ms:
                 resend = missing[:100]
                 self.asked_ms = now

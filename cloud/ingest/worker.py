@@ -214,6 +214,10 @@ class IngestWorker:
             )
             if ack.resend:
                 log.warning("ingest: shed %s: asking again for seqs %s", shed, _fmt(ack.resend))
+            if ack.newly_lost:
+                # a gap that cannot be closed: the edge no longer holds these (shown on /healthz → delivery)
+                self.stats.lost += sum(b - a + 1 for a, b in ack.newly_lost)
+                log.error("ingest: shed %s: seqs %s are lost (asked again, never came)", shed, _fmt(ack.newly_lost))
             self._client.publish(shed_topic(Kind.CLOUD_ACK, shed), encode(msg), qos=1, retain=True)
 
     def _full(self) -> bool:

@@ -68,7 +68,7 @@ def test_gap_given_up_only_after_the_edge_was_heard_and_named() -> None:
     assert s.decide(11_000, T).resend == [(3, 4)], "not heard from the edge since asking: ask again"  # type: ignore[union-attr]
     s.announce(5)
     ack = s.decide(21_500, T)
-    assert ack is not None and ack.lost == [(3, 4)] and ack.stored_seq == 5
+    assert ack is not None and ack.lost == [(3, 4)] and ack.newly_lost == [(3, 4)] and ack.stored_seq == 5
     assert s.missing() == [] and s.lost_count() == 2
 
 
