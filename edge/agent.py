@@ -327,11 +327,14 @@ class Agent:
         if not points:
             return False
         client, mid, qos = self.shed_client, msg.mid, msg.qos
+        source = (src, message.seq, message.ts)
+        kind = topic.kind.value
 
         def stage_then_ack() -> None:
             # the shed broker forgets the reading only once it is staged on disk: a SIGKILL in between
-            # means a redelivery (dropped as a replay), never a lost reading
-            self.outbox.stage(points)
+            # means a redelivery (dropped here as a replay), never a lost reading
+            if not self.outbox.stage(points, source):
+                self.rejects.note("replay", kind)
             if qos:
                 client.ack(mid, qos)
 

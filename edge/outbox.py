@@ -33,6 +33,7 @@ BatchBuilder = Callable[[int, list[dict[str, Any]]], bytes]  # seq, points -> pa
 KIND_TELEMETRY = "telemetry"
 KIND_EVENT = "event"
 KIND_RESULT = "result"
+DEVICE_MSGS_KEPT = 10_000  # device messages remembered on disk against redelivery after a crash
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -50,6 +51,8 @@ CREATE TABLE IF NOT EXISTS parked (
     payload BLOB NOT NULL,
     reason TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS device_msgs (src TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+    PRIMARY KEY (src, seq, ts));
 CREATE TABLE IF NOT EXISTS staged (id INTEGER PRIMARY KEY AUTOINCREMENT, points BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
@@ -85,6 +88,7 @@ class Outbox:
         self.quota_bytes = quota_bytes
         self._lock = threading.Lock()
         self.thinned_total = 0
+        self._staged_msgs = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -137,15 +141,37 @@ class Outbox:
             self._next_seq = seq
         return seqs
 
-    def stage(self, points: list[dict[str, Any]]) -> None:
-        """Keep raw readings until the next batch; committed without fsync (survives SIGKILL, cheap)."""
+    def stage(self, points: list[dict[str, Any]], source: tuple[str, int, int] | None = None) -> bool:
+        """Keep raw readings until the next batch; committed without fsync (survives SIGKILL, cheap).
+
+        ``source`` is the device message's (src, seq, ts): a message staged once is not staged again
+        (the shed broker redelivers one whose acknowledgement a SIGKILL cut off, to a process whose
+        in-memory replay check starts empty). Returns False for such a copy.
+        """
         if not points:
-            return
+            return True
         with self._lock:
             self._db.execute("PRAGMA synchronous=NORMAL")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
+                if source is not None:
+                    cur = self._db.execute("INSERT OR IGNORE INTO device_msgs (src, seq, ts) VALUES (?, ?, ?)", source)
+                    if cur.rowcount == 0:
+                        self._db.execute("ROLLBACK")
+                        return False
                 self._db.execute("INSERT INTO staged (points) VALUES (?)", (orjson.dumps(points),))
+                self._db.execute("COMMIT")
+                self._staged_msgs += 1
+                if source is not None and self._staged_msgs % DEVICE_MSGS_KEPT == 0:
+                    # bounded: a redelivery comes within seconds; keep the newest DEVICE_MSGS_KEPT only
+                    self._db.execute(
+                        "DELETE FROM device_msgs WHERE rowid <= (SELECT max(rowid) FROM device_msgs) - ?",
+                        (DEVICE_MSGS_KEPT,),
+                    )
+                return True
             finally:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 self._db.execute("PRAGMA synchronous=FULL")
 
     def batch_staged(

@@ -232,3 +232,16 @@ def test_settled_store_is_not_fresh_after_reopen(tmp_path: Path) -> None:
     box.settle()
     box.close()
     assert not Outbox(tmp_path / "o.sqlite").fresh
+
+
+def test_a_device_message_redelivered_after_a_crash_is_staged_once(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    pts = [{"ts": 1_700_000_000_000, "device": "post-1", "fields": {"power_w": 1.0}}]
+    assert box.stage(pts, ("post-1", 41, 1_700_000_000_000))
+    box.close()  # the process dies before its PUBACK left: the shed broker sends the message again
+    again = Outbox(tmp_path / "o.sqlite")
+    assert not again.stage(pts, ("post-1", 41, 1_700_000_000_000))
+    assert again.stage(pts, ("post-1", 41, 1_700_000_009_000)), "same seq, new time: a restarted device"
+    seqs = again.batch_staged(KIND_TELEMETRY, "t", lambda seq, p: batch_payload("shed-a", seq, 1_700_000_000_000, p))
+    rows = again.pending(urgent_after=0, telemetry_after=0, limit=10)
+    assert len(seqs) == 1 and len(orjson.loads(rows[0].payload)["points"]) == 2
