@@ -316,6 +316,11 @@ class Outbox:
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('numbered', 1)")
             self.fresh = False
 
+    def oldest(self) -> int:
+        """The lowest seq still held (0 when none): what the cloud may still ask for."""
+        with self._lock:
+            return int(self._db.execute("SELECT coalesce(min(seq), 0) FROM outbox").fetchone()[0])
+
     def depth(self) -> int:
         """Messages waiting."""
         with self._lock:

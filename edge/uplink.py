@@ -119,6 +119,7 @@ class Uplink:
                 ts=now,
                 state=kind,  # type: ignore[arg-type]
                 session=session,
+                oldest_seq=self.outbox.oldest(),
                 config_version=version,
                 sockets=sockets if kind == "birth" else [],
             )
@@ -148,6 +149,7 @@ class Uplink:
             session=self.session,
             uptime_s=uptime_s,
             outbox_depth=self.outbox.depth(),
+            oldest_seq=self.outbox.oldest(),
             rejects=[RejectCount(reason=r, topic=t, count=n) for r, t, n in self._reject_counts()][:512],
         )
         self.client.publish(shed_topic(Kind.EDGE_HEARTBEAT, self.shed), encode(hb), qos=1)

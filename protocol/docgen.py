@@ -116,6 +116,9 @@ says it is **stored**:
   the retained `StoredAck` arrives (at most `fresh_wait_s`, 2 s). If the cloud already knows seqs this store
   would reuse, the waiting rows are renumbered above `highest_seq`, so new data is never taken for a duplicate.
 * The cloud reads its own retained acknowledgements back when it starts, to know where each stream stood.
+  Births and heartbeats also carry `oldest_seq`, the lowest seq the edge still holds (0: none): a cloud that
+  lost its acknowledgements (a broker without persistence restarted with it) starts the watermark just below
+  it, never from the first seq it happens to store, so it never acknowledges rows it has not stored.
 
 ## Topics
 

@@ -137,6 +137,7 @@ class EdgeState(Envelope):
 
     state: Literal["birth", "death"]
     session: Annotated[int, Field(ge=0)]  # bumps on every (re)connect, like Sparkplug bdSeq
+    oldest_seq: Annotated[int, Field(ge=0)] = 0  # the lowest stream seq the edge still holds; 0: none
     config_version: Annotated[int, Field(ge=0)] = 0
     sockets: Annotated[list[SocketSnapshot], Field(max_length=10_000)] = []
 
@@ -155,6 +156,7 @@ class EdgeHeartbeat(Envelope):
     session: Annotated[int, Field(ge=0)]
     uptime_s: Annotated[int, Field(ge=0)]
     outbox_depth: Annotated[int, Field(ge=0)]
+    oldest_seq: Annotated[int, Field(ge=0)] = 0  # the lowest stream seq the edge still holds; 0: none
     rejects: Annotated[list[RejectCount], Field(max_length=512)] = []
 
 

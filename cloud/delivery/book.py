@@ -38,9 +38,9 @@ class DeliveryBook:
                 self._stream(shed).stored(stored)
             for state, _rx in batch.states:
                 if state.state == "birth":
-                    self._stream(state.src).announce(state.seq)
+                    self._stream(state.src).announce(state.seq, state.oldest_seq)
             for hb, _rx in batch.heartbeats:
-                self._stream(hb.src).announce(hb.seq)
+                self._stream(hb.src).announce(hb.seq, hb.oldest_seq)
                 self._edge_rejects[hb.src] = {f"{r.reason}/{r.topic}": r.count for r in hb.rejects}
         return set(seqs) | {s.src for s, _ in batch.states} | {h.src for h, _ in batch.heartbeats}
 

@@ -49,7 +49,7 @@ class Ack:
 class ShedStream:
     """One shed's stream as the cloud has stored it."""
 
-    known: bool = False  # False until the first stored seq or a recovered ack sets the watermark
+    known: bool = False  # False until a recovered ack or the edge's first birth or heartbeat sets the watermark
     stored_through: int = 0
     above: list[Range] = field(default_factory=list)  # stored seqs above stored_through + 1
     announced: int = 0  # the highest seq the edge said it issued
@@ -76,23 +76,35 @@ class ShedStream:
         """Seqs now committed to the stores (new or duplicates: both are held)."""
         for seq in sorted(seqs):
             self.held = add(self.held, seq, seq)
-            if not self.known:
-                # nothing known before: take the first seq seen as the start (earlier seqs cannot be asked for)
-                self.stored_through = seq - 1
-                self.known = True
             if seq > self.stored_through:
                 self.above = add(self.above, seq, seq)
             self.announced = max(self.announced, seq)
-        self._settle()
+        if self.known:
+            self._settle()
 
     def holds(self, seq: int) -> bool:
         """True when ``seq`` was committed (by any kind of stream message) while this process ran."""
         return any(a <= seq <= b for a, b in self.held)
 
-    def announce(self, last_seq: int) -> None:
-        """A birth or heartbeat said the edge issued seqs up to ``last_seq``."""
+    def announce(self, last_seq: int, oldest_seq: int = 0) -> None:
+        """A birth or heartbeat said the edge issued seqs up to ``last_seq`` and holds from ``oldest_seq`` on.
+
+        Without a recovered acknowledgement the watermark starts here: everything below the oldest seq
+        the edge holds (or, when it holds none, below the first seq stored, else everything announced)
+        is past asking for. Never from a stored seq alone: that could acknowledge rows never stored.
+        """
         self.announced = max(self.announced, last_seq)
         self.heard_since_ask = self.asked_ms is not None
+        if not self.known:
+            if oldest_seq > 0:
+                start = oldest_seq - 1
+            elif self.above:
+                start = min(self.above[0][0] - 1, last_seq)
+            else:
+                start = last_seq
+            self.stored_through = max(self.stored_through, start)
+            self.known = True
+            self._settle()
 
     def missing(self) -> list[Range]:
         """Seqs announced (or implied by a later stored seq) but not stored, not yet given up."""

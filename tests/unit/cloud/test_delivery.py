@@ -9,6 +9,13 @@ from cloud.delivery.tracker import DeliveryTimings, ShedStream
 T = DeliveryTimings(grace_ms=1_000, resend_every_ms=2_000, give_up_ms=10_000, ack_every_ms=0)
 
 
+def _stream(oldest: int = 1) -> ShedStream:
+    """A stream whose edge said (birth) it holds every seq from ``oldest`` on."""
+    s = ShedStream()
+    s.announce(0, oldest)
+    return s
+
+
 def test_ranges_merge_and_gaps() -> None:
     r = add([], 5, 7)
     r = add(r, 9, 9)
@@ -29,7 +36,7 @@ def test_ranges_hold_exactly_what_was_added(seqs: set[int]) -> None:
 
 
 def test_contiguous_stream_moves_the_watermark() -> None:
-    s = ShedStream()
+    s = _stream()
     s.stored(range(1, 11))
     ack = s.decide(0, T)
     assert ack is not None and ack.stored_seq == 10 and ack.resend == []
@@ -38,7 +45,7 @@ def test_contiguous_stream_moves_the_watermark() -> None:
 
 def test_broker_queue_overflow_gap_is_asked_for_then_closed() -> None:
     """The issue's case in small: 1..1000 arrive, 1001..1500 were dropped by the broker, 1501..1520 arrive."""
-    s = ShedStream()
+    s = _stream()
     s.stored(range(1, 1001))
     s.stored(range(1501, 1521))
     assert s.decide(0, T).stored_seq == 1000  # type: ignore[union-attr]
@@ -53,7 +60,7 @@ def test_broker_queue_overflow_gap_is_asked_for_then_closed() -> None:
 
 
 def test_lost_tail_is_seen_from_the_heartbeats_last_seq() -> None:
-    s = ShedStream()
+    s = _stream()
     s.stored(range(1, 6))
     s.announce(8)  # the edge issued 6..8, none arrived
     s.decide(0, T)
@@ -61,7 +68,7 @@ def test_lost_tail_is_seen_from_the_heartbeats_last_seq() -> None:
 
 
 def test_gap_given_up_only_after_the_edge_was_heard_and_named() -> None:
-    s = ShedStream()
+    s = _stream()
     s.stored([1, 2, 5])
     s.decide(0, T)
     assert s.decide(1_000, T).resend == [(3, 4)]  # type: ignore[union-attr]
@@ -74,7 +81,7 @@ def test_gap_given_up_only_after_the_edge_was_heard_and_named() -> None:
 
 def test_new_data_below_the_watermark_is_never_called_a_duplicate_here() -> None:
     """A seq never stored stays missing even when later ones arrived (the stores decide duplicates)."""
-    s = ShedStream()
+    s = _stream(oldest=10)
     s.stored([10, 12])
     assert s.stored_through == 10 and s.missing() == [(11, 11)]
 
@@ -115,12 +122,12 @@ def test_whatever_the_broker_drops_or_reorders_the_resends_close_every_gap(
     n: int, dropped: set[int], order: object
 ) -> None:
     """Deliver 1..n shuffled minus ``dropped``, announce n, then answer every resend request."""
-    s = ShedStream()
-    first = [seq for seq in range(1, n + 1) if seq not in dropped or seq == 1]
+    s = _stream()
+    first = [seq for seq in range(1, n + 1) if seq not in dropped]
     order.shuffle(first)  # type: ignore[attr-defined]
     for seq in first:
         s.stored([seq])
-    s.announce(n)
+    s.announce(n, 1)
     now = 0
     for _ in range(20):
         ack = s.decide(now, T)
@@ -129,3 +136,21 @@ def test_whatever_the_broker_drops_or_reorders_the_resends_close_every_gap(
                 s.stored(range(a, b + 1))
         now += T.resend_every_ms
     assert s.stored_through == n and s.missing() == [] and s.lost == []
+
+
+def test_without_a_recovered_ack_nothing_is_acknowledged_from_stored_seqs_alone() -> None:
+    """A cloud that lost its retained acks sees seq 1001 first: 1..1000 may never have been stored."""
+    s = ShedStream()
+    s.stored([1001])
+    assert s.decide(0, T) is None, "no watermark before the edge says what it holds"
+    s.announce(1001, 1)  # the edge still holds 1..1001
+    s.decide(0, T)
+    ask = s.decide(1_000, T)
+    assert ask is not None and ask.stored_seq == 0 and ask.resend == [(1, 1000)]
+
+
+def test_edge_holding_nothing_starts_the_watermark_at_its_last_seq() -> None:
+    s = ShedStream()
+    s.announce(500, 0)
+    ack = s.decide(0, T)
+    assert ack is not None and ack.stored_seq == 500
