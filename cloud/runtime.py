@@ -2,10 +2,9 @@
 
 import hashlib
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from cloud.ingest.batch import Batch
+from cloud.bus.publish import Committed
 from cloud.ingest.worker import IngestWorker, WorkerOptions
 from cloud.settings import CloudSettings
 from cloud.state.store import StateStore, load_shed_config
@@ -52,7 +51,7 @@ def make_worker(
     clock: Clock,
     *,
     worker: str = "api",
-    on_commit: Callable[[Batch], None] | None = None,
+    committed: Committed | None = None,
 ) -> IngestWorker:
     """An ingest worker over the given stores."""
     options = WorkerOptions(
@@ -69,5 +68,5 @@ def make_worker(
         state=stores.state,
         registry=stores.state.registry(strict=settings.strict_registry),
         clock=clock,
-        on_commit=on_commit,
+        committed=committed,
     )

@@ -42,8 +42,8 @@ class CloudSettings(BaseSettings):
     # Reject messages from sheds that no shed config registers.
     strict_registry: bool = False
 
-    # How often the API re-reads live state from the store when ingest runs in other processes.
-    live_poll_s: float = Field(default=1.0, gt=0)
+    # How often the API polls the state store's event feed when ingest runs in other processes.
+    live_poll_s: float = Field(default=0.2, gt=0)
 
     # Retention per resolution, in days.
     raw_retention_days: float = Field(default=7, gt=0)

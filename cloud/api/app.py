@@ -11,6 +11,9 @@ from fastapi import FastAPI
 
 from cloud.api.live import LiveView
 from cloud.api.routes import router
+from cloud.bus.follower import FeedFollower
+from cloud.bus.local import Bus
+from cloud.bus.publish import Committed
 from cloud.ingest.worker import IngestWorker
 from cloud.runtime import Stores, make_worker, open_stores
 from cloud.settings import CloudSettings
@@ -28,19 +31,9 @@ class AppState:
     clock: Clock
     stores: Stores
     live: LiveView
+    bus: Bus
     worker: IngestWorker | None
-
-
-async def _poll_live(state: AppState) -> None:
-    # With ingest in other processes, the store is the only channel: re-read it.
-    while True:
-        await asyncio.sleep(state.settings.live_poll_s)
-        try:
-            live = await asyncio.to_thread(state.stores.state.load_live)
-            communities = await asyncio.to_thread(state.stores.state.communities)
-            state.live.replace(live, communities)
-        except Exception:
-            log.exception("live-state poll failed; keeping the last state")
+    follower: FeedFollower | None
 
 
 async def _maintain(state: AppState) -> None:
@@ -61,14 +54,18 @@ def create_app(settings: CloudSettings) -> FastAPI:
         clock = clock_from_spec(settings.clock)
         stores = await asyncio.to_thread(open_stores, settings)
         live = LiveView(stores.state.load_live(), stores.state.communities())
-        worker = make_worker(settings, stores, clock, on_commit=live.apply) if settings.ingest else None
-        state = AppState(settings, clock, stores, live, worker)
+        bus = Bus()
+        committed = Committed(bus, live)
+        worker = make_worker(settings, stores, clock, committed=committed) if settings.ingest else None
+        # With ingest in other processes, the store's event feed is the channel.
+        follower = None if worker else FeedFollower(stores.state, committed, poll_s=settings.live_poll_s)
+        state = AppState(settings, clock, stores, live, bus, worker, follower)
         app.state.cloud = state
         tasks = [asyncio.create_task(_maintain(state))]
         if worker is not None:
             worker.start()
-        else:
-            tasks.append(asyncio.create_task(_poll_live(state)))
+        if follower is not None:
+            follower.start()
         try:
             yield
         finally:
@@ -78,6 +75,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
                     await task
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
+            if follower is not None:
+                await asyncio.to_thread(follower.stop)
             stores.close()
 
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)

@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from cloud.api.live import LiveView
+from cloud.core.live import Availability
 from cloud.history import downsample, pick_resolution
-from cloud.livestate import Availability
 from cloud.telemetry.base import Resolution, SeriesKey
 from protocol.ids import ID_PATTERN
 

@@ -1,8 +1,11 @@
 """Per-shed read positions in the event feed: every event once, in per-shed order (pure)."""
 
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from cloud.core.events import DomainEvent
+
+E = TypeVar("E", bound=DomainEvent)
 
 
 class Cursor:
@@ -28,6 +31,6 @@ class Cursor:
         """Sheds whose stored head is past this cursor: {shed: last position seen}."""
         return {shed: self.positions.get(shed, 0) for shed, head in heads.items() if head > self.positions.get(shed, 0)}
 
-    def admit_all(self, events: Iterable[DomainEvent]) -> list[DomainEvent]:
+    def admit_all(self, events: Iterable[E]) -> list[E]:
         """The events admitted, in the order given."""
         return [e for e in events if self.admit(e)]

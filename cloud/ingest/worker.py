@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
@@ -20,10 +19,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from cloud.bus.publish import Committed
+from cloud.core.batch import RawMessage
+from cloud.core.registry import Registry
 from cloud.errors import StoreError
-from cloud.ingest.batch import Batch, RawMessage, Registry, sort_batch
+from cloud.ingest.batch import sort_batch
 from cloud.ingest.stats import IngestStats
-from cloud.state.store import StateStore
+from cloud.state.store import StateStore, WriteResult
 from cloud.telemetry.base import TelemetryStore
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
@@ -69,14 +71,14 @@ class IngestWorker:
         state: StateStore,
         registry: Registry,
         clock: Clock,
-        on_commit: Callable[[Batch], None] | None = None,
+        committed: Committed | None = None,
     ) -> None:
         self.options = options
         self.telemetry = telemetry
         self.state = state
         self.registry = registry
         self.clock = clock
-        self.on_commit = on_commit
+        self.committed = committed
         self.stats = IngestStats()
         # (connection generation, mid, qos, message): packet ids mean something only on the connection
         # that delivered them, so a message taken before a reconnect is stored but never acknowledged by
@@ -204,7 +206,8 @@ class IngestWorker:
         while True:
             try:
                 new = self.telemetry.write([rows for rows, _ in batch.telemetry])
-                new += self.state.write(batch)
+                result: WriteResult = self.state.write(batch)
+                new += result.new
                 break
             except StoreError as exc:
                 # Nothing is acknowledged, so nothing is lost: retry until the store is back or we stop.
@@ -234,11 +237,11 @@ class IngestWorker:
                 batch.rejects[0].reason,
                 batch.rejects[0].detail,
             )
-        if self.on_commit is not None:
+        if self.committed is not None:
             try:
-                self.on_commit(batch)
+                self.committed(result.events, result.sheds)
             except Exception:
-                log.exception("ingest: live-state update failed (the store has the data)")
+                log.exception("ingest: publishing what was stored failed (the store and its feed have it)")
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -1,16 +1,16 @@
 """The state store: one SQLAlchemy engine (SQLite or PostgreSQL), migrated by Alembic at open.
 
-Every write of an ingest batch is one transaction. Socket status rows are written
-with the same rule as cloud.livestate (newest seq wins; nothing at or below the
-shed's birth seq), and a shed's writes take that shed's row lock first, so workers
-racing on one shed converge on the state that seq order gives.
+Every write of an ingest batch is one transaction. A shed's writes take that shed's
+row lock first, then the core's reducers (cloud.core) decide live state and domain
+events from the rows as they stand; the store persists both and never re-derives a
+rule in SQL. So workers racing on one shed converge on the state seq order gives.
 """
 
 import fcntl
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +20,30 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, func, s
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from cloud.core.batch import Batch
+from cloud.core.events import AnyEvent
+from cloud.core.live import LiveState, ShedLive
+from cloud.core.reduce import reduce_batch
+from cloud.core.registry import Registry
 from cloud.errors import StoreError
-from cloud.ingest.batch import Batch, Registry
-from cloud.livestate import LiveState
-from cloud.state.schema import dead_letters, devices, edge_states, events, posts, results, sheds, sockets
+from cloud.state import feed as feed_rows
+from cloud.state.live_rows import load_sheds, persist_shed
+from cloud.state.schema import commands, dead_letters, devices, edge_states, events, posts, results, sheds
 from protocol.config import ShedConfig
-from protocol.uplink import SocketSnapshot, SocketStatus, SocketStatusChanged
+from protocol.uplink import CommandResult
 
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _PG_MIGRATE_LOCK = 0x5348_4544  # 'SHED': one migrating process at a time
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one state write did: new stream messages, the domain events it stored (positions set), and the
+    decided live state of every shed the batch touched."""
+
+    new: int = 0
+    events: list[AnyEvent] = field(default_factory=list)
+    sheds: dict[str, ShedLive] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,21 +166,21 @@ class StateStore:
 
     # -- ingest ---------------------------------------------------------------------------------
 
-    def write(self, batch: Batch) -> int:
+    def write(self, batch: Batch) -> WriteResult:
         """Store a batch's events, results, edge states, heartbeats and rejects in one transaction.
 
-        Returns how many events and results were new (a repeated (src, seq) is skipped).
+        The core's reducers decide live state and domain events from the rows as they stood under the
+        sheds' locks; this persists both. A repeated (src, seq) is skipped and decides nothing.
         """
         if not (batch.events or batch.results or batch.states or batch.heartbeats or batch.rejects):
-            return 0  # telemetry only: no transaction at all
+            return WriteResult()  # telemetry only: no transaction at all
         try:
             with self.engine.begin() as conn:
                 return self._write(conn, batch)
         except SQLAlchemyError as exc:
             raise StoreError(f"state write: {exc}") from exc
 
-    def _write(self, conn: Connection, batch: Batch) -> int:
-        new = 0
+    def _write(self, conn: Connection, batch: Batch) -> WriteResult:
         touched = sorted(
             {m.src for m, _ in batch.events}
             | {m.src for m, _ in batch.states}
@@ -179,6 +194,7 @@ class StateStore:
                 conn.execute(
                     select(sheds.c.shed).where(sheds.c.shed.in_(touched)).order_by(sheds.c.shed).with_for_update()
                 )
+        new: set[tuple[str, int]] = set()
         if batch.events:
             rows = [
                 {
@@ -193,28 +209,26 @@ class StateStore:
                 }
                 for m, rx in batch.events
             ]
-            stmt = self._insert(events).on_conflict_do_nothing().returning(events.c.seq)
-            new += len(conn.execute(stmt, rows).all())
+            stmt = self._insert(events).on_conflict_do_nothing().returning(events.c.src, events.c.seq)
+            new.update((r[0], r[1]) for r in conn.execute(stmt, rows))
         if batch.results:
-            new += len(
-                conn.execute(
-                    self._insert(results).on_conflict_do_nothing().returning(results.c.seq),
-                    [
-                        {
-                            "src": m.src,
-                            "seq": m.seq,
-                            "ts": m.ts,
-                            "request_id": m.request_id,
-                            "status": m.status,
-                            "detail": m.detail,
-                            "received_ms": rx,
-                        }
-                        for m, rx in batch.results
-                    ],
-                ).all()
-            )
-        # Births first, in seq order, so a birth and later events in one batch end as seq order says.
-        for m, rx in sorted(batch.states, key=lambda x: x[0].seq):
+            stmt = self._insert(results).on_conflict_do_nothing().returning(results.c.src, results.c.seq)
+            rows = [
+                {
+                    "src": m.src,
+                    "seq": m.seq,
+                    "ts": m.ts,
+                    "request_id": m.request_id,
+                    "status": m.status,
+                    "detail": m.detail,
+                    "received_ms": rx,
+                }
+                for m, rx in batch.results
+            ]
+            new_results = {(r[0], r[1]) for r in conn.execute(stmt, rows)}
+            new |= new_results
+            self._answer_commands(conn, [(m, rx) for m, rx in batch.results if (m.src, m.seq) in new_results])
+        for m, rx in batch.states:
             conn.execute(
                 self._insert(edge_states)
                 .values(
@@ -228,23 +242,18 @@ class StateStore:
                 )
                 .on_conflict_do_nothing()
             )
-            if m.state == "birth":
-                self._apply_birth(conn, m.src, m.sockets, seq=m.seq, ts=m.ts, session=m.session)
-            else:
-                conn.execute(
-                    update(sheds)
-                    .where(sheds.c.shed == m.src, sheds.c.session <= m.session)
-                    .values(online=False, updated_ts=self._greatest(sheds.c.updated_ts, m.ts))
-                )
-        for ev, _rx in batch.events:
-            if isinstance(ev, SocketStatusChanged):
-                self._apply_status(conn, ev)
-        for hb, rx in batch.heartbeats:
-            conn.execute(
-                update(sheds)
-                .where(sheds.c.shed == hb.src)
-                .values(last_seen_ms=rx, outbox_depth=hb.outbox_depth, online=True)
-            )
+        decided: dict[str, ShedLive] = {}
+        published: list[AnyEvent] = []
+        if touched:
+            before = load_sheds(conn, touched)
+            for shed in touched:
+                before.setdefault(shed, ShedLive(shed))
+            live = LiveState({s: b.copy() for s, b in before.items()})
+            domain = reduce_batch(live, batch, new)
+            for shed in touched:
+                persist_shed(conn, before[shed], live.sheds[shed], is_sqlite=self.is_sqlite)
+            published = feed_rows.append(conn, domain)
+            decided = live.sheds
         if batch.rejects:
             conn.execute(
                 dead_letters.insert(),
@@ -259,78 +268,56 @@ class StateStore:
                     for r in batch.rejects
                 ],
             )
-        return new
+        return WriteResult(len(new), published, decided)
 
-    def _greatest(self, col: Any, value: int) -> Any:
-        return func.max(col, value) if self.is_sqlite else func.greatest(col, value)
-
-    def _apply_status(self, conn: Connection, m: SocketStatusChanged) -> None:
-        birth_seq = conn.execute(select(sheds.c.birth_seq).where(sheds.c.shed == m.src)).scalar_one()
-        if m.seq <= birth_seq:
-            return
-        stmt = self._insert(sockets).values(
-            shed=m.src, device=m.device, socket=m.socket, status=m.status.value, seq=m.seq, ts=m.ts
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["shed", "device", "socket"],
-            set_={"status": stmt.excluded.status, "seq": stmt.excluded.seq, "ts": stmt.excluded.ts},
-            where=sockets.c.seq < stmt.excluded.seq,
-        )
-        conn.execute(stmt)
-        conn.execute(
-            update(sheds).where(sheds.c.shed == m.src).values(updated_ts=self._greatest(sheds.c.updated_ts, m.ts))
-        )
-
-    def _apply_birth(
-        self, conn: Connection, shed: str, snapshot: list[SocketSnapshot], *, seq: int, ts: int, session: int
-    ) -> None:
-        birth_seq = conn.execute(select(sheds.c.birth_seq).where(sheds.c.shed == shed)).scalar_one()
-        conn.execute(
-            update(sheds).where(sheds.c.shed == shed, sheds.c.session <= session).values(online=True, session=session)
-        )
-        if seq < birth_seq:
-            return
-        conn.execute(delete(sockets).where(sockets.c.shed == shed, sockets.c.seq <= seq))
-        if snapshot:
+    def _answer_commands(self, conn: Connection, answers: list[tuple[CommandResult, int]]) -> None:
+        # The audit row of a command the cloud sent gets the edge's answer in the same transaction.
+        for m, rx in answers:
             conn.execute(
-                self._insert(sockets).on_conflict_do_nothing(),
-                [
-                    {
-                        "shed": shed,
-                        "device": s.device,
-                        "socket": s.socket,
-                        "status": s.status.value,
-                        "seq": seq,
-                        "ts": ts,
-                    }
-                    for s in snapshot
-                ],
+                update(commands)
+                .where(
+                    commands.c.request_id == m.request_id, commands.c.shed == m.src, commands.c.answered_ms.is_(None)
+                )
+                .values(status=m.status, detail=m.detail, answered_ms=rx)
             )
-        conn.execute(
-            update(sheds)
-            .where(sheds.c.shed == shed)
-            .values(birth_seq=seq, updated_ts=self._greatest(sheds.c.updated_ts, ts))
-        )
 
     # -- reads ----------------------------------------------------------------------------------
 
     def load_live(self) -> LiveState:
-        """Rebuild live state from the stored socket rows (every shed ever heard from)."""
-        live = LiveState()
+        """Live state as the reducers last decided it, for every shed ever heard from."""
         with self.engine.connect() as conn:
-            rows: dict[str, list[tuple[str, int, SocketStatus, int, int]]] = {}
-            for r in conn.execute(select(sockets)):
-                rows.setdefault(r.shed, []).append((r.device, r.socket, SocketStatus(r.status), r.seq, r.ts))
-            for r in conn.execute(select(sheds).where((sheds.c.birth_seq >= 0) | (sheds.c.updated_ts > 0))):
-                live.restore(
-                    r.shed,
-                    birth_seq=r.birth_seq,
-                    session=r.session,
-                    updated_ts=r.updated_ts,
-                    online=bool(r.online),
-                    sockets=rows.get(r.shed, []),
-                )
-        return live
+            return LiveState(load_sheds(conn))
+
+    def load_sheds(self, only: Collection[str]) -> dict[str, ShedLive]:
+        """The decided state of some sheds (those never heard from come back empty)."""
+        with self.engine.connect() as conn:
+            found = load_sheds(conn, only)
+        return {s: found.get(s) or ShedLive(s) for s in only}
+
+    # -- feed -----------------------------------------------------------------------------------
+
+    def feed_heads(self) -> dict[str, int]:
+        """Newest feed position per shed."""
+        with self.engine.connect() as conn:
+            return feed_rows.heads(conn)
+
+    def read_feed(self, shed: str, after: int, limit: int = 1000) -> list[AnyEvent]:
+        """A shed's domain events after a position, oldest first."""
+        with self.engine.connect() as conn:
+            return feed_rows.read(conn, shed, after, limit)
+
+    def load_cursor(self, subscriber: str) -> dict[str, int]:
+        """A durable subscriber's stored positions."""
+        with self.engine.connect() as conn:
+            return feed_rows.load_cursor(conn, subscriber)
+
+    def save_cursor(self, subscriber: str, positions: Mapping[str, int]) -> None:
+        """Store a durable subscriber's positions."""
+        try:
+            with self.engine.begin() as conn:
+                feed_rows.save_cursor(conn, subscriber, positions, is_sqlite=self.is_sqlite)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"saving cursor of {subscriber}: {exc}") from exc
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """The newest rejects first."""

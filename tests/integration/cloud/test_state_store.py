@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from cloud.ingest.batch import Batch, Reject
+from cloud.core.batch import Batch, Reject
 from cloud.state.store import StateStore
 from protocol.config import PostSpec, ShedConfig
 from protocol.uplink import CommandResult, EdgeHeartbeat, EdgeState
@@ -65,9 +65,9 @@ def test_writes_are_idempotent_and_keep_every_kind(store: StateStore) -> None:
     b.results.append((CommandResult(src="shed-a", seq=3, ts=T0, request_id="r-1", status="applied"), T0))
     b.heartbeats.append((EdgeHeartbeat(src="shed-a", seq=3, ts=T0, session=1, uptime_s=5, outbox_depth=2), T0 + 5))
     b.rejects.append(Reject("sw/v1/edge/shed-a/event", "malformed_json", "field <root>: bad", b"{x", T0))
-    assert store.write(b) == 2
+    assert store.write(b).new == 2
     b.rejects.clear()
-    assert store.write(b) == 0  # a redelivered batch adds nothing
+    assert store.write(b).new == 0  # a redelivered batch adds nothing
     assert [store.count(t) for t in ("events", "results", "edge_states", "dead_letters")] == [1, 1, 1, 1]
     letter = store.dead_letters()[0]
     assert (letter.reason, letter.payload, letter.topic) == ("malformed_json", b"{x", "sw/v1/edge/shed-a/event")
