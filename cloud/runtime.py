@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from cloud.bus.publish import Committed
 from cloud.ingest.worker import IngestWorker, WorkerOptions
 from cloud.settings import CloudSettings
-from cloud.state.store import StateStore, load_shed_config
+from cloud.state.store import StateStore
 from cloud.telemetry.base import TelemetryStore
 from cloud.telemetry.factory import open_telemetry
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
+from protocol.shedfile import load_shed_file
 
 
 @dataclass
@@ -33,7 +34,7 @@ def open_stores(settings: CloudSettings) -> Stores:
     state = StateStore(settings.state_store_url())
     state.migrate()
     for path in settings.shed_configs:
-        state.register_shed(load_shed_config(path))
+        state.register_shed(load_shed_file(path).shed)
     return Stores(state, open_telemetry(settings))
 
 

@@ -17,6 +17,7 @@ from edge.errors import ConfigError
 from protocol.brokerurl import BrokerUrl
 from protocol.config import ShedConfig
 from protocol.errors import ProtocolError
+from protocol.shedfile import ShedFileError, first_error, parse_shed_document
 
 
 class EdgeSettings(BaseSettings):
@@ -60,17 +61,15 @@ class EdgeConfigFile:
 
 def parse_config(data: dict[str, Any]) -> EdgeConfigFile:
     """Validate a parsed TOML document, or raise ConfigError naming the field."""
-    if "shed" not in data:
-        raise ConfigError("config has no [shed] table")
     try:
-        agent = EdgeSettings(**data.get("agent", {}))
-    except ValidationError as exc:
-        raise ConfigError(f"[agent]: {_first(exc)}") from None
+        parsed = parse_shed_document(data, where="config")
+    except ShedFileError as exc:
+        raise ConfigError(str(exc).removeprefix("config: ")) from None
     try:
-        shed = ShedConfig.model_validate(data["shed"], strict=False)
+        agent = EdgeSettings(**parsed.agent)
     except ValidationError as exc:
-        raise ConfigError(f"[shed]: {_first(exc)}") from None
-    return EdgeConfigFile(agent, shed)
+        raise ConfigError(f"[agent]: {first_error(exc)}") from None
+    return EdgeConfigFile(agent, parsed.shed)
 
 
 def load_config(path: str | Path) -> EdgeConfigFile:
@@ -83,9 +82,3 @@ def load_config(path: str | Path) -> EdgeConfigFile:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_config(data)
-
-
-def _first(exc: ValidationError) -> str:
-    err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "<root>"
-    return f"{loc}: {err['msg']}"

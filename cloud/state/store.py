@@ -7,7 +7,6 @@ rule in SQL. So workers racing on one shed converge on the state seq order gives
 """
 
 import fcntl
-import tomllib
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -331,10 +330,3 @@ class StateStore:
 
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(metadata.tables[table])).scalar_one())
-
-
-def load_shed_config(path: Path) -> ShedConfig:
-    """The [shed] table of a shed TOML file."""
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    return ShedConfig.model_validate(data.get("shed", data), strict=False)
