@@ -62,6 +62,7 @@ def make_worker(
         session_expiry_s=settings.session_expiry_s,
         batch_max=settings.batch_max,
         batch_delay_s=settings.batch_delay_s,
+        ca_file=settings.tls_ca_file,
     )
     return IngestWorker(
         options,

@@ -17,6 +17,8 @@ class CloudSettings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     data_dir: Path = Path("./data/cloud")
     clock: str = "real"
+    # PEM bundle of a private CA for an mqtts:// broker (default: the system CAs).
+    tls_ca_file: str | None = None
 
     # Ingest inside the API process; turn off when standalone `shedwatch cloud ingest` workers run elsewhere.
     ingest: bool = True

@@ -21,7 +21,6 @@ from edge.actions import Action, Answer, Emit, Relay, SaveConfig
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
 from edge.latches import latches_of, restore
-from edge.mqtt import connect_async, make_client, no_delay
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
 from edge.settings import EdgeConfigFile
 from edge.state import ShedState, new_state
@@ -35,6 +34,7 @@ from protocol.commands import Command
 from protocol.config import ConfigPush, ShedConfig
 from protocol.device import RelayCommand
 from protocol.errors import PayloadError, TopicError
+from protocol.mqttclient import connect_async, make_client, no_delay
 from protocol.topics import Kind, device_filter, device_topic, shed_topic
 from protocol.uplink import SocketSnapshot
 

@@ -16,10 +16,10 @@ from collections.abc import Callable
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.mqtt import connect_async, make_client, no_delay
 from edge.outbox import Outbox
 from protocol.brokerurl import BrokerUrl
 from protocol.codec import encode
+from protocol.mqttclient import connect_async, make_client, no_delay
 from protocol.topics import Kind, shed_topic
 from protocol.uplink import EdgeHeartbeat, EdgeState, SocketSnapshot
 

@@ -129,7 +129,7 @@ and `v: 2`, served side by side during migration.
 ## Config
 
 `sw/v1/cloud/{{shed}}/config` (retained) carries a `ConfigPush` whose `config` is a `ShedConfig`: the shed's
-posts and sockets, extinguishers, sensors, all thresholds (defaults from shared/DOMAIN.md, in
+posts and sockets, extinguishers, sensors, all thresholds (defaults, with their sources in docs/edge.md, in
 `protocol.config.Thresholds`) and the batch interval, with a `version`. The edge agent validates a new version,
 persists it, applies it, and keeps the previous one to roll back to when it is invalid. The same `[shed]` table
 is what an edge's TOML file holds.

@@ -34,7 +34,7 @@ class TelemetryBatch(Envelope):
 
 
 class AlarmClass(StrEnum):
-    """Alarm classes of shared/DOMAIN.md, most urgent first."""
+    """Alarm classes, most urgent first (ordered as the priorities of ISA-18.2 / IEC 62682 and EN 54)."""
 
     FIRE = "fire"
     PRE_FIRE = "pre_fire"

@@ -14,8 +14,6 @@ from collections import deque
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -29,6 +27,7 @@ from cloud.state.store import StateStore, WriteResult
 from cloud.telemetry.base import TelemetryStore
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
+from protocol.mqttclient import connect_async, make_client
 from protocol.topics import Kind, shed_filter
 
 log = logging.getLogger(__name__)
@@ -58,6 +57,7 @@ class WorkerOptions:
     batch_max_bytes: int = 2_000_000
     batch_delay_s: float = 0.05
     receive_max: int = 10_000
+    ca_file: str | None = None  # PEM bundle of a private CA for mqtts:// brokers (default: the system CAs)
 
 
 class IngestWorker:
@@ -97,18 +97,9 @@ class IngestWorker:
 
     def _make_client(self) -> mqtt.Client:
         o = self.options
-        v5 = o.broker.mqtt_version == 5
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=o.client_id,
-            protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
-            clean_session=None if v5 else False,
-            manual_ack=True,
+        client = make_client(
+            o.broker, o.client_id, persistent=True, ca_file=o.ca_file, manual_ack=True, logger="shedwatch.cloud.paho"
         )
-        if o.broker.username:
-            client.username_pw_set(o.broker.username, o.broker.password)
-        if o.broker.tls:
-            client.tls_set()
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -250,13 +241,14 @@ class IngestWorker:
         o = self.options
         self._writer = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         self._writer.start()
-        kwargs: dict[str, object] = {}
-        if o.broker.mqtt_version == 5:
-            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            props.SessionExpiryInterval = o.session_expiry_s
-            props.ReceiveMaximum = min(65_535, o.receive_max)
-            kwargs = {"clean_start": False, "properties": props}
-        self._client.connect_async(o.broker.host, o.broker.port, keepalive=30, **kwargs)  # type: ignore[arg-type]
+        connect_async(
+            self._client,
+            o.broker,
+            persistent=True,
+            session_expiry_s=o.session_expiry_s,
+            keepalive=30,
+            receive_max=o.receive_max,
+        )
         self._client.loop_start()
 
     def stop(self, timeout: float = 10.0) -> None:

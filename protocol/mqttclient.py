@@ -1,0 +1,104 @@
+"""The one MQTT adapter: a broker URL in, a configured paho client out (edge, cloud and simulators use it).
+
+It sets what every ShedWatch client needs and paho leaves to the caller: MQTT 5 or 3.1.1
+from the URL, credentials, TLS with the system CAs or a private CA file, TCP_NODELAY on
+every socket it opens (Nagle with delayed ACKs can hold a small relay-off or command
+~40 ms), callbacks that log instead of ending the network thread, and paho's connect
+errors translated into MqttError.
+"""
+
+import logging
+import socket
+import ssl
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from protocol.brokerurl import BrokerUrl
+from protocol.errors import ProtocolError
+
+
+class MqttError(ProtocolError):
+    """A broker could not be reached or refused us (paho's OSError / ValueError, translated here)."""
+
+
+def make_client(
+    url: BrokerUrl,
+    client_id: str,
+    *,
+    persistent: bool,
+    ca_file: str | None = None,
+    manual_ack: bool = False,
+    logger: str = "shedwatch.paho",
+) -> mqtt.Client:
+    """A paho client (network loop in its own thread) for one broker; not yet connected.
+
+    ``persistent``: keep the broker session across reconnects (3.1.1 clean_session=False; on MQTT 5 the
+    session expiry is given by connect_async). ``ca_file``: PEM bundle of a private CA for mqtts:// URLs.
+    """
+    if url.mqtt_version == 5:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=manual_ack,
+        )
+    else:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=not persistent,
+            protocol=MQTTProtocolVersion.MQTTv311,
+            manual_ack=manual_ack,
+        )
+    # an exception in one of our callbacks must be logged, never end the network thread
+    # (on the edge that would silence the interlocks); our callbacks also guard themselves
+    client.suppress_exceptions = True
+    client.enable_logger(logging.getLogger(logger))
+    client.on_socket_open = _on_socket_open
+    if url.username:
+        client.username_pw_set(url.username, url.password)
+    if url.tls:
+        try:
+            client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        except (OSError, ValueError, ssl.SSLError) as exc:
+            raise MqttError(f"TLS for {url}: {exc}") from None
+    return client
+
+
+def _on_socket_open(_client: mqtt.Client, _userdata: object, sock: object) -> None:
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def connect_async(
+    client: mqtt.Client,
+    url: BrokerUrl,
+    *,
+    persistent: bool,
+    session_expiry_s: int = 0,
+    keepalive: int = 15,
+    receive_max: int | None = None,
+) -> None:
+    """Start connecting in the background; paho keeps reconnecting with backoff. Raises MqttError."""
+    try:
+        if url.mqtt_version == 5:
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            if persistent:
+                props.SessionExpiryInterval = session_expiry_s
+            if receive_max is not None:
+                props.ReceiveMaximum = min(65_535, receive_max)
+            client.connect_async(url.host, url.port, keepalive=keepalive, clean_start=not persistent, properties=props)
+        else:
+            client.connect_async(url.host, url.port, keepalive=keepalive)
+    except (OSError, ValueError) as exc:
+        raise MqttError(f"cannot connect to {url}: {exc}") from None
+
+
+def no_delay(client: mqtt.Client) -> None:
+    """Send small packets (a relay-off) at once: Nagle with delayed ACKs can hold them ~40 ms."""
+    sock = client.socket()
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
