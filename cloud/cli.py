@@ -37,11 +37,34 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--no-ingest", dest="ingest", action="store_const", const=False, help="API only: ingest runs elsewhere"
     )
     parser.set_defaults(func=_run_api)
-    inner = parser.add_subparsers(dest="cloud_command", metavar="ingest")
+    inner = parser.add_subparsers(dest="cloud_command", metavar="ingest|inventory|command")
     ingest = inner.add_parser("ingest", help="run one standalone ingest worker (MQTT 5 shared subscription)")
     _common(ingest, argparse.SUPPRESS)
     ingest.add_argument("--worker-id", default="0", help="stable id of this worker (its broker session)")
     ingest.set_defaults(func=_run_ingest)
+    inventory = inner.add_parser("inventory", help="the cloud's inventory of sheds")
+    inv = inventory.add_subparsers(dest="inventory_command", metavar="import", required=True)
+    imp = inv.add_parser("import", help="import a shed TOML's [shed] table (its [agent] table is never read)")
+    _common(imp, argparse.SUPPRESS)
+    imp.add_argument("file", type=Path, help="shed TOML file")
+    imp.add_argument("--actor", default="operator", help="who imports (audited)")
+    imp.add_argument("--push", action="store_true", help="also push the config to the shed's edge (retained)")
+    imp.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the edge's answer to --push")
+    imp.set_defaults(func=_run_import)
+    command = inner.add_parser("command", help="send a command to a shed's edge and wait for its answer")
+    cmds = command.add_subparsers(dest="action", metavar="stop-socket|start-socket|reset-trip|push-config")
+    cmds.required = True
+    for name in ("stop-socket", "start-socket", "reset-trip", "push-config"):
+        c = cmds.add_parser(name, help=f"{name.replace('-', ' ')} (exit 0 applied, 3 refused, 4 timed out)")
+        _common(c, argparse.SUPPRESS)
+        c.add_argument("--shed", required=True)
+        if name != "push-config":
+            c.add_argument("--device", required=name != "reset-trip")
+            c.add_argument("--socket", type=int, required=name != "reset-trip")
+        c.add_argument("--actor", default="operator", help="authorised person (audited at both ends)")
+        c.add_argument("--ttl", type=float, default=30.0, help="seconds until the edge must no longer carry it out")
+        c.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer")
+        c.set_defaults(func=_run_command)
     return parser
 
 
@@ -102,3 +125,111 @@ def _run_ingest(args: argparse.Namespace) -> int:
         worker.stop()
         stores.close()
     return 0
+
+
+EXIT_REFUSED = 3  # the edge answered rejected, expired or failed
+EXIT_TIMED_OUT = 4  # no answer before the timeout
+
+
+def _exit_code(status: str) -> int:
+    return 0 if status == "applied" else EXIT_TIMED_OUT if status == "timed_out" else EXIT_REFUSED
+
+
+def _sender(settings: Any) -> Any:
+    from cloud.commands.sender import CommandSender
+    from cloud.runtime import open_stores
+    from protocol.brokerurl import BrokerUrl
+    from protocol.clock import clock_from_spec
+
+    stores = open_stores(settings)
+    sender = CommandSender(
+        stores.state, BrokerUrl.parse(settings.broker), clock_from_spec(settings.clock), ca_file=settings.tls_ca_file
+    )
+    sender.start()
+    return stores, sender
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from cloud.runtime import open_stores
+    from protocol.clock import clock_from_spec
+    from protocol.shedfile import ShedFileError, load_shed_file
+
+    settings = _settings(args)
+    try:
+        config = load_shed_file(args.file).shed
+    except ShedFileError as exc:
+        print(f"shedwatch cloud inventory import: {exc}", file=sys.stderr)
+        return 2
+    stores = open_stores(settings)
+    try:
+        version = stores.state.import_inventory(
+            config, actor=args.actor, now_ms=clock_from_spec(settings.clock).now_ms()
+        )
+    finally:
+        stores.close()
+    out: dict[str, object] = {"shed": config.shed, "version": version}
+    code = 0
+    if args.push:
+        stores, sender = _sender(settings)
+        try:
+            held = stores.state.newest_config(config.shed)
+            rid = sender.push_config(held, actor=args.actor)
+            record = _wait_config(stores.state, sender, config.shed, rid, held.version, args.timeout)
+            out |= {"push": record.status, "detail": record.detail}
+            code = _exit_code(record.status)
+        finally:
+            sender.stop()
+            stores.close()
+    print(json.dumps(out))
+    return code
+
+
+def _wait_config(state: Any, sender: Any, shed: str, rid: str, version: int, timeout: float) -> Any:
+    """An edge already running this version says so in its birth, not with an answer: accept either."""
+    import dataclasses
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        record = sender.wait(shed, rid, min(0.2, max(0.0, deadline - time.monotonic())))
+        if record.status != "timed_out":
+            return record
+        if state.reported_config_version(shed) >= version:
+            return dataclasses.replace(record, status="applied", detail=f"edge reports version {version}")
+        if time.monotonic() >= deadline:
+            return record
+        state.reopen_command(shed, rid)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    import json
+
+    _logging()
+    settings = _settings(args)
+    stores, sender = _sender(settings)
+    try:
+        if args.action == "push-config":
+            held = stores.state.newest_config(args.shed)
+            if held is None:
+                print(json.dumps({"error": f"no config for {args.shed}: run 'shedwatch cloud inventory import' first"}))
+                return 2
+            rid = sender.push_config(held, actor=args.actor)
+            record = _wait_config(stores.state, sender, args.shed, rid, held.version, args.timeout)
+        else:
+            cmd = sender.send(
+                args.shed,
+                args.action.replace("-", "_"),
+                actor=args.actor,
+                ttl_s=args.ttl,
+                device=getattr(args, "device", None),
+                socket=getattr(args, "socket", None),
+            )
+            record = sender.wait(args.shed, cmd.request_id, args.timeout)
+    finally:
+        sender.stop()
+        stores.close()
+    print(json.dumps({"request_id": record.request_id, "status": record.status, "detail": record.detail}))
+    return _exit_code(record.status)

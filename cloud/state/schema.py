@@ -163,7 +163,7 @@ shed_configs = Table(
 commands = Table(
     "commands",
     metadata,
-    Column("request_id", String(64), primary_key=True),
+    Column("request_id", String(64), nullable=False),
     Column("shed", String(64), nullable=False),
     Column("action", String(32), nullable=False),
     Column("actor", String(64), nullable=False),
@@ -173,5 +173,6 @@ commands = Table(
     Column("status", String(16), nullable=False, server_default="sent"),
     Column("detail", Text, nullable=False, server_default=""),
     Column("answered_ms", BigInteger),
+    PrimaryKeyConstraint("shed", "request_id"),
     Index("ix_commands_shed", "shed", "issued_ms"),
 )

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, func, s
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from cloud.commands.request import CommandRecord
 from cloud.core.batch import Batch
 from cloud.core.events import AnyEvent
 from cloud.core.live import LiveState, ShedLive
@@ -27,7 +28,18 @@ from cloud.core.registry import Registry
 from cloud.errors import StoreError
 from cloud.state import feed as feed_rows
 from cloud.state.live_rows import load_sheds, persist_shed
-from cloud.state.schema import commands, dead_letters, devices, edge_states, events, posts, results, sheds
+from cloud.state.schema import (
+    commands,
+    communities,
+    dead_letters,
+    devices,
+    edge_states,
+    events,
+    posts,
+    results,
+    shed_configs,
+    sheds,
+)
 from protocol.config import ShedConfig
 from protocol.uplink import CommandResult
 
@@ -148,6 +160,123 @@ class StateStore:
                 )
             if kinds:
                 conn.execute(devices.insert(), [{"shed": config.shed, "device": d, "kind": k} for d, k in kinds])
+
+    def import_inventory(self, config: ShedConfig, *, actor: str, now_ms: int) -> int:
+        """Register the shed and keep its config as a new version when it changed; the version now held.
+
+        The version is the file's when it is newer, else one past the newest held, so a push always
+        moves the edge forward. Only the [shed] table comes here: the edge's [agent] table never does.
+        """
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(shed_configs.c.version, shed_configs.c.body)
+                .where(shed_configs.c.shed == config.shed)
+                .order_by(shed_configs.c.version.desc())
+                .limit(1)
+            ).first()
+            if row is not None:
+                held = ShedConfig.model_validate_json(row.body)
+                if held.model_copy(update={"version": config.version}) == config:
+                    return int(row.version)
+            version = max(config.version, int(row.version) + 1) if row is not None else config.version
+            stored = config.model_copy(update={"version": version})
+            conn.execute(
+                shed_configs.insert().values(
+                    shed=config.shed, version=version, body=stored.model_dump_json(), actor=actor, created_ms=now_ms
+                )
+            )
+            conn.execute(
+                self._insert(communities)
+                .values(community=config.community, name=config.community)
+                .on_conflict_do_nothing()
+            )
+        self.register_shed(stored)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(sheds).where(sheds.c.shed == config.shed).values(config_version=version, name=config.name)
+            )
+        return version
+
+    def newest_config(self, shed: str) -> ShedConfig | None:
+        """The newest config version the cloud holds for a shed."""
+        with self.engine.connect() as conn:
+            body = conn.execute(
+                select(shed_configs.c.body)
+                .where(shed_configs.c.shed == shed)
+                .order_by(shed_configs.c.version.desc())
+                .limit(1)
+            ).scalar()
+        return ShedConfig.model_validate_json(body) if body is not None else None
+
+    def reported_config_version(self, shed: str) -> int:
+        """The config version the shed's edge last reported in its birth (0 when never)."""
+        with self.engine.connect() as conn:
+            v = conn.execute(select(sheds.c.reported_config_version).where(sheds.c.shed == shed)).scalar()
+        return int(v or 0)
+
+    # -- commands -------------------------------------------------------------------------------
+
+    def record_command(self, record: CommandRecord) -> None:
+        """Audit a command the cloud is about to send."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    self._insert(commands)
+                    .values(
+                        request_id=record.request_id,
+                        shed=record.shed,
+                        action=record.action,
+                        actor=record.actor,
+                        target=record.target,
+                        issued_ms=record.issued_ms,
+                        expires_ms=record.expires_ms,
+                        status=record.status,
+                        detail=record.detail,
+                    )
+                    .on_conflict_do_nothing()
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"recording command {record.request_id}: {exc}") from exc
+
+    def command(self, shed: str, request_id: str) -> CommandRecord | None:
+        """A command's audit row with the edge's answer once it came."""
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(commands).where(commands.c.shed == shed, commands.c.request_id == request_id)
+            ).first()
+        if r is None:
+            return None
+        return CommandRecord(
+            r.request_id,
+            r.shed,
+            r.action,
+            r.actor,
+            r.target,
+            r.issued_ms,
+            r.expires_ms,
+            r.status,
+            r.detail,
+            r.answered_ms,
+        )
+
+    def reopen_command(self, shed: str, request_id: str) -> None:
+        """Wait again for a command marked timed out (a config push the edge may still answer)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(commands)
+                .where(commands.c.shed == shed, commands.c.request_id == request_id, commands.c.status == "timed_out")
+                .values(status="sent", detail="", answered_ms=None)
+            )
+
+    def time_out_command(self, shed: str, request_id: str, now_ms: int) -> bool:
+        """Mark a still unanswered command timed out; False when an answer won the race."""
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(commands)
+                .where(commands.c.shed == shed, commands.c.request_id == request_id, commands.c.status == "sent")
+                .values(status="timed_out", detail="no answer before the expiry", answered_ms=now_ms)
+            ).rowcount
+        return bool(n)
 
     def registry(self, *, strict: bool = False) -> Registry:
         """Devices of every registered shed."""

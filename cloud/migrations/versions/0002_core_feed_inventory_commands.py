@@ -48,7 +48,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "commands",
-        sa.Column("request_id", sa.String(64), primary_key=True),
+        sa.Column("request_id", sa.String(64), nullable=False),
         sa.Column("shed", _ID, nullable=False),
         sa.Column("action", sa.String(32), nullable=False),
         sa.Column("actor", sa.String(64), nullable=False),
@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False, server_default="sent"),
         sa.Column("detail", sa.Text, nullable=False, server_default=""),
         sa.Column("answered_ms", sa.BigInteger),
+        sa.PrimaryKeyConstraint("shed", "request_id"),
     )
     op.create_index("ix_commands_shed", "commands", ["shed", "issued_ms"])
 
