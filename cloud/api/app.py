@@ -5,38 +5,24 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
-from cloud.api.routes import router
+from cloud.api.routes import api_router
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
-from cloud.ingest.worker import IngestWorker
-from cloud.runtime import Stores, make_worker, open_stores
+from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
-from protocol.clock import Clock, clock_from_spec
+from protocol.clock import clock_from_spec
 
 log = logging.getLogger(__name__)
 MAINTAIN_EVERY_S = 60.0
 
 
-@dataclass
-class AppState:
-    """Everything the routes need, created by the lifespan."""
-
-    settings: CloudSettings
-    clock: Clock
-    stores: Stores
-    live: LiveView
-    bus: Bus
-    worker: IngestWorker | None
-    follower: FeedFollower | None
-
-
-async def _maintain(state: AppState) -> None:
+async def _maintain(state: CloudState) -> None:
     while True:
         try:
             await asyncio.to_thread(state.stores.telemetry.maintain, state.clock.now_ms())
@@ -59,7 +45,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         worker = make_worker(settings, stores, clock, committed=committed) if settings.ingest else None
         # With ingest in other processes, the store's event feed is the channel.
         follower = None if worker else FeedFollower(stores.state, committed, poll_s=settings.live_poll_s)
-        state = AppState(settings, clock, stores, live, bus, worker, follower)
+        state = CloudState(settings, clock, stores, live, bus, worker, follower)
         app.state.cloud = state
         tasks = [asyncio.create_task(_maintain(state))]
         if worker is not None:
@@ -80,5 +66,5 @@ def create_app(settings: CloudSettings) -> FastAPI:
             stores.close()
 
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
-    app.include_router(router)
+    app.include_router(api_router)
     return app
