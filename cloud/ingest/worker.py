@@ -32,6 +32,7 @@ from protocol.topics import Kind, shed_filter
 
 log = logging.getLogger(__name__)
 
+_TELEMETRY_SUFFIX = "/" + Kind.EDGE_TELEMETRY.value.split("/")[-1]
 EDGE_KINDS = (Kind.EDGE_EVENT, Kind.EDGE_TELEMETRY, Kind.EDGE_STATE, Kind.EDGE_HEARTBEAT, Kind.EDGE_RESULT)
 
 
@@ -86,6 +87,7 @@ class IngestWorker:
         self._queue: deque[tuple[int, int, int, RawMessage]] = deque()
         self._generation = 0
         self._queued_bytes = 0
+        self._urgent = False  # a non-telemetry message is queued: cut the batch now
         # Acknowledgements of committed batches, sent by the network thread on its next message: a PUBACK
         # queued from another thread wakes paho's loop once per packet, which costs more than the ingest.
         self._acks: list[tuple[int, int]] = []
@@ -149,7 +151,11 @@ class IngestWorker:
         with self._cond:
             self._queue.append((self._generation, msg.mid, msg.qos, raw))
             self._queued_bytes += len(raw.payload)
-            if self._full():
+            if not topic.endswith(_TELEMETRY_SUFFIX):
+                # An event, result or state is what someone waits for (a command's answer, an alarm):
+                # commit it now. Only telemetry waits to gather into bigger batches.
+                self._urgent = True
+            if self._urgent or self._full():
                 self._cond.notify()
 
     def _full(self) -> bool:
@@ -162,9 +168,10 @@ class IngestWorker:
         with self._cond:
             if not self._queue:
                 self._cond.wait(o.batch_delay_s)
-            if not self._full() and not self._stopping:
-                # Let a trickle gather for one delay so writes stay batched.
-                self._cond.wait_for(lambda: self._full() or self._stopping, o.batch_delay_s)
+            if not self._full() and not self._stopping and not self._urgent:
+                # Let a trickle of telemetry gather for one delay so writes stay batched.
+                self._cond.wait_for(lambda: self._full() or self._stopping or self._urgent, o.batch_delay_s)
+            self._urgent = False
             items: list[tuple[int, int, int, RawMessage]] = []
             size = 0
             while self._queue and len(items) < o.batch_max and size < o.batch_max_bytes:
