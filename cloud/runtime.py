@@ -11,7 +11,7 @@ from cloud.state.store import StateStore
 from cloud.telemetry.base import TelemetryStore
 from cloud.telemetry.factory import open_telemetry
 from protocol.brokerurl import BrokerUrl
-from protocol.clock import Clock
+from protocol.clock import Clock, clock_from_spec
 from protocol.shedfile import load_shed_file
 
 
@@ -29,12 +29,14 @@ class Stores:
 
 
 def open_stores(settings: CloudSettings) -> Stores:
-    """Migrate the state store, register shed configs, open the telemetry store."""
+    """Migrate the state store, import the shed files named in settings into the inventory, open telemetry."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     state = StateStore(settings.state_store_url())
     state.migrate()
+    now_ms = clock_from_spec(settings.clock).now_ms()
     for path in settings.shed_configs:
-        state.register_shed(load_shed_file(path).shed)
+        # The same path as `shedwatch cloud inventory import`: only the [shed] table is read.
+        state.import_inventory(load_shed_file(path).shed, actor="settings", now_ms=now_ms)
     return Stores(state, open_telemetry(settings))
 
 
