@@ -7,8 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 from protocol.ids import Id
 
 # 2020-01-01 .. 2100-01-01 in epoch ms: anything outside is a broken clock or seconds sent as ms.
-EpochMs = Annotated[int, Field(ge=1_577_836_800_000, le=4_102_444_800_000)]
-SocketNo = Annotated[int, Field(ge=1, le=64)]
+EPOCH_MS_MIN = 1_577_836_800_000
+EPOCH_MS_MAX = 4_102_444_800_000
+SOCKET_MIN, SOCKET_MAX = 1, 64
+SEQ_MAX = 2**63 - 1  # a signed 64-bit column in every store
+EpochMs = Annotated[int, Field(ge=EPOCH_MS_MIN, le=EPOCH_MS_MAX)]
+SocketNo = Annotated[int, Field(ge=SOCKET_MIN, le=SOCKET_MAX)]
 
 
 class Message(BaseModel):
@@ -22,7 +26,7 @@ class Envelope(Message):
 
     v: Literal[1] = 1  # SCHEMA_VERSION; bump both together
     src: Id
-    seq: Annotated[int, Field(ge=0, lt=2**63)]
+    seq: Annotated[int, Field(ge=0, le=SEQ_MAX)]
     ts: EpochMs
 
     @model_validator(mode="before")

@@ -9,6 +9,7 @@ from cloud.api.models import HistoryPoint, HistoryResponse
 from cloud.history import downsample, pick_resolution
 from cloud.telemetry.base import Resolution, SeriesKey
 from protocol.ids import ID_PATTERN
+from protocol.uplink import FIELD_PATTERN
 
 router = APIRouter()
 
@@ -19,7 +20,7 @@ def history(
     clock: ClockDep,
     shed: Annotated[str, Query(pattern=ID_PATTERN)],
     device: Annotated[str, Query(pattern=ID_PATTERN)],
-    field: Annotated[str, Query(pattern=r"^[a-z][a-z0-9_]{0,31}$")],
+    field: Annotated[str, Query(pattern=FIELD_PATTERN)],
     socket: Annotated[int | None, Query(ge=1, le=64)] = None,
     start: int | None = None,
     end: int | None = None,
