@@ -44,6 +44,8 @@ class CloudSettings(BaseSettings):
     # Reject messages from sheds that no shed config registers.
     strict_registry: bool = False
 
+    # How often a running cloud re-reads the inventory (sheds, devices, communities) another process imported.
+    inventory_refresh_s: float = Field(default=5.0, gt=0)
     # How often the API polls the state store's event feed when ingest runs in other processes.
     live_poll_s: float = Field(default=0.2, gt=0)
 

@@ -31,6 +31,20 @@ async def _maintain(state: CloudState) -> None:
         await asyncio.sleep(MAINTAIN_EVERY_S)
 
 
+async def _follow_inventory(state: CloudState) -> None:
+    # `shedwatch cloud inventory import` runs in another process: take its sheds, devices and communities.
+    registry = state.settings.strict_registry
+    while True:
+        await asyncio.sleep(state.settings.inventory_refresh_s)
+        try:
+            communities = await asyncio.to_thread(state.stores.state.communities)
+            state.live.set_communities(communities)
+            if state.worker is not None:
+                state.worker.registry = await asyncio.to_thread(state.stores.state.registry, strict=registry)
+        except Exception:
+            log.exception("inventory refresh failed; keeping the last one")
+
+
 def create_app(settings: CloudSettings) -> FastAPI:
     """The cloud API; nothing is opened until the app starts."""
 
@@ -47,7 +61,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         follower = None if worker else FeedFollower(stores.state, committed, poll_s=settings.live_poll_s)
         state = CloudState(settings, clock, stores, live, bus, worker, follower)
         app.state.cloud = state
-        tasks = [asyncio.create_task(_maintain(state))]
+        tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
         if worker is not None:
             worker.start()
         if follower is not None:

@@ -64,6 +64,12 @@ def test_inventory_push_and_commands_are_answered_by_a_real_edge_or_time_out(
     rc, out = _cli("inventory", "import", str(toml), "--push", data_dir=data, broker=mosquitto.url)
     assert (rc, out["version"], out["push"]) == (0, 2, "applied"), out
     assert b"s3cret-pw" not in (data / "state.db").read_bytes()  # the edge's credentials never reach the cloud
+    # The running cloud takes the imported inventory within inventory_refresh_s (5 s).
+    wait_until(
+        lambda: cloud.get("/api/v1/availability")["sheds"][0]["community"] == "jinsong-north",  # type: ignore[index]
+        what="the imported community",
+        timeout=20,
+    )
 
     rc, out = _cli(
         "command",
