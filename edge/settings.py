@@ -5,7 +5,6 @@ One TOML file describes one shed for both the edge agent and the shed simulator.
 leaves out (so a Pi can keep broker credentials in a root-only env file for systemd).
 """
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +16,7 @@ from edge.errors import ConfigError
 from protocol.brokerurl import BrokerUrl
 from protocol.config import ShedConfig
 from protocol.errors import ProtocolError
-from protocol.shedfile import ShedFileError, first_error, parse_shed_document
+from protocol.shedfile import ShedFile, ShedFileError, first_error, load_shed_file, parse_shed_document
 
 
 class EdgeSettings(BaseSettings):
@@ -62,23 +61,21 @@ class EdgeConfigFile:
 def parse_config(data: dict[str, Any]) -> EdgeConfigFile:
     """Validate a parsed TOML document, or raise ConfigError naming the field."""
     try:
-        parsed = parse_shed_document(data, where="config")
+        return _agent(parse_shed_document(data, where="config"))
     except ShedFileError as exc:
         raise ConfigError(str(exc).removeprefix("config: ")) from None
-    try:
-        agent = EdgeSettings(**parsed.agent)
-    except ValidationError as exc:
-        raise ConfigError(f"[agent]: {first_error(exc)}") from None
-    return EdgeConfigFile(agent, parsed.shed)
 
 
 def load_config(path: str | Path) -> EdgeConfigFile:
-    """Read and validate a shed TOML file."""
+    """Read and validate a shed TOML file (protocol.shedfile), or raise ConfigError naming the field."""
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data)
+        return _agent(load_shed_file(path))
+    except ShedFileError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _agent(parsed: ShedFile) -> EdgeConfigFile:
+    try:
+        return EdgeConfigFile(EdgeSettings(**parsed.agent), parsed.shed)
+    except ValidationError as exc:
+        raise ConfigError(f"[agent]: {first_error(exc)}") from None

@@ -83,32 +83,18 @@ def reduce_one(live: LiveState, m: Any, rx: int, is_new: Callable[[Any], bool]) 
         return live.apply_status(m.src, m.device, m.socket, m.status, seq=m.seq, ts=m.ts, received_at=rx)
     if isinstance(m, CommandResult):
         return [CommandAnswered(**base, request_id=m.request_id, status=m.status, detail=m.detail)]
-    if isinstance(m, AlarmRaised):
-        return [
-            EdgeAlarmRaised(
-                **base,
-                alarm_id=m.alarm_id,
-                alarm_class=m.alarm_class,
-                alarm_type=m.alarm_type,
-                device=m.device,
-                socket=m.socket,
-                message=m.message,
-                value=m.value,
-                threshold=m.threshold,
-            )
-        ]
-    if isinstance(m, AlarmCleared):
-        return [
-            EdgeAlarmCleared(
-                **base,
-                alarm_id=m.alarm_id,
-                alarm_class=m.alarm_class,
-                alarm_type=m.alarm_type,
-                device=m.device,
-                socket=m.socket,
-                message=m.message,
-            )
-        ]
+    if isinstance(m, AlarmRaised | AlarmCleared):
+        alarm: dict[str, Any] = {
+            "alarm_id": m.alarm_id,
+            "alarm_class": m.alarm_class,
+            "alarm_type": m.alarm_type,
+            "device": m.device,
+            "socket": m.socket,
+            "message": m.message,
+        }
+        if isinstance(m, AlarmCleared):
+            return [EdgeAlarmCleared(**base, **alarm)]
+        return [EdgeAlarmRaised(**base, **alarm, value=m.value, threshold=m.threshold)]
     if isinstance(m, InterlockAction):
         return [
             InterlockActed(

@@ -12,13 +12,12 @@ from cloud.bus.durable import DurableSubscriber
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
-from cloud.core.batch import Batch
 from cloud.core.events import AnyEvent, CommandAnswered, EdgeOffline, EdgeOnline, SocketStatusChanged
 from cloud.core.live import LiveState
 from cloud.state.store import StateStore
 from protocol.uplink import CommandResult, EdgeHeartbeat, EdgeState
 from protocol.uplink import SocketStatus as S
-from tests.integration.cloud.helpers import T0, birth, status
+from tests.integration.cloud.helpers import T0, batch_of, birth, status
 from tests.integration.cloud.postgres import fresh_schema
 
 pytestmark = pytest.mark.integration
@@ -37,20 +36,6 @@ def _open(url: str) -> StateStore:
     s = StateStore(url)
     s.migrate()
     return s
-
-
-def _batch(messages: list[object]) -> Batch:
-    b = Batch()
-    for m in messages:
-        if isinstance(m, EdgeState):
-            b.states.append((m, T0))
-        elif isinstance(m, EdgeHeartbeat):
-            b.heartbeats.append((m, T0 + m.seq))
-        elif isinstance(m, CommandResult):
-            b.results.append((m, T0 + m.seq))
-        else:
-            b.events.append((m, T0 + m.seq))  # type: ignore[arg-type]
-    return b
 
 
 def _traffic(rnd: random.Random, shed: str, n: int) -> list[object]:
@@ -84,7 +69,7 @@ def test_live_state_after_restart_equals_the_one_that_never_stopped(url: str) ->
     messages = _traffic(rnd, "shed-a", 120) + _traffic(rnd, "shed-b", 80)
     rnd.shuffle(messages)
     for i in range(0, len(messages), 7):
-        result = store.write(_batch(messages[i : i + 7]))
+        result = store.write(batch_of(*messages[i : i + 7]))
         committed(result.events, result.sheds)
     never_stopped = view.snapshot()
     store.close()
@@ -103,11 +88,9 @@ def test_bus_delivers_each_sheds_events_once_in_feed_order(url: str) -> None:
     bus.subscribe(got.append)
     committed = Committed(bus)
     for seq in range(1, 21):
-        batch = _batch(
-            [
-                status("shed-a", seq, "post-1", 1, [S.CHARGING, S.FULL][seq % 2]),
-                status("shed-b", seq, "p", 1, S.FREE if seq == 1 else [S.CHARGING, S.PLUGGED][seq % 2]),
-            ]
+        batch = batch_of(
+            status("shed-a", seq, "post-1", 1, [S.CHARGING, S.FULL][seq % 2]),
+            status("shed-b", seq, "p", 1, S.FREE if seq == 1 else [S.CHARGING, S.PLUGGED][seq % 2]),
         )
         result = store.write(batch)
         committed(result.events, result.sheds)
@@ -127,7 +110,7 @@ def test_a_durable_subscriber_catches_up_after_downtime(url: str) -> None:
     committed = Committed(bus)
 
     def write(*messages: object) -> None:
-        result = store.write(_batch(list(messages)))
+        result = store.write(batch_of(*messages))
         committed(result.events, result.sheds)
 
     seen: list[AnyEvent] = []
@@ -159,8 +142,8 @@ def test_a_second_process_follows_the_feed(url: str) -> None:
     bus.subscribe(got.append)
     follower = FeedFollower(api, Committed(bus, view))
     follower.cursor.positions = api.feed_heads()
-    ingest.write(_batch([birth("shed-a", 0, {("post-1", 1): S.FREE}, session=1)]))
-    ingest.write(_batch([status("shed-a", 1, "post-1", 1, S.CHARGING)]))
+    ingest.write(batch_of(birth("shed-a", 0, {("post-1", 1): S.FREE}, session=1)))
+    ingest.write(batch_of(status("shed-a", 1, "post-1", 1, S.CHARGING)))
     assert follower.poll_once() == 2
     assert [e.position for e in got] == [1, 2]
     assert view.availability()[0].charging == 1

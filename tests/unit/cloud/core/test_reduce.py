@@ -7,7 +7,6 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloud.core.batch import Batch
 from cloud.core.events import CommandAnswered, EdgeAlarmRaised, InterlockActed, SocketStatusChanged
 from cloud.core.live import LiveState
 from cloud.core.reduce import reduce_batch
@@ -15,29 +14,15 @@ from protocol.uplink import (
     AlarmClass,
     AlarmRaised,
     CommandResult,
-    EdgeHeartbeat,
     EdgeState,
     InterlockAction,
     SocketSnapshot,
 )
 from protocol.uplink import SocketStatus as S
 from protocol.uplink import SocketStatusChanged as Status
+from tests.integration.cloud.helpers import batch_of
 
 T0 = 1_767_225_600_000
-
-
-def _batch(messages: list[object]) -> Batch:
-    b = Batch()
-    for m in messages:
-        if isinstance(m, EdgeState):
-            b.states.append((m, T0))
-        elif isinstance(m, EdgeHeartbeat):
-            b.heartbeats.append((m, T0))
-        elif isinstance(m, CommandResult):
-            b.results.append((m, T0))
-        else:
-            b.events.append((m, T0))  # type: ignore[arg-type]
-    return b
 
 
 def _status(seq: int, socket: int, status: S) -> Status:
@@ -49,7 +34,7 @@ def _run(messages: list[object], cuts: list[int]) -> tuple[LiveState, list[objec
     live, seen, events = LiveState(), set(), []
     bounds = [0, *sorted(cuts), len(messages)]
     for lo, hi in itertools.pairwise(bounds):
-        batch = _batch(messages[lo:hi])
+        batch = batch_of(*messages[lo:hi])
         keys = {(m.src, m.seq) for m, _ in batch.events} | {(m.src, m.seq) for m, _ in batch.results}
         new = keys - seen
         seen |= keys
@@ -91,7 +76,7 @@ def test_new_alarms_interlocks_and_results_become_events_once() -> None:
     cut = InterlockAction(src="s", seq=2, ts=T0, action="cut", scope="shed", reason="smoke", latched=True)
     answer = CommandResult(src="s", seq=3, ts=T0, request_id="r-1", status="applied")
     live = LiveState()
-    events = reduce_batch(live, _batch([answer, cut, raised]), {("s", 1), ("s", 2), ("s", 3)})
+    events = reduce_batch(live, batch_of(answer, cut, raised), {("s", 1), ("s", 2), ("s", 3)})
     assert [type(e) for e in events] == [EdgeAlarmRaised, InterlockActed, CommandAnswered]  # seq order
-    assert [e.seq for e in events] == [1, 2, 3] and all(e.received_at == T0 for e in events)
-    assert reduce_batch(live, _batch([answer, cut, raised]), set()) == []  # replays: stored before, no event
+    assert [(e.seq, e.received_at) for e in events] == [(1, T0 + 1), (2, T0 + 2), (3, T0 + 3)]
+    assert reduce_batch(live, batch_of(answer, cut, raised), set()) == []  # replays: stored before, no event
