@@ -177,7 +177,7 @@ def _run_import(args: argparse.Namespace) -> int:
         try:
             held = stores.state.newest_config(config.shed)
             rid = sender.push_config(held, actor=args.actor)
-            record = _wait_config(stores.state, sender, config.shed, rid, held.version, args.timeout)
+            record = sender.wait(config.shed, rid, args.timeout, config_version=held.version)
             out |= {"push": record.status, "detail": record.detail}
             code = _exit_code(record.status)
         finally:
@@ -185,23 +185,6 @@ def _run_import(args: argparse.Namespace) -> int:
             stores.close()
     print(json.dumps(out))
     return code
-
-
-def _wait_config(state: Any, sender: Any, shed: str, rid: str, version: int, timeout: float) -> Any:
-    """An edge already running this version says so in its birth, not with an answer: accept either."""
-    import dataclasses
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        record = sender.wait(shed, rid, min(0.2, max(0.0, deadline - time.monotonic())))
-        if record.status != "timed_out":
-            return record
-        if state.reported_config_version(shed) >= version:
-            return dataclasses.replace(record, status="applied", detail=f"edge reports version {version}")
-        if time.monotonic() >= deadline:
-            return record
-        state.reopen_command(shed, rid)
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -217,7 +200,7 @@ def _run_command(args: argparse.Namespace) -> int:
                 print(json.dumps({"error": f"no config for {args.shed}: run 'shedwatch cloud inventory import' first"}))
                 return 2
             rid = sender.push_config(held, actor=args.actor)
-            record = _wait_config(stores.state, sender, args.shed, rid, held.version, args.timeout)
+            record = sender.wait(args.shed, rid, args.timeout, config_version=held.version)
         else:
             cmd = sender.send(
                 args.shed,

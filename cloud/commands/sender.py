@@ -114,8 +114,12 @@ class CommandSender:
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise CloudError(f"publishing to {topic} failed: {mqtt.error_string(info.rc)}")
 
-    def wait(self, shed: str, request_id: str, timeout_s: float) -> CommandRecord:
-        """The command's audit row once answered, or marked timed out after ``timeout_s`` (real seconds)."""
+    def wait(self, shed: str, request_id: str, timeout_s: float, *, config_version: int = 0) -> CommandRecord:
+        """The command's audit row once answered, or settled as timed out after ``timeout_s`` (real seconds).
+
+        ``config_version``: for a push, an edge that already runs this version answers nothing (it ignores an
+        equal version) but states it in its birth: that settles the push as applied.
+        """
         deadline = time.monotonic() + timeout_s
         with self._lock:
             waiter = self._answered.get((shed, request_id))
@@ -125,13 +129,16 @@ class CommandSender:
                 raise CloudError(f"no command {request_id} for {shed}")
             if record.status in FINAL:
                 break
-            left = deadline - time.monotonic()
             now = self.clock.now_ms()
+            if config_version and self.store.reported_config_version(shed) >= config_version:
+                detail = f"the edge's birth reports version {config_version}"
+                self.store.settle_command(shed, request_id, "applied", detail, now)
+                continue
+            left = deadline - time.monotonic()
             if left <= 0 or timed_out(record, now, ANSWER_GRACE_MS):
-                self.store.time_out_command(shed, request_id, now)
-                record = self.store.command(shed, request_id) or record
-                break
-            if waiter is not None and self._sub is not None:
+                self.store.settle_command(shed, request_id, "timed_out", "no answer in time", now)
+                continue
+            if waiter is not None and self._sub is not None and not config_version:
                 waiter.wait(min(left, 1.0))
             else:
                 time.sleep(min(left, 0.02))

@@ -259,22 +259,14 @@ class StateStore:
             r.answered_ms,
         )
 
-    def reopen_command(self, shed: str, request_id: str) -> None:
-        """Wait again for a command marked timed out (a config push the edge may still answer)."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(commands)
-                .where(commands.c.shed == shed, commands.c.request_id == request_id, commands.c.status == "timed_out")
-                .values(status="sent", detail="", answered_ms=None)
-            )
-
-    def time_out_command(self, shed: str, request_id: str, now_ms: int) -> bool:
-        """Mark a still unanswered command timed out; False when an answer won the race."""
+    def settle_command(self, shed: str, request_id: str, status: str, detail: str, now_ms: int) -> bool:
+        """Close a still unanswered command (timed out, or a push the edge's birth confirmed); False when an
+        answer won the race."""
         with self.engine.begin() as conn:
             n = conn.execute(
                 update(commands)
                 .where(commands.c.shed == shed, commands.c.request_id == request_id, commands.c.status == "sent")
-                .values(status="timed_out", detail="no answer before the expiry", answered_ms=now_ms)
+                .values(status=status, detail=detail, answered_ms=now_ms)
             ).rowcount
         return bool(n)
 
