@@ -214,6 +214,20 @@ class StateStore:
             v = conn.execute(select(sheds.c.reported_config_version).where(sheds.c.shed == shed)).scalar()
         return int(v or 0)
 
+    def registry(self, *, strict: bool = False) -> Registry:
+        """Devices of every registered shed."""
+        with self.engine.connect() as conn:
+            registered = {r.shed for r in conn.execute(select(sheds.c.shed).where(sheds.c.registered))}
+            found: dict[str, set[str]] = {s: set() for s in registered}
+            for row in conn.execute(select(devices.c.shed, devices.c.device)):
+                found.setdefault(row.shed, set()).add(row.device)
+        return Registry({s: frozenset(d) for s, d in found.items()}, strict=strict)
+
+    def communities(self) -> dict[str, str]:
+        """Community of every shed that has one."""
+        with self.engine.connect() as conn:
+            return {r.shed: r.community for r in conn.execute(select(sheds.c.shed, sheds.c.community))}
+
     # -- commands -------------------------------------------------------------------------------
 
     def record_command(self, record: CommandRecord) -> None:
@@ -269,20 +283,6 @@ class StateStore:
                 .values(status=status, detail=detail, answered_ms=now_ms)
             ).rowcount
         return bool(n)
-
-    def registry(self, *, strict: bool = False) -> Registry:
-        """Devices of every registered shed."""
-        with self.engine.connect() as conn:
-            registered = {r.shed for r in conn.execute(select(sheds.c.shed).where(sheds.c.registered))}
-            found: dict[str, set[str]] = {s: set() for s in registered}
-            for row in conn.execute(select(devices.c.shed, devices.c.device)):
-                found.setdefault(row.shed, set()).add(row.device)
-        return Registry({s: frozenset(d) for s, d in found.items()}, strict=strict)
-
-    def communities(self) -> dict[str, str]:
-        """Community of every shed that has one."""
-        with self.engine.connect() as conn:
-            return {r.shed: r.community for r in conn.execute(select(sheds.c.shed, sheds.c.community))}
 
     # -- ingest ---------------------------------------------------------------------------------
 
