@@ -18,7 +18,7 @@ Hierarchy::
      +-- EdgeAlarmCleared      an alarm condition returned to normal at the edge
      +-- InterlockActed        power the edge cut, refused or restored, and why
      +-- CommandAnswered       the edge's result of a cloud command (OCPP-style request id)
-     +-- GapDetected           seqs [first, last] of a shed's stream are missing at the cloud
+     +-- GapDetected           seqs [first, last] of a shed's stream are missing at the cloud (asked again, or lost)
 """
 
 from dataclasses import dataclass
@@ -130,11 +130,16 @@ class CommandAnswered(DomainEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GapDetected(DomainEvent):
-    """Stream seqs ``first``..``last`` (inclusive) of this shed have not reached the cloud; ``seq`` = last."""
+    """Stream seqs ``first``..``last`` (inclusive) of this shed have not reached the cloud; ``seq`` = last.
+
+    ``lost`` False: the cloud asked the edge to send them again; True: it gave them up (the edge no longer
+    holds them), so that stretch of the shed's history is missing for good.
+    """
 
     kind: Literal["gap_detected"] = "gap_detected"
     first: int
     last: int
+    lost: bool = False
 
 
 AnyEvent = (

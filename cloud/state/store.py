@@ -308,12 +308,7 @@ class StateStore:
             | {m.src for m, _ in batch.results}
         )
         if touched:
-            conn.execute(self._insert(sheds).on_conflict_do_nothing(), [{"shed": s} for s in touched])
-            # Row locks in one order (sorted) so two workers never deadlock (PostgreSQL; SQLite locks the file).
-            if not self.is_sqlite:
-                conn.execute(
-                    select(sheds.c.shed).where(sheds.c.shed.in_(touched)).order_by(sheds.c.shed).with_for_update()
-                )
+            self._lock_sheds(conn, touched)
         new: set[tuple[str, int]] = set()
         if batch.events:
             rows = [
@@ -389,6 +384,26 @@ class StateStore:
                 ],
             )
         return WriteResult(len(new), published, decided)
+
+    def append_events(self, events: list[AnyEvent]) -> list[AnyEvent]:
+        """Store events decided outside a batch (a gap the delivery tracker found) at their sheds' next feed
+        positions; the events with positions, to publish."""
+        sheds_ = sorted({e.shed for e in events})
+        if not sheds_:
+            return []
+        try:
+            with self.engine.begin() as conn:
+                self._lock_sheds(conn, sheds_)
+                return feed_rows.append(conn, events)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"appending events: {exc}") from exc
+
+    def _lock_sheds(self, conn: Connection, names: list[str]) -> None:
+        """Make sure the sheds' rows exist and lock them for this transaction, sorted so two workers never
+        deadlock (PostgreSQL row locks; SQLite holds the file's write lock since BEGIN IMMEDIATE)."""
+        conn.execute(self._insert(sheds).on_conflict_do_nothing(), [{"shed": s} for s in names])
+        if not self.is_sqlite:
+            conn.execute(select(sheds.c.shed).where(sheds.c.shed.in_(names)).order_by(sheds.c.shed).with_for_update())
 
     def _answer_commands(self, conn: Connection, answers: list[tuple[CommandResult, int]]) -> None:
         # The audit row of a command the cloud sent gets the edge's answer in the same transaction.

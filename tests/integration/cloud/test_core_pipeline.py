@@ -150,3 +150,14 @@ def test_a_second_process_follows_the_feed(url: str) -> None:
     assert follower.poll_once() == 0
     ingest.close()
     api.close()
+
+
+def test_events_decided_outside_a_batch_join_the_sheds_feed_in_order(url: str) -> None:
+    from cloud.core.events import GapDetected
+
+    store = _open(url)
+    store.write(batch_of(status("shed-a", 1, "post-1", 1, S.CHARGING)))
+    (gap,) = store.append_events([GapDetected(shed="shed-a", seq=4, ts=T0, received_at=T0, first=2, last=4)])
+    assert gap.position == 2
+    assert [type(e) for e in store.read_feed("shed-a", 0)] == [SocketStatusChanged, GapDetected]
+    store.close()
