@@ -16,6 +16,9 @@ def _common(parser: argparse.ArgumentParser, default: object = None) -> None:
     )
     parser.add_argument("--telemetry", default=default, choices=["sqlite", "influxdb"], help="telemetry store backend")
     parser.add_argument(
+        "--tls-ca-file", default=default, help="PEM bundle of a private CA for an mqtts:// broker (default: system CAs)"
+    )
+    parser.add_argument(
         "--shed-config",
         default=default,
         action="append",
@@ -55,7 +58,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     cmds = command.add_subparsers(dest="action", metavar="stop-socket|start-socket|reset-trip|push-config")
     cmds.required = True
     for name in ("stop-socket", "start-socket", "reset-trip", "push-config"):
-        c = cmds.add_parser(name, help=f"{name.replace('-', ' ')} (exit 0 applied, 3 refused, 4 timed out)")
+        c = cmds.add_parser(
+            name, help=f"{name.replace('-', ' ')} (exit 0 applied, 3 refused, 4 timed out, 5 broker unreachable)"
+        )
         _common(c, argparse.SUPPRESS)
         c.add_argument("--shed", required=True)
         if name != "push-config":
@@ -63,7 +68,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             c.add_argument("--socket", type=int, required=name != "reset-trip")
         c.add_argument("--actor", default="operator", help="authorised person (audited at both ends)")
         c.add_argument("--ttl", type=float, default=30.0, help="seconds until the edge must no longer carry it out")
-        c.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer")
+        c.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the broker, then the answer")
         c.set_defaults(func=_run_command)
     return parser
 
@@ -71,7 +76,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Any:
     from cloud.settings import CloudSettings
 
-    keys = ("broker", "host", "port", "data_dir", "clock", "state_url", "telemetry", "shed_configs", "ingest")
+    keys = (
+        "broker",
+        "host",
+        "port",
+        "data_dir",
+        "clock",
+        "state_url",
+        "telemetry",
+        "shed_configs",
+        "ingest",
+        "tls_ca_file",
+    )
     overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     return CloudSettings(**overrides)
 
@@ -129,13 +145,14 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
 EXIT_REFUSED = 3  # the edge answered rejected, expired or failed
 EXIT_TIMED_OUT = 4  # no answer before the timeout
+EXIT_UNREACHABLE = 5  # the cloud broker did not accept the command sender
 
 
 def _exit_code(status: str) -> int:
     return 0 if status == "applied" else EXIT_TIMED_OUT if status == "timed_out" else EXIT_REFUSED
 
 
-def _sender(settings: Any) -> Any:
+def _sender(settings: Any, timeout_s: float) -> Any:
     from cloud.commands.sender import CommandSender
     from cloud.runtime import open_stores
     from protocol.brokerurl import BrokerUrl
@@ -145,7 +162,11 @@ def _sender(settings: Any) -> Any:
     sender = CommandSender(
         stores.state, BrokerUrl.parse(settings.broker), clock_from_spec(settings.clock), ca_file=settings.tls_ca_file
     )
-    sender.start()
+    try:
+        sender.start(timeout_s)
+    except Exception:
+        stores.close()
+        raise
     return stores, sender
 
 
@@ -153,6 +174,7 @@ def _run_import(args: argparse.Namespace) -> int:
     import json
     import sys
 
+    from cloud.errors import CloudError
     from cloud.runtime import open_stores
     from protocol.clock import clock_from_spec
     from protocol.shedfile import ShedFileError, load_shed_file
@@ -173,7 +195,11 @@ def _run_import(args: argparse.Namespace) -> int:
     out: dict[str, object] = {"shed": config.shed, "version": version}
     code = 0
     if args.push:
-        stores, sender = _sender(settings)
+        try:
+            stores, sender = _sender(settings, args.timeout)
+        except CloudError as exc:
+            print(json.dumps(out | {"push": "unreachable", "detail": str(exc)}))
+            return EXIT_UNREACHABLE
         try:
             held = stores.state.newest_config(config.shed)
             rid = sender.push_config(held, actor=args.actor)
@@ -190,9 +216,15 @@ def _run_import(args: argparse.Namespace) -> int:
 def _run_command(args: argparse.Namespace) -> int:
     import json
 
+    from cloud.errors import CloudError
+
     _logging()
     settings = _settings(args)
-    stores, sender = _sender(settings)
+    try:
+        stores, sender = _sender(settings, args.timeout)
+    except CloudError as exc:
+        print(json.dumps({"status": "unreachable", "detail": str(exc)}))
+        return EXIT_UNREACHABLE
     try:
         if args.action == "push-config":
             held = stores.state.newest_config(args.shed)

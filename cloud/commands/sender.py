@@ -22,7 +22,7 @@ from protocol.clock import Clock
 from protocol.codec import encode
 from protocol.commands import Action, Command
 from protocol.config import ConfigPush, ShedConfig
-from protocol.mqttclient import connect_async, make_client
+from protocol.mqttclient import MqttError, connect_async, make_client
 from protocol.topics import Kind, shed_topic
 
 ANSWER_GRACE_MS = 2_000  # after the expiry, time for an "expired" answer to travel back
@@ -40,13 +40,21 @@ class CommandSender:
         self._answered: dict[tuple[str, str], threading.Event] = {}
         self._lock = threading.Lock()
         self._connected = threading.Event()
-        self._client = make_client(broker, f"sw-cloud-cmd-{uuid.uuid4().hex[:8]}", persistent=False, ca_file=ca_file)
+        try:
+            self._client = make_client(
+                broker, f"sw-cloud-cmd-{uuid.uuid4().hex[:8]}", persistent=False, ca_file=ca_file
+            )
+        except MqttError as exc:  # e.g. a CA file that cannot be read
+            raise CloudError(str(exc)) from None
         self._client.on_connect = lambda *_a: self._connected.set()
         self._sub = bus.subscribe(self._on_event, name="commands", kinds=(CommandAnswered,)) if bus else None
 
     def start(self, timeout_s: float = 10.0) -> None:
-        """Connect; raises CloudError when the broker does not accept us in time."""
-        connect_async(self._client, self.broker, persistent=False, keepalive=30)
+        """Connect; raises CloudError when the broker cannot be reached or does not accept us in time."""
+        try:
+            connect_async(self._client, self.broker, persistent=False, keepalive=30)
+        except MqttError as exc:
+            raise CloudError(str(exc)) from None
         self._client.loop_start()
         if not self._connected.wait(timeout_s):
             self.stop()
