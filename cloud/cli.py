@@ -181,18 +181,18 @@ def _run_import(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     try:
-        config = load_shed_file(args.file).shed
+        parsed = load_shed_file(args.file)
     except ShedFileError as exc:
         print(f"shedwatch cloud inventory import: {exc}", file=sys.stderr)
         return 2
     stores = open_stores(settings)
     try:
-        version = stores.state.import_inventory(
-            config, actor=args.actor, now_ms=clock_from_spec(settings.clock).now_ms()
-        )
+        now_ms = clock_from_spec(settings.clock).now_ms()
+        version = stores.state.import_inventory(parsed.shed, actor=args.actor, now_ms=now_ms, cameras=parsed.cameras)
     finally:
         stores.close()
-    out: dict[str, object] = {"shed": config.shed, "version": version}
+    config = parsed.shed
+    out: dict[str, object] = {"shed": config.shed, "version": version, "cameras": len(parsed.cameras)}
     code = 0
     if args.push:
         try:

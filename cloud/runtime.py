@@ -36,7 +36,8 @@ def open_stores(settings: CloudSettings) -> Stores:
     now_ms = clock_from_spec(settings.clock).now_ms()
     for path in settings.shed_configs:
         # The same path as `shedwatch cloud inventory import`: only the [shed] table is read.
-        state.import_inventory(load_shed_file(path).shed, actor="settings", now_ms=now_ms)
+        parsed = load_shed_file(path)
+        state.import_inventory(parsed.shed, actor="settings", now_ms=now_ms, cameras=parsed.cameras)
     return Stores(state, open_telemetry(settings))
 
 

@@ -101,3 +101,12 @@ class DeadLetterOut(BaseModel):
     reason: str
     detail: str
     payload_preview: str
+
+
+class CameraOut(BaseModel):
+    """A camera link: where the control room opens the view, and the posts it covers."""
+
+    id: str
+    name: str
+    url: str
+    posts: list[str]

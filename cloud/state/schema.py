@@ -159,6 +159,18 @@ shed_configs = Table(
     PrimaryKeyConstraint("shed", "version"),
 )
 
+# Camera links of a shed (cloud inventory only; posts: JSON array of the post ids a camera covers).
+cameras = Table(
+    "cameras",
+    metadata,
+    Column("shed", String(64), nullable=False),
+    Column("camera", String(64), nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("url", Text, nullable=False),
+    Column("posts", Text, nullable=False, server_default="[]"),
+    PrimaryKeyConstraint("shed", "camera"),
+)
+
 # The cloud's audit of commands it sent, and the edge's answer.
 commands = Table(
     "commands",

@@ -7,7 +7,8 @@ rule in SQL. So workers racing on one shed converge on the state seq order gives
 """
 
 import fcntl
-from collections.abc import Collection, Iterator, Mapping
+import json
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from cloud.core.registry import Registry
 from cloud.errors import StoreError
 from cloud.state import feed as feed_rows
 from cloud.state.live_rows import load_sheds, persist_shed
+from cloud.state.schema import cameras as camera_rows
 from cloud.state.schema import (
     commands,
     communities,
@@ -41,6 +43,7 @@ from cloud.state.schema import (
     sheds,
 )
 from protocol.config import ShedConfig
+from protocol.shedfile import CameraLink
 from protocol.uplink import CommandResult
 
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -141,61 +144,89 @@ class StateStore:
     # -- registry -------------------------------------------------------------------------------
 
     def register_shed(self, config: ShedConfig) -> None:
-        """Record a shed, its posts and devices from its TOML config (idempotent)."""
+        """Record a shed, its posts and devices from its config (idempotent)."""
+        with self.engine.begin() as conn:
+            self._register(conn, config)
+
+    def _register(self, conn: Connection, config: ShedConfig) -> None:
         kinds = [(p.id, "post") for p in config.posts]
         kinds += [(e, "extinguisher") for e in config.extinguishers] + [(s, "sensor") for s in config.sensors]
-        with self.engine.begin() as conn:
+        conn.execute(
+            self._insert(sheds)
+            .values(shed=config.shed, community=config.community, registered=True)
+            .on_conflict_do_update(index_elements=["shed"], set_={"community": config.community, "registered": True})
+        )
+        conn.execute(delete(posts).where(posts.c.shed == config.shed))
+        conn.execute(delete(devices).where(devices.c.shed == config.shed))
+        if config.posts:
             conn.execute(
-                self._insert(sheds)
-                .values(shed=config.shed, community=config.community, registered=True)
-                .on_conflict_do_update(
-                    index_elements=["shed"], set_={"community": config.community, "registered": True}
-                )
+                posts.insert(), [{"shed": config.shed, "post": p.id, "sockets": p.sockets} for p in config.posts]
             )
-            conn.execute(delete(posts).where(posts.c.shed == config.shed))
-            conn.execute(delete(devices).where(devices.c.shed == config.shed))
-            if config.posts:
-                conn.execute(
-                    posts.insert(), [{"shed": config.shed, "post": p.id, "sockets": p.sockets} for p in config.posts]
-                )
-            if kinds:
-                conn.execute(devices.insert(), [{"shed": config.shed, "device": d, "kind": k} for d, k in kinds])
+        if kinds:
+            conn.execute(devices.insert(), [{"shed": config.shed, "device": d, "kind": k} for d, k in kinds])
 
-    def import_inventory(self, config: ShedConfig, *, actor: str, now_ms: int) -> int:
-        """Register the shed and keep its config as a new version when it changed; the version now held.
+    def import_inventory(
+        self, config: ShedConfig, *, actor: str, now_ms: int, cameras: Sequence[CameraLink] | None = None
+    ) -> int:
+        """Register the shed, keep its config as a new version when it changed, replace its camera links when
+        given; the config version now held. One transaction.
 
         The version is the file's when it is newer, else one past the newest held, so a push always
         moves the edge forward. Only the [shed] table comes here: the edge's [agent] table never does.
         """
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                select(shed_configs.c.version, shed_configs.c.body)
-                .where(shed_configs.c.shed == config.shed)
-                .order_by(shed_configs.c.version.desc())
-                .limit(1)
-            ).first()
-            if row is not None:
-                held = ShedConfig.model_validate_json(row.body)
-                if held.model_copy(update={"version": config.version}) == config:
-                    return int(row.version)
-            version = max(config.version, int(row.version) + 1) if row is not None else config.version
-            stored = config.model_copy(update={"version": version})
-            conn.execute(
-                shed_configs.insert().values(
-                    shed=config.shed, version=version, body=stored.model_dump_json(), actor=actor, created_ms=now_ms
+        try:
+            with self.engine.begin() as conn:
+                version = self._config_version(conn, config, actor=actor, now_ms=now_ms)
+                self._register(conn, config.model_copy(update={"version": version}))
+                conn.execute(
+                    self._insert(communities)
+                    .values(community=config.community, name=config.community)
+                    .on_conflict_do_nothing()
                 )
-            )
-            conn.execute(
-                self._insert(communities)
-                .values(community=config.community, name=config.community)
-                .on_conflict_do_nothing()
-            )
-        self.register_shed(stored)
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(sheds).where(sheds.c.shed == config.shed).values(config_version=version, name=config.name)
-            )
+                conn.execute(
+                    update(sheds).where(sheds.c.shed == config.shed).values(config_version=version, name=config.name)
+                )
+                if cameras is not None:
+                    conn.execute(delete(camera_rows).where(camera_rows.c.shed == config.shed))
+                    rows = [
+                        {
+                            "shed": config.shed,
+                            "camera": c.id,
+                            "name": c.name,
+                            "url": c.url,
+                            "posts": json.dumps(c.posts),
+                        }
+                        for c in cameras
+                    ]
+                    if rows:
+                        conn.execute(camera_rows.insert(), rows)
+                return version
+        except SQLAlchemyError as exc:
+            raise StoreError(f"importing shed {config.shed}: {exc}") from exc
+
+    def _config_version(self, conn: Connection, config: ShedConfig, *, actor: str, now_ms: int) -> int:
+        row = conn.execute(
+            select(shed_configs.c.version, shed_configs.c.body)
+            .where(shed_configs.c.shed == config.shed)
+            .order_by(shed_configs.c.version.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            held = ShedConfig.model_validate_json(row.body)
+            if held.model_copy(update={"version": config.version}) == config:
+                return int(row.version)  # unchanged: no new version
+        version = max(config.version, int(row.version) + 1) if row is not None else config.version
+        body = config.model_copy(update={"version": version}).model_dump_json()
+        conn.execute(
+            shed_configs.insert().values(shed=config.shed, version=version, body=body, actor=actor, created_ms=now_ms)
+        )
         return version
+
+    def cameras(self, shed: str) -> list[CameraLink]:
+        """The camera links of a shed, by id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(camera_rows).where(camera_rows.c.shed == shed).order_by(camera_rows.c.camera))
+            return [CameraLink(id=r.camera, name=r.name, url=r.url, posts=json.loads(r.posts)) for r in rows]
 
     def newest_config(self, shed: str) -> ShedConfig | None:
         """The newest config version the cloud holds for a shed."""

@@ -1,4 +1,5 @@
-"""Cloud core: edge death session, the per-shed event feed and subscriber cursors, config versions, commands.
+"""Cloud core: edge death session, the per-shed event feed and subscriber cursors, config versions, camera links,
+commands.
 
 Revision ID: 0002
 Revises: 0001
@@ -47,6 +48,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("shed", "version"),
     )
     op.create_table(
+        "cameras",
+        sa.Column("shed", _ID, nullable=False),
+        sa.Column("camera", _ID, nullable=False),
+        sa.Column("name", sa.Text, nullable=False, server_default=""),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("posts", sa.Text, nullable=False, server_default="[]"),
+        sa.PrimaryKeyConstraint("shed", "camera"),
+    )
+    op.create_table(
         "commands",
         sa.Column("request_id", sa.String(64), nullable=False),
         sa.Column("shed", _ID, nullable=False),
@@ -66,7 +76,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop them again."""
     op.drop_index("ix_commands_shed", "commands")
-    for table in ("commands", "shed_configs", "feed_cursors", "feed"):
+    for table in ("commands", "cameras", "shed_configs", "feed_cursors", "feed"):
         op.drop_table(table)
     with op.batch_alter_table("sheds") as batch:
         for col in ("reported_config_version", "name", "feed_head", "dead_session"):

@@ -76,3 +76,19 @@ async def test_per_socket_live_state_follows_the_store_feed(tmp_path: Path) -> N
         }
         assert (await client.get("/api/v1/sheds/shed-a/sockets/post-1/99")).status_code == 422
         assert (await client.get("/")).text.startswith("<!") or "<html" in (await client.get("/")).text
+
+
+async def test_camera_links_of_a_shed_come_from_the_inventory(tmp_path: Path) -> None:
+    from protocol.config import PostSpec, ShedConfig
+    from protocol.shedfile import CameraLink
+
+    app = create_app(CloudSettings(data_dir=tmp_path, ingest=False))
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/api/v1/sheds/shed-a/cameras")).json() == []
+        config = ShedConfig(shed="shed-a", posts=[PostSpec(id="post-1")])
+        cam = CameraLink(id="cam-1", name="door", url="https://cams.example/1", posts=["post-1"])
+        app.state.cloud.stores.state.import_inventory(config, actor="t", now_ms=T0, cameras=[cam])
+        got = (await client.get("/api/v1/sheds/shed-a/cameras")).json()
+        assert got == [{"id": "cam-1", "name": "door", "url": "https://cams.example/1", "posts": ["post-1"]}]
+        assert (await client.get("/api/v1/sheds/bad id/cameras")).status_code == 422

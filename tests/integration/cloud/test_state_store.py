@@ -114,3 +114,22 @@ def test_private_postgres_cluster_fallback_migrates() -> None:
     s.migrate()
     assert "sheds" in inspect(s.engine).get_table_names()
     s.close()
+
+
+def test_inventory_import_versions_configs_and_keeps_camera_links(store: StateStore) -> None:
+    from protocol.shedfile import CameraLink
+
+    config = ShedConfig(shed="shed-a", community="north", name="Block 3", posts=[PostSpec(id="post-1")])
+    cam = CameraLink(id="cam-1", url="https://cams.example/3", posts=["post-1"])
+    assert store.import_inventory(config, actor="ops", now_ms=T0, cameras=[cam]) == 1
+    assert store.import_inventory(config, actor="ops", now_ms=T0) == 1  # unchanged: no new version
+    changed = config.model_copy(update={"sensors": ["env-1"]})
+    assert store.import_inventory(changed, actor="ops", now_ms=T0 + 1) == 2  # same file version, newer content
+    newest = store.newest_config("shed-a")
+    assert newest is not None and newest.version == 2 and newest.sensors == ["env-1"]
+    assert store.registry().devices == {"shed-a": frozenset({"post-1", "env-1"})}
+    assert store.communities() == {"shed-a": "north"}
+    assert store.cameras("shed-a") == [cam]  # kept when an import names none
+    store.import_inventory(changed, actor="ops", now_ms=T0 + 2, cameras=[])
+    assert store.cameras("shed-a") == []
+    assert store.count("shed_configs") == 2

@@ -48,3 +48,20 @@ def test_every_reader_refuses_the_same_bad_file_naming_the_field(tmp_path: Path,
         load_config(path)
     with pytest.raises(ScenarioError):
         sim_load(path)
+
+
+def test_camera_links_are_cloud_inventory_checked_against_the_posts(tmp_path: Path) -> None:
+    path = tmp_path / "shed.toml"
+    cams = '\n[[cameras]]\nid = "cam-1"\nname = "entrance"\nurl = "rtsp://10.0.0.5:554/s1"\nposts = ["post-1"]\n'
+    path.write_text(GOOD + cams)
+    (cam,) = load_shed_file(path).cameras
+    assert (cam.id, cam.url, cam.posts) == ("cam-1", "rtsp://10.0.0.5:554/s1", ["post-1"])
+    assert load_config(path).shed == load_shed_file(path).shed  # the edge ignores them
+    for bad, names in [
+        (cams.replace('["post-1"]', '["post-9"]'), "unknown posts"),
+        (cams.replace("rtsp://10.0.0.5", "rtsp://admin:pw@10.0.0.5"), "url"),  # no credentials in links
+        (cams + cams, "unique"),
+    ]:
+        path.write_text(GOOD + bad)
+        with pytest.raises(ShedFileError, match=names):
+            load_shed_file(path)
