@@ -23,6 +23,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("feed_head", sa.BigInteger, nullable=False, server_default="0"))
         batch.add_column(sa.Column("name", sa.Text, nullable=False, server_default=""))
         batch.add_column(sa.Column("reported_config_version", sa.BigInteger, nullable=False, server_default="0"))
+    # The core derives "online" from the sessions: an edge stored offline keeps being offline.
+    op.execute("UPDATE sheds SET dead_session = session WHERE NOT online")
     op.create_table(
         "feed",
         sa.Column("shed", _ID, nullable=False),

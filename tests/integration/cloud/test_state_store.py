@@ -133,3 +133,31 @@ def test_inventory_import_versions_configs_and_keeps_camera_links(store: StateSt
     store.import_inventory(changed, actor="ops", now_ms=T0 + 2, cameras=[])
     assert store.cameras("shed-a") == []
     assert store.count("shed_configs") == 2
+
+
+def test_migrating_a_0001_store_keeps_an_offline_edge_offline(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import insert
+
+    from cloud.state.schema import sheds, sockets
+    from cloud.state.store import _MIGRATIONS
+
+    s = StateStore(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    with s.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.commit()
+    with s.engine.begin() as conn:
+        conn.execute(
+            insert(sheds).values(shed="gone", birth_seq=4, session=3, online=False, updated_ts=T0),
+        )
+        conn.execute(insert(sheds).values(shed="here", birth_seq=2, session=1, online=True, updated_ts=T0))
+        conn.execute(insert(sockets).values(shed="gone", device="post-1", socket=1, status="full", seq=4, ts=T0))
+    s.migrate()
+    live = s.load_live().sheds
+    assert (live["gone"].online, live["here"].online) == (False, True)
+    assert live["gone"].sockets[("post-1", 1)].status is S.FULL
+    s.close()
