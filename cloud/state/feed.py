@@ -12,10 +12,10 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud.core.eventcodec import event_from_json, event_to_json
 from cloud.core.events import AnyEvent
+from cloud.state.dialect import upsert_insert
 from cloud.state.schema import feed, feed_cursors, sheds
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,10 @@ def load_cursor(conn: Connection, subscriber: str) -> dict[str, int]:
     return {r[0]: r[1] for r in conn.execute(q)}
 
 
-def save_cursor(conn: Connection, subscriber: str, positions: Mapping[str, int], *, is_sqlite: bool) -> None:
+def save_cursor(conn: Connection, subscriber: str, positions: Mapping[str, int]) -> None:
     """Store a durable subscriber's positions (upsert per shed)."""
     if not positions:
         return
-    insert = sqlite.insert if is_sqlite else postgresql.insert
-    stmt = insert(feed_cursors)
+    stmt = upsert_insert(conn)(feed_cursors)
     stmt = stmt.on_conflict_do_update(index_elements=["subscriber", "shed"], set_={"position": stmt.excluded.position})
     conn.execute(stmt, [{"subscriber": subscriber, "shed": s, "position": p} for s, p in positions.items()])

@@ -7,9 +7,9 @@ these functions only read the rows they start from and write back the difference
 from collections.abc import Collection
 
 from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud.core.live import ShedLive, SocketLive
+from cloud.state.dialect import upsert_insert
 from cloud.state.schema import sheds, sockets
 from protocol.uplink import SocketStatus
 
@@ -45,7 +45,7 @@ def load_sheds(conn: Connection, only: Collection[str] | None = None) -> dict[st
     return out
 
 
-def persist_shed(conn: Connection, before: ShedLive, after: ShedLive, *, is_sqlite: bool) -> None:
+def persist_shed(conn: Connection, before: ShedLive, after: ShedLive) -> None:
     """Write the difference between two decided states of one shed."""
     head = (
         "birth_seq",
@@ -72,8 +72,7 @@ def persist_shed(conn: Connection, before: ShedLive, after: ShedLive, *, is_sqli
         if before.sockets.get((d, n)) != s
     ]
     if rows:
-        insert = sqlite.insert if is_sqlite else postgresql.insert
-        stmt = insert(sockets)
+        stmt = upsert_insert(conn)(sockets)
         stmt = stmt.on_conflict_do_update(
             index_elements=["shed", "device", "socket"],
             set_={"status": stmt.excluded.status, "seq": stmt.excluded.seq, "ts": stmt.excluded.ts},

@@ -7,7 +7,6 @@ rule in SQL. So workers racing on one shed converge on the state seq order gives
 """
 
 import fcntl
-import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,8 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cloud.commands.request import CommandRecord
@@ -27,24 +25,19 @@ from cloud.core.live import LiveState, ShedLive
 from cloud.core.reduce import reduce_batch
 from cloud.core.registry import Registry
 from cloud.errors import StoreError
+from cloud.state import command_rows, inventory
 from cloud.state import feed as feed_rows
+from cloud.state.dialect import upsert_insert
 from cloud.state.live_rows import load_sheds, persist_shed
-from cloud.state.schema import cameras as camera_rows
 from cloud.state.schema import (
-    commands,
-    communities,
     dead_letters,
-    devices,
     edge_states,
     events,
-    posts,
     results,
-    shed_configs,
     sheds,
 )
 from protocol.config import ShedConfig
 from protocol.shedfile import CameraLink
-from protocol.uplink import CommandResult
 
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _PG_MIGRATE_LOCK = 0x5348_4544  # 'SHED': one migrating process at a time
@@ -103,7 +96,6 @@ class StateStore:
             # pysqlite's own transaction handling is off, so BEGIN IMMEDIATE is ours to issue.
             event.listen(self.engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
             event.listen(self.engine, "begin", _sqlite_begin)
-        self._insert = sqlite.insert if self.is_sqlite else postgresql.insert
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -141,123 +133,48 @@ class StateStore:
         """Release every connection."""
         self.engine.dispose()
 
-    # -- registry -------------------------------------------------------------------------------
+    # -- inventory ------------------------------------------------------------------------------
 
     def register_shed(self, config: ShedConfig) -> None:
         """Record a shed, its posts and devices from its config (idempotent)."""
         with self.engine.begin() as conn:
-            self._register(conn, config)
-
-    def _register(self, conn: Connection, config: ShedConfig) -> None:
-        kinds = [(p.id, "post") for p in config.posts]
-        kinds += [(e, "extinguisher") for e in config.extinguishers] + [(s, "sensor") for s in config.sensors]
-        conn.execute(
-            self._insert(sheds)
-            .values(shed=config.shed, community=config.community, registered=True)
-            .on_conflict_do_update(index_elements=["shed"], set_={"community": config.community, "registered": True})
-        )
-        conn.execute(delete(posts).where(posts.c.shed == config.shed))
-        conn.execute(delete(devices).where(devices.c.shed == config.shed))
-        if config.posts:
-            conn.execute(
-                posts.insert(), [{"shed": config.shed, "post": p.id, "sockets": p.sockets} for p in config.posts]
-            )
-        if kinds:
-            conn.execute(devices.insert(), [{"shed": config.shed, "device": d, "kind": k} for d, k in kinds])
+            inventory.register(conn, config)
 
     def import_inventory(
         self, config: ShedConfig, *, actor: str, now_ms: int, cameras: Sequence[CameraLink] | None = None
     ) -> int:
-        """Register the shed, keep its config as a new version when it changed, replace its camera links when
-        given; the config version now held. One transaction.
-
-        The version is the file's when it is newer, else one past the newest held, so a push always
-        moves the edge forward. Only the [shed] table comes here: the edge's [agent] table never does.
-        """
+        """Register the shed, version its config when it changed, replace its camera links when given (one
+        transaction); the config version now held. See cloud.state.inventory.import_shed."""
         try:
             with self.engine.begin() as conn:
-                version = self._config_version(conn, config, actor=actor, now_ms=now_ms)
-                self._register(conn, config.model_copy(update={"version": version}))
-                conn.execute(
-                    self._insert(communities)
-                    .values(community=config.community, name=config.community)
-                    .on_conflict_do_nothing()
-                )
-                conn.execute(
-                    update(sheds).where(sheds.c.shed == config.shed).values(config_version=version, name=config.name)
-                )
-                if cameras is not None:
-                    conn.execute(delete(camera_rows).where(camera_rows.c.shed == config.shed))
-                    rows = [
-                        {
-                            "shed": config.shed,
-                            "camera": c.id,
-                            "name": c.name,
-                            "url": c.url,
-                            "posts": json.dumps(c.posts),
-                        }
-                        for c in cameras
-                    ]
-                    if rows:
-                        conn.execute(camera_rows.insert(), rows)
-                return version
+                return inventory.import_shed(conn, config, actor=actor, now_ms=now_ms, links=cameras)
         except SQLAlchemyError as exc:
             raise StoreError(f"importing shed {config.shed}: {exc}") from exc
-
-    def _config_version(self, conn: Connection, config: ShedConfig, *, actor: str, now_ms: int) -> int:
-        row = conn.execute(
-            select(shed_configs.c.version, shed_configs.c.body)
-            .where(shed_configs.c.shed == config.shed)
-            .order_by(shed_configs.c.version.desc())
-            .limit(1)
-        ).first()
-        if row is not None:
-            held = ShedConfig.model_validate_json(row.body)
-            if held.model_copy(update={"version": config.version}) == config:
-                return int(row.version)  # unchanged: no new version
-        version = max(config.version, int(row.version) + 1) if row is not None else config.version
-        body = config.model_copy(update={"version": version}).model_dump_json()
-        conn.execute(
-            shed_configs.insert().values(shed=config.shed, version=version, body=body, actor=actor, created_ms=now_ms)
-        )
-        return version
 
     def cameras(self, shed: str) -> list[CameraLink]:
         """The camera links of a shed, by id."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(camera_rows).where(camera_rows.c.shed == shed).order_by(camera_rows.c.camera))
-            return [CameraLink(id=r.camera, name=r.name, url=r.url, posts=json.loads(r.posts)) for r in rows]
+            return inventory.camera_links(conn, shed)
 
     def newest_config(self, shed: str) -> ShedConfig | None:
         """The newest config version the cloud holds for a shed."""
         with self.engine.connect() as conn:
-            body = conn.execute(
-                select(shed_configs.c.body)
-                .where(shed_configs.c.shed == shed)
-                .order_by(shed_configs.c.version.desc())
-                .limit(1)
-            ).scalar()
-        return ShedConfig.model_validate_json(body) if body is not None else None
+            return inventory.newest_config(conn, shed)
 
     def reported_config_version(self, shed: str) -> int:
         """The config version the shed's edge last reported in its birth (0 when never)."""
         with self.engine.connect() as conn:
-            v = conn.execute(select(sheds.c.reported_config_version).where(sheds.c.shed == shed)).scalar()
-        return int(v or 0)
+            return inventory.reported_config_version(conn, shed)
 
     def registry(self, *, strict: bool = False) -> Registry:
         """Devices of every registered shed."""
         with self.engine.connect() as conn:
-            registered = {r.shed for r in conn.execute(select(sheds.c.shed).where(sheds.c.registered))}
-            found: dict[str, set[str]] = {s: set() for s in registered}
-            for row in conn.execute(select(devices.c.shed, devices.c.device)):
-                found.setdefault(row.shed, set()).add(row.device)
-        return Registry({s: frozenset(d) for s, d in found.items()}, strict=strict)
+            return inventory.registry(conn, strict=strict)
 
     def communities(self) -> dict[str, str]:
         """Community of every shed that has one."""
         with self.engine.connect() as conn:
-            return {r.shed: r.community for r in conn.execute(select(sheds.c.shed, sheds.c.community))}
+            return inventory.community_of_sheds(conn)
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -265,55 +182,20 @@ class StateStore:
         """Audit a command the cloud is about to send."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    self._insert(commands)
-                    .values(
-                        request_id=record.request_id,
-                        shed=record.shed,
-                        action=record.action,
-                        actor=record.actor,
-                        target=record.target,
-                        issued_ms=record.issued_ms,
-                        expires_ms=record.expires_ms,
-                        status=record.status,
-                        detail=record.detail,
-                    )
-                    .on_conflict_do_nothing()
-                )
+                command_rows.record(conn, record)
         except SQLAlchemyError as exc:
             raise StoreError(f"recording command {record.request_id}: {exc}") from exc
 
     def command(self, shed: str, request_id: str) -> CommandRecord | None:
         """A command's audit row with the edge's answer once it came."""
         with self.engine.connect() as conn:
-            r = conn.execute(
-                select(commands).where(commands.c.shed == shed, commands.c.request_id == request_id)
-            ).first()
-        if r is None:
-            return None
-        return CommandRecord(
-            r.request_id,
-            r.shed,
-            r.action,
-            r.actor,
-            r.target,
-            r.issued_ms,
-            r.expires_ms,
-            r.status,
-            r.detail,
-            r.answered_ms,
-        )
+            return command_rows.get(conn, shed, request_id)
 
     def settle_command(self, shed: str, request_id: str, status: str, detail: str, now_ms: int) -> bool:
         """Close a still unanswered command (timed out, or a push the edge's birth confirmed); False when an
         answer won the race."""
         with self.engine.begin() as conn:
-            n = conn.execute(
-                update(commands)
-                .where(commands.c.shed == shed, commands.c.request_id == request_id, commands.c.status == "sent")
-                .values(status=status, detail=detail, answered_ms=now_ms)
-            ).rowcount
-        return bool(n)
+            return command_rows.settle(conn, shed, request_id, status, detail, now_ms)
 
     # -- ingest ---------------------------------------------------------------------------------
 
@@ -355,10 +237,10 @@ class StateStore:
                 }
                 for m, rx in batch.events
             ]
-            stmt = self._insert(events).on_conflict_do_nothing().returning(events.c.src, events.c.seq)
+            stmt = upsert_insert(conn)(events).on_conflict_do_nothing().returning(events.c.src, events.c.seq)
             new.update((r[0], r[1]) for r in conn.execute(stmt, rows))
         if batch.results:
-            stmt = self._insert(results).on_conflict_do_nothing().returning(results.c.src, results.c.seq)
+            stmt = upsert_insert(conn)(results).on_conflict_do_nothing().returning(results.c.src, results.c.seq)
             rows = [
                 {
                     "src": m.src,
@@ -373,10 +255,12 @@ class StateStore:
             ]
             new_results = {(r[0], r[1]) for r in conn.execute(stmt, rows)}
             new |= new_results
-            self._answer_commands(conn, [(m, rx) for m, rx in batch.results if (m.src, m.seq) in new_results])
+            for r, rx in batch.results:
+                if (r.src, r.seq) in new_results:  # the audit row of a command the cloud sent gets its answer
+                    command_rows.answer(conn, r, rx)
         for m, rx in batch.states:
             conn.execute(
-                self._insert(edge_states)
+                upsert_insert(conn)(edge_states)
                 .values(
                     src=m.src,
                     session=m.session,
@@ -397,7 +281,7 @@ class StateStore:
             live = LiveState({s: b.copy() for s, b in before.items()})
             domain = reduce_batch(live, batch, new)
             for shed in touched:
-                persist_shed(conn, before[shed], live.sheds[shed], is_sqlite=self.is_sqlite)
+                persist_shed(conn, before[shed], live.sheds[shed])
             published = feed_rows.append(conn, domain)
             decided = live.sheds
         if batch.rejects:
@@ -432,20 +316,9 @@ class StateStore:
     def _lock_sheds(self, conn: Connection, names: list[str]) -> None:
         """Make sure the sheds' rows exist and lock them for this transaction, sorted so two workers never
         deadlock (PostgreSQL row locks; SQLite holds the file's write lock since BEGIN IMMEDIATE)."""
-        conn.execute(self._insert(sheds).on_conflict_do_nothing(), [{"shed": s} for s in names])
+        conn.execute(upsert_insert(conn)(sheds).on_conflict_do_nothing(), [{"shed": s} for s in names])
         if not self.is_sqlite:
             conn.execute(select(sheds.c.shed).where(sheds.c.shed.in_(names)).order_by(sheds.c.shed).with_for_update())
-
-    def _answer_commands(self, conn: Connection, answers: list[tuple[CommandResult, int]]) -> None:
-        # The audit row of a command the cloud sent gets the edge's answer in the same transaction.
-        for m, rx in answers:
-            conn.execute(
-                update(commands)
-                .where(
-                    commands.c.request_id == m.request_id, commands.c.shed == m.src, commands.c.answered_ms.is_(None)
-                )
-                .values(status=m.status, detail=m.detail, answered_ms=rx)
-            )
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -481,7 +354,7 @@ class StateStore:
         """Store a durable subscriber's positions."""
         try:
             with self.engine.begin() as conn:
-                feed_rows.save_cursor(conn, subscriber, positions, is_sqlite=self.is_sqlite)
+                feed_rows.save_cursor(conn, subscriber, positions)
         except SQLAlchemyError as exc:
             raise StoreError(f"saving cursor of {subscriber}: {exc}") from exc
 
