@@ -102,21 +102,9 @@ class LiveState:
             return []
         live.sockets[(device, socket)] = SocketLive(status, seq, ts)
         live.updated_ts = max(live.updated_ts, ts)
-        if current is not None and current.status is status:
-            return []
-        previous = current.status if current is not None else None
-        return [
-            SocketStatusChanged(
-                shed=shed,
-                seq=seq,
-                ts=ts,
-                received_at=received_at,
-                device=device,
-                socket=socket,
-                status=status,
-                previous=previous,
-            )
-        ]
+        return _changes(
+            shed, {(device, socket): current} if current else {}, {(device, socket): status}, seq, ts, received_at
+        )
 
     def apply_birth(
         self,
@@ -153,22 +141,7 @@ class LiveState:
                 kept[key] = SocketLive(snap.status, seq, ts)
         live.sockets = kept
         live.updated_ts = max(live.updated_ts, ts)
-        for key in sorted(kept):
-            old = before.get(key)
-            if old is None or old.status is not kept[key].status:
-                prev = old.status if old is not None else None
-                out.append(
-                    SocketStatusChanged(
-                        shed=shed,
-                        seq=seq,
-                        ts=ts,
-                        received_at=received_at,
-                        device=key[0],
-                        socket=key[1],
-                        status=kept[key].status,
-                        previous=prev,
-                    )
-                )
+        out += _changes(shed, before, {k: s.status for k, s in kept.items()}, seq, ts, received_at)
         for key in sorted(set(before) - set(kept)):
             out.append(
                 SocketRemoved(
@@ -222,6 +195,30 @@ class LiveState:
     def availability(self, communities: dict[str, str]) -> list[Availability]:
         """Counts per shed, sorted by shed id."""
         return [shed_availability(self.sheds[s], communities.get(s, "")) for s in sorted(self.sheds)]
+
+
+def _changes(
+    shed: str, before: dict[SocketKey, SocketLive], now: dict[SocketKey, SocketStatus], seq: int, ts: int, rx: int
+) -> list[AnyEvent]:
+    """A SocketStatusChanged for every socket whose status differs from before (or is new), by key."""
+    out: list[AnyEvent] = []
+    for key in sorted(now):
+        old = before.get(key)
+        if old is None or old.status is not now[key]:
+            prev = old.status if old is not None else None
+            out.append(
+                SocketStatusChanged(
+                    shed=shed,
+                    seq=seq,
+                    ts=ts,
+                    received_at=rx,
+                    device=key[0],
+                    socket=key[1],
+                    status=now[key],
+                    previous=prev,
+                )
+            )
+    return out
 
 
 def shed_availability(live: ShedLive, community: str) -> Availability:
