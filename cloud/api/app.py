@@ -53,6 +53,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         """Open stores, rebuild live state, start ingest and jobs; undo it all on shutdown."""
         clock = clock_from_spec(settings.clock)
         stores = await asyncio.to_thread(open_stores, settings)
+        heads = stores.state.feed_heads()  # before the live state: the follower resumes from here
         live = LiveView(stores.state.load_live(), stores.state.communities())
         bus = Bus()
         committed = Committed(bus, live)
@@ -65,7 +66,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         if worker is not None:
             worker.start()
         if follower is not None:
-            follower.start()
+            follower.start(heads)
         try:
             yield
         finally:

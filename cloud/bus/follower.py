@@ -32,9 +32,10 @@ class FeedFollower:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Begin at the current heads (live state was loaded from the store just before)."""
-        self.cursor = Cursor(self.store.feed_heads())
+    def start(self, heads: dict[str, int] | None = None) -> None:
+        """Begin after ``heads``: the feed heads read *before* live state was loaded, so nothing committed in
+        between is missed (an event seen twice only reloads a shed's state again)."""
+        self.cursor = Cursor(heads if heads is not None else self.store.feed_heads())
         self._thread = threading.Thread(target=self._run, name="feed-follower", daemon=True)
         self._thread.start()
 

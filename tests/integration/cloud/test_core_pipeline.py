@@ -12,6 +12,7 @@ from cloud.bus.durable import DurableSubscriber
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
+from cloud.core.cursor import Cursor
 from cloud.core.events import AnyEvent, CommandAnswered, EdgeOffline, EdgeOnline, SocketStatusChanged
 from cloud.core.live import LiveState
 from cloud.state.store import StateStore
@@ -141,8 +142,9 @@ def test_a_second_process_follows_the_feed(url: str) -> None:
     got: list[AnyEvent] = []
     bus.subscribe(got.append)
     follower = FeedFollower(api, Committed(bus, view))
-    follower.cursor.positions = api.feed_heads()
-    ingest.write(batch_of(birth("shed-a", 0, {("post-1", 1): S.FREE}, session=1)))
+    heads = api.feed_heads()
+    ingest.write(batch_of(birth("shed-a", 0, {("post-1", 1): S.FREE}, session=1)))  # after the heads were read
+    follower.cursor = Cursor(heads)
     ingest.write(batch_of(status("shed-a", 1, "post-1", 1, S.CHARGING)))
     assert follower.poll_once() == 2
     assert [e.position for e in got] == [1, 2]
