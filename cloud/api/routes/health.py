@@ -9,6 +9,15 @@ router = APIRouter()
 
 @router.get("/healthz")
 def healthz(cloud: CloudDep) -> dict[str, object]:
-    """Liveness, with the ingest counters when ingest runs in this process."""
+    """Liveness; the ingest counters when ingest runs in this process; the bus: events published here,
+    handler failures per subscriber, and (ingest elsewhere) the feed follower's failed polls."""
     worker = cloud.worker
-    return {"status": "ok", "ingest": worker.stats.as_dict() if worker is not None else None}
+    return {
+        "status": "ok",
+        "ingest": worker.stats.as_dict() if worker is not None else None,
+        "bus": {
+            "published": cloud.bus.published,
+            "subscriber_failures": dict(cloud.bus.failures),
+            "follower_errors": cloud.follower.errors if cloud.follower is not None else None,
+        },
+    }
