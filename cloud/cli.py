@@ -170,6 +170,13 @@ def _sender(settings: Any, timeout_s: float) -> Any:
     return stores, sender
 
 
+def _push(stores: Any, sender: Any, shed: str, actor: str, timeout: float) -> Any:
+    """Push the newest config held for ``shed`` and wait: its audit record."""
+    held = stores.state.newest_config(shed)
+    rid = sender.push_config(held, actor=actor)
+    return sender.wait(shed, rid, timeout, config_version=held.version)
+
+
 def _run_import(args: argparse.Namespace) -> int:
     import json
     import sys
@@ -201,9 +208,7 @@ def _run_import(args: argparse.Namespace) -> int:
             print(json.dumps(out | {"push": "unreachable", "detail": str(exc)}))
             return EXIT_UNREACHABLE
         try:
-            held = stores.state.newest_config(config.shed)
-            rid = sender.push_config(held, actor=args.actor)
-            record = sender.wait(config.shed, rid, args.timeout, config_version=held.version)
+            record = _push(stores, sender, config.shed, args.actor, args.timeout)
             out |= {"push": record.status, "detail": record.detail}
             code = _exit_code(record.status)
         finally:
@@ -216,7 +221,10 @@ def _run_import(args: argparse.Namespace) -> int:
 def _run_command(args: argparse.Namespace) -> int:
     import json
 
+    from pydantic import ValidationError
+
     from cloud.errors import CloudError
+    from protocol.shedfile import first_error
 
     _logging()
     settings = _settings(args)
@@ -227,21 +235,23 @@ def _run_command(args: argparse.Namespace) -> int:
         return EXIT_UNREACHABLE
     try:
         if args.action == "push-config":
-            held = stores.state.newest_config(args.shed)
-            if held is None:
+            if stores.state.newest_config(args.shed) is None:
                 print(json.dumps({"error": f"no config for {args.shed}: run 'shedwatch cloud inventory import' first"}))
                 return 2
-            rid = sender.push_config(held, actor=args.actor)
-            record = sender.wait(args.shed, rid, args.timeout, config_version=held.version)
+            record = _push(stores, sender, args.shed, args.actor, args.timeout)
         else:
-            cmd = sender.send(
-                args.shed,
-                args.action.replace("-", "_"),
-                actor=args.actor,
-                ttl_s=args.ttl,
-                device=getattr(args, "device", None),
-                socket=getattr(args, "socket", None),
-            )
+            try:
+                cmd = sender.send(
+                    args.shed,
+                    args.action.replace("-", "_"),
+                    actor=args.actor,
+                    ttl_s=args.ttl,
+                    device=getattr(args, "device", None),
+                    socket=getattr(args, "socket", None),
+                )
+            except ValidationError as exc:  # a target the contract refuses: nothing was sent
+                print(json.dumps({"error": first_error(exc)}))
+                return 2
             record = sender.wait(args.shed, cmd.request_id, args.timeout)
     finally:
         sender.stop()

@@ -98,6 +98,10 @@ def test_inventory_push_and_commands_are_answered_by_a_real_edge_or_time_out(
     )
     assert (rc, out["status"]) == (3, "rejected") and "unknown socket" in str(out["detail"]), out
 
+    rc, out = _cli("command", "stop-socket", "--shed", "shed-a", "--device", "bad/id", "--socket", "1",
+                   data_dir=data, broker=mosquitto.url)  # fmt: skip
+    assert rc == 2 and "device" in str(out["error"]), out  # refused before anything is sent or audited
+
     assert edge.terminate() == 0
     rc, out = _cli(
         "command",
