@@ -6,9 +6,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 
 from protocol.ids import Id
 
-# 2020-01-01 .. 2100-01-01 in epoch ms: anything outside is a broken clock or seconds sent as ms.
-EPOCH_MS_MIN = 1_577_836_800_000
-EPOCH_MS_MAX = 4_102_444_800_000
+# Any epoch ms a clock can read, 1970 and 2106 included: a Raspberry Pi boots in 1970 until NTP syncs, and a
+# message stamped by a wrong clock still carries good readings. Whether a time is believable is the receiver's
+# judgement (protocol.clock.plausible and the edge's clock rules), never a reason to refuse the message.
+EPOCH_MS_MIN, EPOCH_MS_MAX = 0, 2**53 - 1
 SOCKET_MIN, SOCKET_MAX = 1, 64
 SEQ_MAX = 2**63 - 1  # a signed 64-bit column in every store
 EpochMs = Annotated[int, Field(ge=EPOCH_MS_MIN, le=EPOCH_MS_MAX)]

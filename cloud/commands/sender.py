@@ -22,6 +22,7 @@ from protocol.clock import Clock
 from protocol.codec import encode
 from protocol.commands import Action, Command
 from protocol.config import ConfigPush, ShedConfig
+from protocol.envelope import EPOCH_MS_MAX
 from protocol.mqttclient import MqttError, connect_async, make_client
 from protocol.topics import Kind, shed_topic
 
@@ -107,7 +108,9 @@ class CommandSender:
         """
         now = self.clock.now_ms()
         request_id = f"config-{config.version}"
-        self._audit(config.shed, request_id, "push_config", actor, f"config v{config.version}", now, 4_102_444_800_000)
+        self._audit(
+            config.shed, request_id, "push_config", actor, f"config v{config.version}", now, EPOCH_MS_MAX
+        )  # a retained push never expires
         push = ConfigPush(src="cloud", seq=config.version, ts=now, config=config, actor=actor)
         self._publish(shed_topic(Kind.CLOUD_CONFIG, config.shed), encode(push), retain=True)
         return request_id
