@@ -92,6 +92,32 @@ def _settings(args: argparse.Namespace) -> Any:
     return CloudSettings(**overrides)
 
 
+def _checked_settings(args: argparse.Namespace) -> Any:
+    """Settings, with every shed config read once up front; None (after saying which field) when not valid.
+
+    A bad setting or shed config exits 2 with one line naming the file and field, as the edge does,
+    never a traceback from deep inside startup.
+    """
+    import sys
+
+    from pydantic import ValidationError
+
+    from cloud.errors import SettingsError
+    from protocol.shedfile import ShedFileError, first_error, load_shed_file
+
+    try:
+        settings = _settings(args)
+        for path in settings.shed_configs:
+            load_shed_file(path)
+    except ValidationError as exc:
+        print(f"shedwatch cloud: {first_error(exc)}", file=sys.stderr)
+        return None
+    except (SettingsError, ShedFileError) as exc:
+        print(f"shedwatch cloud: {exc}", file=sys.stderr)
+        return None
+    return settings
+
+
 def _logging() -> None:
     import logging
 
@@ -106,7 +132,9 @@ def _run_api(args: argparse.Namespace) -> int:
     from cloud.api.app import create_app
 
     _logging()
-    settings = _settings(args)
+    settings = _checked_settings(args)
+    if settings is None:
+        return 2
     # uvicorn turns SIGINT/SIGTERM into a graceful shutdown that runs the lifespan's cleanup.
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info")
@@ -127,7 +155,9 @@ def _run_ingest(args: argparse.Namespace) -> int:
     from protocol.clock import clock_from_spec
 
     _logging()
-    settings = _settings(args)
+    settings = _checked_settings(args)
+    if settings is None:
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

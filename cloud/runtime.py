@@ -66,6 +66,7 @@ def make_worker(
         batch_max=settings.batch_max,
         batch_delay_s=settings.batch_delay_s,
         ca_file=settings.tls_ca_file,
+        delivery_acks=settings.delivery_acks,
     )
     return IngestWorker(
         options,

@@ -24,6 +24,40 @@ class MqttError(ProtocolError):
     """A broker could not be reached or refused us (paho's OSError / ValueError, translated here)."""
 
 
+class OncePerOutage(logging.Filter):
+    """Lets through paho's first warning or error of an outage and counts the rest (one line per outage).
+
+    paho logs an error on every failed reconnect; over a long outage that floods the log. The owner
+    calls ``down()`` when the connection is lost and ``up()`` when it is back (which returns how many
+    records were held back, for its own one-line summary).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._down = True  # until the first connection: a broker not reachable at start is an outage too
+        self._shown = False
+        self.suppressed = 0
+
+    def down(self) -> None:
+        """The connection is lost."""
+        self._down, self._shown, self.suppressed = True, False, 0
+
+    def up(self) -> int:
+        """The connection is back; returns the records held back during the outage."""
+        held, self._down, self.suppressed = self.suppressed, False, 0
+        return held
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Pass everything while connected, and the first warning or error of an outage."""
+        if not self._down or record.levelno < logging.WARNING:
+            return True
+        if not self._shown:
+            self._shown = True
+            return True
+        self.suppressed += 1
+        return False
+
+
 def make_client(
     url: BrokerUrl,
     client_id: str,
@@ -32,11 +66,14 @@ def make_client(
     ca_file: str | None = None,
     manual_ack: bool = False,
     logger: str = "shedwatch.paho",
+    log_filter: logging.Filter | None = None,
 ) -> mqtt.Client:
     """A paho client (network loop in its own thread) for one broker; not yet connected.
 
     ``persistent``: keep the broker session across reconnects (3.1.1 clean_session=False; on MQTT 5 the
     session expiry is given by connect_async). ``ca_file``: PEM bundle of a private CA for mqtts:// URLs.
+    ``manual_ack``: QoS 1 messages are acknowledged by ``client.ack`` only (after they are safe). paho logs to
+    ``<logger>.<client id>``, through ``log_filter`` when given (e.g. OncePerOutage).
     """
     if url.mqtt_version == 5:
         client = mqtt.Client(
@@ -56,7 +93,10 @@ def make_client(
     # an exception in one of our callbacks must be logged, never end the network thread
     # (on the edge that would silence the interlocks); our callbacks also guard themselves
     client.suppress_exceptions = True
-    client.enable_logger(logging.getLogger(logger))
+    paho_log = logging.getLogger(f"{logger}.{client_id}")
+    if log_filter is not None:
+        paho_log.addFilter(log_filter)
+    client.enable_logger(paho_log)
     client.on_socket_open = _on_socket_open
     if url.username:
         client.username_pw_set(url.username, url.password)
