@@ -5,51 +5,44 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
-from cloud.api.routes import router
-from cloud.ingest.worker import IngestWorker
-from cloud.runtime import Stores, make_worker, open_stores
+from cloud.api.routes import api_router
+from cloud.bus.follower import FeedFollower
+from cloud.bus.local import Bus
+from cloud.bus.publish import Committed
+from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
-from protocol.clock import Clock, clock_from_spec
+from protocol.clock import clock_from_spec
 
 log = logging.getLogger(__name__)
 MAINTAIN_EVERY_S = 60.0
 
 
-@dataclass
-class AppState:
-    """Everything the routes need, created by the lifespan."""
-
-    settings: CloudSettings
-    clock: Clock
-    stores: Stores
-    live: LiveView
-    worker: IngestWorker | None
-
-
-async def _poll_live(state: AppState) -> None:
-    # With ingest in other processes, the store is the only channel: re-read it.
-    while True:
-        await asyncio.sleep(state.settings.live_poll_s)
-        try:
-            live = await asyncio.to_thread(state.stores.state.load_live)
-            communities = await asyncio.to_thread(state.stores.state.communities)
-            state.live.replace(live, communities)
-        except Exception:
-            log.exception("live-state poll failed; keeping the last state")
-
-
-async def _maintain(state: AppState) -> None:
+async def _maintain(state: CloudState) -> None:
     while True:
         try:
             await asyncio.to_thread(state.stores.telemetry.maintain, state.clock.now_ms())
         except Exception:
             log.exception("telemetry maintenance failed; retrying later")
         await asyncio.sleep(MAINTAIN_EVERY_S)
+
+
+async def _follow_inventory(state: CloudState) -> None:
+    # `shedwatch cloud inventory import` runs in another process: take its sheds, devices and communities.
+    registry = state.settings.strict_registry
+    while True:
+        await asyncio.sleep(state.settings.inventory_refresh_s)
+        try:
+            communities = await asyncio.to_thread(state.stores.state.communities)
+            state.live.set_communities(communities)
+            if state.worker is not None:
+                state.worker.registry = await asyncio.to_thread(state.stores.state.registry, strict=registry)
+        except Exception:
+            log.exception("inventory refresh failed; keeping the last one")
 
 
 def create_app(settings: CloudSettings) -> FastAPI:
@@ -60,15 +53,20 @@ def create_app(settings: CloudSettings) -> FastAPI:
         """Open stores, rebuild live state, start ingest and jobs; undo it all on shutdown."""
         clock = clock_from_spec(settings.clock)
         stores = await asyncio.to_thread(open_stores, settings)
+        heads = stores.state.feed_heads()  # before the live state: the follower resumes from here
         live = LiveView(stores.state.load_live(), stores.state.communities())
-        worker = make_worker(settings, stores, clock, on_commit=live.apply) if settings.ingest else None
-        state = AppState(settings, clock, stores, live, worker)
+        bus = Bus()
+        committed = Committed(bus, live)
+        worker = make_worker(settings, stores, clock, committed=committed) if settings.ingest else None
+        # With ingest in other processes, the store's event feed is the channel.
+        follower = None if worker else FeedFollower(stores.state, committed, poll_s=settings.live_poll_s)
+        state = CloudState(settings, clock, stores, live, bus, worker, follower)
         app.state.cloud = state
-        tasks = [asyncio.create_task(_maintain(state))]
+        tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
         if worker is not None:
             worker.start()
-        else:
-            tasks.append(asyncio.create_task(_poll_live(state)))
+        if follower is not None:
+            follower.start(heads)
         try:
             yield
         finally:
@@ -78,8 +76,10 @@ def create_app(settings: CloudSettings) -> FastAPI:
                     await task
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
+            if follower is not None:
+                await asyncio.to_thread(follower.stop)
             stores.close()
 
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
-    app.include_router(router)
+    app.include_router(api_router)
     return app
