@@ -32,23 +32,38 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     _common(parser)
     parser.add_argument("--host", help="HTTP bind address")
+    parser.add_argument("--alarm-config", type=Path, help="alarm TOML: people, targets, rota, promise (docs/alarms.md)")
     parser.add_argument("--port", type=int, help="HTTP port")
     parser.add_argument(
         "--no-ingest", dest="ingest", action="store_const", const=False, help="API only: ingest runs elsewhere"
     )
     parser.set_defaults(func=_run_api)
-    inner = parser.add_subparsers(dest="cloud_command", metavar="ingest")
+    inner = parser.add_subparsers(dest="cloud_command", metavar="{ingest,alarm}")
     ingest = inner.add_parser("ingest", help="run one standalone ingest worker (MQTT 5 shared subscription)")
     _common(ingest, argparse.SUPPRESS)
     ingest.add_argument("--worker-id", default="0", help="stable id of this worker (its broker session)")
     ingest.set_defaults(func=_run_ingest)
+    from cloud.alarms.cli import add_parser as add_alarm_parser
+
+    add_alarm_parser(inner, _common)
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Any:
     from cloud.settings import CloudSettings
 
-    keys = ("broker", "host", "port", "data_dir", "clock", "state_url", "telemetry", "shed_configs", "ingest")
+    keys = (
+        "broker",
+        "host",
+        "port",
+        "data_dir",
+        "clock",
+        "state_url",
+        "telemetry",
+        "shed_configs",
+        "ingest",
+        "alarm_config",
+    )
     overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     return CloudSettings(**overrides)
 

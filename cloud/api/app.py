@@ -9,8 +9,12 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from cloud.alarms.config import load_alarm_config
+from cloud.alarms.runner import AlarmRunner, link_secret
+from cloud.api.alarm_routes import router as alarm_router
 from cloud.api.live import LiveView
 from cloud.api.routes import router
+from cloud.ingest.batch import Batch
 from cloud.ingest.worker import IngestWorker
 from cloud.runtime import Stores, make_worker, open_stores
 from cloud.settings import CloudSettings
@@ -29,6 +33,7 @@ class AppState:
     stores: Stores
     live: LiveView
     worker: IngestWorker | None
+    alarms: AlarmRunner | None = None
 
 
 async def _poll_live(state: AppState) -> None:
@@ -61,10 +66,27 @@ def create_app(settings: CloudSettings) -> FastAPI:
         clock = clock_from_spec(settings.clock)
         stores = await asyncio.to_thread(open_stores, settings)
         live = LiveView(stores.state.load_live(), stores.state.communities())
-        worker = make_worker(settings, stores, clock, on_commit=live.apply) if settings.ingest else None
-        state = AppState(settings, clock, stores, live, worker)
+        alarms = None
+        if settings.alarms:
+            alarms = AlarmRunner(
+                stores.state,
+                clock,
+                config=load_alarm_config(settings.alarm_config),
+                secret=link_secret(settings.link_secret, settings.data_dir),
+                tick_s=settings.alarm_tick_s,
+            )
+
+        def on_commit(batch: Batch) -> None:
+            live.apply(batch)
+            if alarms is not None and batch.events:
+                alarms.wake()
+
+        worker = make_worker(settings, stores, clock, on_commit=on_commit) if settings.ingest else None
+        state = AppState(settings, clock, stores, live, worker, alarms)
         app.state.cloud = state
         tasks = [asyncio.create_task(_maintain(state))]
+        if alarms is not None:
+            alarms.start()
         if worker is not None:
             worker.start()
         else:
@@ -78,8 +100,11 @@ def create_app(settings: CloudSettings) -> FastAPI:
                     await task
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
+            if alarms is not None:
+                await asyncio.to_thread(alarms.stop)
             stores.close()
 
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
     app.include_router(router)
+    app.include_router(alarm_router)
     return app
