@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.alarms.receivers import HttpReceiver, SmtpReceiver
+from tests.integration.cloud.conftest import cloud_factory, shed_config  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture

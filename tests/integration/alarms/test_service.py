@@ -5,6 +5,7 @@ per emergency, inhibition, escalation at 3 minutes, ack and on-site through sign
 report; a bot that answers 200 with an error code is retried, never counted as delivered.
 """
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from cloud.alarms.actions import ActionRefused, ack_incident, onsite_incident, resolve_incident
 from cloud.alarms.config import load_alarm_config
+from cloud.alarms.leader import Leadership
 from cloud.alarms.repo import AlarmRepo, rows_by_status
 from cloud.alarms.service import AlarmService
 from cloud.core.alarms.incidents import Resolution
@@ -25,28 +27,52 @@ from protocol.config import ShedConfig
 from protocol.uplink import AlarmClass, AlarmRaised, EdgeState, InterlockAction
 from tests.integration.alarms.conftest import write_alarm_toml
 from tests.integration.alarms.receivers import HttpReceiver, SmtpReceiver
+from tests.integration.cloud.postgres import fresh_schema
 
 pytestmark = pytest.mark.integration
 T0 = 1_767_225_600_000
 SECRET = b"test-link-secret-0123456789"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    s = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    s.migrate()
-    s.register_shed(ShedConfig.model_validate({"shed": "shed-a", "extinguishers": ["ext-1"], "sensors": ["env-1"]}))
-    yield s
-    s.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    with contextlib.ExitStack() as stack:
+        url = f"sqlite:///{tmp_path / 'state.db'}"
+        if request.param == "postgresql":
+            url = stack.enter_context(fresh_schema())
+        s = StateStore(url)
+        s.migrate()
+        s.register_shed(ShedConfig.model_validate({"shed": "shed-a", "extinguishers": ["ext-1"], "sensors": ["env-1"]}))
+        yield s
+        s.close()
+
+
+def test_one_leader_at_a_time(store: StateStore) -> None:
+    other = StateStore(store.url)
+    a, b = Leadership(store), Leadership(other)
+    try:
+        assert a.try_acquire() and a.still_held()
+        assert not b.try_acquire() and not b.held
+        a.release()
+        assert b.try_acquire()
+        assert not a.try_acquire()
+    finally:
+        a.release()
+        b.release()
+        other.close()
 
 
 class World:
     def __init__(self, store: StateStore, path: Path) -> None:
         self.store = store
         self.service = AlarmService(
-            store.engine, sqlite=True, config=load_alarm_config(path), link_secret=SECRET, new_id=self._id
+            store.engine,
+            sqlite=self.store.is_sqlite,
+            config=load_alarm_config(path),
+            link_secret=SECRET,
+            new_id=self._id,
         )
-        self.notifier = Notifier(store.engine, sqlite=True)
+        self.notifier = Notifier(store.engine, sqlite=self.store.is_sqlite)
         self.seq = 0
         self.n = 0
 
@@ -88,9 +114,6 @@ class World:
         while self.notifier.run_once(now):
             pass
 
-    def repo(self) -> AlarmRepo:
-        return AlarmRepo(self.store.engine.connect(), sqlite=True)
-
 
 def test_one_fire_one_incident_escalation_links_timeline_report(
     tmp_path: Path, store: StateStore, webhook: HttpReceiver, dingtalk: HttpReceiver, smtp: SmtpReceiver
@@ -116,7 +139,7 @@ def test_one_fire_one_incident_escalation_links_timeline_report(
     )
     w.run(at=20)
     with store.engine.connect() as conn:
-        repo = AlarmRepo(conn, sqlite=True)
+        repo = AlarmRepo(conn, sqlite=store.is_sqlite)
         incidents = repo.all_incidents()
         assert [i.id for i in incidents] == ["inc-1"]
         assert incidents[0].alarm_class is AlarmClass.FIRE and incidents[0].alarms >= 4
@@ -154,7 +177,7 @@ def test_one_fire_one_incident_escalation_links_timeline_report(
     assert sum("Ref: inc-1/resolved/" in t for t in webhook.texts()) == 2  # guard and leader, on the webhook
 
     with store.engine.connect() as conn:
-        repo = AlarmRepo(conn, sqlite=True)
+        repo = AlarmRepo(conn, sqlite=store.is_sqlite)
         incident = repo.incident("inc-1")
         assert incident is not None
         timeline = repo.timeline(incident)
@@ -195,9 +218,9 @@ def test_a_bot_answering_200_with_an_error_code_is_retried_never_counted_deliver
     assert len(dingtalk.texts()) == 1
     with store.engine.connect() as conn:
         assert rows_by_status(conn, ["pending", "delivered"]) == {"delivered": 4}
-        incident = AlarmRepo(conn, sqlite=True).incident("inc-1")
+        incident = AlarmRepo(conn, sqlite=store.is_sqlite).incident("inc-1")
         assert incident is not None
-        kinds = [(e.kind, e.device) for e in AlarmRepo(conn, sqlite=True).timeline(incident)]
+        kinds = [(e.kind, e.device) for e in AlarmRepo(conn, sqlite=store.is_sqlite).timeline(incident)]
     assert ("alert_retrying", "dingtalk+http") in kinds and ("alert_delivered", "dingtalk+http") in kinds
 
 
@@ -212,9 +235,9 @@ def test_cloud_rules_edge_offline_and_inspection_overdue(
     assert sum("edge_offline" in t and "guard-li" in t for t in webhook.texts()) == 1
     w.run(at=30 * 86400)  # the extinguisher first seen at 89 s is due for inspection 30 days later
     with store.engine.connect() as conn:
-        keys = {str(a.key) for a, _ in AlarmRepo(conn, sqlite=True).open_alarms("shed-a")}
+        keys = {str(a.key) for a, _ in AlarmRepo(conn, sqlite=store.is_sqlite).open_alarms("shed-a")}
     assert "shed-a/ext-1/0/inspection_overdue" not in keys
     w.run(at=30 * 86400 + 90)
     with store.engine.connect() as conn:
-        keys = {str(a.key) for a, _ in AlarmRepo(conn, sqlite=True).open_alarms("shed-a")}
+        keys = {str(a.key) for a, _ in AlarmRepo(conn, sqlite=store.is_sqlite).open_alarms("shed-a")}
     assert "shed-a/ext-1/0/inspection_overdue" in keys
