@@ -304,5 +304,9 @@ class AlarmService:
         ]
         return "; ".join(lines[:5]) + (f" (+{len(lines) - 5} more)" if len(lines) > 5 else "")
 
+    def community_of_shed(self, repo: AlarmRepo, shed: str) -> str:
+        """The community name of ``shed`` ('default' if unknown)."""
+        return self._community(repo, shed)
+
     def _community(self, repo: AlarmRepo, shed: str) -> str:
         return dict(repo.sheds()).get(shed, "default")

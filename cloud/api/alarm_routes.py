@@ -56,7 +56,8 @@ def _incident_html(runner: AlarmRunner, incident_id: str) -> str:
         if incident is None:
             raise HTTPException(status_code=404, detail="no such incident")
         lines = repo.timeline(incident)
-    view = clocks(incident, runner.clock.now_ms(), runner.service.config.community_of("default").promise())
+        community = runner.service.config.community_of(runner.service.community_of_shed(repo, incident.shed))
+    view = clocks(incident, runner.clock.now_ms(), community.promise())
     rows = "".join(
         f"<li>{e.ts} {html.escape(e.kind)} {html.escape(e.actor or '')} {html.escape(e.detail)}</li>" for e in lines
     )
