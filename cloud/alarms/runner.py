@@ -9,6 +9,7 @@ runs again: a bad row never stops alarms for everybody.
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from cloud.alarms.config import AlarmConfig
@@ -80,30 +81,30 @@ class AlarmRunner:
     def _leads(self) -> bool:
         return self.leadership.try_acquire() and self.leadership.still_held()
 
+    def _alarm_pass(self) -> None:
+        if self._leads():
+            self.service.run_once(self.clock.now_ms())
+            self._notify.set()
+
+    def _notify_pass(self) -> None:
+        if self.leadership.held:
+            while self.notifier.run_once(self.clock.now_ms()) and not self._stop.is_set():
+                pass
+
     def _alarm_loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.tick_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                if self._leads():
-                    self.service.run_once(self.clock.now_ms())
-                    self._notify.set()
-            except Exception:
-                self.errors += 1
-                log.exception("alarm pass failed; the next pass retries")
+        self._loop(self._wake, self._alarm_pass, "alarm")
 
     def _notify_loop(self) -> None:
+        self._loop(self._notify, self._notify_pass, "notifier")
+
+    def _loop(self, wake: threading.Event, one_pass: Callable[[], None], what: str) -> None:
         while not self._stop.is_set():
-            self._notify.wait(self.tick_s)
-            self._notify.clear()
+            wake.wait(self.tick_s)
+            wake.clear()
             if self._stop.is_set():
                 break
             try:
-                if self.leadership.held:
-                    while self.notifier.run_once(self.clock.now_ms()) and not self._stop.is_set():
-                        pass
+                one_pass()
             except Exception:
                 self.errors += 1
-                log.exception("notifier pass failed; the next pass retries")
+                log.exception("%s pass failed; the next pass retries", what)
