@@ -27,6 +27,9 @@ Loaded from one TOML file (``CloudSettings.alarm_config``)::
 
     [shed.shed-a]
     cameras = ["rtsp://cam-1.local/stream"]        # links shown in the incident and its alerts
+
+    [rate_limits]
+    json = 600                                     # messages a minute per target of this kind
 """
 
 import tomllib
@@ -106,6 +109,8 @@ class AlarmConfig(_Model):
     person: list[Person] = []
     community: list[Community] = []
     shed: dict[str, ShedExtras] = {}
+    # Messages a minute per channel kind (URL scheme without '+transport'), replacing the built-in limits.
+    rate_limits: dict[str, Annotated[int, Field(ge=1)]] = {}
 
     def people(self) -> dict[str, Person]:
         """People by id."""

@@ -9,6 +9,7 @@ runs again: a bad row never stops alarms for everybody.
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,11 +52,12 @@ class AlarmRunner:
         self.clock = clock
         self.tick_s = tick_s
         self.service = AlarmService(store.engine, sqlite=store.is_sqlite, config=config, link_secret=secret)
-        self.notifier = notifier or Notifier(store.engine, sqlite=store.is_sqlite)
+        self.notifier = notifier or Notifier(store.engine, sqlite=store.is_sqlite, rate_limits=config.rate_limits)
         self.leadership = Leadership(store)
         self.errors = 0
         self._wake = threading.Event()
         self._notify = threading.Event()
+        self._timers_due = 0.0  # monotonic time of the next timer pass
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -76,14 +78,21 @@ class AlarmRunner:
         self._wake.set()
         for thread in self._threads:
             thread.join(timeout)
+        self.notifier.close()
         self.leadership.release()
 
     def _leads(self) -> bool:
         return self.leadership.try_acquire() and self.leadership.still_held()
 
     def _alarm_pass(self) -> None:
-        if self._leads():
-            self.service.run_once(self.clock.now_ms())
+        if not self._leads():
+            return
+        # New edge events first, and the notifier told at once: timers (rules, escalation) never delay an alarm.
+        self.service.run_events(self.clock.now_ms())
+        self._notify.set()
+        if time.monotonic() >= self._timers_due:
+            self._timers_due = time.monotonic() + self.tick_s
+            self.service.run_timers(self.clock.now_ms())
             self._notify.set()
 
     def _notify_pass(self) -> None:

@@ -86,7 +86,16 @@ class AlarmService:
 
     def run_once(self, now: int) -> None:
         """Apply new edge events, evaluate rules and timers, queue due alerts."""
-        self.apply_new_events(now)
+        self.run_events(now)
+        self.run_timers(now)
+
+    def run_events(self, now: int) -> None:
+        """The fast half: apply new edge events and page what they opened (what an alarm waits for)."""
+        if self.apply_new_events(now):
+            self.page_due(now)
+
+    def run_timers(self, now: int) -> None:
+        """The timed half: cloud rules, shelve expiry, escalation steps."""
         self.evaluate_rules(now)
         self.tick(now)
         self.page_due(now)

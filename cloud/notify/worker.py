@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, Row, select, update
 
 from cloud.alarms.repo import AlarmRepo
@@ -37,13 +38,26 @@ class Notifier:
     """``run_once(now)`` sends every due alert once; the leader loop calls it every tick."""
 
     def __init__(
-        self, engine: Engine, *, sqlite: bool, send: Sender | None = None, backoff: Backoff | None = None
+        self,
+        engine: Engine,
+        *,
+        sqlite: bool,
+        send: Sender | None = None,
+        backoff: Backoff | None = None,
+        rate_limits: dict[str, int] | None = None,
     ) -> None:
         self.engine = engine
         self.sqlite = sqlite
-        self.send: Sender = send or (lambda url, text: deliver(url, text))
+        # One HTTP client for the bots, kept for the notifier's life (connection reuse, one TLS context).
+        self._http = httpx.Client(timeout=10.0)
+        self.send: Sender = send or (lambda url, text: deliver(url, text, client=self._http))
         self.backoff = backoff or Backoff()
+        self.rate_limits = rate_limits or {}
         self.stats = NotifyStats()
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        self._http.close()
 
     def run_once(self, now: int, limit: int = 100) -> int:
         """Attempt every due alert (up to ``limit``); returns how many were attempted."""
@@ -75,7 +89,7 @@ class Notifier:
                     select(alerts.c.sent_ms).where(alerts.c.target == target, alerts.c.sent_ms > now - 60_000)
                 )
             ]
-        return wait_for_rate(sent, now, rate_limit(target))
+        return wait_for_rate(sent, now, rate_limit(target, self.rate_limits))
 
     def _record(self, row: Row[Any], verdict: Delivery, now: int) -> None:
         attempts = int(row.attempts) + 1

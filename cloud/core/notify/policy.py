@@ -35,9 +35,12 @@ def channel_kind(url: str) -> str:
     return scheme.split("+", 1)[0]
 
 
-def rate_limit(url: str) -> RateLimit:
-    """The limit that applies to ``url``'s channel kind."""
-    return RATE_LIMITS.get(channel_kind(url), DEFAULT_LIMIT)
+def rate_limit(url: str, overrides: dict[str, int] | None = None) -> RateLimit:
+    """The limit that applies to ``url``'s channel kind (``overrides``: per-kind messages a minute from settings)."""
+    kind = channel_kind(url)
+    if overrides and kind in overrides:
+        return RateLimit(overrides[kind])
+    return RATE_LIMITS.get(kind, DEFAULT_LIMIT)
 
 
 def wait_for_rate(sent_ms: Sequence[int], now: int, limit: RateLimit) -> int:

@@ -101,3 +101,8 @@ def test_alert_text_names_shed_class_step_links_and_cameras() -> None:
     assert text.title == "[FIRE] shed-a: ESCALATED: not accepted within the promise"
     assert "Accept: http://x/a" in text.body and "I am on site: http://x/o" in text.body
     assert "Camera: rtsp://cam-1" in text.body
+
+
+def test_rate_limits_can_be_replaced_per_kind() -> None:
+    assert rate_limit("json://h/p", {"json": 600}).per_minute == 600
+    assert rate_limit("dingtalk://t", {"json": 600}).per_minute == 20
