@@ -235,9 +235,11 @@ class AlarmRepo:
         return [r.person for r in self.conn.execute(q.group_by(alerts.c.person).order_by("first"))]
 
     def steps_taken(self, incident: str) -> set[str]:
-        """Steps that queued at least one alert."""
-        q = select(alerts.c.step).where(alerts.c.incident == incident).distinct()
-        return {r.step for r in self.conn.execute(q)}
+        """Paging steps already taken (each leaves a ``step_NAME`` line, even when nobody could be paged)."""
+        q = select(incident_events.c.kind).where(
+            incident_events.c.incident == incident, incident_events.c.kind.like("step\\_%", escape="\\")
+        )
+        return {r.kind.removeprefix("step_") for r in self.conn.execute(q)}
 
     # -- applied events -------------------------------------------------------------------------
 

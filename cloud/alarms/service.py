@@ -253,7 +253,9 @@ class AlarmService:
                 # Who held the level when the step fell due, so a late or repeated pass pages the same people.
                 people += [p for p in rota.level(level, step.due_ms) if p not in people]
             if not people:
+                # Noted once (the step counts as taken); the next step up the chain still falls due.
                 repo.note(incident.id, "nobody_on_duty", now, detail=f"step {step.name}: no one on the rota")
+                repo.note(incident.id, f"step_{step.name}", now, detail="")
                 continue
             summary = self._summary(repo, incident)
             for person in people:

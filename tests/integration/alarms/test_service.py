@@ -241,3 +241,24 @@ def test_cloud_rules_edge_offline_and_inspection_overdue(
     with store.engine.connect() as conn:
         keys = {str(a.key) for a, _ in AlarmRepo(conn, sqlite=store.is_sqlite).open_alarms("shed-a")}
     assert "shed-a/ext-1/0/inspection_overdue" in keys
+
+
+def test_nobody_on_duty_is_noted_once_per_step_and_escalation_goes_on(store: StateStore, tmp_path: Path) -> None:
+    path = tmp_path / "alarms.toml"
+    path.write_text(
+        '[[person]]\nid = "boss"\n[[community]]\n[[community.shift]]\nrole = "property_manager"\nperson = "boss"\n'
+    )
+    w = World(store, path)
+    w.edge(EdgeState(src="shed-a", seq=0, ts=T0, state="birth", session=1), at=0)
+    w.edge(w.raised("smoke", AlarmClass.FIRE, "env-1"), at=1)
+    for at in (1, 2, 3, 200, 201, 700):
+        w.run(at=at)
+    with store.engine.connect() as conn:
+        repo = AlarmRepo(conn, sqlite=store.is_sqlite)
+        incident = repo.incident("inc-1")
+        assert incident is not None
+        kinds = [(e.kind, e.actor, e.detail) for e in repo.timeline(incident)]
+    # No guard or leader on the rota: the page passes up to the manager, who has no target: noted, not repeated.
+    steps = [k for k, _, _ in kinds if k.startswith("step_")]
+    assert steps == ["step_open", "step_ack_overdue_1", "step_ack_overdue_2", "step_onsite_overdue"]
+    assert sum(1 for k, who, _ in kinds if k == "no_channel" and who == "boss") == 4
