@@ -243,7 +243,7 @@ class AlarmRepo:
 
     # -- applied events -------------------------------------------------------------------------
 
-    def unapplied_events(self, limit: int = 500) -> list[StoredEvent]:
+    def unapplied_events(self, limit: int) -> list[StoredEvent]:
         """Stored edge alarm events not yet applied, oldest arrival first."""
         q = (
             select(events.c.src, events.c.seq, events.c.type, events.c.body, events.c.received_ms)

@@ -33,6 +33,7 @@ from cloud.core.notify.message import compose
 from protocol.uplink import AlarmClass
 
 log = logging.getLogger(__name__)
+EVENTS_PER_PASS = 500
 
 
 def key_of(body: dict[str, object]) -> AlarmKey:
@@ -91,8 +92,7 @@ class AlarmService:
 
     def run_events(self, now: int) -> None:
         """The fast half: apply new edge events and page what they opened (what an alarm waits for)."""
-        if self.apply_new_events(now):
-            self.page_due(now)
+        self.apply_new_events(now, page=True)
 
     def run_timers(self, now: int) -> None:
         """The timed half: cloud rules, shelve expiry, escalation steps."""
@@ -100,13 +100,14 @@ class AlarmService:
         self.tick(now)
         self.page_due(now)
 
-    def apply_new_events(self, now: int) -> int:
-        """Apply every stored edge alarm event not yet applied; returns how many."""
+    def apply_new_events(self, now: int, *, page: bool = False) -> int:
+        """Apply every stored edge alarm event not yet applied (and with ``page``, queue the alerts they call for
+        in the same transaction: one commit between an alarm and its alert); returns how many."""
         count = 0
         while True:
             with self.engine.begin() as conn:
                 repo = AlarmRepo(conn, sqlite=self.sqlite)
-                batch = repo.unapplied_events()
+                batch = repo.unapplied_events(EVENTS_PER_PASS)
                 for ev in batch:
                     repo.mark_applied(ev.src, ev.seq)
                     try:
@@ -130,8 +131,10 @@ class AlarmService:
                         log.warning("alarm event %s/%s unreadable: %s", ev.src, ev.seq, exc)
                         continue
                     self._damped(repo, inp, now)
+                if batch and page:
+                    self._page_all(repo, now)
                 count += len(batch)
-            if len(batch) == 0:
+            if len(batch) < EVENTS_PER_PASS:
                 break
         self.stats.applied_events += count
         return count
@@ -237,9 +240,11 @@ class AlarmService:
     def page_due(self, now: int) -> None:
         """Queue the alerts of every due step of every open incident (idempotent)."""
         with self.engine.begin() as conn:
-            repo = AlarmRepo(conn, sqlite=self.sqlite)
-            for incident in repo.open_incidents():
-                self._page_incident(repo, incident, now)
+            self._page_all(AlarmRepo(conn, sqlite=self.sqlite), now)
+
+    def _page_all(self, repo: AlarmRepo, now: int) -> None:
+        for incident in repo.open_incidents():
+            self._page_incident(repo, incident, now)
 
     def _page_incident(self, repo: AlarmRepo, incident: Incident, now: int) -> None:
         community = self.config.community_of(self._community(repo, incident.shed))
