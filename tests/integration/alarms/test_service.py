@@ -262,3 +262,21 @@ def test_nobody_on_duty_is_noted_once_per_step_and_escalation_goes_on(store: Sta
     steps = [k for k, _, _ in kinds if k.startswith("step_")]
     assert steps == ["step_open", "step_ack_overdue_1", "step_ack_overdue_2", "step_onsite_overdue"]
     assert sum(1 for k, who, _ in kinds if k == "no_channel" and who == "boss") == 4
+
+
+def test_escalation_timers_survive_a_restart_and_a_new_leader_pages_once(
+    tmp_path: Path, store: StateStore, webhook: HttpReceiver, dingtalk: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    path = write_alarm_toml(tmp_path / "alarms.toml", webhook, dingtalk, smtp, "http://cloud.local")
+    w = World(store, path)
+    w.edge(EdgeState(src="shed-a", seq=0, ts=T0, state="birth", session=1), at=0)
+    w.edge(w.raised("off_gas", AlarmClass.PRE_FIRE, "env-1"), at=1)
+    w.run(at=1)
+    # The leader dies; a new process (fresh service and notifier, nothing in memory) takes over after 3 minutes.
+    w2 = World(store, path)
+    w2.seq = w.seq
+    w2.run(at=182)
+    w2.run(at=183)
+    w.run(at=184)  # even the old one coming back pages nobody twice
+    assert sum("Ref: inc-1/ack_overdue_1/leader-wang" in t for t in webhook.texts()) == 1
+    assert sum("Ref: inc-1/open/guard-li" in t for t in webhook.texts()) == 1
