@@ -47,6 +47,9 @@ def add_parser(inner: Any, common: Any) -> None:
     p.add_argument("incident")
     p = sub.add_parser("report", help="how often the promise was kept, per week, shed and person")
     p.add_argument("--days", type=float, default=28.0)
+    p.add_argument(
+        "--community", default=None, help="only its sheds, with its promise and zone (default: all, 'default')"
+    )
     p = sub.add_parser("load", help="EEMUA 191 alarm-load figures")
     p.add_argument("--days", type=float, default=7.0)
     p.add_argument("--operators", type=int, default=1)
@@ -111,9 +114,12 @@ def run(args: argparse.Namespace) -> int:
                     out = [asdict(e) for e in repo.timeline(incident)]
                 elif cmd == "report":
                     since = now - int(args.days * 86_400_000)
-                    tz = config.community_of("default").tz
-                    promise = config.community_of("default").promise()
-                    rows = report(repo.all_incidents(since), now, promise, tz)
+                    community = config.community_of(args.community or "default")
+                    incidents = repo.all_incidents(since)
+                    if args.community:
+                        sheds = {s for s, c in repo.sheds() if c == args.community}
+                        incidents = [i for i in incidents if i.shed in sheds]
+                    rows = report(incidents, now, community.promise(), community.tz)
                     out = [asdict(r) | {"kept_ratio": r.kept_ratio} for r in rows]
                 else:
                     since = now - int(args.days * 86_400_000)

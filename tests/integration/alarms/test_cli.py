@@ -81,6 +81,8 @@ def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., 
     assert next(e for e in timeline if e["kind"] == "acknowledged")["device"] == "cli"
     rc, rows, _ = cli(data, "report", "--days", "100000")
     assert rc == 0 and isinstance(rows, list) and any(r["by"] == "person" and r["group"] == "guard-li" for r in rows)
+    rc, rows, _ = cli(data, "report", "--days", "100000", "--community", "elsewhere")
+    assert rc == 0 and rows == []
     rc, figures, _ = cli(data, "load", "--days", "100000")
     assert rc == 0 and isinstance(figures, dict) and figures["alarms"] == 2
     rc, _, _ = cli(data, "ack", "no-such-incident", "--by", "x")
