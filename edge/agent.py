@@ -6,8 +6,10 @@ the disk quota), the uplink has its own network loop and drain thread. One lock
 serialises every decision.
 """
 
+import gc
 import itertools
 import logging
+import sys
 import threading
 import time
 from collections import Counter
@@ -17,6 +19,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from pydantic import BaseModel, ValidationError
 
+from edge import liveness
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
@@ -33,14 +36,17 @@ from protocol.clock import Clock
 from protocol.codec import decode_message, encode
 from protocol.commands import Command
 from protocol.config import ConfigPush, ShedConfig
-from protocol.device import RelayCommand
+from protocol.device import EdgeKeepAlive, PostTelemetry, RelayCommand, RelayResult
 from protocol.errors import PayloadError, TopicError
 from protocol.topics import Kind, device_filter, device_topic, shed_topic
 from protocol.uplink import SocketSnapshot
 
 log = logging.getLogger("shedwatch.edge")
 
-_LATCH_EVENTS = frozenset({"interlock", "alarm_raised", "alarm_cleared"})
+GIL_SWITCH_S = 0.0002  # 0.2 ms (CPython default 5 ms); see Agent.run and docs/edge.md "Interlock latency"
+
+# events after which the latches and sessions are stored (a session starts or ends with a status change)
+_LATCH_EVENTS = frozenset({"interlock", "alarm_raised", "alarm_cleared", "socket_status"})
 _DEVICE_KINDS = (Kind.POST_TELEMETRY, Kind.POST_HEARTBEAT, Kind.RELAY_RESULT, Kind.EXTINGUISHER, Kind.ENVIRONMENT)
 
 
@@ -50,14 +56,14 @@ class Agent:
     def __init__(self, cfg: EdgeConfigFile, clock: Clock) -> None:
         self.settings = cfg.agent
         self.clock = clock
-        self.started_ms = clock.now_ms()
+        self.started_ms = clock.now_ms()  # wall: stamps only
         self.started_mono = time.monotonic()
         data_dir = Path(self.settings.data_dir)
         self.outbox = Outbox(data_dir / "outbox.sqlite", quota_bytes=int(self.settings.outbox_quota_mb * 1024 * 1024))
         config = self._persisted_config(cfg.shed)
         self.shed = config.shed
-        self.state: ShedState = new_state(config, self.started_ms)
-        restored = restore(self.state, self.outbox.load_latches())
+        self.state: ShedState = new_state(config, clock.mono_ms())
+        restored = restore(self.state, self.outbox.load_latches(), mono_ms=clock.mono_ms(), wall_ms=clock.now_ms())
         if restored:
             log.warning("restored %d safety latch(es) from before the restart: they hold until a reset", restored)
         self._latches = latches_of(self.state)
@@ -65,6 +71,7 @@ class Agent:
         self.counters: Counter[str] = Counter()
         self.stop_event = threading.Event()
         self.writer = Writer(on_done=self._wrote)
+        self._shed_thread: int | None = None
         # per-source seq of our relay commands: starts at the clock so it never goes back across restarts
         self._relay_seq = itertools.count(self.started_ms)
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
@@ -112,36 +119,76 @@ class Agent:
 
     def run(self) -> None:
         """Connect and run until stop() is called."""
+        # The hot path (shed client thread) competes for the GIL with the writer, the uplink drain thread and the
+        # cloud client's thread. A thread that wakes on I/O waits until the running one is forced to yield, every
+        # switch interval (CPython default 5 ms): with the cloud connected that stacked up to 15-20 ms per trip.
+        sys.setswitchinterval(GIL_SWITCH_S)
         self.writer.start()
-        self.handle(Tick(), self.clock.now_ms())  # statuses of restored latches before the birth snapshot
+        self.handle(Tick())  # statuses of restored latches before the birth snapshot
         connect_async(self.shed_client, self.shed_url, persistent=False, session_expiry_s=0)
         self.shed_client.loop_start()
         self.uplink.start()
         batch_ms = int(self.state.config.batch_interval_s * 1000)
         hb_ms = int(self.settings.heartbeat_s * 1000)
-        next_batch = self.clock.now_ms() + batch_ms
-        next_hb = self.clock.now_ms()
+        # timers run on the monotonic clock: a wall clock that steps (1970 at boot, then NTP) moves none of them
+        next_batch = self.clock.mono_ms() + batch_ms
+        next_hb = self.clock.mono_ms()
+        next_keepalive = self.clock.mono_ms()
         next_quota = time.monotonic()
+        # what exists now lives as long as the agent: keep the cyclic collector from rescanning it on the hot path
+        gc.freeze()
         log.info("edge agent for shed %s started (outbox seq %d)", self.shed, self.outbox.last_seq)
-        while not self.stop_event.wait(self.settings.tick_s):
-            now = self.clock.now_ms()
+        wait_s = self.settings.tick_s
+        while not self.stop_event.wait(wait_s):
+            mono = self.clock.mono_ms()
             try:
-                self.handle(Tick(), now)
-            except Exception:  # timers must keep running: log, count, go on
+                self.handle(Tick())
+            except Exception:  # timers must keep running: log, count, go on (a whole tick later: no log flood)
                 self.counters["internal_error"] += 1
                 log.exception("tick failed")
-            if now >= next_batch:
-                self.flush_telemetry(now)
+                wait_s = self.settings.tick_s
+            else:
+                wait_s = self._until_next_tick()
+                if mono >= next_keepalive:  # only while decisions run: a wedged agent must let the posts cut
+                    self.keepalive()
+                    next_keepalive = mono + int(self.state.config.thresholds.keepalive_s * 1000)
+            if mono >= next_batch:
+                self.flush_telemetry(self.clock.now_ms())
                 batch_ms = int(self.state.config.batch_interval_s * 1000)
-                next_batch = now + batch_ms
-            if now >= next_hb:
-                self.uplink.heartbeat(now, int(time.monotonic() - self.started_mono))
-                next_hb = now + hb_ms
+                next_batch = mono + batch_ms
+            if mono >= next_hb:
+                self.uplink.heartbeat(self.clock.now_ms(), int(time.monotonic() - self.started_mono))
+                next_hb = mono + hb_ms
             if time.monotonic() >= next_quota:
                 thinned = self.outbox.enforce_quota()
                 if thinned:
                     log.warning("outbox over quota: thinned %d telemetry batches to rollups", thinned)
                 next_quota = time.monotonic() + self.settings.quota_check_s
+
+    def _until_next_tick(self) -> float:
+        """Real seconds to wait: one tick, or less when a socket's telemetry turns stale sooner."""
+        with self.lock:
+            due = liveness.next_stale_ms(self.state)
+        if due is None:
+            return self.settings.tick_s
+        speed = float(getattr(self.clock, "speed", 1.0))
+        return max(0.0005, min(self.settings.tick_s, (due - self.clock.mono_ms()) / 1000 / speed))
+
+    def keepalive(self) -> None:
+        """Tell every configured post it is supervised (QoS 0: a late keep-alive would be a lie)."""
+        t = self.state.config.thresholds
+        # on a sped-up simulated clock one real second (a few ticks, and a busy machine) is many simulated ones:
+        # never promise a post a keep-alive sooner than that, or its watchdog cuts a live edge's sockets
+        speed = float(getattr(self.clock, "speed", 1.0))
+        interval_s = min(3600.0, max(t.keepalive_s, max(self.settings.tick_s, 1.0) * speed))
+        for post in self.state.config.posts:
+            msg = EdgeKeepAlive(
+                src=self.shed,
+                seq=next(self._relay_seq),
+                ts=self.clock.now_ms(),
+                interval_s=interval_s,
+            )
+            self.shed_client.publish(device_topic(Kind.KEEPALIVE, self.shed, post.id), encode(msg), qos=0)
 
     def stop(self) -> None:
         """Ask run() to return."""
@@ -164,10 +211,14 @@ class Agent:
 
     # -- decisions ------------------------------------------------------------------------------
 
-    def handle(self, event: Input, now: int) -> list[Action]:
-        """Decide and carry out the actions (relays first: they protect life)."""
+    def handle(self, event: Input) -> list[Action]:
+        """Decide and carry out the actions (relays first: they protect life).
+
+        Both clocks are read under the lock, so decisions see monotonic time in order.
+        """
         with self.lock:
-            _, actions = decide(self.state, event, now)
+            now = self.clock.now_ms()
+            _, actions = decide(self.state, event, self.clock.mono_ms(), now)
             if actions:
                 self._execute(actions, now)
                 if any(isinstance(a, Emit) and a.event.type in _LATCH_EVENTS for a in actions):
@@ -175,10 +226,14 @@ class Agent:
             return actions
 
     def _execute(self, actions: list[Action], now: int) -> None:
-        stream: list[tuple[str, str, PayloadBuilder]] = []
+        # relays first, and on the wire at once: paho writes what a message callback publishes only after the
+        # callback returns, so on the shed client's own thread each command is written right away (a shed cut
+        # of 200 sockets must not wait for its status events, nor the first socket for the 200th)
+        flush = threading.get_ident() == self._shed_thread
         for action in actions:
             if isinstance(action, Relay):
-                cmd = RelayCommand(
+                # built without re-validation: every field comes from a decision over validated config and input
+                cmd = RelayCommand.model_construct(
                     src=self.shed,
                     seq=next(self._relay_seq),
                     ts=now,
@@ -188,7 +243,13 @@ class Agent:
                     reason=action.reason,
                 )
                 self.shed_client.publish(device_topic(Kind.RELAY_SET, self.shed, action.device), encode(cmd), qos=1)
-            elif isinstance(action, Emit):
+                if flush:
+                    self.shed_client.loop_write()
+        stream: list[tuple[str, str, PayloadBuilder]] = []
+        for action in actions:
+            if isinstance(action, Relay):
+                continue
+            if isinstance(action, Emit):
                 stream.append((KIND_EVENT, shed_topic(Kind.EDGE_EVENT, self.shed), _stamp(action.event)))
             elif isinstance(action, Answer):
                 stream.append((KIND_RESULT, shed_topic(Kind.EDGE_RESULT, self.shed), _stamp(action.result)))
@@ -233,6 +294,7 @@ class Agent:
         log.info("shed broker connected")
 
     def _on_shed_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        self._shed_thread = threading.get_ident()  # paho's network thread for the shed broker
         try:
             self._shed_message(msg)
         except Exception:  # never let one message end the shed client's network thread
@@ -249,10 +311,14 @@ class Agent:
             return
         if topic.device not in self.state.devices:
             self._bad_input("unknown_device", msg.topic, ValueError(f"{topic.device} is not in the shed config"))
+            if not isinstance(message, PostTelemetry | RelayResult):
+                return
+            # not ours, yet a closed relay there is unsupervised power: decide() commands it off until confirmed
+            self.handle(message)
             return
-        now = self.clock.now_ms()
-        self.handle(message, now)
-        points = points_of(message)
+        self.handle(message)
+        skew_ms = int(self.state.config.thresholds.clock_skew_s * 1000)
+        points = points_of(message, self.clock.now_ms(), skew_ms)
         if points:
             self.writer.submit(lambda: self.outbox.stage(points))
 
@@ -277,9 +343,8 @@ class Agent:
         except (PayloadError, TopicError) as exc:
             self._bad_input(getattr(exc, "reason", "bad_topic"), topic, exc)
             return
-        now = self.clock.now_ms()
         if isinstance(message, Command):
-            self._command(message, now)
+            self._command(message)
         elif isinstance(message, ConfigPush) and parsed.kind == Kind.CLOUD_CONFIG:
             if message.config.version <= self.state.config.version:
                 return  # the retained copy of what we already run
@@ -293,10 +358,11 @@ class Agent:
                 action="push_config",
                 config=message.config,
             )
-            self._command(cmd, now)
+            self._command(cmd)
 
-    def _command(self, cmd: Command, now: int) -> None:
-        actions = self.handle(CommandIn(cmd), now)
+    def _command(self, cmd: Command) -> None:
+        now = self.clock.now_ms()
+        actions = self.handle(CommandIn(cmd))
         for action in actions:
             if isinstance(action, Answer):
                 r = action.result

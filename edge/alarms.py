@@ -7,6 +7,7 @@ only after it was absent for ``delay_off_s``, and holds an alarm that already ra
 flapping). Alarm ids are stable per condition: ``{shed}/{type}[/{device}[/{socket}]]``.
 """
 
+import functools
 from dataclasses import dataclass
 
 from edge.context import Ctx
@@ -29,6 +30,7 @@ IMMEDIATE = Damping(delay_on_s=0.0, delay_off_s=30.0)
 SLOW = Damping(delay_on_s=10.0, delay_off_s=60.0)
 
 
+@functools.lru_cache(maxsize=65_536)  # pure, and asked for every observation of every reading
 def alarm_id(shed: str, alarm_type: str, device: str | None = None, socket: int | None = None) -> str:
     """The stable id of one alarm condition."""
     parts = [shed, alarm_type]
@@ -66,7 +68,7 @@ def _raise(ctx: Ctx, track: AlarmTrack, message: str, value: float | None, thres
         AlarmRaised(
             src=ctx.shed,
             seq=0,
-            ts=ctx.now,
+            ts=ctx.wall,
             alarm_id=track.alarm_id,
             alarm_class=track.alarm_class,
             alarm_type=track.alarm_type,
@@ -88,7 +90,7 @@ def _clear(ctx: Ctx, track: AlarmTrack, message: str) -> None:
         AlarmCleared(
             src=ctx.shed,
             seq=0,
-            ts=ctx.now,
+            ts=ctx.wall,
             alarm_id=track.alarm_id,
             alarm_class=track.alarm_class,
             alarm_type=track.alarm_type,

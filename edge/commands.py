@@ -4,6 +4,7 @@ Every command is checked for expiry and for a known target, applied, and answere
 a CommandResult. The adapter audits it locally and persists an applied config.
 """
 
+from edge import orphans
 from edge.actions import Answer, SaveConfig
 from edge.alarms import clear_latched
 from edge.context import Ctx
@@ -12,6 +13,9 @@ from protocol.commands import Command
 from protocol.config import ShedConfig
 from protocol.uplink import CommandResult
 
+# commands that can let power flow again: refused while the edge cannot tell whether they expired
+_SWITCH_ON = frozenset({"start_socket", "reset_trip"})
+
 
 def _answer(ctx: Ctx, cmd: Command, status: str, detail: str = "") -> None:
     ctx.actions.append(
@@ -19,7 +23,8 @@ def _answer(ctx: Ctx, cmd: Command, status: str, detail: str = "") -> None:
             CommandResult(
                 src=ctx.shed,
                 seq=0,
-                ts=ctx.now,
+                ts=ctx.wall,
+                clock_suspect=not ctx.wall_ok,
                 request_id=cmd.request_id,
                 status=status,  # type: ignore[arg-type]
                 detail=detail[:200],
@@ -35,8 +40,13 @@ def _socket(ctx: Ctx, cmd: Command) -> SocketState | None:
 
 def on_command(ctx: Ctx, cmd: Command) -> None:
     """Carry out one command and answer it."""
-    if cmd.expired(ctx.now):
-        _answer(ctx, cmd, "expired", f"expired at {cmd.expires_at}, now {ctx.now}")
+    if not ctx.wall_ok and cmd.action in _SWITCH_ON:
+        # expiry cannot be judged on a clock reading 1970 or 2106: never power anything on from a command
+        # that may be stale; cutting (stop) and versioned configs stay safe to apply
+        _answer(ctx, cmd, "rejected", f"edge clock not plausible ({ctx.wall} ms): cannot check expiry")
+        return
+    if ctx.wall_ok and cmd.expired(ctx.wall):
+        _answer(ctx, cmd, "expired", f"expired at {cmd.expires_at}, now {ctx.wall}")
         return
     if cmd.action == "push_config":
         assert cmd.config is not None
@@ -130,11 +140,16 @@ def apply_config(ctx: Ctx, config: ShedConfig) -> tuple[bool, str]:
         return False, f"not applied: {exc}"
     st = ctx.state
     for post_id, post in st.posts.items():
+        dropped = PostState(post_id, {})
         for sock in post.sockets.values():
-            if (post_id not in fresh.posts or sock.socket not in fresh.posts[post_id].sockets) and sock.relay:
-                # no longer supervised once the config drops it: never leave it switched on
-                ctx.interlock("cut", "socket", "decommissioned", device=sock.device, socket=sock.socket)
-                ctx.ensure_off(sock, "decommissioned", force=True)
+            if post_id not in fresh.posts or sock.socket not in fresh.posts[post_id].sockets:
+                dropped.sockets[sock.socket] = sock
+                if sock.relay:
+                    # no longer supervised once the config drops it: never leave it switched on
+                    ctx.interlock("cut", "socket", "decommissioned", device=sock.device, socket=sock.socket)
+                    ctx.ensure_off(sock, "decommissioned", force=True)
+        if post_id not in fresh.posts:
+            orphans.retire(ctx, dropped)  # commanded off until confirmed, not forgotten after one command
     st.config = config
     st.posts = fresh.posts
     st.devices = fresh.devices

@@ -4,17 +4,28 @@ from dataclasses import dataclass, field
 
 from edge.actions import Action, Emit, Relay, UplinkEvent
 from edge.state import PendingRelay, ShedState, SocketState
+from protocol.clock import plausible
 from protocol.config import Thresholds
 from protocol.uplink import InterlockAction
 
 
 @dataclass
 class Ctx:
-    """Collects the actions of one decision; helpers build events stamped with the shed and now."""
+    """Collects the actions of one decision; helpers build events stamped with the shed and the wall time.
+
+    ``now`` is monotonic ms: every duration is judged on it. ``wall`` is UTC epoch ms and only stamps
+    messages (it may read 1970 or step by years); ``wall_ok`` says whether it is plausible.
+    """
 
     state: ShedState
     now: int
+    wall: int
     actions: list[Action] = field(default_factory=list)
+
+    @property
+    def wall_ok(self) -> bool:
+        """Whether the edge's wall clock reads a plausible time (see protocol.clock.plausible)."""
+        return plausible(self.wall)
 
     @property
     def shed(self) -> str:
@@ -27,7 +38,9 @@ class Ctx:
         return self.state.config.thresholds
 
     def emit(self, event: UplinkEvent) -> None:
-        """Queue an event for the cloud."""
+        """Queue an event for the cloud, marked when the edge clock that stamped it is not plausible."""
+        if not self.wall_ok:
+            event = event.model_copy(update={"clock_suspect": True})
         self.actions.append(Emit(event))
 
     def interlock(
@@ -46,7 +59,7 @@ class Ctx:
             InterlockAction(
                 src=self.shed,
                 seq=0,
-                ts=self.now,
+                ts=self.wall,
                 action=action,  # type: ignore[arg-type]
                 scope=scope,  # type: ignore[arg-type]
                 device=device,
@@ -58,9 +71,9 @@ class Ctx:
         )
 
     def next_request_id(self) -> str:
-        """A relay request id unique across restarts (time plus a counter)."""
+        """A relay request id unique across restarts (wall time plus a counter)."""
         self.state.counter += 1
-        return f"r{self.now}-{self.state.counter}"
+        return f"r{self.wall}-{self.state.counter}"
 
     def send_relay(self, sock: SocketState, *, on: bool, reason: str) -> None:
         """Publish a relay command now and wait for its confirmation."""

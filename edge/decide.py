@@ -1,27 +1,33 @@
 """The edge's decision function: ``decide(state, input, now) -> (state, actions)``.
 
-Pure: no MQTT, database or clock inside; the adapter passes ``now`` (epoch ms of the
-injected clock). The state is updated in place and returned. Any error inside a rule
+Pure: no MQTT, database or clock inside; the adapter passes ``now`` (monotonic ms: every
+duration is judged on it) and ``wall`` (UTC epoch ms, which only stamps messages and may
+read 1970 or 2106). The state is updated in place and returned. Any error inside a rule
 fails safe: every socket that may be affected is cut and a trouble alarm raised.
 """
 
-from edge import liveness, relays
+from edge import clock_rules, liveness, orphans, relays
 from edge.actions import Action
-from edge.alarms import raise_latched
+from edge.alarms import observe, raise_latched
 from edge.commands import on_command
 from edge.context import Ctx
 from edge.inputs import CommandIn, Input, Tick
+from edge.plausibility import judge
 from edge.post_rules import check_post
 from edge.shed_rules import on_environment, on_extinguisher
 from edge.socket_rules import on_reading, socket_status
 from edge.state import PostState, ShedState
 from protocol.device import EnvironmentReading, ExtinguisherStatus, PostHeartbeat, PostTelemetry, RelayResult
+from protocol.plausible import POST_RANGES, SOCKET_RANGES
 from protocol.uplink import AlarmClass, SocketStatusChanged
 
 
-def decide(state: ShedState, event: Input, now: int) -> tuple[ShedState, list[Action]]:
-    """React to one input at time ``now``; return the state and the actions to carry out."""
-    ctx = Ctx(state, now)
+def decide(state: ShedState, event: Input, now: int, wall: int | None = None) -> tuple[ShedState, list[Action]]:
+    """React to one input at monotonic time ``now`` (ms); return the state and the actions to carry out.
+
+    ``wall`` (UTC epoch ms, default ``now``) stamps the events; any value works, however implausible.
+    """
+    ctx = Ctx(state, now, now if wall is None else wall)
     try:
         _dispatch(ctx, event)
     except Exception as exc:  # fail safe: an interlock that cannot decide cuts power
@@ -35,31 +41,62 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
     if isinstance(event, PostTelemetry):
         post = st.posts.get(event.src)
         if post is None:
-            return  # not ours (the adapter counts it)
+            orphans.on_unconfigured(ctx, event)
+            return
         liveness.heard(ctx, post.id)
         for reading in event.sockets:
             sock = post.sockets.get(reading.socket)
             if sock is not None:
-                on_reading(ctx, post, sock, reading, event.ts)
-        check_post(ctx, post, event.total_power_w)
+                on_reading(ctx, post, sock, reading)
+        check_post(ctx, post, _post_total(ctx, event))
+        clock_rules.check_device(ctx, event.src, event.ts)
     elif isinstance(event, Tick):
         liveness.on_tick(ctx)
         relays.on_tick(ctx)
+        orphans.on_tick(ctx)
+        clock_rules.check_edge(ctx)
     elif isinstance(event, PostHeartbeat):
         liveness.heard(ctx, event.src)
+        clock_rules.check_device(ctx, event.src, event.ts)
     elif isinstance(event, RelayResult):
         liveness.heard(ctx, event.src)
         relays.on_result(ctx, event)
+        retired = st.retired.get(event.src)
+        if retired is not None:
+            orphans.settle(ctx, retired)
     elif isinstance(event, EnvironmentReading):
         if event.src in st.devices:
             liveness.heard(ctx, event.src)
             on_environment(ctx, event)
+            clock_rules.check_device(ctx, event.src, event.ts)
     elif isinstance(event, ExtinguisherStatus):
         if event.src in st.devices:
             liveness.heard(ctx, event.src)
             on_extinguisher(ctx, event)
+            clock_rules.check_device(ctx, event.src, event.ts)
     elif isinstance(event, CommandIn):
         on_command(ctx, event.command)
+
+
+def _post_total(ctx: Ctx, event: PostTelemetry) -> float:
+    """The post's own total when plausible; else 0 (the sum of its sockets counts) and a trouble alarm.
+
+    A total that includes a socket meter reading nonsense is not believed either: it would cut the siblings.
+    """
+    bad = judge({"total_power_w": event.total_power_w}, POST_RANGES)
+    watts = SOCKET_RANGES["power_w"]
+    if any(not watts.low <= r.power_w <= watts.high for r in event.sockets):
+        return 0.0  # the broken socket carries its own sensor_fault alarm
+    observe(
+        ctx,
+        AlarmClass.TROUBLE,
+        "sensor_fault",
+        bool(bad),
+        device=event.src,
+        message="; ".join(b.describe() for b in bad),
+        value=event.total_power_w if bad else None,
+    )
+    return 0.0 if bad else event.total_power_w
 
 
 def _fail_safe(ctx: Ctx, event: Input, exc: Exception) -> None:
@@ -90,14 +127,14 @@ def _statuses(ctx: Ctx) -> None:
             status = socket_status(sock, post_online=online, shed_tripped=tripped, full_power_w=full_w)
             if status != sock.status:
                 sock.status = status
-                energy = (
-                    max(0.0, sock.energy_wh - sock.session_energy0_wh) if sock.session_start_ms is not None else None
-                )
+                energy = max(0.0, sock.session_energy_wh) if sock.session_start_ms is not None else None
+                # built without re-validation (a shed cut emits one per socket before its relays leave): every
+                # field is a validated id, a socket number, an enum or a bounded session id
                 ctx.emit(
-                    SocketStatusChanged(
+                    SocketStatusChanged.model_construct(
                         src=ctx.shed,
                         seq=0,
-                        ts=ctx.now,
+                        ts=ctx.wall,
                         device=sock.device,
                         socket=sock.socket,
                         status=status,

@@ -1,12 +1,15 @@
-"""Safety latches as plain records, so they survive a restart of the agent (a power cut, SIGKILL, an upgrade).
+"""Safety latches and charging sessions as plain records, so they survive a restart of the agent.
 
-A latched trip holds until an authorised reset, not until the agent happens to restart:
-the agent stores these records on every change and puts them back into a fresh state at start.
+A latched trip holds until an authorised reset, not until the agent happens to restart (a power
+cut, SIGKILL, an upgrade); a charging session keeps its age, energy and full/float timers, so its
+limits are not started again. The agent stores these records on every change and puts them back
+into a fresh state at start.
 """
 
 from typing import Any
 
 from edge.state import AlarmTrack, ShedState
+from protocol.clock import plausible
 from protocol.uplink import AlarmClass
 
 Latch = dict[str, Any]
@@ -32,11 +35,33 @@ def latches_of(state: ShedState) -> list[Latch]:
         for a in state.alarms.values()
         if a.active and a.latched
     ]
+    out += [
+        {
+            "scope": "session",
+            "device": s.device,
+            "socket": s.socket,
+            "session_id": s.session_id,
+            "start_wall": s.session_start_wall,
+            "full_since_wall": s.full_since_wall,
+            "ended_full": s.ended_full,
+            "charging_seen": s.charging_seen,
+            "energy_wh": s.session_energy_wh,
+            "counter_wh": s.energy_wh,
+        }
+        for s in state.sockets()
+        if s.session_id is not None
+    ]
     return out
 
 
-def restore(state: ShedState, latches: list[Latch]) -> int:
-    """Put stored latches back into a fresh state; records for sockets no longer configured are kept as alarms."""
+def restore(state: ShedState, latches: list[Latch], *, mono_ms: int = 0, wall_ms: int = 0) -> int:
+    """Put stored records back into a fresh state; returns how many latches (sessions are not counted).
+
+    A session's age is carried on the wall clock (``wall_ms`` now minus its start): only when both stamps
+    are plausible; otherwise the session is timed again from now (the monotonic clock restarts with the
+    agent). It must be confirmed by the post's next reading (relay closed, plugged) or it ends; until then
+    it is supervised like any switched-on socket (stale after 3 silent intervals).
+    """
     n = 0
     for latch in latches:
         scope = latch.get("scope")
@@ -60,4 +85,33 @@ def restore(state: ShedState, latches: list[Latch]) -> int:
                 latched=True,
             )
             state.alarms[track.alarm_id] = track
+        elif scope == "session":
+            _session(state, latch, mono_ms, wall_ms)
     return n
+
+
+def _age(wall_ms: int, then: Any) -> int:
+    if not isinstance(then, int) or not (plausible(then) and plausible(wall_ms)):
+        return 0
+    return max(0, wall_ms - then)
+
+
+def _session(state: ShedState, rec: Latch, mono_ms: int, wall_ms: int) -> None:
+    post = state.posts.get(str(rec.get("device")))
+    sock = post.sockets.get(int(rec.get("socket") or 0)) if post else None
+    if sock is None:
+        return
+    sock.session_id = str(rec["session_id"])
+    sock.session_start_wall = rec.get("start_wall")
+    sock.session_start_ms = mono_ms - _age(wall_ms, rec.get("start_wall"))
+    full = rec.get("full_since_wall")
+    if full is not None:
+        sock.full_since_wall = full
+        sock.full_since_ms = mono_ms - _age(wall_ms, full)
+    sock.ended_full = bool(rec.get("ended_full"))
+    sock.charging_seen = bool(rec.get("charging_seen"))
+    sock.session_energy_wh = float(rec.get("energy_wh") or 0.0)
+    sock.energy_wh = float(rec.get("counter_wh") or 0.0)
+    sock.energy_seen = True  # the next reading adds what was counted while the agent was down
+    sock.plugged = sock.relay = sock.seen = True
+    sock.last_ms = mono_ms

@@ -7,6 +7,7 @@ Sockets whose relay is closed must report every ``sample_interval_s``; silent fo
 from edge.alarms import Damping, observe
 from edge.context import Ctx
 from edge.socket_rules import trip_socket
+from edge.state import ShedState
 from protocol.uplink import AlarmClass, DeviceStatusChanged
 
 # liveness is already a slow signal (3 missed heartbeats): raise and clear it without more delay
@@ -21,8 +22,19 @@ def heard(ctx: Ctx, device: str) -> None:
     dev.last_heard_ms = ctx.now
     if not dev.online:
         dev.online = True
-        ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.now, device=device, online=True))
+        ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.wall, device=device, online=True))
         observe(ctx, AlarmClass.TROUBLE, "device_offline", False, device=device, damping=_BACK)
+
+
+def next_stale_ms(state: ShedState) -> int | None:
+    """The monotonic ms at which the first switched-on socket's telemetry turns stale (None: none can).
+
+    The agent wakes for it rather than at its next periodic tick, so a stale cut is as fast as any other.
+    """
+    t = state.config.thresholds
+    stale_ms = int(t.sample_interval_s * t.stale_samples * 1000)
+    due = [s.last_ms for s in state.sockets() if s.relay and s.trip is None and s.last_ms is not None]
+    return min(due) + stale_ms + 1 if due else None  # stale is strictly later than the limit
 
 
 def on_tick(ctx: Ctx) -> None:
@@ -32,7 +44,7 @@ def on_tick(ctx: Ctx) -> None:
     for dev in ctx.state.devices.values():
         if dev.online and ctx.now - dev.last_heard_ms > limit_ms:
             dev.online = False
-            ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.now, device=dev.id, online=False))
+            ctx.emit(DeviceStatusChanged(src=ctx.shed, seq=0, ts=ctx.wall, device=dev.id, online=False))
             observe(
                 ctx,
                 AlarmClass.TROUBLE,

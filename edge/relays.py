@@ -4,6 +4,8 @@ A command is confirmed by the post's RelayResult or by telemetry that shows the 
 the wanted position, whichever comes first.
 """
 
+from collections.abc import Iterable
+
 from edge.actions import Relay
 from edge.alarms import clear_now, observe
 from edge.context import Ctx
@@ -21,8 +23,8 @@ def confirmed(ctx: Ctx, sock: SocketState) -> None:
 
 
 def on_result(ctx: Ctx, result: RelayResult) -> None:
-    """A post answered a relay command."""
-    post = ctx.state.posts.get(result.src)
+    """A post answered a relay command (a configured post, or one the edge still commands off)."""
+    post = ctx.state.posts.get(result.src) or ctx.state.retired.get(result.src)
     sock = post.sockets.get(result.socket) if post else None
     if sock is None:
         return
@@ -35,9 +37,14 @@ def on_result(ctx: Ctx, result: RelayResult) -> None:
 
 def on_tick(ctx: Ctx) -> None:
     """Retry unconfirmed commands; after the last retry raise a trouble alarm."""
+    retry(ctx, ctx.state.sockets())
+
+
+def retry(ctx: Ctx, sockets: Iterable[SocketState]) -> None:
+    """Resend what is due among ``sockets``; after the last retry raise a ``relay_unconfirmed`` trouble alarm."""
     t = ctx.t
     wait_ms = t.relay_confirm_s * 1000
-    for sock in ctx.state.sockets():
+    for sock in sockets:
         pending = sock.pending
         if pending is None or pending.failed or ctx.now - pending.sent_ms < wait_ms:
             continue

@@ -4,10 +4,12 @@ Also the supervisory conditions of extinguishers (low or over pressure, removed)
 sensor faults, which alarm with damping but cut nothing.
 """
 
-from edge.alarms import SLOW, above, alarm_id, below, observe, raise_latched
+from edge.alarms import IMMEDIATE, SLOW, above, alarm_id, below, observe, raise_latched
 from edge.context import Ctx
+from edge.plausibility import judge_environment, judge_extinguisher
 from edge.state import EnvState
 from protocol.device import EnvironmentReading, ExtinguisherStatus
+from protocol.plausible import ENVIRONMENT_RANGES
 from protocol.uplink import AlarmClass
 
 _RATE_WINDOW_MS = 60_000  # rate of rise is measured over the last minute ...
@@ -36,12 +38,19 @@ def trip_shed(
 
 
 def on_environment(ctx: Ctx, r: EnvironmentReading) -> None:
-    """A smoke / heat / off-gas sensor reading."""
+    """A smoke / heat / off-gas sensor reading.
+
+    An implausible field (edge.plausibility) raises ``sensor_fault`` naming the sensor and is not judged,
+    except a value above the top of its scale, which is still compared with its limit: a reading past the
+    scale is the most alarming thing a heat or gas sensor can say. The other fields are used as usual.
+    """
     t = ctx.t
     dev = r.src
+    faults = judge_environment(r)
+    ignored = {b.field for b in faults if b.value < ENVIRONMENT_RANGES[b.field].high}
     gas = [("h2", r.h2_ppm, t.h2_ppm), ("co", r.co_ppm, t.co_ppm), ("voc", r.voc_ppm, t.voc_ppm)]
     for name, value, limit in gas:
-        if value > limit:
+        if f"{name}_ppm" not in ignored and value > limit:
             trip_shed(
                 ctx,
                 "off_gas",
@@ -51,7 +60,8 @@ def on_environment(ctx: Ctx, r: EnvironmentReading) -> None:
                 threshold=limit,
                 message=f"{name} {value:g} ppm over {limit:g} ppm: a cell may be venting",
             )
-    if r.smoke_alarm or r.smoke_obscuration_pct_m >= t.smoke_obscuration_pct_m:
+    obscured = "smoke_obscuration_pct_m" not in ignored and r.smoke_obscuration_pct_m >= t.smoke_obscuration_pct_m
+    if r.smoke_alarm or obscured:
         trip_shed(
             ctx,
             "smoke",
@@ -60,14 +70,24 @@ def on_environment(ctx: Ctx, r: EnvironmentReading) -> None:
             value=r.smoke_obscuration_pct_m,
             threshold=t.smoke_obscuration_pct_m,
         )
-    if r.temp_c >= t.heat_fixed_c:
-        trip_shed(ctx, "heat", AlarmClass.FIRE, device=dev, value=r.temp_c, threshold=t.heat_fixed_c)
+    if "temp_c" not in ignored:
+        if r.temp_c >= t.heat_fixed_c:
+            trip_shed(ctx, "heat", AlarmClass.FIRE, device=dev, value=r.temp_c, threshold=t.heat_fixed_c)
+        _rate_of_rise(ctx, dev, r.temp_c)
+    fault = "; ".join([b.describe() for b in faults] + ([r.fault] if r.fault else []))
+    # a value out of range is certain at once; the device's own fault text must persist (SLOW)
+    damping = IMMEDIATE if faults else SLOW
+    observe(ctx, AlarmClass.TROUBLE, "sensor_fault", bool(fault), device=dev, damping=damping, message=fault)
+
+
+def _rate_of_rise(ctx: Ctx, dev: str, temp_c: float) -> None:
+    """Heat rate of rise over the last minute, on the edge's monotonic receipt time (never the sensor's clock)."""
+    t = ctx.t
     env = ctx.state.env.setdefault(dev, EnvState())
     temps = env.temps
-    if temps and r.ts <= temps[-1][0]:
-        temps.clear()  # the sensor's clock went back: start the window again
-    temps.append((r.ts, r.temp_c))
-    while temps and temps[0][0] < r.ts - _RATE_WINDOW_MS:
+    now = ctx.now
+    temps.append((now, temp_c))
+    while temps and temps[0][0] < now - _RATE_WINDOW_MS:
         temps.popleft()
     span = temps[-1][0] - temps[0][0]
     if span >= _RATE_MIN_SPAN_MS:
@@ -76,9 +96,6 @@ def on_environment(ctx: Ctx, r: EnvironmentReading) -> None:
             trip_shed(
                 ctx, "heat_rate", AlarmClass.PRE_FIRE, device=dev, value=round(rate, 2), threshold=t.heat_rate_c_per_min
             )
-    observe(
-        ctx, AlarmClass.TROUBLE, "sensor_fault", r.fault is not None, device=dev, damping=SLOW, message=r.fault or ""
-    )
 
 
 def on_extinguisher(ctx: Ctx, r: ExtinguisherStatus) -> None:
@@ -87,13 +104,23 @@ def on_extinguisher(ctx: Ctx, r: ExtinguisherStatus) -> None:
     dev = r.src
     if r.discharged:
         trip_shed(ctx, "extinguisher_discharged", AlarmClass.FIRE, device=dev, message="extinguisher discharged")
+    faults = judge_extinguisher(r)
+    gauge_ok = "pressure_mpa" not in {b.field for b in faults}
+    observe(
+        ctx,
+        AlarmClass.TROUBLE,
+        "sensor_fault",
+        bool(faults),
+        device=dev,
+        message="; ".join(b.describe() for b in faults),
+    )
     low_active = _active(ctx, "extinguisher_low_pressure", dev)
     high_active = _active(ctx, "extinguisher_over_pressure", dev)
     observe(
         ctx,
         AlarmClass.SUPERVISORY,
         "extinguisher_low_pressure",
-        not r.discharged and below(r.pressure_mpa, t.pressure_low_mpa, low_active),
+        gauge_ok and not r.discharged and below(r.pressure_mpa, t.pressure_low_mpa, low_active),
         device=dev,
         damping=SLOW,
         value=r.pressure_mpa,
@@ -103,7 +130,7 @@ def on_extinguisher(ctx: Ctx, r: ExtinguisherStatus) -> None:
         ctx,
         AlarmClass.SUPERVISORY,
         "extinguisher_over_pressure",
-        above(r.pressure_mpa, t.pressure_high_mpa, high_active, hysteresis=0.03),
+        gauge_ok and above(r.pressure_mpa, t.pressure_high_mpa, high_active, hysteresis=0.03),
         device=dev,
         damping=SLOW,
         value=r.pressure_mpa,

@@ -5,13 +5,19 @@ session ends (full after float, unplugged, longest session) open the relay witho
 latching: the resident unplugs and the socket is free again.
 """
 
-from edge.alarms import observe, raise_latched
+from edge import anomalies
+from edge.alarms import Damping, observe, raise_latched
 from edge.context import Ctx
+from edge.plausibility import judge_socket
 from edge.relays import confirmed
 from edge.state import PostState, SocketState
 from protocol.device import SocketReading
 from protocol.device import SocketState as Plug
+from protocol.plausible import DS18B20_POWER_ON_C
 from protocol.uplink import AlarmClass, SocketStatus
+
+# a meter reset is a note for the operator, not a condition: it clears after a minute of normal counting
+_NOTE = Damping(delay_on_s=0.0, delay_off_s=60.0, max_raises=1_000_000)
 
 
 def trip_socket(
@@ -51,43 +57,110 @@ def end_session(ctx: Ctx, sock: SocketState, reason: str) -> None:
     ctx.ensure_off(sock, reason, force=True)
 
 
-def check_safety(ctx: Ctx, sock: SocketState, r: SocketReading, source_ms: int) -> None:
-    """Over-power, over-current, over-temperature and thermal runaway: trip at once."""
+def check_safety(ctx: Ctx, sock: SocketState, r: SocketReading, bad: frozenset[str]) -> None:
+    """Over-power, over-current, over-temperature and thermal runaway: trip at once.
+
+    Fields named in ``bad`` (implausible, see edge.plausibility) are not judged: the socket is already
+    cut as ``sensor_fault``. Rates are measured on the edge's monotonic receipt time, never on device clocks.
+    """
     t = ctx.t
-    if r.power_w > t.over_power_w:
+    if "power_w" not in bad and r.power_w > t.over_power_w:
         trip_socket(ctx, sock, "over_power", AlarmClass.OPERATIONAL, value=r.power_w, threshold=t.over_power_w)
-    if r.current_a > t.over_current_a:
+    if "current_a" not in bad and r.current_a > t.over_current_a:
         trip_socket(ctx, sock, "over_current", AlarmClass.OPERATIONAL, value=r.current_a, threshold=t.over_current_a)
-    if r.temp_c >= t.socket_overtemp_c:
-        trip_socket(ctx, sock, "socket_overtemp", AlarmClass.PRE_FIRE, value=r.temp_c, threshold=t.socket_overtemp_c)
-    # thermal runaway: >= 1 degC/s sustained >= 3 s, from the post's own timestamps
-    if sock.temp_c is not None and sock.temp_ms is not None and source_ms > sock.temp_ms:
-        rate = (r.temp_c - sock.temp_c) / ((source_ms - sock.temp_ms) / 1000)
+    if "temp_c" in bad:
+        return
+    now = ctx.now
+    over = r.temp_c >= t.socket_overtemp_c
+    # thermal runaway: >= 1 degC/s sustained >= 3 s
+    runaway, rate = False, 0.0
+    if sock.temp_c is not None and sock.temp_ms is not None and now > sock.temp_ms:
+        rate = (r.temp_c - sock.temp_c) / ((now - sock.temp_ms) / 1000)
         if rate >= t.runaway_rate_c_per_s:
             if sock.runaway_since_ms is None:
                 sock.runaway_since_ms = sock.temp_ms
-            if source_ms - sock.runaway_since_ms >= t.runaway_hold_s * 1000:
-                trip_socket(
-                    ctx,
-                    sock,
-                    "thermal_runaway",
-                    AlarmClass.PRE_FIRE,
-                    value=round(rate, 3),
-                    threshold=t.runaway_rate_c_per_s,
-                )
+            runaway = now - sock.runaway_since_ms >= t.runaway_hold_s * 1000
         else:
             sock.runaway_since_ms = None
-    if source_ms >= (sock.temp_ms or 0):
-        sock.temp_c, sock.temp_ms = r.temp_c, source_ms
+    if (over or runaway) and _one_jump(ctx, sock, r.temp_c):
+        # cutting is right (fail safe), but one reading is not yet a fire: a suspect sensor until confirmed
+        trip_socket(
+            ctx,
+            sock,
+            "sensor_suspect",
+            AlarmClass.TROUBLE,
+            value=r.temp_c,
+            threshold=t.socket_overtemp_c,
+            message=f"one reading of {r.temp_c:g} °C after {sock.temp_c} °C: cut, awaiting a second reading",
+        )
+    elif over or runaway:
+        if sock.trip == "sensor_suspect":
+            sock.trip = None  # confirmed by a second reading: the latch now names the real cause
+        if over:
+            trip_socket(
+                ctx, sock, "socket_overtemp", AlarmClass.PRE_FIRE, value=r.temp_c, threshold=t.socket_overtemp_c
+            )
+        if runaway:
+            trip_socket(
+                ctx,
+                sock,
+                "thermal_runaway",
+                AlarmClass.PRE_FIRE,
+                value=round(rate, 3),
+                threshold=t.runaway_rate_c_per_s,
+            )
+    if sock.temp_ms is None or now >= sock.temp_ms:
+        sock.temp_c, sock.temp_ms = r.temp_c, now
+
+
+def _one_jump(ctx: Ctx, sock: SocketState, temp_c: float) -> bool:
+    """Whether this reading is a single implausible jump: the DS18B20 reset value, or far above a normal reading."""
+    if sock.trip == "sensor_suspect":
+        return False  # the second alarming reading in a row: confirmed
+    prev = sock.temp_c
+    if prev is None:
+        return temp_c == DS18B20_POWER_ON_C  # the first reading after a brown-out
+    return prev < ctx.t.socket_overtemp_c and (temp_c == DS18B20_POWER_ON_C or temp_c - prev >= ctx.t.temp_jump_c)
+
+
+def _meter(ctx: Ctx, sock: SocketState, energy_wh: float) -> None:
+    """Follow the energy counter; a counter that goes down is a meter reset (post reboot): sum the increments."""
+    step = energy_wh - sock.energy_wh
+    reset = sock.energy_seen and step < 0
+    if reset:
+        step = energy_wh  # counted from 0 since the reset
+        sock.meter_resets += 1
+    if sock.energy_seen and sock.session_id is not None:
+        sock.session_energy_wh += step
+    sock.energy_wh = energy_wh
+    sock.energy_seen = True
+    if not reset and "meter_reset" not in sock.noted:
+        return  # the common case: nothing to raise, nothing to clear
+    sock.noted.add("meter_reset")
+    observe(
+        ctx,
+        AlarmClass.TROUBLE,
+        "meter_reset",
+        reset,
+        device=sock.device,
+        socket=sock.socket,
+        damping=_NOTE,
+        message="energy counter went back (post rebooted?): session energy summed across the reset",
+        value=energy_wh,
+    )
 
 
 def _start_session(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -> None:
-    sock.session_id = f"{sock.device}-{sock.socket}-{ctx.now}"
+    # at most 64 characters (SocketStatusChanged.session_id), unique by time whatever the device id's length
+    sock.session_id = f"{sock.device[:40]}-{sock.socket}-{ctx.wall}"
     sock.session_start_ms = ctx.now
-    sock.session_energy0_wh = r.energy_wh
+    sock.session_start_wall = ctx.wall
+    anomalies.reset(sock)
+    sock.session_energy_wh = 0.0
     sock.charging_seen = False
     sock.low_since_ms = None
     sock.full_since_ms = None
+    sock.full_since_wall = None
     if sock.hold_off is None:
         sock.ended_full = False
     sock.not_charging_warned = False
@@ -102,11 +175,13 @@ def _start_session(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReadin
 def _end_session(ctx: Ctx, sock: SocketState) -> None:
     sock.session_id = None
     sock.session_start_ms = None
+    sock.session_start_wall = None
     sock.samples.clear()
     observe(ctx, AlarmClass.OPERATIONAL, "not_charging", False, device=sock.device, socket=sock.socket)
+    anomalies.session_over(ctx, sock)
 
 
-def _progress(ctx: Ctx, sock: SocketState, r: SocketReading) -> None:
+def _progress(ctx: Ctx, sock: SocketState, power_w: float) -> None:
     """Full -> float -> cut, unplugged -> cut, longest session -> cut, and the 'not charging' warning."""
     t = ctx.t
     now = ctx.now
@@ -114,10 +189,10 @@ def _progress(ctx: Ctx, sock: SocketState, r: SocketReading) -> None:
     assert start is not None
     grace_end = start + int(t.switch_on_grace_s * 1000)
     window = int(t.unplugged_window_s * 1000)
-    sock.samples.append((now, r.power_w))
+    sock.samples.append((now, power_w))
     while len(sock.samples) > 1 and sock.samples[1][0] <= now - window:
         sock.samples.popleft()
-    if r.power_w >= t.full_power_w:
+    if power_w >= t.full_power_w:
         sock.charging_seen = True
         sock.low_since_ms = None
     elif sock.low_since_ms is None:
@@ -126,6 +201,7 @@ def _progress(ctx: Ctx, sock: SocketState, r: SocketReading) -> None:
         held_from = max(sock.low_since_ms, grace_end)
         if now - held_from >= t.full_hold_s * 1000:
             sock.full_since_ms = now
+            sock.full_since_wall = ctx.wall
             sock.ended_full = True
     # low power after the grace period of a session that never charged: "not charging", a warning
     # (inside the grace period low power means nothing yet, and never "full")
@@ -137,7 +213,7 @@ def _progress(ctx: Ctx, sock: SocketState, r: SocketReading) -> None:
         device=sock.device,
         socket=sock.socket,
         message="plugged in and switched on but drawing no charging power",
-        value=r.power_w,
+        value=power_w,
         threshold=t.full_power_w,
     )
     # unplugged: the average over the whole window stays below a few watts
@@ -148,6 +224,7 @@ def _progress(ctx: Ctx, sock: SocketState, r: SocketReading) -> None:
                 sock.ended_full = False  # never charged: nothing drawing, not a full battery
             end_session(ctx, sock, "unplugged")
             return
+    anomalies.check(ctx, sock, power_w)
     if sock.full_since_ms is not None and now - sock.full_since_ms >= t.float_s * 1000:
         end_session(ctx, sock, "full")
         return
@@ -155,20 +232,38 @@ def _progress(ctx: Ctx, sock: SocketState, r: SocketReading) -> None:
         end_session(ctx, sock, "max_session")
 
 
-def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading, source_ms: int) -> None:
-    """Apply one socket reading: trips, session tracking, enforcement of cuts."""
+def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -> None:
+    """Apply one socket reading: plausibility, trips, session tracking, enforcement of cuts.
+
+    An implausible field (edge.plausibility) cuts this socket alone as ``sensor_fault``: it is no longer
+    supervised. Its plausible fields are still used, and its siblings are not touched.
+    """
+    faults = judge_socket(r)
+    bad = frozenset(b.field for b in faults)
     sock.seen = True
     sock.last_ms = ctx.now
     sock.post_fault = r.state == Plug.FAULT
     if r.state != Plug.FAULT:
         sock.plugged = r.state == Plug.PLUGGED
     sock.relay = r.relay
-    sock.power_w = r.power_w
-    sock.current_a = r.current_a
-    sock.energy_wh = r.energy_wh
+    # a broken meter must not push its post over the limit and cut the siblings: count it as drawing nothing
+    # (a few watts negative at no load is normal for small meters and means none)
+    sock.power_w = max(0.0, r.power_w) if "power_w" not in bad else 0.0
+    sock.current_a = max(0.0, r.current_a) if "current_a" not in bad else 0.0
+    if "energy_wh" not in bad:
+        _meter(ctx, sock, r.energy_wh)
     if sock.pending is not None and r.relay == sock.pending.on:
         confirmed(ctx, sock)
-    check_safety(ctx, sock, r, source_ms)
+    if faults:
+        trip_socket(
+            ctx,
+            sock,
+            "sensor_fault",
+            AlarmClass.TROUBLE,
+            value=faults[0].value,
+            message="; ".join(b.describe() for b in faults),
+        )
+    check_safety(ctx, sock, r, bad)
     if not sock.plugged:
         sock.ended_full = False
         sock.hold_off = None if sock.hold_off != "operator_stop" else sock.hold_off
@@ -180,7 +275,7 @@ def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading, s
         _end_session(ctx, sock)
         in_session = False
     if in_session and sock.trip is None and not ctx.state.shed_trips and sock.hold_off is None:
-        _progress(ctx, sock, r)
+        _progress(ctx, sock, sock.power_w)
     if r.relay and (sock.trip is not None or ctx.state.shed_trips or sock.hold_off is not None):
         reason = sock.trip or next(iter(sorted(ctx.state.shed_trips)), None) or sock.hold_off or "cut"
         ctx.ensure_off(sock, reason)

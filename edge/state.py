@@ -38,16 +38,27 @@ class SocketState:
     power_w: float = 0.0
     current_a: float = 0.0
     temp_c: float | None = None
-    temp_ms: int | None = None
+    temp_ms: int | None = None  # monotonic receipt time of temp_c
     runaway_since_ms: int | None = None
-    energy_wh: float = 0.0
+    energy_wh: float = 0.0  # the post's counter as last read
+    energy_seen: bool = False
+    meter_resets: int = 0  # times the counter went back (post reboots)
     # the charging session (relay closed with a plug in)
     session_id: str | None = None
-    session_start_ms: int | None = None
-    session_energy0_wh: float = 0.0
+    session_start_ms: int | None = None  # monotonic
+    session_start_wall: int | None = None  # UTC ms, to carry the session's age across an agent restart
+    session_energy_wh: float = 0.0  # sum of counter increments since the session started, across meter resets
     charging_seen: bool = False
     low_since_ms: int | None = None
     full_since_ms: int | None = None
+    full_since_wall: int | None = None
+    # current anomalies (edge.anomalies): smoothed charging current and power, and the power's reversals
+    current_avg_a: float | None = None
+    power_avg_w: float | None = None
+    prev_power_w: float | None = None
+    swing_dir: int = 0  # direction of the last large power step: 1 up, -1 down, 0 none yet
+    reversals: deque[int] = field(default_factory=deque)  # monotonic ms of each reversal within the window
+    noted: set[str] = field(default_factory=set)  # per-reading alarm types ever raised here (the rest skip observe)
     ended_full: bool = False  # the session reached "full": stays FULL until unplugged
     not_charging_warned: bool = False
     samples: deque[tuple[int, float]] = field(default_factory=deque)  # (ms, W) for the unplugged window
@@ -97,7 +108,7 @@ class AlarmTrack:
 class EnvState:
     """Recent temperatures of a smoke / heat / off-gas sensor, for the rate of rise."""
 
-    temps: deque[tuple[int, float]] = field(default_factory=deque)  # (source ms, degC)
+    temps: deque[tuple[int, float]] = field(default_factory=deque)  # (monotonic receipt ms, degC)
 
 
 @dataclass
@@ -110,6 +121,8 @@ class ShedState:
     env: dict[str, EnvState] = field(default_factory=dict)
     alarms: dict[str, AlarmTrack] = field(default_factory=dict)
     shed_trips: set[str] = field(default_factory=set)  # latched whole-shed cut reasons
+    # posts the config no longer has (or never had) whose relays are not yet confirmed open: still commanded off
+    retired: dict[str, PostState] = field(default_factory=dict)
     counter: int = 0  # for unique relay request ids
     started_ms: int = 0
 

@@ -4,14 +4,23 @@ from typing import Any
 
 import orjson
 
+from edge.clock_rules import stamp
 from protocol.device import EnvironmentReading, ExtinguisherStatus, PostTelemetry
 
 Point = dict[str, Any]
 MAX_POINTS = 10_000  # TelemetryBatch's limit
 
 
-def points_of(message: object) -> list[Point]:
-    """The telemetry points of one device message (empty for messages that carry none)."""
+def points_of(message: object, received_ms: int | None = None, skew_ms: int = 120_000) -> list[Point]:
+    """The telemetry points of one device message (empty for messages that carry none).
+
+    ``received_ms`` is the edge's wall time at receipt: a device stamp further than ``skew_ms`` from it
+    (edge.clock_rules) is replaced by it, so a 1970 stamp never files a reading 56 years back.
+    """
+    if received_ms is not None and isinstance(message, PostTelemetry | ExtinguisherStatus | EnvironmentReading):
+        ts = stamp(message.ts, received_ms, skew_ms)
+        if ts != message.ts:
+            message = message.model_copy(update={"ts": ts})
     if isinstance(message, PostTelemetry):
         pts: list[Point] = [
             {"ts": message.ts, "device": message.src, "fields": {"total_power_w": message.total_power_w}}

@@ -9,11 +9,29 @@ import asyncio
 import time
 from typing import Protocol
 
+# Wall times outside 2020-01-01 .. 2100-01-01 UTC are a clock that has not synced (a Raspberry Pi has no
+# real-time clock and boots in 1970 or at its last saved time), a counter wrap, or seconds sent as ms.
+PLAUSIBLE_FROM_MS = 1_577_836_800_000
+PLAUSIBLE_UNTIL_MS = 4_102_444_800_000
+
+
+def plausible(epoch_ms: int) -> bool:
+    """True when a wall time (UTC epoch ms) lies in 2020-01-01 .. 2100-01-01, where a synced clock reads."""
+    return PLAUSIBLE_FROM_MS <= epoch_ms <= PLAUSIBLE_UNTIL_MS
+
 
 class Clock(Protocol):
-    """Source of the current time in UTC epoch milliseconds."""
+    """Source of the current time: ``now_ms`` is UTC epoch ms (may step), ``mono_ms`` never goes back.
+
+    Durations (timers, rates, staleness) are measured on ``mono_ms`` only; ``now_ms`` only stamps
+    messages, because a wall clock can read 1970 at boot and step by years when NTP syncs.
+    """
 
     def now_ms(self) -> int: ...
+
+    def mono_ms(self) -> int:
+        """Milliseconds on a clock that never steps (arbitrary origin, this process only)."""
+        ...
 
     async def sleep(self, seconds: float) -> None:
         """Sleep for ``seconds`` of this clock's time."""
@@ -27,6 +45,9 @@ class SystemClock:
 
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
+
+    def mono_ms(self) -> int:
+        return time.monotonic_ns() // 1_000_000
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -42,10 +63,16 @@ class ScaledClock:
         self.speed = speed
         self.anchor_real_ms = real_now if anchor_real_ms is None else anchor_real_ms
         self.epoch_ms = self.anchor_real_ms if epoch_ms is None else epoch_ms
+        # the monotonic clock starts where the scaled wall clock is now and runs at the same speed
+        self._mono_origin_ms = self.now_ms()
+        self._mono0_ns = time.monotonic_ns()
 
     def now_ms(self) -> int:
         real = time.time_ns() // 1_000_000
         return self.epoch_ms + int((real - self.anchor_real_ms) * self.speed)
+
+    def mono_ms(self) -> int:
+        return self._mono_origin_ms + int((time.monotonic_ns() - self._mono0_ns) * self.speed) // 1_000_000
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds / self.speed)
@@ -62,13 +89,21 @@ class ManualClock:
 
     def __init__(self, start_ms: int = 1_767_225_600_000) -> None:  # 2026-01-01T00:00Z
         self._now = start_ms
+        self._wall_offset_ms = 0
 
     def now_ms(self) -> int:
+        return self._now + self._wall_offset_ms
+
+    def mono_ms(self) -> int:
         return self._now
 
     def advance(self, seconds: float) -> None:
-        """Move time forward."""
+        """Move time forward (both clocks)."""
         self._now += int(seconds * 1000)
+
+    def step_wall(self, seconds: float) -> None:
+        """Step the wall clock only (as NTP or an operator does); the monotonic clock does not move."""
+        self._wall_offset_ms += int(seconds * 1000)
 
     async def sleep(self, seconds: float) -> None:
         self.advance(seconds)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from protocol.commands import Command
 from protocol.config import ConfigPush
 from protocol.device import (
+    EdgeKeepAlive,
     EnvironmentReading,
     ExtinguisherStatus,
     PostHeartbeat,
@@ -36,6 +37,7 @@ ADAPTERS: dict[Kind, TypeAdapter[Any]] = {
     Kind.POST_HEARTBEAT: TypeAdapter(PostHeartbeat),
     Kind.RELAY_SET: TypeAdapter(RelayCommand),
     Kind.RELAY_RESULT: TypeAdapter(RelayResult),
+    Kind.KEEPALIVE: TypeAdapter(EdgeKeepAlive),
     Kind.EXTINGUISHER: TypeAdapter(ExtinguisherStatus),
     Kind.ENVIRONMENT: TypeAdapter(EnvironmentReading),
     Kind.EDGE_TELEMETRY: TypeAdapter(TelemetryBatch),
@@ -48,7 +50,7 @@ ADAPTERS: dict[Kind, TypeAdapter[Any]] = {
 }
 
 # Messages whose src must equal a topic level: a device speaks for itself, an edge for its shed.
-_SRC_IS_TOPIC_LEVEL = DEVICE_KINDS - {Kind.RELAY_SET} | {
+_SRC_IS_TOPIC_LEVEL = DEVICE_KINDS - {Kind.RELAY_SET, Kind.KEEPALIVE} | {
     Kind.EDGE_TELEMETRY,
     Kind.EDGE_EVENT,
     Kind.EDGE_RESULT,

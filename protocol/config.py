@@ -35,6 +35,16 @@ class Thresholds(Message):
     sample_interval_s: Positive = 10.0
     fault_sample_interval_s: Positive = 1.0
     stale_samples: Annotated[int, Field(ge=1)] = 3  # silent this many intervals -> cut
+    # a reading this far above the previous normal one is cut at once but confirmed by the next reading before
+    # it becomes a pre-fire alarm (a DS18B20 reads 85 degC once after a brown-out)
+    temp_jump_c: Positive = 25.0
+    # current anomalies while charging (operational alarms, no cut)
+    current_rise_factor: Annotated[float, Field(gt=1)] = 1.5  # current this many times its smoothed value ...
+    current_rise_min_a: Positive = 0.5  # ... and at least this much above it
+    oscillation_window_s: Positive = 120.0
+    oscillation_pct: Positive = 25.0  # a swing: a step larger than this share of the mean power
+    oscillation_swings: Annotated[int, Field(ge=1)] = 4  # reversals within the window
+    charging_overtime_s: Positive = 8 * 3600.0  # still drawing charging power after this long
     # per post
     post_limit_w: Positive = 8700.0
     post_soft_limit_w: Positive = 7800.0
@@ -53,6 +63,12 @@ class Thresholds(Message):
     # relay commands
     relay_confirm_s: Positive = 2.0
     relay_retries: Annotated[int, Field(ge=0)] = 3
+    # clocks: a device stamp further than this from the edge's receipt time is not believed (UTC+8 sent as UTC,
+    # 1970 after a reboot); the reading is judged on receipt time instead
+    clock_skew_s: Positive = 120.0
+    # keep-alive from the edge to every post; a post opens its relays after keepalive_missed silent intervals
+    keepalive_s: Positive = 5.0
+    keepalive_missed: Annotated[int, Field(ge=1)] = 3
 
     @model_validator(mode="after")
     def _consistent(self) -> "Thresholds":

@@ -7,11 +7,17 @@ from pydantic import Field
 
 from protocol.envelope import Envelope, Message, SocketNo
 
-Volts = Annotated[float, Field(ge=0, le=500)]
-Amps = Annotated[float, Field(ge=0, le=200)]
-Watts = Annotated[float, Field(ge=0, le=100_000)]
-Celsius = Annotated[float, Field(ge=-60, le=1200)]
-Ppm = Annotated[float, Field(ge=0, le=1_000_000)]
+# Readings are accepted on the wire within a wide *representable* range (any finite number a device can send,
+# negatives and sentinels included) so that one broken sensor never makes a whole message useless: the edge
+# judges each field against its sensor's *plausible* range (edge.plausibility) and condemns only what that
+# field describes. Only non-numbers, NaN, infinity and magnitudes beyond 1e9 are refused here.
+REPRESENTABLE = 1e9
+Reading = Annotated[float, Field(ge=-REPRESENTABLE, le=REPRESENTABLE)]
+Volts = Reading
+Amps = Reading
+Watts = Reading
+Celsius = Reading
+Ppm = Reading
 Text = Annotated[str, Field(max_length=200)]
 
 
@@ -30,7 +36,7 @@ class SocketReading(Message):
     voltage_v: Volts
     current_a: Amps
     power_w: Watts
-    energy_wh: Annotated[float, Field(ge=0)]  # cumulative counter, never decreases
+    energy_wh: Reading  # cumulative counter; restarts at 0 when the post reboots (a meter reset)
     temp_c: Celsius
     relay: bool  # True = closed (power on)
     state: SocketState
@@ -61,6 +67,17 @@ class RelayCommand(Envelope):
     reason: Text
 
 
+class EdgeKeepAlive(Envelope):
+    """The edge tells one post it is supervising it; src is the shed (edge) id. Sent every ``interval_s``.
+
+    A post whose watchdog is armed (by its first keep-alive) and that then hears none for its own setting
+    of N intervals (default 3, ``keepalive_missed``) opens every relay: a socket charges only while
+    supervised, and a dead Raspberry Pi supervises nothing.
+    """
+
+    interval_s: Annotated[float, Field(gt=0, le=3600)]
+
+
 class RelayResult(Envelope):
     """A post's answer to a RelayCommand; ``relay`` is the state it now has."""
 
@@ -74,17 +91,17 @@ class RelayResult(Envelope):
 class ExtinguisherStatus(Envelope):
     """An automatic extinguisher's gauge, valve switch, bracket switch and battery."""
 
-    pressure_mpa: Annotated[float, Field(ge=0, le=10)]
+    pressure_mpa: Reading
     discharged: bool
     removed: bool
-    battery_pct: Annotated[float, Field(ge=0, le=100)]
+    battery_pct: Reading
 
 
 class EnvironmentReading(Envelope):
     """A combined smoke / heat / off-gas sensor's readings."""
 
     temp_c: Celsius
-    smoke_obscuration_pct_m: Annotated[float, Field(ge=0, le=100)]
+    smoke_obscuration_pct_m: Reading
     smoke_alarm: bool  # the detector's own alarm decision
     h2_ppm: Ppm
     co_ppm: Ppm

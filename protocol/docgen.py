@@ -5,10 +5,22 @@ python -m protocol.docgen > docs/protocol.md   (a test checks the file is curren
 
 import json
 import sys
+from typing import get_args
 
 from protocol.codec import MAX_PAYLOAD_BYTES, encode
+from protocol.commands import Action
+from protocol.device import SocketState
 from protocol.examples import examples
+from protocol.plausible import (
+    DS18B20_POWER_ON_C,
+    ENVIRONMENT_RANGES,
+    EXTINGUISHER_RANGES,
+    POST_RANGES,
+    SENTINELS,
+    SOCKET_RANGES,
+)
 from protocol.topics import Kind
+from protocol.uplink import AlarmClass, CommandResult, EdgeState, InterlockAction, SocketStatus
 
 # (direction, QoS, retained, what it is for) per kind.
 TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
@@ -21,6 +33,12 @@ TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
     Kind.POST_HEARTBEAT: ("post → edge", 1, False, "sign of life every 60 s; 3 missed = offline"),
     Kind.RELAY_SET: ("edge → post", 1, False, "open or close one socket's relay; src is the shed (edge) id"),
     Kind.RELAY_RESULT: ("post → edge", 1, False, "the relay state after a RelayCommand, with its request_id"),
+    Kind.KEEPALIVE: (
+        "edge → post",
+        0,
+        False,
+        "supervision: every `keepalive_s` (5 s); a post that misses its setting N (3) in a row opens every relay",
+    ),
     Kind.EXTINGUISHER: (
         "sensor → edge",
         1,
@@ -68,7 +86,7 @@ Everything that crosses between devices, the edge agent, the cloud and the simul
 | `v` | schema version, now `1`. Required on the wire: a message without it, or with another version, is refused as `unsupported_version`. |
 | `src` | the source id: the device for device messages, the shed (edge agent) for edge messages, the cloud's id for commands. Must equal the id in the topic (`source_mismatch` otherwise), so with per-device broker ACLs nobody can speak for another. |
 | `seq` | per-source sequence number, 0 … 2⁶³−1. |
-| `ts` | source time, UTC epoch **milliseconds** (2020 … 2100; seconds sent as ms are refused). |
+| `ts` | source time, UTC epoch **milliseconds**, any value 0 … 2⁵³−1 (1970 and 2106 included: a Raspberry Pi boots in 1970 until NTP syncs). The receiver judges plausibility: the edge believes a device `ts` only within `clock_skew_s` (120 s) of its receipt time, raises a `clock` trouble alarm otherwise and judges the reading on receipt time; events stamped by an edge clock outside 2020 … 2100 carry `clock_suspect: true`. |
 
 Ids (shed, device, source) match `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`: they are topic levels, so they never hold
 `/`, `+`, `#` or spaces.
@@ -134,7 +152,151 @@ posts and sockets, extinguishers, sensors, all thresholds (defaults from shared/
 persists it, applies it, and keeps the previous one to roll back to when it is invalid. The same `[shed]` table
 is what an edge's TOML file holds.
 
+"""
+
+EXAMPLES = """
 ## Examples
+"""
+
+
+# Every enum value of the contract with its meaning; values() fails (KeyError) when one has none.
+MEANINGS: dict[str, dict[str, str]] = {
+    "PostTelemetry.sockets[].state (device SocketState)": {
+        "empty": "no plug detected",
+        "plugged": "a plug is in (drawing or not)",
+        "fault": "the post's own self-test failed for this socket (meter, welded relay, …)",
+    },
+    "socket_status.status (SocketStatus)": {
+        "free": "no plug",
+        "charging": "relay closed and charging power seen this session (or now)",
+        "plugged": "plugged in, not drawing: waiting, refused, or not charging",
+        "full": "this session reached full; stays until unplugged (also after the float cut)",
+        "faulted": "latched trip (socket or shed), a post fault, or the post offline",
+    },
+    "alarm_raised / alarm_cleared .alarm_class (AlarmClass)": {
+        "fire": "smoke, heat, extinguisher discharged",
+        "pre_fire": "off-gas, heat rate of rise, socket over-temperature, thermal runaway",
+        "supervisory": "extinguisher low / over pressure or removed",
+        "trouble": "offline devices, sensor faults, clocks, relays not confirmed, meter resets",
+        "operational": "over-power, over-current, post over its limit, not charging",
+        "service": "bike left after full",
+    },
+    "interlock.action": {
+        "cut": "power was switched off",
+        "refuse": "new sessions are refused",
+        "restore": "a latch or refusal was lifted",
+    },
+    "interlock.scope": {"socket": "one socket", "post": "one post", "shed": "every socket of the shed"},
+    "result.status (CommandResult)": {
+        "applied": "carried out",
+        "rejected": "not carried out: unknown target, latched, offline, older config, clock not plausible, …",
+        "expired": "arrived after its expires_at",
+        "failed": "tried and failed",
+    },
+    "command.action (Command)": {
+        "stop_socket": "open one socket's relay and hold it off until start_socket",
+        "start_socket": "close one socket's relay (refused while latched, offline, or the edge clock is implausible)",
+        "reset_trip": "lift the latches of one socket, or with no target of the shed and every socket",
+        "push_config": "apply a newer ShedConfig",
+    },
+    "state.state (EdgeState)": {"birth": "connected, with a socket snapshot", "death": "disconnected (the will)"},
+}
+ENUMS: dict[str, list[str]] = {
+    "PostTelemetry.sockets[].state (device SocketState)": [v.value for v in SocketState],
+    "socket_status.status (SocketStatus)": [v.value for v in SocketStatus],
+    "alarm_raised / alarm_cleared .alarm_class (AlarmClass)": [v.value for v in AlarmClass],
+    "interlock.action": list(get_args(InterlockAction.model_fields["action"].annotation)),
+    "interlock.scope": list(get_args(InterlockAction.model_fields["scope"].annotation)),
+    "result.status (CommandResult)": list(get_args(CommandResult.model_fields["status"].annotation)),
+    "command.action (Command)": list(get_args(Action)),
+    "state.state (EdgeState)": list(get_args(EdgeState.model_fields["state"].annotation)),
+}
+# The alarm types and interlock reasons the edge emits (strings, so new ones need no schema change).
+# tests/unit/edge/test_documented_values.py checks that every one the edge emits is listed here.
+ALARM_TYPES: dict[str, str] = {
+    "over_power": "operational: socket power over `over_power_w` (1,000 W); socket cut, latched",
+    "over_current": "operational: socket current over `over_current_a` (5 A); socket cut, latched",
+    "socket_overtemp": "pre_fire: socket ≥ `socket_overtemp_c` (65 °C); socket cut, latched",
+    "thermal_runaway": "pre_fire: ≥ 1 °C/s held 3 s; socket cut, latched",
+    "stale_telemetry": "trouble: a switched-on socket silent for 3 sample intervals; socket cut, latched",
+    "sensor_fault": "trouble: a reading outside its plausible range or a sentinel (socket: cut, latched), "
+    "or a sensor's own fault",
+    "sensor_suspect": "trouble: one implausible temperature jump (DS18B20 85 °C); socket cut, latched, "
+    "pre-fire only when the next reading confirms",
+    "off_gas": "pre_fire: H2 / CO / VOC over threshold; shed cut, latched",
+    "smoke": "fire: detector alarm or obscuration over threshold; shed cut, latched",
+    "heat": "fire: sensor temperature ≥ `heat_fixed_c` (57 °C); shed cut, latched",
+    "heat_rate": "pre_fire: ≥ 9 °C/min; shed cut, latched",
+    "extinguisher_discharged": "fire: valve switch; shed cut, latched",
+    "extinguisher_low_pressure": "supervisory: gauge below 1.0 MPa",
+    "extinguisher_over_pressure": "supervisory: gauge above 1.4 MPa",
+    "extinguisher_removed": "supervisory: bracket switch",
+    "device_offline": "trouble: silent for 3 heartbeats",
+    "relay_unconfirmed": "trouble: a relay command not confirmed after its retries",
+    "clock": "trouble: the edge's clock (no device) or a device's `ts` (device) is not plausible",
+    "meter_reset": "trouble: a socket's energy counter went down (post reboot)",
+    "unconfigured_device": "trouble: a post not in the config reports a closed relay; commanded off until confirmed",
+    "not_charging": "operational: switched on after the grace period but never drawing charging power",
+    "current_rise": "operational: charging current ≥ 1.5 × its smoothed value and ≥ 0.5 A above it",
+    "current_oscillation": "operational: charging power reversed ≥ 4 times by > 25 % of its mean within 120 s",
+    "charging_overtime": "operational: still drawing charging power 8 h after switch-on",
+    "post_over_limit": "operational: post total over `post_limit_w` (8,700 W); newest sessions cut",
+    "internal_error": "trouble: a decision failed; what it concerned was cut (fail safe)",
+}
+# interlock.reason: every alarm type above that cuts, plus these
+INTERLOCK_REASONS: dict[str, str] = {
+    "full": "session end: float time after full is over",
+    "unplugged": "session end: average power below 3 W for 5 min",
+    "max_session": "session end: longest session (timed charging)",
+    "post_over_limit": "session end: the post is over its hard limit (newest first)",
+    "post_soft_limit": "refuse: the post is over its soft limit",
+    "operator_stop": "cut by a stop_socket command",
+    "operator_start": "restore by a start_socket command",
+    "decommissioned": "a config push dropped the socket",
+    "unconfigured": "a post not in the config reported a closed relay",
+}
+
+
+def values() -> str:
+    """The enum values, alarm types, interlock reasons and plausible ranges, as markdown."""
+    out = ["\n## Values\n\nEvery enum value of the contract (anything else is refused as `invalid_value`):\n"]
+    for name, vals in ENUMS.items():
+        out.append(f"\n**{name}**\n\n| value | meaning |\n| --- | --- |\n")
+        out += [f"| `{v}` | {MEANINGS[name][v]} |\n" for v in vals]
+    out.append("\n**alarm_type** (the edge's alarm conditions; `alarm_id` is `{shed}/{type}[/{device}[/{socket}]]`)\n")
+    out.append("\n| alarm_type | class and meaning |\n| --- | --- |\n")
+    out += [f"| `{k}` | {v} |\n" for k, v in ALARM_TYPES.items()]
+    out.append("\n**interlock.reason**: the alarm type of a trip that cuts, or one of\n")
+    out.append("\n| reason | meaning |\n| --- | --- |\n")
+    out += [f"| `{k}` | {v} |\n" for k, v in INTERLOCK_REASONS.items()]
+    out.append(PLAUSIBLE_INTRO)
+    out.append("| message | field | plausible | unit |\n| --- | --- | --- | --- |\n")
+    for message, ranges in (
+        ("PostTelemetry.sockets[]", SOCKET_RANGES),
+        ("PostTelemetry", POST_RANGES),
+        ("EnvironmentReading", ENVIRONMENT_RANGES),
+        ("ExtinguisherStatus", EXTINGUISHER_RANGES),
+    ):
+        out += [f"| {message} | `{f}` | {r.low:g} … {r.high:g} | {r.unit} |\n" for f, r in ranges.items()]
+    out.append("\nSentinels (temperature fields): ")
+    out.append(", ".join(f"`{v:g}` = {why}" for v, why in SENTINELS.items()))
+    out.append(
+        f"; `{DS18B20_POWER_ON_C:g}` = DS18B20 power-on reset value: an alarming reading of exactly this value "
+        "after a normal one is cut at once but raised as `sensor_suspect` until the next reading confirms it.\n"
+    )
+    return "".join(out)
+
+
+PLAUSIBLE_INTRO = """
+### Readings: representable on the wire, judged for plausibility at the edge
+
+Every numeric reading of a device message is accepted on the wire from −1e9 to 1e9 (finite; negatives and
+sentinels included), so one broken sensor never makes a whole message useless. The edge judges each field
+against its sensor's plausible range (`protocol/plausible.py`): a socket field outside it cuts that socket
+alone as `sensor_fault`; a sensor field outside it raises `sensor_fault` naming the device and is not used
+(a value above the top of a heat or gas scale is still compared with its limit). The rest of the message is
+used as usual.
+
 """
 
 
@@ -148,6 +310,8 @@ def render() -> str:
             pattern = pattern.replace(f"/dev/{topic.device}/", "/dev/{device}/")
         out.append(f"| `{pattern}` | {direction} | {qos} | {'yes' if retain else 'no'} | {what} |\n")
     out.append(REJECTIONS)
+    out.append(values())
+    out.append(EXAMPLES)
     for pairs in examples().values():
         for topic, msg in pairs:
             label = getattr(msg, "type", None) or getattr(msg, "state", None)

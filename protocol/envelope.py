@@ -6,8 +6,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 
 from protocol.ids import Id
 
-# 2020-01-01 .. 2100-01-01 in epoch ms: anything outside is a broken clock or seconds sent as ms.
-EpochMs = Annotated[int, Field(ge=1_577_836_800_000, le=4_102_444_800_000)]
+# Any epoch ms a clock can read, 1970 and 2106 included: a Raspberry Pi boots in 1970 until NTP syncs, and a
+# message stamped by a wrong clock still carries good readings. Whether a time is believable is the receiver's
+# judgement (protocol.clock.plausible and the edge's clock rules), never a reason to refuse the message.
+EpochMs = Annotated[int, Field(ge=0, le=2**53 - 1)]
 SocketNo = Annotated[int, Field(ge=1, le=64)]
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from protocol.commands import Command
 from protocol.config import ConfigPush, PostSpec, ShedConfig
 from protocol.device import (
+    EdgeKeepAlive,
     EnvironmentReading,
     ExtinguisherStatus,
     PostHeartbeat,
@@ -86,7 +87,8 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
         sensors=["env-1"],
     )
     dev = {
-        k: Topic(k, SHED, POST) for k in (Kind.POST_TELEMETRY, Kind.POST_HEARTBEAT, Kind.RELAY_SET, Kind.RELAY_RESULT)
+        k: Topic(k, SHED, POST)
+        for k in (Kind.POST_TELEMETRY, Kind.POST_HEARTBEAT, Kind.RELAY_SET, Kind.RELAY_RESULT, Kind.KEEPALIVE)
     }
     return {
         Kind.POST_TELEMETRY: [
@@ -115,6 +117,7 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
                 RelayResult(src=POST, seq=814, ts=T0 + 40, request_id="r-90", socket=3, ok=True, relay=False),
             )
         ],
+        Kind.KEEPALIVE: [(dev[Kind.KEEPALIVE], EdgeKeepAlive(src=SHED, seq=91, ts=T0, interval_s=5.0))],
         Kind.EXTINGUISHER: [
             (
                 Topic(Kind.EXTINGUISHER, SHED, "ext-1"),

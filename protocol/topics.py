@@ -6,6 +6,7 @@ Shed broker (devices <-> edge)::
     sw/v1/shed/{shed}/dev/{device}/heartbeat      post   -> edge
     sw/v1/shed/{shed}/dev/{device}/relay/set      edge   -> post
     sw/v1/shed/{shed}/dev/{device}/relay/result   post   -> edge
+    sw/v1/shed/{shed}/dev/{device}/keepalive      edge   -> post   supervision watchdog
     sw/v1/shed/{shed}/dev/{device}/extinguisher   sensor -> edge
     sw/v1/shed/{shed}/dev/{device}/environment    sensor -> edge
 
@@ -36,6 +37,7 @@ class Kind(StrEnum):
     POST_HEARTBEAT = "heartbeat"
     RELAY_SET = "relay/set"
     RELAY_RESULT = "relay/result"
+    KEEPALIVE = "keepalive"
     EXTINGUISHER = "extinguisher"
     ENVIRONMENT = "environment"
     EDGE_TELEMETRY = "edge/telemetry"
@@ -53,6 +55,7 @@ DEVICE_KINDS = frozenset(
         Kind.POST_HEARTBEAT,
         Kind.RELAY_SET,
         Kind.RELAY_RESULT,
+        Kind.KEEPALIVE,
         Kind.EXTINGUISHER,
         Kind.ENVIRONMENT,
     }

@@ -54,7 +54,17 @@ class SocketStatus(StrEnum):
     FAULTED = "faulted"  # tripped, post fault, or post offline
 
 
-class _AlarmBase(Envelope):
+class EdgeEvent(Envelope):
+    """Base of what the edge reports: ``clock_suspect`` marks a ``ts`` from an edge clock that was not plausible.
+
+    A Raspberry Pi has no real-time clock: until NTP syncs it may read 1970 (or its last saved time). The edge
+    still supervises and reports; the flag lets the cloud order such an event by its arrival instead.
+    """
+
+    clock_suspect: bool = False
+
+
+class _AlarmBase(EdgeEvent):
     alarm_id: Annotated[str, Field(min_length=1, max_length=128)]  # stable per condition
     alarm_class: AlarmClass
     alarm_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
@@ -77,7 +87,7 @@ class AlarmCleared(_AlarmBase):
     type: Literal["alarm_cleared"] = "alarm_cleared"
 
 
-class InterlockAction(Envelope):
+class InterlockAction(EdgeEvent):
     """Power the edge cut, refused or restored, and why."""
 
     type: Literal["interlock"] = "interlock"
@@ -90,7 +100,7 @@ class InterlockAction(Envelope):
     actor: Annotated[str, Field(max_length=64)] | None = None
 
 
-class SocketStatusChanged(Envelope):
+class SocketStatusChanged(EdgeEvent):
     """A socket's status changed (what availability and live state are built from)."""
 
     type: Literal["socket_status"] = "socket_status"
@@ -101,7 +111,7 @@ class SocketStatusChanged(Envelope):
     energy_wh: Annotated[float, Field(ge=0)] | None = None
 
 
-class DeviceStatusChanged(Envelope):
+class DeviceStatusChanged(EdgeEvent):
     """A device came online or went silent."""
 
     type: Literal["device_status"] = "device_status"
@@ -116,7 +126,7 @@ Event = Annotated[
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
-class CommandResult(Envelope):
+class CommandResult(EdgeEvent):
     """The edge's answer to a cloud command."""
 
     request_id: Annotated[str, Field(min_length=1, max_length=64)]

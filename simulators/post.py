@@ -3,7 +3,7 @@
 import random
 
 from protocol.config import Thresholds
-from protocol.device import PostHeartbeat, PostTelemetry, RelayCommand, RelayResult
+from protocol.device import EdgeKeepAlive, PostHeartbeat, PostTelemetry, RelayCommand, RelayResult
 from simulators.socket import SocketTwin
 
 FIRMWARE = "shedwatch-sim 1.0"
@@ -21,6 +21,9 @@ class PostTwin:
         self.seq = 0
         self.online = True  # False while a connection-loss fault holds it off the broker
         self.fast = False  # sampling every second (set by the shed each physics step)
+        # supervision watchdog: armed by the edge's first keep-alive; relays open at the deadline
+        self.watchdog_missed = thresholds.keepalive_missed
+        self.watchdog_deadline_ms: int | None = None
 
     def socket(self, number: int) -> SocketTwin:
         """The socket with this 1-based number, or ValueError."""
@@ -69,6 +72,20 @@ class PostTwin:
             sockets=len(self.sockets),
             firmware=FIRMWARE,
         )
+
+    def keepalive(self, msg: EdgeKeepAlive, ts: int) -> None:
+        """The edge supervises us: (re)arm the watchdog for ``watchdog_missed`` of its intervals."""
+        self.watchdog_deadline_ms = ts + int(msg.interval_s * 1000 * self.watchdog_missed)
+
+    def watchdog(self, ts: int) -> list[int]:
+        """At or past the deadline: open every closed relay (returns their numbers) and disarm until the next."""
+        if self.watchdog_deadline_ms is None or ts < self.watchdog_deadline_ms:
+            return []
+        self.watchdog_deadline_ms = None
+        opened = [s.number for s in self.sockets if s.relay]
+        for n in opened:
+            self.socket(n).set_relay(False, "watchdog")
+        return opened
 
     def handle_relay(self, cmd: RelayCommand, ts: int) -> RelayResult:
         """Obey a relay command and answer it."""

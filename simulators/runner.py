@@ -66,7 +66,7 @@ class SimRunner:
     def _subscriber_for(shed: str) -> Callable[[mqtt.Client], None]:
         def subscribe(c: mqtt.Client) -> None:
             # (Re)subscribe on every connect: a clean session forgets subscriptions.
-            c.subscribe(device_filter(shed, Kind.RELAY_SET), qos=1)
+            c.subscribe([(device_filter(shed, Kind.RELAY_SET), 1), (device_filter(shed, Kind.KEEPALIVE), 0)])
 
         return subscribe
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from protocol.codec import decode_message
 from protocol.config import ShedConfig
-from protocol.device import RelayCommand
+from protocol.device import EdgeKeepAlive, RelayCommand
 from protocol.envelope import Envelope
 from protocol.errors import ProtocolError
 from protocol.topics import Kind, device_topic
@@ -220,12 +220,18 @@ class ShedSim:
 
     # --- commands ------------------------------------------------------------------------------------------
     def handle_relay_message(self, topic: str, payload: bytes) -> None:
-        """A RelayCommand arrived from the broker: obey it and answer (bad input is counted, never raised)."""
+        """A RelayCommand or an EdgeKeepAlive arrived from the broker (bad input is counted, never raised)."""
         try:
             parsed, cmd = decode_message(topic, payload)
         except ProtocolError as exc:
             self.bad_commands += 1
             self.truth.append({"record": "bad_command", "ts": self.now_ms, "topic": topic, "error": str(exc)})
+            return
+        if parsed.kind is Kind.KEEPALIVE and parsed.shed == self.shed and parsed.device in self.posts:
+            assert isinstance(cmd, EdgeKeepAlive)
+            post = self.posts[parsed.device]
+            if post.online:  # a post cut off from the broker hears nothing: its watchdog runs out
+                post.keepalive(cmd, self.now_ms)
             return
         if parsed.kind is not Kind.RELAY_SET or parsed.shed != self.shed or parsed.device not in self.posts:
             self.bad_commands += 1
@@ -275,6 +281,9 @@ class ShedSim:
 
     def _next_due(self) -> int:
         due = self._next_snapshot
+        for post in self.posts.values():
+            if post.watchdog_deadline_ms is not None:
+                due = min(due, post.watchdog_deadline_ms)
         if self._events:
             due = min(due, self._events[0][0])
         for dev, last in self._last_tel.items():
@@ -336,6 +345,13 @@ class ShedSim:
         while self._events and self._events[0][0] <= now:
             _, _, action = heapq.heappop(self._events)
             action(self)
+        for post in self.posts.values():
+            opened = post.watchdog(now)
+            if opened:
+                self.truth.append(
+                    {"record": "watchdog", "ts": now, "shed": self.shed, "device": post.id, "sockets": opened}
+                )
+                self.report_now(post.id)
         for dev in list(self._last_tel):
             if self._last_hb[dev] + self._heartbeat_ms(dev) <= now:
                 self._last_hb[dev] = now

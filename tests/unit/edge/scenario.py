@@ -61,12 +61,13 @@ def _next() -> int:
 
 
 def make_input(step: dict[str, Any], now: int) -> Input:
-    """The input a step describes."""
+    """The input a step describes; a telemetry ``ts`` is the device's own stamp (default: now)."""
     if "telemetry" in step:
         t = step["telemetry"]
         readings = [sock_reading(s) for s in t["sockets"]]
         total = float(t.get("total_power_w", sum(r.power_w for r in readings)))
-        return PostTelemetry(src=t.get("post", "post-1"), seq=_next(), ts=now, total_power_w=total, sockets=readings)
+        ts = int(t.get("ts", now))
+        return PostTelemetry(src=t.get("post", "post-1"), seq=_next(), ts=ts, total_power_w=total, sockets=readings)
     if "environment" in step:
         e = {"temp_c": 22.0, "smoke_obscuration_pct_m": 0.0, "smoke_alarm": False, "h2_ppm": 0.0, "co_ppm": 0.0}
         e |= {"voc_ppm": 0.0} | step["environment"]
@@ -91,6 +92,8 @@ def make_input(step: dict[str, Any], now: int) -> Input:
         )
     if "command" in step:
         c = {"request_id": "req-1", "actor": "guard-7", "expires_at": now + 60_000} | step["command"]
+        if "config" in c:
+            c["config"] = {"shed": "shed-a"} | c["config"]
         return CommandIn(Command.model_validate({"src": "cloud", "seq": _next(), "ts": now, **c}, strict=False))
     if "tick" in step:
         return Tick()
@@ -129,12 +132,23 @@ def check(actions: list[Action], state: ShedState, step: dict[str, Any], where: 
         post, sock = key.rsplit("/", 1)
         got = state.posts[post].sockets[int(sock)].trip
         assert got == (want or None), f"{where}: {key} trip {got!r}, expected {want!r}"
+    for key, want in step.get("session_energy_wh", {}).items():
+        post, sock = key.rsplit("/", 1)
+        got = state.posts[post].sockets[int(sock)].session_energy_wh
+        assert abs(got - want) < 1e-6, f"{where}: {key} session energy {got}, expected {want}"
+    if "retired" in step:
+        assert sorted(state.retired) == sorted(step["retired"]), f"{where}: retired {sorted(state.retired)}"
     if "shed_trips" in step:
         assert sorted(state.shed_trips) == sorted(step["shed_trips"]), f"{where}: shed trips {state.shed_trips}"
 
 
 def run_scenario(sc: dict[str, Any]) -> ShedState:
-    """Play one scenario; steps have ``at`` (seconds from start) or ``every`` repeats."""
+    """Play one scenario; steps have ``at`` (seconds from start) or ``every`` repeats.
+
+    The monotonic ``now`` starts at T0; the wall clock starts at the scenario's ``wall_ms`` (default T0) and
+    a step's ``wall_step_s`` steps it (as NTP does) without moving the monotonic clock.
+    """
+    wall_offset = int(sc.get("wall_ms", T0)) - T0
     state = make_state(posts=sc.get("posts", 1), sockets=sc.get("sockets", 4), thresholds=sc.get("thresholds"))
     last_relay: dict[str, str] = {}
     for i, step in enumerate(sc["steps"]):
@@ -146,9 +160,11 @@ def run_scenario(sc: dict[str, Any]) -> ShedState:
                 t += step["every"]
         for at in times:
             now = T0 + int(at * 1000)
+            if at == times[0]:
+                wall_offset += int(step.get("wall_step_s", 0) * 1000)
             if "relay_result" in step and step["relay_result"].get("request_id") == "$last":
                 step = {**step, "relay_result": {**step["relay_result"], "request_id": last_relay["id"]}}
-            state, actions = decide(state, make_input(step, now), now)
+            state, actions = decide(state, make_input(step, now + wall_offset), now, now + wall_offset)
             for a in actions:
                 if isinstance(a, Relay):
                     last_relay["id"] = a.request_id
