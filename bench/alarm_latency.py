@@ -14,6 +14,7 @@ Last line: one JSON object with p50_ms, p99_ms, max_ms, drills, background_point
 points are counted too), lost_alerts, duplicate_alerts.
 """
 
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -197,6 +198,8 @@ def main() -> None:
     p.add_argument("--drills", type=int, default=200)
     p.add_argument("--points-per-s", type=int, default=20_000)
     args = p.parse_args()
+    # `timeout` and Ctrl-C end the run through the finally below, which stops every process it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     drills = 20 if args.quick and args.drills == 200 else args.drills
     tmp = Path(tempfile.mkdtemp(prefix="sw-bench-alarm-"))
     brokers = [Mosquitto(workdir=tmp / "shed-broker").start(), Mosquitto(workdir=tmp / "cloud-broker").start()]
