@@ -154,6 +154,8 @@ class Background:
         return orjson.dumps({"v": 1, "src": f"bg-{shed:03d}", "seq": seq, "ts": ts, "points": points})
 
     def _run(self) -> None:
+        if self.points_per_s <= 0:
+            return  # no background: the alarm path alone
         batches_per_s = self.points_per_s / POINTS_PER_BATCH
         n = 0
         while not self.stop.is_set():
