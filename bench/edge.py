@@ -284,6 +284,8 @@ data_dir = "{data}"
 reconnect_max_s = 1
 drain_rate_per_s = 1000000
 drain_window = 1000
+# no cloud ingest here (a subscriber plays the cloud): rows leave on the broker's PUBACK
+ack = "broker"
 
 [shed]
 shed = "{SHED}"

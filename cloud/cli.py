@@ -68,6 +68,33 @@ def _settings(args: argparse.Namespace) -> Any:
     return CloudSettings(**overrides)
 
 
+def _checked_settings(args: argparse.Namespace) -> Any:
+    """Settings, with every shed config read once up front; None (after saying which field) when not valid.
+
+    A bad setting or shed config exits 2 with one line naming the file and field, as the edge does,
+    never a traceback from deep inside startup.
+    """
+    import sys
+
+    from pydantic import ValidationError
+
+    from cloud.errors import SettingsError
+    from cloud.state.store import load_shed_config
+
+    try:
+        settings = _settings(args)
+        for path in settings.shed_configs:
+            load_shed_config(path)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        print(f"shedwatch cloud: {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}", file=sys.stderr)
+        return None
+    except SettingsError as exc:
+        print(f"shedwatch cloud: {exc}", file=sys.stderr)
+        return None
+    return settings
+
+
 def _logging() -> None:
     import logging
 
@@ -82,7 +109,9 @@ def _run_api(args: argparse.Namespace) -> int:
     from cloud.api.app import create_app
 
     _logging()
-    settings = _settings(args)
+    settings = _checked_settings(args)
+    if settings is None:
+        return 2
     # uvicorn turns SIGINT/SIGTERM into a graceful shutdown that runs the lifespan's cleanup.
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info")
@@ -103,7 +132,9 @@ def _run_ingest(args: argparse.Namespace) -> int:
     from protocol.clock import clock_from_spec
 
     _logging()
-    settings = _settings(args)
+    settings = _checked_settings(args)
+    if settings is None:
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

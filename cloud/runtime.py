@@ -62,6 +62,7 @@ def make_worker(
         session_expiry_s=settings.session_expiry_s,
         batch_max=settings.batch_max,
         batch_delay_s=settings.batch_delay_s,
+        delivery_acks=settings.delivery_acks,
     )
     return IngestWorker(
         options,

@@ -27,6 +27,9 @@ class CloudSettings(BaseSettings):
     session_expiry_s: int = Field(default=3600, ge=0)
     batch_max: int = Field(default=2000, ge=1, le=60_000)
     batch_delay_s: float = Field(default=0.05, gt=0, le=10)
+    # Publish end-to-end acknowledgements (sw/v1/cloud/{shed}/ack). A worker follows only the seqs it stores
+    # itself, so with several workers sharing the subscription turn this off (and run edges with ack = "broker").
+    delivery_acks: bool = True
 
     # State store (SQLAlchemy URL); empty means SQLite in data_dir.
     state_url: str = ""

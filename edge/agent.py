@@ -21,11 +21,14 @@ from pydantic import BaseModel, ValidationError
 
 from edge import liveness
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig
+from edge.alarms import alarm_id
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
 from edge.latches import latches_of, restore
-from edge.mqtt import connect_async, make_client, no_delay
+from edge.mqtt import OncePerOutage, connect_async, make_client, no_delay
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
+from edge.rejects import RejectLog
+from edge.replay import SeqTrack, judge
 from edge.settings import EdgeConfigFile
 from edge.state import ShedState, new_state
 from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
@@ -39,7 +42,7 @@ from protocol.config import ConfigPush, ShedConfig
 from protocol.device import EdgeKeepAlive, PostTelemetry, RelayCommand, RelayResult
 from protocol.errors import PayloadError, TopicError
 from protocol.topics import Kind, device_filter, device_topic, shed_topic
-from protocol.uplink import SocketSnapshot
+from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, SocketSnapshot
 
 log = logging.getLogger("shedwatch.edge")
 
@@ -69,20 +72,32 @@ class Agent:
         self._latches = latches_of(self.state)
         self.lock = threading.RLock()
         self.counters: Counter[str] = Counter()
+        self.rejects = RejectLog()
+        self._tracks: dict[str, SeqTrack] = {}  # per device src: what it sent lately (replays, restarts)
         self.stop_event = threading.Event()
+        self._closing = threading.Event()
         self.writer = Writer(on_done=self._wrote)
         self._shed_thread: int | None = None
         # per-source seq of our relay commands: starts at the clock so it never goes back across restarts
         self._relay_seq = itertools.count(self.started_ms)
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
         self.shed_url = shed_url
+        # a persistent session under a stable id: readings devices publish while the agent restarts wait
+        # at the shed broker (QoS 1) and are replayed to us, then judged on arrival like any other
+        self.shed_outage = OncePerOutage()
         self.shed_client = make_client(
-            shed_url, f"edge-{self.shed}-io", persistent=False, ca_file=self.settings.tls_ca_file
+            shed_url,
+            f"edge-{self.shed}-io",
+            persistent=True,
+            ca_file=self.settings.tls_ca_file,
+            log_filter=self.shed_outage,
+            manual_ack=True,
         )
         self.shed_client.max_queued_messages_set(0)
         self.shed_client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
         self.shed_client.on_connect = self._on_shed_connect
         self.shed_client.on_message = self._on_shed_message
+        self.shed_client.on_disconnect = self._on_shed_disconnect
         self.uplink = Uplink(
             url=BrokerUrl.parse(self.settings.cloud_broker),
             shed=self.shed,
@@ -95,6 +110,10 @@ class Agent:
             session_expiry_s=self.settings.session_expiry_s,
             reconnect=(self.settings.reconnect_min_s, self.settings.reconnect_max_s),
             ca_file=self.settings.tls_ca_file,
+            on_trouble=self._trouble,
+            rejects=self.rejects.totals,
+            ack=self.settings.ack,
+            fresh_wait_s=self.settings.fresh_wait_s,
         )
 
     def _persisted_config(self, from_file: ShedConfig) -> ShedConfig:
@@ -125,7 +144,9 @@ class Agent:
         sys.setswitchinterval(GIL_SWITCH_S)
         self.writer.start()
         self.handle(Tick())  # statuses of restored latches before the birth snapshot
-        connect_async(self.shed_client, self.shed_url, persistent=False, session_expiry_s=0)
+        connect_async(
+            self.shed_client, self.shed_url, persistent=True, session_expiry_s=self.settings.shed_session_expiry_s
+        )
         self.shed_client.loop_start()
         self.uplink.start()
         batch_ms = int(self.state.config.batch_interval_s * 1000)
@@ -158,6 +179,8 @@ class Agent:
                 next_batch = mono + batch_ms
             if mono >= next_hb:
                 self.uplink.heartbeat(self.clock.now_ms(), int(time.monotonic() - self.started_mono))
+                self.uplink.check_takeover_clear()
+                self.rejects.periodic_totals(time.monotonic())
                 next_hb = mono + hb_ms
             if time.monotonic() >= next_quota:
                 thinned = self.outbox.enforce_quota()
@@ -196,16 +219,25 @@ class Agent:
 
     def close(self) -> None:
         """Keep what is buffered, say goodbye (death) and disconnect."""
+        # stop taking readings first: what devices publish from now on waits in our shed-broker session
+        # instead of being acknowledged after the last batch was cut (and lost with the process). Messages
+        # already taken are staged and acknowledged before we disconnect, so the next start does not get
+        # them again (its replay check starts empty).
+        self._closing.set()  # from now on a device message is left unacknowledged: the next start gets it
+        staged = threading.Event()
+        self.writer.submit(staged.set)  # every reading taken so far is staged and acknowledged
+        staged.wait(5.0)
+        self.shed_client.disconnect()
+        self.shed_client.loop_stop()
         self.flush_telemetry(self.clock.now_ms())
         self.writer.close()
         # a clean stop gives the uplink a moment to deliver the backlog; what remains stays on disk
         deadline = time.monotonic() + self.settings.stop_drain_s
-        while self.uplink.connected.is_set() and self.outbox.depth() > 0 and time.monotonic() < deadline:
+        self.uplink.idle.clear()
+        while self.uplink.connected.is_set() and not self.uplink.idle.is_set() and time.monotonic() < deadline:
             self.uplink.wake()
             time.sleep(0.02)
         self.uplink.stop()
-        self.shed_client.disconnect()
-        self.shed_client.loop_stop()
         self.outbox.close()
         log.info("edge agent stopped")
 
@@ -276,7 +308,25 @@ class Agent:
             return batch_payload(shed, seq, now, points)
 
         topic = shed_topic(Kind.EDGE_TELEMETRY, shed)
-        self.writer.submit(partial(self.outbox.batch_staged, KIND_TELEMETRY, topic, build, MAX_POINTS))
+        limit = self.uplink.payload_limit(topic)  # the contract's and the cloud broker's, whichever is smaller
+        self.writer.submit(partial(self.outbox.batch_staged, KIND_TELEMETRY, topic, build, MAX_POINTS, limit))
+
+    def _trouble(self, alarm_type: str, active: bool, message: str) -> None:
+        """Report a delivery trouble condition (from the uplink's network thread) as a trouble alarm."""
+        now = self.clock.now_ms()
+        common: dict[str, object] = {
+            "src": self.shed,
+            "seq": 0,
+            "ts": now,
+            "alarm_id": alarm_id(self.shed, alarm_type),
+            "alarm_class": AlarmClass.TROUBLE,
+            "alarm_type": alarm_type,
+            "message": message[:200],
+        }
+        event: AlarmRaised | AlarmCleared = (
+            AlarmRaised.model_validate(common) if active else AlarmCleared.model_validate(common)
+        )
+        self.writer.submit(lambda: self.outbox.add(KIND_EVENT, shed_topic(Kind.EDGE_EVENT, self.shed), _stamp(event)))
 
     def _snapshot(self) -> tuple[int, int, list[SocketSnapshot]]:
         with self.lock:
@@ -291,42 +341,74 @@ class Agent:
             return
         no_delay(client)
         client.subscribe([(device_filter(self.shed, kind), 1) for kind in _DEVICE_KINDS])
-        log.info("shed broker connected")
+        held = self.shed_outage.up()
+        log.info("shed broker connected%s", f" ({held} reconnect error(s) not logged)" if held else "")
 
-    def _on_shed_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+    def _on_shed_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+        if not self.stop_event.is_set():
+            self.shed_outage.down()
+            log.warning("shed broker lost: %s", rc)
+
+    def _on_shed_message(self, client: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         self._shed_thread = threading.get_ident()  # paho's network thread for the shed broker
+        if self._closing.is_set():
+            return  # stopping: unacknowledged, the shed broker keeps it for our next session
+        deferred = False
         try:
-            self._shed_message(msg)
+            deferred = self._shed_message(msg)
         except Exception:  # never let one message end the shed client's network thread
             self.counters["internal_error"] += 1
             log.exception("failed to handle a message on %s", msg.topic)
+        finally:
+            if not deferred and msg.qos:
+                client.ack(msg.mid, msg.qos)
 
-    def _shed_message(self, msg: mqtt.MQTTMessage) -> None:
+    def _shed_message(self, msg: mqtt.MQTTMessage) -> bool:
+        """Handle one device message; True when its PUBACK waits for its readings to be on disk."""
         try:
             topic, message = decode_message(msg.topic, bytes(msg.payload))
         except (PayloadError, TopicError) as exc:
             self._bad_input(getattr(exc, "reason", "bad_topic"), msg.topic, exc)
-            return
+            return False
         if topic.shed != self.shed:
-            return
+            self._bad_input("foreign_shed", msg.topic, ValueError(f"topic names shed {topic.shed!r}, not ours"))
+            return False
         if topic.device not in self.state.devices:
             self._bad_input("unknown_device", msg.topic, ValueError(f"{topic.device} is not in the shed config"))
-            if not isinstance(message, PostTelemetry | RelayResult):
-                return
-            # not ours, yet a closed relay there is unsupervised power: decide() commands it off until confirmed
-            self.handle(message)
-            return
+            if isinstance(message, PostTelemetry | RelayResult):
+                # not ours, yet a closed relay there is unsupervised power: decide() commands it off until confirmed
+                self.handle(message)
+            return False
+        src = getattr(message, "src", topic.device)
+        verdict = judge(self._tracks.setdefault(src, SeqTrack()), message.seq, message.ts)
+        if verdict == "replay":
+            self._bad_input("replay", msg.topic, ValueError(f"{src} seq {message.seq} was already taken"))
+            return False
+        if verdict != "new":
+            self.rejects.note(verdict, topic.kind.value)  # taken, but counted: a restart or a late message
         self.handle(message)
         skew_ms = int(self.state.config.thresholds.clock_skew_s * 1000)
         points = points_of(message, self.clock.now_ms(), skew_ms)
-        if points:
-            self.writer.submit(lambda: self.outbox.stage(points))
+        if not points:
+            return False
+        client, mid, qos = self.shed_client, msg.mid, msg.qos
+        source = (src, message.seq, message.ts)
+        kind = topic.kind.value
+
+        def stage_then_ack() -> None:
+            # the shed broker forgets the reading only once it is staged on disk: a SIGKILL in between
+            # means a redelivery (dropped here as a replay), never a lost reading
+            if not self.outbox.stage(points, source):
+                self.rejects.note("replay", kind)
+            if qos:
+                client.ack(mid, qos)
+
+        self.writer.submit(stage_then_ack)
+        return True
 
     def _bad_input(self, reason: str, topic: str, exc: Exception) -> None:
         self.counters[reason] += 1
-        n = self.counters[reason]
-        if n <= 5 or n % 1000 == 0:
-            log.warning("rejected message on %s (%s, %d so far): %s", topic, reason, n, exc)
+        self.rejects.reject(reason, topic, str(exc), time.monotonic())
 
     # -- cloud commands -------------------------------------------------------------------------
 
@@ -342,6 +424,11 @@ class Agent:
             parsed, message = decode_message(topic, payload)
         except (PayloadError, TopicError) as exc:
             self._bad_input(getattr(exc, "reason", "bad_topic"), topic, exc)
+            return
+        if parsed.shed != self.shed:
+            # only our own commands and config: a session under a copied client id still carries another
+            # shed's subscriptions, and acting on them would stop that shed's sockets
+            self._bad_input("foreign_shed", topic, ValueError(f"topic names shed {parsed.shed!r}, not ours"))
             return
         if isinstance(message, Command):
             self._command(message)

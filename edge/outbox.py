@@ -23,7 +23,9 @@ from typing import Any
 
 import orjson
 
+from edge.batching import fit
 from edge.errors import OutboxError
+from protocol.codec import MAX_PAYLOAD_BYTES
 
 PayloadBuilder = Callable[[int], bytes]  # seq -> payload bytes
 BatchBuilder = Callable[[int, list[dict[str, Any]]], bytes]  # seq, points -> payload bytes
@@ -31,6 +33,7 @@ BatchBuilder = Callable[[int, list[dict[str, Any]]], bytes]  # seq, points -> pa
 KIND_TELEMETRY = "telemetry"
 KIND_EVENT = "event"
 KIND_RESULT = "result"
+DEVICE_MSGS_KEPT = 10_000  # device messages remembered on disk against redelivery after a crash
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -40,6 +43,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload BLOB NOT NULL,
     thinned INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS outbox_kind_seq ON outbox (kind, seq);
+CREATE TABLE IF NOT EXISTS parked (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS device_msgs (src TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+    PRIMARY KEY (src, seq, ts));
 CREATE TABLE IF NOT EXISTS staged (id INTEGER PRIMARY KEY AUTOINCREMENT, points BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
@@ -75,6 +88,7 @@ class Outbox:
         self.quota_bytes = quota_bytes
         self._lock = threading.Lock()
         self.thinned_total = 0
+        self._staged_msgs = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -84,6 +98,9 @@ class Outbox:
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise OutboxError(f"cannot open outbox {self.path}: {exc}") from None
+        # a new store (first start, or a lost data directory) numbers from 1: until the cloud's
+        # acknowledgement says where its stream stands, the uplink holds it back (see rebase)
+        self.fresh = self._db.execute("SELECT 1 FROM meta WHERE key='numbered'").fetchone() is None
         self._next_seq = self._load_next_seq()
 
     def _load_next_seq(self) -> int:
@@ -124,19 +141,52 @@ class Outbox:
             self._next_seq = seq
         return seqs
 
-    def stage(self, points: list[dict[str, Any]]) -> None:
-        """Keep raw readings until the next batch; committed without fsync (survives SIGKILL, cheap)."""
+    def stage(self, points: list[dict[str, Any]], source: tuple[str, int, int] | None = None) -> bool:
+        """Keep raw readings until the next batch; committed without fsync (survives SIGKILL, cheap).
+
+        ``source`` is the device message's (src, seq, ts): a message staged once is not staged again
+        (the shed broker redelivers one whose acknowledgement a SIGKILL cut off, to a process whose
+        in-memory replay check starts empty). Returns False for such a copy.
+        """
         if not points:
-            return
+            return True
         with self._lock:
             self._db.execute("PRAGMA synchronous=NORMAL")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
+                if source is not None:
+                    cur = self._db.execute("INSERT OR IGNORE INTO device_msgs (src, seq, ts) VALUES (?, ?, ?)", source)
+                    if cur.rowcount == 0:
+                        self._db.execute("ROLLBACK")
+                        return False
                 self._db.execute("INSERT INTO staged (points) VALUES (?)", (orjson.dumps(points),))
+                self._db.execute("COMMIT")
+                self._staged_msgs += 1
+                if source is not None and self._staged_msgs % DEVICE_MSGS_KEPT == 0:
+                    # bounded: a redelivery comes within seconds; keep the newest DEVICE_MSGS_KEPT only
+                    self._db.execute(
+                        "DELETE FROM device_msgs WHERE rowid <= (SELECT max(rowid) FROM device_msgs) - ?",
+                        (DEVICE_MSGS_KEPT,),
+                    )
+                return True
             finally:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 self._db.execute("PRAGMA synchronous=FULL")
 
-    def batch_staged(self, kind: str, topic: str, build: BatchBuilder, max_points: int = 10_000) -> list[int]:
-        """Turn every staged reading into numbered batches in one transaction; returns their seqs."""
+    def batch_staged(
+        self,
+        kind: str,
+        topic: str,
+        build: BatchBuilder,
+        max_points: int = 10_000,
+        max_bytes: int = MAX_PAYLOAD_BYTES,
+    ) -> list[int]:
+        """Turn every staged reading into numbered batches in one transaction; returns their seqs.
+
+        Each batch holds at most ``max_points`` points and its payload at most ``max_bytes`` bytes
+        (edge.batching.fit), so no batch is larger than the contract or the cloud broker allows.
+        """
         with self._lock:
             staged = self._db.execute("SELECT id, points FROM staged ORDER BY id").fetchall()
             if not staged:
@@ -146,8 +196,8 @@ class Outbox:
                 points.extend(orjson.loads(body))
             seq = self._next_seq
             rows = []
-            for i in range(0, len(points), max_points):
-                rows.append((seq, kind, topic, build(seq, points[i : i + max_points])))
+            for payload in fit(points, first_seq=seq, build=build, max_points=max_points, max_bytes=max_bytes):
+                rows.append((seq, kind, topic, payload))
                 seq += 1
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -170,6 +220,55 @@ class Outbox:
             )
             return [Row(int(s), k, t, bytes(p)) for s, k, t, p in cur]
 
+    def pending(self, *, urgent_after: int, telemetry_after: int, limit: int) -> list[Row]:
+        """The next rows to send: events and results (alarms, interlocks, answers) before any telemetry.
+
+        ``urgent_after`` and ``telemetry_after`` are the last seqs already sent of each class, so
+        an interlock stored behind a long telemetry backlog leaves next, not after the backlog.
+        """
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT seq, kind, topic, payload FROM outbox WHERE kind != ? AND seq > ? ORDER BY seq LIMIT ?",
+                (KIND_TELEMETRY, urgent_after, limit),
+            )
+            rows = [Row(int(s), k, t, bytes(p)) for s, k, t, p in cur]
+            if len(rows) < limit:
+                cur = self._db.execute(
+                    "SELECT seq, kind, topic, payload FROM outbox WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    (KIND_TELEMETRY, telemetry_after, limit - len(rows)),
+                )
+                rows += [Row(int(s), k, t, bytes(p)) for s, k, t, p in cur]
+            return rows
+
+    def shrink(self, seq: int) -> bytes | None:
+        """Thin one stored telemetry batch to its rollup (same seq) and return the new payload; None if absent."""
+        with self._lock:
+            row = self._db.execute("SELECT payload FROM outbox WHERE seq = ? AND kind = ?", (seq, KIND_TELEMETRY))
+            found = row.fetchone()
+            if found is None:
+                return None
+            payload = rollup(bytes(found[0]))
+            self._db.execute("UPDATE outbox SET payload = ?, thinned = 1 WHERE seq = ?", (payload, seq))
+            self.thinned_total += 1
+            return payload
+
+    def park(self, seq: int, reason: str) -> None:
+        """Move a row the broker refuses out of the queue (kept on disk for an operator, never resent)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO parked (seq, kind, topic, payload, reason) "
+                "SELECT seq, kind, topic, payload, ? FROM outbox WHERE seq = ?",
+                (reason, seq),
+            )
+            self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            self._db.execute("COMMIT")
+
+    def parked(self) -> list[tuple[int, str, str]]:
+        """Every parked row as (seq, kind, reason), oldest first."""
+        with self._lock:
+            return [(int(s), k, r) for s, k, r in self._db.execute("SELECT seq, kind, reason FROM parked ORDER BY seq")]
+
     def ack(self, seqs: Iterable[int]) -> None:
         """Forget messages the cloud broker acknowledged."""
         batch = [(s,) for s in seqs]
@@ -177,6 +276,50 @@ class Outbox:
             return
         with self._lock:
             self._db.executemany("DELETE FROM outbox WHERE seq = ?", batch)
+
+    def ack_through(self, seq: int) -> int:
+        """Forget every row at or below ``seq`` (the cloud stored them); returns how many went."""
+        with self._lock:
+            return int(self._db.execute("DELETE FROM outbox WHERE seq <= ?", (seq,)).rowcount)
+
+    def rebase(self, first: int) -> int:
+        """Renumber every waiting row from ``first`` on, oldest first, and issue later seqs after them.
+
+        For a store that lost its history (a new data directory): the cloud already holds seqs up to
+        ``first - 1`` from before, and would drop these rows as duplicates. Returns the rows renumbered.
+        """
+        with self._lock:
+            rows = self._db.execute("SELECT seq, kind, topic, payload FROM outbox ORDER BY seq").fetchall()
+            renumbered = []
+            for i, (_, kind, topic, payload) in enumerate(rows):
+                doc = orjson.loads(payload)
+                doc["seq"] = first + i
+                renumbered.append((first + i, kind, topic, orjson.dumps(doc)))
+            next_seq = max(self._next_seq, first + len(rows))
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("DELETE FROM outbox")
+                self._db.executemany("INSERT INTO outbox (seq, kind, topic, payload) VALUES (?, ?, ?, ?)", renumbered)
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (next_seq,))
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('numbered', 1)")
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise OutboxError(f"outbox rebase failed: {exc}") from None
+            self._next_seq = next_seq
+            self.fresh = False
+            return len(rows)
+
+    def settle(self) -> None:
+        """The numbering is confirmed (the cloud's acknowledgement came): the store is no longer fresh."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('numbered', 1)")
+            self.fresh = False
+
+    def oldest(self) -> int:
+        """The lowest seq still held (0 when none): what the cloud may still ask for."""
+        with self._lock:
+            return int(self._db.execute("SELECT coalesce(min(seq), 0) FROM outbox").fetchone()[0])
 
     def depth(self) -> int:
         """Messages waiting."""
@@ -217,6 +360,11 @@ class Outbox:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             return int(row[0]) if row else 0
+
+    def put(self, key: str, value: int) -> None:
+        """Set a persistent counter."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def bump(self, key: str) -> int:
         """Increment a persistent counter (e.g. the session number) and return it."""

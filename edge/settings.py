@@ -8,7 +8,7 @@ leaves out (so a Pi can keep broker credentials in a root-only env file for syst
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,8 +35,13 @@ class EdgeSettings(BaseSettings):
     quota_check_s: Annotated[float, Field(gt=0)] = 5.0  # real seconds between quota checks
     drain_rate_per_s: Annotated[float, Field(gt=0)] = 2000.0  # bounded drain after reconnect
     drain_window: Annotated[int, Field(ge=1, le=60000)] = 200  # QoS 1 messages in flight at most
+    # "cloud": a row leaves the outbox when the cloud's acknowledgement says it is stored (end to end);
+    # "broker": when the cloud broker's PUBACK comes (for a cloud that publishes no acknowledgements)
+    ack: Literal["cloud", "broker"] = "cloud"
+    fresh_wait_s: Annotated[float, Field(ge=0)] = 2.0  # a new outbox waits this long for the cloud's ack
     stop_drain_s: Annotated[float, Field(ge=0)] = 2.0  # on a clean stop, deliver the backlog for at most this
     session_expiry_s: Annotated[int, Field(ge=0)] = 7 * 24 * 3600
+    shed_session_expiry_s: Annotated[int, Field(ge=0)] = 3600  # the shed broker keeps our readings this long
     reconnect_min_s: Annotated[int, Field(ge=1)] = 1
     reconnect_max_s: Annotated[int, Field(ge=1)] = 30
 
@@ -70,7 +75,25 @@ def parse_config(data: dict[str, Any]) -> EdgeConfigFile:
         shed = ShedConfig.model_validate(data["shed"], strict=False)
     except ValidationError as exc:
         raise ConfigError(f"[shed]: {_first(exc)}") from None
+    check_client_id(agent.client_id, shed.shed)
     return EdgeConfigFile(agent, shed)
+
+
+def check_client_id(client_id: str | None, shed: str) -> None:
+    """Refuse a cloud client id that does not name this shed: ``edge-<shed>`` or ``edge-<shed>-<suffix>``.
+
+    A config copied from another shed keeps that shed's client id; the two agents then take the
+    broker session from each other in a loop, and one of them receives the other's commands.
+    ``edge-<shed>-io`` is the shed broker's client id and is refused too. Raises ConfigError.
+    """
+    if client_id is None:
+        return
+    own = f"edge-{shed}"
+    if client_id == f"{own}-io" or not (client_id == own or client_id.startswith(f"{own}-")):
+        raise ConfigError(
+            f"[agent]: client_id: {client_id!r} does not name shed {shed!r} "
+            f"(use {own!r} or {own + '-<suffix>'!r}, not {own + '-io'!r})"
+        )
 
 
 def load_config(path: str | Path) -> EdgeConfigFile:

@@ -4,6 +4,14 @@ One paho client with a persistent session. Birth (retained, with the socket snap
 on every connect, death as the MQTT will (retained) and on a clean stop, both with a
 session counter that bumps on every connect. Rows leave the outbox only on PUBACK; after
 a reconnect everything unacknowledged is sent again (the cloud deduplicates on src+seq).
+
+Events and command results leave before any telemetry, so an interlock never waits
+behind a backlog. No payload larger than the cloud broker's Maximum Packet Size (from the
+MQTT 5 CONNACK, or learned from a "packet too large" disconnect) is ever sent: a too-large
+telemetry batch is thinned in place, anything still too large, and any row the broker
+refuses in its PUBACK, is parked (kept on disk, counted, logged) so it never stalls the
+rows behind it. A session taken over by another client with our id (a copied config)
+raises a trouble alarm and backs off (edge.takeover).
 """
 
 import collections
@@ -16,17 +24,23 @@ from collections.abc import Callable
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.mqtt import connect_async, make_client, no_delay
-from edge.outbox import Outbox
+from edge.batching import payload_limit
+from edge.mqtt import OncePerOutage, connect_async, make_client, no_delay
+from edge.outbox import KIND_TELEMETRY, Outbox
+from edge.takeover import SESSION_TAKEN_OVER, TakeoverGuard
 from protocol.brokerurl import BrokerUrl
-from protocol.codec import encode
+from protocol.codec import decode, encode
+from protocol.errors import PayloadError
 from protocol.topics import Kind, shed_topic
-from protocol.uplink import EdgeHeartbeat, EdgeState, SocketSnapshot
+from protocol.uplink import EdgeHeartbeat, EdgeState, RejectCount, SocketSnapshot, StoredAck
 
 log = logging.getLogger("shedwatch.edge.uplink")
 
 Snapshot = Callable[[], tuple[int, int, list[SocketSnapshot]]]  # -> (now_ms, config_version, sockets)
 OnMessage = Callable[[str, bytes], None]
+OnTrouble = Callable[[str, bool, str], None]  # alarm_type, active, message
+
+PACKET_TOO_LARGE = 0x95  # MQTT 5 reason code (OASIS MQTT 5.0, section 2.4)
 
 
 class Uplink:
@@ -46,6 +60,10 @@ class Uplink:
         session_expiry_s: int,
         reconnect: tuple[int, int] = (1, 30),
         ca_file: str | None = None,
+        on_trouble: OnTrouble | None = None,
+        rejects: Callable[[], list[tuple[str, str, int]]] | None = None,
+        ack: str = "cloud",
+        fresh_wait_s: float = 2.0,
     ) -> None:
         self.url = url
         self.shed = shed
@@ -60,9 +78,25 @@ class Uplink:
         self._generation = 0  # bumps on every connect: the drainer restarts from the oldest row
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._acked: collections.deque[tuple[int, int]] = collections.deque()  # (generation, mid)
+        # (generation, mid, refusal reason or None)
+        self._acked: collections.deque[tuple[int, int, str | None]] = collections.deque()
         self.published = 0
-        self.client = make_client(url, client_id, persistent=True, ca_file=ca_file)
+        self.on_trouble = on_trouble
+        self.end_to_end = ack == "cloud"
+        self.fresh_wait_s = fresh_wait_s
+        self._connected_at = 0.0
+        self._resend_after: int | None = None  # set by a cloud ack: send again everything above this seq
+        self.stored_seq = 0  # the cloud's last acknowledgement
+        self.idle = threading.Event()  # nothing waiting to be sent or confirmed by the broker
+        self.rejects = rejects
+        self.reconnect = reconnect
+        self.guard = TakeoverGuard()
+        self.refused: collections.Counter[str] = collections.Counter()  # parked rows by reason
+        # the broker's Maximum Packet Size (bytes): from CONNACK, else learned; kept on disk for batching
+        self.max_packet: int | None = self.outbox.get("max_packet_size") or None
+        self._largest_inflight = 0
+        self.outage = OncePerOutage()  # one line per outage, not an error per reconnect attempt
+        self.client = make_client(url, client_id, persistent=True, ca_file=ca_file, log_filter=self.outage)
         self.client.max_inflight_messages_set(max(window, 20))
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(*reconnect)
@@ -85,6 +119,7 @@ class Uplink:
                 ts=now,
                 state=kind,  # type: ignore[arg-type]
                 session=session,
+                oldest_seq=self.outbox.oldest(),
                 config_version=version,
                 sockets=sockets if kind == "birth" else [],
             )
@@ -114,8 +149,14 @@ class Uplink:
             session=self.session,
             uptime_s=uptime_s,
             outbox_depth=self.outbox.depth(),
+            oldest_seq=self.outbox.oldest(),
+            rejects=[RejectCount(reason=r, topic=t, count=n) for r, t, n in self._reject_counts()][:512],
         )
         self.client.publish(shed_topic(Kind.EDGE_HEARTBEAT, self.shed), encode(hb), qos=1)
+
+    def _reject_counts(self) -> list[tuple[str, str, int]]:
+        counts = list(self.rejects()) if self.rejects is not None else []
+        return counts + [(reason, "cloud_uplink", n) for reason, n in sorted(self.refused.items())]
 
     def stop(self, timeout: float = 3.0) -> None:
         """Publish death (retained), disconnect cleanly and stop the threads."""
@@ -134,49 +175,145 @@ class Uplink:
 
     # -- paho callbacks (network thread) -----------------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: object, _f: object, rc: ReasonCode, props: object) -> None:
         try:
-            self._connected(client, rc)
+            self._connected(client, rc, props)
         except Exception:  # keep the network thread alive; the next reconnect tries again
             log.exception("cloud connect handling failed")
 
-    def _connected(self, client: mqtt.Client, rc: ReasonCode) -> None:
+    def _connected(self, client: mqtt.Client, rc: ReasonCode, props: object) -> None:
         if rc.is_failure:
             log.warning("cloud broker refused the connection: %s", rc)
             return
         no_delay(client)
+        advertised = getattr(props, "MaximumPacketSize", None) if props is not None else None
+        if isinstance(advertised, int) and advertised > 0:
+            self._set_max_packet(advertised)
+        self.guard.on_connect(time.monotonic())
+        self.client.reconnect_delay_set(*self.reconnect)
         self.session = self.outbox.bump("session")
         client.publish(shed_topic(Kind.EDGE_STATE, self.shed), self._state("birth", self.session), qos=1, retain=True)
         self._set_will(self.session + 1)  # the will of the next connection
         client.subscribe(
-            [(shed_topic(Kind.CLOUD_COMMAND, self.shed), 1), (shed_topic(Kind.CLOUD_CONFIG, self.shed), 1)]
+            [
+                (shed_topic(Kind.CLOUD_COMMAND, self.shed), 1),
+                (shed_topic(Kind.CLOUD_CONFIG, self.shed), 1),
+                (shed_topic(Kind.CLOUD_ACK, self.shed), 1),
+            ]
         )
+        self._connected_at = time.monotonic()
         self._generation += 1
         self.connected.set()
         self._wake.set()
-        log.info("cloud uplink connected (session %d, backlog %d)", self.session, self.outbox.depth())
+        held = self.outage.up()
+        log.info(
+            "cloud uplink connected (session %d, backlog %d%s)",
+            self.session,
+            self.outbox.depth(),
+            f", {held} reconnect error(s) not logged" if held else "",
+        )
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object) -> None:
-        if self.connected.is_set():
+        was_connected = self.connected.is_set()
+        if was_connected:
+            self.outage.down()
             log.warning("cloud uplink lost: %s", rc)
         self.connected.clear()
         self._wake.set()
+        code = getattr(rc, "value", None)
+        try:
+            verdict = self.guard.on_lost(time.monotonic(), taken_over=code == SESSION_TAKEN_OVER)
+            if was_connected and verdict is not None and not self._stop.is_set():
+                self._taken_over(*verdict)
+            if code == PACKET_TOO_LARGE and self._largest_inflight > 0:
+                # the broker did not say its limit (MQTT 3.1.1, or not advertised): stay below what it refused
+                self._set_max_packet(self._largest_inflight - 1)
+        except Exception:  # the network thread must survive
+            log.exception("cloud disconnect handling failed")
+
+    def _taken_over(self, backoff: float, raise_alarm: bool) -> None:
+        self.client.reconnect_delay_set(max(1, int(backoff)), max(1, int(backoff)))
+        log.error(
+            "cloud session taken over by another client with our client id (%d time(s)): "
+            "is another edge configured as %s? reconnecting in %.0f s",
+            self.guard.total,
+            self.shed,
+            backoff,
+        )
+        if raise_alarm and self.on_trouble is not None:
+            self.on_trouble(
+                "session_taken_over", True, "the cloud session was taken over: another client uses this edge's id?"
+            )
+
+    def check_takeover_clear(self) -> None:
+        """Clear the takeover alarm once our connection has stayed up long enough (call from a timer)."""
+        if self.connected.is_set() and self.guard.clear_due(time.monotonic()) and self.on_trouble is not None:
+            self.on_trouble("session_taken_over", False, "the session stayed ours")
+
+    def _set_max_packet(self, size: int) -> None:
+        if size != self.max_packet:
+            log.info("cloud broker maximum packet size: %d bytes", size)
+            self.max_packet = size
+            self.outbox.put("max_packet_size", size)
+
+    def payload_limit(self, topic: str) -> int:
+        """The largest payload (bytes) that may be published on ``topic`` to the cloud broker."""
+        return payload_limit(self.max_packet, topic)
 
     def _on_publish(self, _c: mqtt.Client, _u: object, mid: int, rc: ReasonCode, _p: object) -> None:
-        if not rc.is_failure:
-            self._acked.append((self._generation, mid))
-            self._wake.set()
-        else:
-            log.warning("cloud broker rejected a message (mid %d): %s", mid, rc)
+        self._acked.append((self._generation, mid, str(rc) if rc.is_failure else None))
+        self._wake.set()
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == shed_topic(Kind.CLOUD_ACK, self.shed):
+            try:
+                self._on_ack(bytes(msg.payload))
+            except Exception:  # a bad ack must not end the network thread; rows stay until a good one
+                log.exception("cloud acknowledgement handling failed")
+            return
         self.on_cloud_message(msg.topic, bytes(msg.payload))
+
+    def _on_ack(self, payload: bytes) -> None:
+        """The cloud's end-to-end acknowledgement: forget what it stored, send again what it misses."""
+        if not self.end_to_end:
+            return
+        try:
+            ack = decode(Kind.CLOUD_ACK, payload)
+        except PayloadError as exc:
+            log.warning("ignored an invalid cloud acknowledgement: %s", exc)
+            return
+        if not isinstance(ack, StoredAck) or ack.shed != self.shed:
+            return
+        stored = ack.stored_seq
+        highest = max(stored, ack.highest_seq)
+        if stored > self.outbox.last_seq or (self.outbox.fresh and highest >= self._oldest_waiting()):
+            # the cloud knows seqs we never issued (or not from this store): our store lost its history, and
+            # our rows would be taken for copies of the old ones. Number them above everything it knows.
+            n = self.outbox.rebase(highest + 1)
+            log.warning("the cloud knows this shed's stream up to seq %d: %d waiting row(s) renumbered", highest, n)
+            self._resend_after = 0
+        else:
+            if self.outbox.fresh:
+                self.outbox.settle()
+            self.outbox.ack_through(stored)
+        self.stored_seq = stored
+        if ack.resend:
+            first = min(r.first for r in ack.resend)
+            log.warning("the cloud asks again for %d range(s) from seq %d", len(ack.resend), first)
+            self._resend_after = first - 1
+        if ack.lost:
+            log.error("the cloud gave up on seqs %s", ", ".join(f"{r.first}-{r.last}" for r in ack.lost[-5:]))
+        self._wake.set()
+
+    def _oldest_waiting(self) -> int:
+        rows = self.outbox.pending(urgent_after=0, telemetry_after=0, limit=1)
+        return rows[0].seq if rows else self.outbox.last_seq + 1
 
     # -- the drain thread ------------------------------------------------------------------------
 
     def _drain_loop(self) -> None:
         inflight: dict[int, int] = {}  # mid -> seq
-        pointer = 0
+        urgent = telemetry = 0  # last seq sent of events/results, of telemetry
         generation = -1
         tokens = 0.0
         last = time.monotonic()
@@ -187,17 +324,22 @@ class Uplink:
                 if generation != self._generation or not self.connected.is_set():
                     # new connection (or none): everything unacknowledged goes again, oldest first
                     inflight.clear()
-                    pointer = 0
+                    urgent = telemetry = 0
+                    self._largest_inflight = 0
                     generation = self._generation
-                done = []
-                while self._acked:
-                    gen, mid = self._acked.popleft()
-                    seq = inflight.pop(mid, None) if gen == generation else None
-                    if seq is not None:
-                        done.append(seq)
-                self.outbox.ack(done)
+                if self._resend_after is not None:
+                    urgent = min(urgent, self._resend_after)
+                    telemetry = min(telemetry, self._resend_after)
+                    self._resend_after = None
+                self._settle_acks(inflight, generation)
                 if not self.connected.is_set():
                     continue
+                if self.end_to_end and self.outbox.fresh:
+                    if time.monotonic() - self._connected_at < self.fresh_wait_s:
+                        self._stop.wait(0.05)  # a new store waits for the retained ack: where does the stream stand?
+                        self._wake.set()
+                        continue
+                    self.outbox.settle()  # no ack came: the cloud has never heard of this shed
                 room = self.window - len(inflight)
                 if room <= 0:
                     continue
@@ -209,13 +351,24 @@ class Uplink:
                     self._stop.wait(1 / self.rate)  # wait for the next token
                     self._wake.set()
                     continue
-                rows = self.outbox.after(pointer, n)
+                rows = self.outbox.pending(urgent_after=urgent, telemetry_after=telemetry, limit=n)
+                if not rows and not inflight:
+                    self.idle.set()
+                else:
+                    self.idle.clear()
                 for row in rows:
-                    info = self.client.publish(row.topic, row.payload, qos=1)
+                    if row.kind == KIND_TELEMETRY:
+                        telemetry = row.seq
+                    else:
+                        urgent = row.seq
+                    payload = self._fitting(row.seq, row.kind, row.topic, row.payload)
+                    if payload is None:
+                        continue
+                    info = self.client.publish(row.topic, payload, qos=1)
                     if info.rc != mqtt.MQTT_ERR_SUCCESS:
                         break
                     inflight[info.mid] = row.seq
-                    pointer = row.seq
+                    self._largest_inflight = max(self._largest_inflight, len(payload))
                     tokens -= 1
                     self.published += 1
                 if len(rows) == n:
@@ -223,3 +376,36 @@ class Uplink:
             except Exception:  # the drainer must outlive any surprise; the rows stay on disk
                 log.exception("uplink drain failed; retrying")
                 self._stop.wait(1.0)
+
+    def _settle_acks(self, inflight: dict[int, int], generation: int) -> None:
+        """Forget acknowledged rows; park rows the broker refused (they would be refused again forever)."""
+        done = []
+        while self._acked:
+            gen, mid, refused = self._acked.popleft()
+            seq = inflight.pop(mid, None) if gen == generation else None
+            if seq is None:
+                continue
+            if refused is None:
+                if not self.end_to_end:
+                    done.append(seq)  # end to end, the row stays until the cloud says it is stored
+            else:
+                self._park(seq, "broker_refused", refused)
+        self.outbox.ack(done)
+
+    def _fitting(self, seq: int, kind: str, topic: str, payload: bytes) -> bytes | None:
+        """The payload to send within the broker's limit, or None when the row had to be parked."""
+        limit = self.payload_limit(topic)
+        if len(payload) <= limit:
+            return payload
+        if kind == KIND_TELEMETRY:
+            thinned = self.outbox.shrink(seq)
+            if thinned is not None and len(thinned) <= limit:
+                log.warning("telemetry batch seq %d (%d bytes) thinned to fit %d bytes", seq, len(payload), limit)
+                return thinned
+        self._park(seq, "too_large", f"{len(payload)} bytes > broker limit {limit}")
+        return None
+
+    def _park(self, seq: int, reason: str, detail: str) -> None:
+        self.outbox.park(seq, f"{reason}: {detail}")
+        self.refused[reason] += 1
+        log.error("outbox row seq %d parked, not sent (%s): %s", seq, reason, detail)

@@ -27,6 +27,7 @@ from protocol.uplink import (
     CommandResult,
     EdgeHeartbeat,
     EdgeState,
+    StoredAck,
     TelemetryBatch,
 )
 
@@ -47,6 +48,7 @@ ADAPTERS: dict[Kind, TypeAdapter[Any]] = {
     Kind.EDGE_HEARTBEAT: TypeAdapter(EdgeHeartbeat),
     Kind.CLOUD_COMMAND: TypeAdapter(Command),
     Kind.CLOUD_CONFIG: TypeAdapter(ConfigPush),
+    Kind.CLOUD_ACK: TypeAdapter(StoredAck),
 }
 
 # Messages whose src must equal a topic level: a device speaks for itself, an edge for its shed.

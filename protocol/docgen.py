@@ -68,6 +68,12 @@ TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
         "stop / start a socket, reset a trip, push config: request id, expiry, actor",
     ),
     Kind.CLOUD_CONFIG: ("cloud → edge", 1, True, "the shed's current versioned config"),
+    Kind.CLOUD_ACK: (
+        "cloud → edge",
+        1,
+        True,
+        "end-to-end acknowledgement: every seq up to stored_seq is stored; seqs to send again; seqs given up",
+    ),
 }
 
 INTRO = """# The ShedWatch wire contract
@@ -102,8 +108,35 @@ Ids (shed, device, source) match `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`: they are top
 * **Birth and death**: on every connection the edge bumps its `session` counter (Sparkplug's bdSeq) and sets
   the MQTT will to a retained `death` with that session, then publishes a retained `birth` with the same session,
   its config version and a snapshot of every socket's status. A `death` whose session is older than the
-  latest `birth` is stale and ignored. After a gap, the cloud may ask for a rebirth by sending a command.
-* **Device messages** carry the device's own counter: the edge uses it to spot lost or repeated readings.
+  latest `birth` is stale and ignored.
+* **Device messages** carry the device's own counter. The edge drops a message whose `(src, seq)` it already
+  took with the same `ts` (a broker replay or a re-publish: reject reason `replay`), and takes, but counts, a
+  seq that goes back with a new time (`restart`: the device numbers afresh) or arrives out of order (`late`).
+
+### End-to-end acknowledgement (`cloud/ack`)
+
+A broker's PUBACK says only that the broker has the message; a broker may still drop it (mosquitto drops
+queued messages past `max_queued_messages` for an offline session, and loses every session in a restart
+without persistence). So an edge (with `ack = "cloud"`, the default) keeps every stream row until the cloud
+says it is **stored**:
+
+* After every committed batch the cloud publishes, retained, QoS 1, a `StoredAck` on `sw/v1/cloud/{shed}/ack`:
+  `stored_seq` (every seq at or below it is stored; the edge deletes those rows), `highest_seq` (the highest
+  seq the cloud knows the shed issued), `resend` (up to 100 ranges the cloud found missing and asks for again)
+  and `lost` (ranges it gave up on).
+* **Gaps.** The cloud follows each shed's stream: the seqs stored, and the last seq announced by births and
+  heartbeats (a lost tail shows even when nothing else flows). A seq missing for 2 s is asked for (`resend`),
+  again every 5 s; still missing 30 s after the first request, while the edge was heard from since, it is
+  declared `lost` (the edge no longer holds it), counted and listed on `GET /healthz` → `delivery`.
+* **Resend.** On a `resend`, the edge sends every row it holds above the first missing seq again (rows the
+  cloud already has are duplicates by `(src, seq)` and stored once).
+* **A new store.** An edge whose outbox is new (first start, or a lost data directory) holds its rows until
+  the retained `StoredAck` arrives (at most `fresh_wait_s`, 2 s). If the cloud already knows seqs this store
+  would reuse, the waiting rows are renumbered above `highest_seq`, so new data is never taken for a duplicate.
+* The cloud reads its own retained acknowledgements back when it starts, to know where each stream stood.
+  Births and heartbeats also carry `oldest_seq`, the lowest seq the edge still holds (0: none): a cloud that
+  lost its acknowledgements (a broker without persistence restarted with it) starts the watermark just below
+  it, never from the first seq it happens to store, so it never acknowledges rows it has not stored.
 
 ## Topics
 
@@ -136,6 +169,28 @@ dead letters) and a `detail` naming the exact field, for example
 | `source_mismatch` | `src` differs from the id in the topic |
 
 A bad topic raises `TopicError` naming why (`not under sw/v1/`, `unknown kind`, `invalid device id`, …).
+
+### What is counted where
+
+The edge counts every input it refuses, and some it takes but flags, by reason and topic kind (the `Kind`
+value, e.g. `telemetry`, `cloud/command`, or `unparsed`), since it started. The counts ride on every
+`EdgeHeartbeat` as `rejects` (`reason`, `topic`, `count`) and the cloud shows the last ones per shed on
+`GET /healthz` → `delivery.sheds.<shed>.edge_rejects` (as `"reason/topic": count`). The edge log names the
+first 5 of each reason in full, then one line of totals at most every 60 s.
+
+| reason (edge) | when | the input is |
+| --- | --- | --- |
+| any reason above, `bad_topic` | a device or cloud message fails the contract | dropped |
+| `foreign_shed` | the topic names another shed (a command or config for another shed, on a session under a copied client id) | dropped, never carried out |
+| `unknown_device` | the device is not in the shed config | dropped |
+| `replay` | a device `(src, seq)` already taken with the same `ts` | dropped |
+| `restart` | a device seq went back with a new time | taken |
+| `late` | a device seq below the newest, not seen before | taken |
+| `too_large` (topic `cloud_uplink`) | an outbox row larger than the cloud broker's Maximum Packet Size even after thinning | parked (kept on disk, never sent) |
+| `broker_refused` (topic `cloud_uplink`) | the cloud broker's PUBACK carried a failure reason code | parked |
+
+The cloud counts its own rejects by reason on `GET /healthz` → `ingest.rejects` and keeps each in the dead
+letters.
 
 ## Compatibility
 

@@ -25,9 +25,12 @@ from protocol.uplink import (
     EdgeHeartbeat,
     EdgeState,
     InterlockAction,
+    RejectCount,
+    SeqRange,
     SocketSnapshot,
     SocketStatus,
     SocketStatusChanged,
+    StoredAck,
     TelemetryBatch,
     TelemetryPoint,
 )
@@ -207,7 +210,15 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
         Kind.EDGE_HEARTBEAT: [
             (
                 Topic(Kind.EDGE_HEARTBEAT, SHED),
-                EdgeHeartbeat(src=SHED, seq=4716, ts=T0, session=12, uptime_s=3600, outbox_depth=0),
+                EdgeHeartbeat(
+                    src=SHED,
+                    seq=4716,
+                    ts=T0,
+                    session=12,
+                    uptime_s=3600,
+                    outbox_depth=0,
+                    rejects=[RejectCount(reason="replay", topic="telemetry", count=3)],
+                ),
             )
         ],
         Kind.CLOUD_COMMAND: [
@@ -228,5 +239,19 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
         ],
         Kind.CLOUD_CONFIG: [
             (Topic(Kind.CLOUD_CONFIG, SHED), ConfigPush(src="cloud", seq=78, ts=T0, config=config, actor="admin:li"))
+        ],
+        Kind.CLOUD_ACK: [
+            (
+                Topic(Kind.CLOUD_ACK, SHED),
+                StoredAck(
+                    src="cloud",
+                    seq=0,
+                    ts=T0,
+                    shed=SHED,
+                    stored_seq=1041,
+                    highest_seq=1250,
+                    resend=[SeqRange(first=1043, last=1200)],
+                ),
+            )
         ],
     }

@@ -19,6 +19,7 @@ Cloud broker (edge <-> cloud)::
     sw/v1/edge/{shed}/heartbeat    edge  -> cloud
     sw/v1/cloud/{shed}/command     cloud -> edge
     sw/v1/cloud/{shed}/config      cloud -> edge    retained, versioned
+    sw/v1/cloud/{shed}/ack         cloud -> edge    retained: stored through seq, and seqs to send again
 """
 
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ class Kind(StrEnum):
     EDGE_HEARTBEAT = "edge/heartbeat"
     CLOUD_COMMAND = "cloud/command"
     CLOUD_CONFIG = "cloud/config"
+    CLOUD_ACK = "cloud/ack"
 
 
 DEVICE_KINDS = frozenset(
@@ -69,6 +71,7 @@ _SHED_KINDS = {
     ("edge", "heartbeat"): Kind.EDGE_HEARTBEAT,
     ("cloud", "command"): Kind.CLOUD_COMMAND,
     ("cloud", "config"): Kind.CLOUD_CONFIG,
+    ("cloud", "ack"): Kind.CLOUD_ACK,
 }
 _SHED_SUFFIX = {v: k for k, v in _SHED_KINDS.items()}
 

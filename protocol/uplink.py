@@ -147,13 +147,48 @@ class EdgeState(Envelope):
 
     state: Literal["birth", "death"]
     session: Annotated[int, Field(ge=0)]  # bumps on every (re)connect, like Sparkplug bdSeq
+    oldest_seq: Annotated[int, Field(ge=0)] = 0  # the lowest stream seq the edge still holds; 0: none
     config_version: Annotated[int, Field(ge=0)] = 0
     sockets: Annotated[list[SocketSnapshot], Field(max_length=10_000)] = []
 
 
+class RejectCount(Message):
+    """How many inputs the edge refused (or took but flagged) for one reason on one topic kind, since it started."""
+
+    reason: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
+    topic: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_/]{0,47}$")]  # a topic kind (Kind value) or "unparsed"
+    count: Annotated[int, Field(ge=0)]
+
+
 class EdgeHeartbeat(Envelope):
-    """The edge agent's sign of life, with its backlog."""
+    """The edge agent's sign of life, with its backlog and its reject counts."""
 
     session: Annotated[int, Field(ge=0)]
     uptime_s: Annotated[int, Field(ge=0)]
     outbox_depth: Annotated[int, Field(ge=0)]
+    oldest_seq: Annotated[int, Field(ge=0)] = 0  # the lowest stream seq the edge still holds; 0: none
+    rejects: Annotated[list[RejectCount], Field(max_length=512)] = []
+
+
+class SeqRange(Message):
+    """Stream seqs ``first`` to ``last`` (both included)."""
+
+    first: Annotated[int, Field(ge=1)]
+    last: Annotated[int, Field(ge=1)]
+
+
+class StoredAck(Envelope):
+    """The cloud's end-to-end acknowledgement of one shed's stream (retained, src: the cloud's id).
+
+    ``stored_seq``: every stream message of the shed with a seq at or below it is stored in the cloud;
+    the edge may forget those rows. ``highest_seq``: an edge whose store is new numbers above it.
+    ``resend``: seqs above it the cloud found missing (from the seqs
+    it stored and the last seq that births and heartbeats announce) and asks for again. ``lost``:
+    seqs the cloud has given up on (the edge no longer holds them); shown on the cloud's /healthz.
+    """
+
+    shed: Id
+    stored_seq: Annotated[int, Field(ge=0)]
+    highest_seq: Annotated[int, Field(ge=0)] = 0  # the highest seq the cloud knows the shed issued
+    resend: Annotated[list[SeqRange], Field(max_length=100)] = []
+    lost: Annotated[list[SeqRange], Field(max_length=100)] = []

@@ -121,7 +121,12 @@ def dead_letters(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] =
 def healthz(request: Request) -> dict[str, object]:
     """Liveness, with the ingest counters when ingest runs in this process."""
     worker = request.app.state.cloud.worker
-    return {"status": "ok", "ingest": worker.stats.as_dict() if worker is not None else None}
+    return {
+        "status": "ok",
+        "ingest": worker.stats.as_dict() if worker is not None else None,
+        # per shed: stored-through seq, seqs missing and given up as lost, the edge's reject counts
+        "delivery": worker.delivery.snapshot() if worker is not None else None,
+    }
 
 
 @router.get("/", response_class=HTMLResponse)

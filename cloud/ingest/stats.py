@@ -13,7 +13,9 @@ class IngestStats:
     duplicates: int = 0
     batches: int = 0
     store_errors: int = 0
+    lost: int = 0  # stream seqs given up as lost (cloud.delivery)
     rejects: Counter[str] = field(default_factory=Counter)
+    flagged: Counter[str] = field(default_factory=Counter)  # stored, but stamped far from their arrival
     connected: bool = False
     subscribed: bool = False
 
@@ -25,8 +27,10 @@ class IngestStats:
             "duplicates": self.duplicates,
             "batches": self.batches,
             "store_errors": self.store_errors,
+            "lost": self.lost,
             "rejected": sum(self.rejects.values()),
             "rejects": dict(self.rejects),
+            "flagged": dict(self.flagged),
             "connected": self.connected,
             "subscribed": self.subscribed,
         }

@@ -5,6 +5,12 @@ every store, using paho's manual acknowledgement. If the worker dies first, the
 broker still holds the message in this worker's persistent session and delivers it
 again when the worker reconnects with the same client id; the stores' (src, seq)
 keys make that redelivery harmless.
+
+After each commit the worker tells cloud.delivery which stream seqs of each shed are now
+stored and publishes, retained, the shed's end-to-end acknowledgement (stored through
+seq, seqs to send again, seqs given up): the edge keeps every row until then, so what a
+broker drops from a queue or loses in a restart is sent again. At start it reads its
+own retained acknowledgements back to know where each stream stood.
 """
 
 import logging
@@ -20,14 +26,20 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from cloud.delivery.book import DeliveryBook
+from cloud.delivery.tracker import Ack
 from cloud.errors import StoreError
 from cloud.ingest.batch import Batch, RawMessage, Registry, sort_batch
 from cloud.ingest.stats import IngestStats
+from cloud.ingest.timestamps import flag
 from cloud.state.store import StateStore
 from cloud.telemetry.base import TelemetryStore
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
-from protocol.topics import Kind, shed_filter
+from protocol.codec import decode, encode
+from protocol.errors import PayloadError, TopicError
+from protocol.topics import Kind, parse_topic, shed_filter, shed_topic
+from protocol.uplink import SeqRange, StoredAck
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +68,9 @@ class WorkerOptions:
     batch_max_bytes: int = 2_000_000
     batch_delay_s: float = 0.05
     receive_max: int = 10_000
+    delivery_acks: bool = True  # follow each shed's stream and publish end-to-end acknowledgements
+    cloud_id: str = "cloud"  # src of the acknowledgements this worker publishes
+    ack_tick_s: float = 0.5  # how often open gaps are looked at when no batch comes
 
 
 class IngestWorker:
@@ -78,6 +93,9 @@ class IngestWorker:
         self.clock = clock
         self.on_commit = on_commit
         self.stats = IngestStats()
+        self.delivery = DeliveryBook()
+        self._flag_logged: set[tuple[str, str]] = set()  # (shed, flag) logged once each
+        self._last_ack_tick = 0.0
         # (connection generation, mid, qos, message): packet ids mean something only on the connection
         # that delivered them, so a message taken before a reconnect is stored but never acknowledged by
         # its stale mid (the broker redelivers it; the stores drop the copy, and that copy is acked).
@@ -128,7 +146,11 @@ class IngestWorker:
             self._queue.clear()
             self._queued_bytes = 0
             self._acks.clear()  # packet ids of the old connection: the broker redelivers those messages
-        client.subscribe([(f, 1) for f in subscriptions(self.options.broker.mqtt_version, self.options.share_group)])
+        filters = subscriptions(self.options.broker.mqtt_version, self.options.share_group)
+        # our own retained acknowledgements, read back: where each shed's stream stood before we started
+        if self.options.delivery_acks:
+            filters = [*filters, shed_filter(Kind.CLOUD_ACK)]
+        client.subscribe([(f, 1) for f in filters])
         log.info("ingest: connected to %s as %s", self.options.broker, self.options.client_id)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, reasons: list[ReasonCode], _p: object) -> None:
@@ -150,6 +172,11 @@ class IngestWorker:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
+        if topic.endswith("/ack") and topic.startswith("sw/v1/cloud/"):
+            self._recover_ack(topic, bytes(msg.payload))
+            if msg.qos:
+                self._client.ack(msg.mid, msg.qos)
+            return
         raw = RawMessage(topic, bytes(msg.payload), self.clock.now_ms())
         if self._acks:
             self._send_acks()
@@ -158,6 +185,40 @@ class IngestWorker:
             self._queued_bytes += len(raw.payload)
             if self._full():
                 self._cond.notify()
+
+    def _recover_ack(self, topic: str, payload: bytes) -> None:
+        try:
+            if parse_topic(topic).kind is not Kind.CLOUD_ACK:
+                return
+            ack = decode(Kind.CLOUD_ACK, payload)
+        except (PayloadError, TopicError) as exc:
+            log.warning("ingest: ignored an invalid acknowledgement on %s: %s", topic, exc)
+            return
+        if isinstance(ack, StoredAck):
+            self.delivery.recover(ack)
+
+    def _publish_acks(self, due: list[tuple[str, Ack]]) -> None:
+        if not self.options.delivery_acks:
+            return
+        now = self.clock.now_ms()
+        for shed, ack in due:
+            msg = StoredAck(
+                src=self.options.cloud_id,
+                seq=0,
+                ts=now,
+                shed=shed,
+                stored_seq=ack.stored_seq,
+                highest_seq=ack.highest_seq,
+                resend=[SeqRange(first=a, last=b) for a, b in ack.resend],
+                lost=[SeqRange(first=a, last=b) for a, b in ack.lost],
+            )
+            if ack.resend:
+                log.warning("ingest: shed %s: asking again for seqs %s", shed, _fmt(ack.resend))
+            if ack.newly_lost:
+                # a gap that cannot be closed: the edge no longer holds these (shown on /healthz → delivery)
+                self.stats.lost += sum(b - a + 1 for a, b in ack.newly_lost)
+                log.error("ingest: shed %s: seqs %s are lost (asked again, never came)", shed, _fmt(ack.newly_lost))
+            self._client.publish(shed_topic(Kind.CLOUD_ACK, shed), encode(msg), qos=1, retain=True)
 
     def _full(self) -> bool:
         return len(self._queue) >= self.options.batch_max or self._queued_bytes >= self.options.batch_max_bytes
@@ -195,11 +256,15 @@ class IngestWorker:
             # No message came to carry them (the stream paused): send them from here.
             if self._acks and time.monotonic() - self._acks_since >= self.options.batch_delay_s:
                 self._send_acks()
+            if time.monotonic() - self._last_ack_tick >= self.options.ack_tick_s:
+                self._last_ack_tick = time.monotonic()
+                self._publish_acks(self.delivery.due(self.clock.now_ms()))
             if not items and self._stopping:
                 return
 
     def _process(self, items: list[tuple[int, int, int, RawMessage]]) -> None:
         batch = sort_batch([raw for *_, raw in items], self.registry)
+        self.delivery.drop_held(batch)  # one (src, seq) is one message, across telemetry, events and results
         delay = 0.2
         while True:
             try:
@@ -219,6 +284,7 @@ class IngestWorker:
                 self._acks_since = time.monotonic()
             current = self._generation
             self._acks += [(mid, qos) for gen, mid, qos, _ in items if qos and gen == current]
+        self._publish_acks(self.delivery.due(self.clock.now_ms(), self.delivery.committed(batch)))
         s = self.stats
         s.received += len(items)
         s.batches += 1
@@ -227,6 +293,20 @@ class IngestWorker:
         s.stored += batch.accepted - (stream - new)
         for r in batch.rejects:
             s.rejects[r.reason] += 1
+        for m, rx in (*batch.telemetry, *batch.events, *batch.results):
+            mark = flag(m.ts, rx)
+            if mark is not None:
+                s.flagged[mark] += 1
+                if (m.src, mark) not in self._flag_logged:
+                    self._flag_logged.add((m.src, mark))
+                    log.warning(
+                        "ingest: shed %s sends %s data (seq %d, ts %d, received %d): stored",
+                        m.src,
+                        mark,
+                        m.seq,
+                        m.ts,
+                        rx,
+                    )
         if batch.rejects:
             log.warning(
                 "ingest: rejected %d message(s), first: %s %s",
@@ -270,3 +350,7 @@ class IngestWorker:
         self._send_acks()
         self._client.disconnect()
         self._client.loop_stop()
+
+
+def _fmt(ranges: list[tuple[int, int]]) -> str:
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges[:10])

@@ -16,11 +16,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from cloud.errors import StoreError
+from cloud.errors import SettingsError, StoreError
 from cloud.ingest.batch import Batch, Registry
 from cloud.livestate import LiveState
 from cloud.state.schema import dead_letters, devices, edge_states, events, posts, results, sheds, sockets
@@ -347,7 +348,18 @@ class StateStore:
 
 
 def load_shed_config(path: Path) -> ShedConfig:
-    """The [shed] table of a shed TOML file."""
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    return ShedConfig.model_validate(data.get("shed", data), strict=False)
+    """The [shed] table of a shed TOML file; SettingsError naming the file and the field when it is not valid."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise SettingsError(f"cannot read shed config {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    table = "[shed]" if "shed" in data else "<root>"
+    try:
+        return ShedConfig.model_validate(data.get("shed", data), strict=False)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "<root>"
+        raise SettingsError(f"{path}: {table}: {loc}: {err['msg']}") from None

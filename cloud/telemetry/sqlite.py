@@ -6,6 +6,7 @@ exactly the buckets that received rows since the last run (a rowid watermark), s
 late data from an edge's outbox replay lands in the right buckets too.
 """
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -18,6 +19,8 @@ from cloud.telemetry.base import BUCKET_MS, Resolution, Sample, SeriesKey
 from cloud.telemetry.rows import BatchLike
 
 DAY_MS = 86_400_000
+log = logging.getLogger(__name__)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series(
   id INTEGER PRIMARY KEY, shed TEXT NOT NULL, device TEXT NOT NULL, socket INTEGER NOT NULL,
@@ -34,6 +37,7 @@ CREATE TABLE IF NOT EXISTS hour(series INTEGER NOT NULL, field TEXT NOT NULL, bu
   n INTEGER NOT NULL, total REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
   PRIMARY KEY(series, field, bucket)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS arrivals(at_ms INTEGER PRIMARY KEY, max_id INTEGER NOT NULL);
 """
 # Whole batches go in as one JSON array and one statement: executemany would release and retake the GIL
 # for every row, and with the MQTT thread running that hand-off costs more than the insert itself.
@@ -190,16 +194,40 @@ class SqliteTelemetryStore:
                         f"AND m.bucket < t.b + {hour} GROUP BY m.series, m.field, t.b"
                     )
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('rolled_raw_id', ?)", (top,))
-                raw_cut = now_ms - self.retention_ms[Resolution.RAW]
-                db.execute("DELETE FROM raw WHERE ts < ? AND id <= ?", (raw_cut, top))
-                db.execute("DELETE FROM seen WHERE ts < ?", (raw_cut,))
-                db.execute("DELETE FROM minute WHERE bucket < ?", (now_ms - self.retention_ms[Resolution.MINUTE],))
-                db.execute("DELETE FROM hour WHERE bucket < ?", (now_ms - self.retention_ms[Resolution.HOUR],))
+                self._retain(db, now_ms, top)
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise StoreError(f"telemetry maintenance: {exc}") from exc
+
+    def _retain(self, db: sqlite3.Connection, now_ms: int, top: int) -> None:
+        """Apply retention; raw readings by when they arrived, never by the time they carry.
+
+        A reading stamped far in the past (a device clock in 1970, a simulated clock) is kept for the
+        whole retention after it arrived. Arrival is marked per maintenance run: (now, highest raw id),
+        so a raw row older than the retention is one whose id was already stored at a mark before the cut.
+        ``seen`` keys are dropped only when older than every raw row still kept, so a replay of data
+        still stored is never stored twice. Logs what it removes.
+        """
+        raw_cut = now_ms - self.retention_ms[Resolution.RAW]
+        db.execute("INSERT OR REPLACE INTO arrivals VALUES (?, ?)", (now_ms, top))
+        cut_id = db.execute("SELECT max(max_id) FROM arrivals WHERE at_ms < ?", (raw_cut,)).fetchone()[0]
+        raw = db.execute("DELETE FROM raw WHERE id <= ?", (cut_id,)).rowcount if cut_id is not None else 0
+        db.execute("DELETE FROM arrivals WHERE at_ms < ?", (raw_cut,))
+        oldest = db.execute("SELECT min(ts) FROM raw").fetchone()[0]
+        seen_cut = raw_cut if oldest is None else min(raw_cut, oldest)
+        db.execute("DELETE FROM seen WHERE ts < ?", (seen_cut,))
+        minute = db.execute("DELETE FROM minute WHERE bucket < ?", (now_ms - self.retention_ms[Resolution.MINUTE],))
+        hour = db.execute("DELETE FROM hour WHERE bucket < ?", (now_ms - self.retention_ms[Resolution.HOUR],))
+        if raw or minute.rowcount or hour.rowcount:
+            log.info(
+                "retention removed %d raw reading(s) that arrived before %d, %d minute and %d hour bucket(s)",
+                raw,
+                raw_cut,
+                minute.rowcount,
+                hour.rowcount,
+            )
 
     def close(self) -> None:
         """Close the database."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from protocol.codec import encode
 from protocol.topics import Kind, shed_topic
 from protocol.uplink import (
+    EdgeHeartbeat,
     EdgeState,
     SocketSnapshot,
     SocketStatus,
@@ -49,6 +50,7 @@ def telemetry(shed: str, seq: int, points: int = 1, device: str = "post-1") -> T
 KIND_OF = {
     SocketStatusChanged: Kind.EDGE_EVENT,
     EdgeState: Kind.EDGE_STATE,
+    EdgeHeartbeat: Kind.EDGE_HEARTBEAT,
     TelemetryBatch: Kind.EDGE_TELEMETRY,
 }
 

@@ -38,4 +38,4 @@ async def test_history_picks_resolution_and_bounds_points(tmp_path: Path) -> Non
         assert abs((await client.get("/api/v1/history", params=q)).json()["start"] - T0) < 60_000
         assert (await client.get("/api/v1/history", params={**q, "field": "Bad-Field"})).status_code == 422
         assert (await client.get("/api/v1/history", params={**q, "start": 5, "end": 5})).status_code == 422
-        assert (await client.get("/healthz")).json() == {"status": "ok", "ingest": None}
+        assert (await client.get("/healthz")).json() == {"status": "ok", "ingest": None, "delivery": None}

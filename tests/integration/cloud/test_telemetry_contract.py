@@ -104,6 +104,7 @@ def test_sqlite_retention_is_per_resolution(tmp_path: Path) -> None:
     day = 86_400_000
     s.write([batch("shed-a", 1, [(T0, 1.0)])])
     key = SeriesKey("shed-a", "post-1", "power_w", 1)
+    s.maintain(T0)  # arrival is marked by maintenance runs
     s.maintain(T0 + day // 2)
     assert all(len(s.query(key, T0, T0 + day, r)) == 1 for r in Resolution)
     s.maintain(T0 + day + day // 2)  # raw gone, rollups kept
@@ -112,4 +113,25 @@ def test_sqlite_retention_is_per_resolution(tmp_path: Path) -> None:
     assert [len(s.query(key, T0, T0 + day, r)) for r in Resolution] == [0, 0, 1]
     s.maintain(T0 + 3 * day + day // 2)
     assert [len(s.query(key, T0, T0 + day, r)) for r in Resolution] == [0, 0, 0]
+    s.close()
+
+
+def test_sqlite_retention_counts_from_arrival_not_from_the_readings_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cloud started without the simulator's clock: readings a year old on arrival are kept, then removed, logged."""
+    s = SqliteTelemetryStore(tmp_path / "t.db", raw_retention_days=7)
+    day = 86_400_000
+    now = T0 + 365 * day
+    s.write([batch("shed-a", 1, [(T0, 1.0), (T0 + 1, 2.0)])])
+    key = SeriesKey("shed-a", "post-1", "power_w", 1)
+    s.maintain(now)
+    s.maintain(now + 6 * day)
+    assert len(s.query(key, T0, T0 + day, Resolution.RAW)) == 2, "never deleted on arrival"
+    s.write([batch("shed-a", 1, [(T0, 1.0)])])
+    assert len(s.query(key, T0, T0 + day, Resolution.RAW)) == 2, "a replay of kept data is still a duplicate"
+    caplog.set_level("INFO", "cloud.telemetry.sqlite")
+    s.maintain(now + 8 * day)
+    assert len(s.query(key, T0, T0 + day, Resolution.RAW)) == 0
+    assert any("retention removed 2 raw reading(s)" in r.getMessage() for r in caplog.records)
     s.close()

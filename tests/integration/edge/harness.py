@@ -43,8 +43,13 @@ def write_config(
     batch_interval_s: float = 0.5,
     agent_extra: str = "",
     thresholds: str = "",
+    ack: str = "broker",
 ) -> Path:
-    """A shed TOML in the shared format."""
+    """A shed TOML in the shared format.
+
+    ``ack`` is "broker" by default: these tests play the cloud with a recorder that publishes no
+    end-to-end acknowledgements; tests with the real cloud ingest pass "cloud".
+    """
     post_tables = "".join(f'[[shed.posts]]\nid = "post-{i}"\nsockets = {sockets}\n\n' for i in range(1, posts + 1))
     text = f"""[agent]
 shed_broker = "{shed_broker}"
@@ -52,6 +57,7 @@ cloud_broker = "{cloud_broker}"
 data_dir = "{data_dir}"
 heartbeat_s = 1.0
 reconnect_max_s = 2
+ack = "{ack}"
 {agent_extra}
 
 [shed]

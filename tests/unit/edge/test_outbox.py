@@ -150,3 +150,98 @@ def test_any_sequence_of_operations_keeps_seq_contiguous(tmp_path: Path, operati
     assert box.last_seq == len(issued)
     assert [r.seq for r in box.after(0, 10_000)] == [s for s in issued if s not in acked]
     box.close()
+
+
+def test_events_leave_before_a_telemetry_backlog(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.add_many([(KIND_TELEMETRY, "t", _b("tel"))] * 50)
+    box.add(KIND_EVENT, "e", _b("offgas"))
+    first = box.pending(urgent_after=0, telemetry_after=0, limit=3)
+    assert [(r.seq, r.kind) for r in first] == [(51, KIND_EVENT), (1, KIND_TELEMETRY), (2, KIND_TELEMETRY)]
+    nxt = box.pending(urgent_after=51, telemetry_after=2, limit=2)
+    assert [r.seq for r in nxt] == [3, 4]
+
+
+def test_parked_row_leaves_the_queue_but_stays_on_disk(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.add_many([(KIND_EVENT, "e", _b("a")), (KIND_EVENT, "e", _b("b"))])
+    box.park(1, "too_large: 9 bytes > broker limit 5")
+    assert [r.seq for r in box.pending(urgent_after=0, telemetry_after=0, limit=10)] == [2]
+    assert box.parked() == [(1, KIND_EVENT, "too_large: 9 bytes > broker limit 5")]
+    assert box.depth() == 1
+
+
+def test_batches_fit_the_byte_limit(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    points = [
+        {"ts": 1_700_000_000_000, "device": "post-1", "socket": 1, "fields": {"power_w": float(i)}} for i in range(500)
+    ]
+    box.stage(points)
+
+    def build(seq: int, pts: list) -> bytes:
+        return batch_payload("shed-a", seq, 1_700_000_000_000, pts)
+
+    seqs = box.batch_staged(KIND_TELEMETRY, "t", build, 10_000, 4_000)
+    rows = box.pending(urgent_after=0, telemetry_after=0, limit=1000)
+    assert len(seqs) > 1 and [r.seq for r in rows] == seqs
+    assert all(len(r.payload) <= 4_000 for r in rows)
+    assert [p for r in rows for p in orjson.loads(r.payload)["points"]] == points
+
+
+def test_shrink_thins_in_place_under_the_same_seq(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    pts = [
+        {"ts": 1_700_000_000_000 + i, "device": "post-1", "socket": 1, "fields": {"power_w": 10.0}} for i in range(50)
+    ]
+    box.stage(pts)
+    box.batch_staged(KIND_TELEMETRY, "t", lambda seq, p: batch_payload("shed-a", seq, 1_700_000_000_000, p))
+    small = box.shrink(1)
+    assert small is not None and len(orjson.loads(small)["points"]) == 1
+    assert box.pending(urgent_after=0, telemetry_after=0, limit=1)[0].payload == small
+    assert box.shrink(99) is None
+
+
+def test_rows_stay_until_the_cloud_watermark(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.add_many([(KIND_EVENT, "e", _b("x"))] * 5)
+    assert box.ack_through(3) == 3
+    assert [r.seq for r in box.pending(urgent_after=0, telemetry_after=0, limit=10)] == [4, 5]
+
+
+def test_a_lost_data_directory_renumbers_above_what_the_cloud_holds(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    assert box.fresh
+    box.stage([{"ts": 1_700_000_000_000, "device": "post-1", "fields": {"power_w": 1.0}}])
+    box.batch_staged(KIND_TELEMETRY, "t", lambda seq, p: batch_payload("shed-a", seq, 1_700_000_000_000, p))
+    box.add(KIND_EVENT, "e", lambda seq: orjson.dumps({"seq": seq, "type": "x"}))
+    assert box.rebase(1001) == 2
+    rows = box.pending(urgent_after=0, telemetry_after=0, limit=10)
+    assert [(r.seq, orjson.loads(r.payload)["seq"]) for r in rows] == [(1002, 1002), (1001, 1001)]
+    assert box.add(KIND_EVENT, "e", _b("next")) == 1003
+    box.close()
+    again = Outbox(tmp_path / "o.sqlite")
+    assert not again.fresh and again.last_seq == 1003
+
+
+def test_settled_store_is_not_fresh_after_reopen(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.add(KIND_EVENT, "e", _b("x"))
+    box.close()
+    assert Outbox(tmp_path / "o.sqlite").fresh, "rows alone do not settle the numbering"
+    box = Outbox(tmp_path / "o.sqlite")
+    box.settle()
+    box.close()
+    assert not Outbox(tmp_path / "o.sqlite").fresh
+
+
+def test_a_device_message_redelivered_after_a_crash_is_staged_once(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    pts = [{"ts": 1_700_000_000_000, "device": "post-1", "fields": {"power_w": 1.0}}]
+    assert box.stage(pts, ("post-1", 41, 1_700_000_000_000))
+    box.close()  # the process dies before its PUBACK left: the shed broker sends the message again
+    again = Outbox(tmp_path / "o.sqlite")
+    assert not again.stage(pts, ("post-1", 41, 1_700_000_000_000))
+    assert again.stage(pts, ("post-1", 41, 1_700_000_009_000)), "same seq, new time: a restarted device"
+    seqs = again.batch_staged(KIND_TELEMETRY, "t", lambda seq, p: batch_payload("shed-a", seq, 1_700_000_000_000, p))
+    rows = again.pending(urgent_after=0, telemetry_after=0, limit=10)
+    assert len(seqs) == 1 and len(orjson.loads(rows[0].payload)["points"]) == 2

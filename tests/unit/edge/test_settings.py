@@ -66,3 +66,18 @@ def test_environment_fills_what_the_file_leaves_out(monkeypatch: pytest.MonkeyPa
     cfg = parse_config({"agent": {"shed_broker": "mqtt://127.0.0.1:18830"}, "shed": {"shed": "s"}})
     assert cfg.agent.cloud_broker == "mqtts://shed-a:pw@cloud.example:8883"
     assert cfg.agent.shed_broker == "mqtt://127.0.0.1:18830", "the file wins"
+
+
+@pytest.mark.parametrize("client_id", ["edge-shed-b", "edge-shed-ab", "edge-shed-a-io", "shed-a", "edgeshed-a"])
+def test_client_id_must_name_the_shed(tmp_path: Path, client_id: str) -> None:
+    path = tmp_path / "shed.toml"
+    path.write_text(GOOD.replace('data_dir = "/tmp/x"', f'data_dir = "/tmp/x"\nclient_id = "{client_id}"'))
+    with pytest.raises(ConfigError, match=r"\[agent\]: client_id: .* does not name shed 'shed-a'"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("client_id", ["edge-shed-a", "edge-shed-a-2"])
+def test_client_id_naming_the_shed_is_taken(tmp_path: Path, client_id: str) -> None:
+    path = tmp_path / "shed.toml"
+    path.write_text(GOOD.replace('data_dir = "/tmp/x"', f'data_dir = "/tmp/x"\nclient_id = "{client_id}"'))
+    assert load_config(path).agent.client_id == client_id
