@@ -243,14 +243,14 @@ class AlarmRepo:
 
     # -- applied events -------------------------------------------------------------------------
 
-    def unapplied_events(self, limit: int) -> list[StoredEvent]:
-        """Stored edge alarm events not yet applied, oldest arrival first."""
+    def unapplied_events(self, limit: int, since_ms: int = 0) -> list[StoredEvent]:
+        """Stored edge alarm events not yet applied that arrived at or after ``since_ms``, oldest arrival first."""
         q = (
             select(events.c.src, events.c.seq, events.c.type, events.c.body, events.c.received_ms)
             .select_from(
                 events.outerjoin(alarm_seen, and_(alarm_seen.c.src == events.c.src, alarm_seen.c.seq == events.c.seq))
             )
-            .where(events.c.type.in_(EDGE_ALARM_TYPES), alarm_seen.c.seq.is_(None))
+            .where(events.c.type.in_(EDGE_ALARM_TYPES), events.c.received_ms >= since_ms, alarm_seen.c.seq.is_(None))
             .order_by(events.c.received_ms, events.c.src, events.c.seq)
             .limit(limit)
         )

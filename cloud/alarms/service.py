@@ -34,6 +34,8 @@ from protocol.uplink import AlarmClass
 
 log = logging.getLogger(__name__)
 EVENTS_PER_PASS = 500
+WATERMARK_SLACK_MS = 10 * 60_000
+FULL_SCAN_EVERY = 300  # timer passes (about 5 minutes at the default 1 s tick)
 
 
 def key_of(body: dict[str, object]) -> AlarmKey:
@@ -82,6 +84,8 @@ class AlarmService:
         # Chattering damping lives in memory: after a restart it starts afresh, which only means the first
         # few flaps page as they would without damping (an alarm is never lost by it).
         self._dampers: dict[AlarmKey, Damper] = {}
+        self._timer_passes = 0
+        self._watermark_ms = 0  # arrival time before which every edge alarm event has been applied (with slack)
 
     # -- the loop's one pass --------------------------------------------------------------------
 
@@ -96,6 +100,11 @@ class AlarmService:
 
     def run_timers(self, now: int) -> None:
         """The timed half: cloud rules, shelve expiry, escalation steps."""
+        self._timer_passes += 1
+        if self._timer_passes % FULL_SCAN_EVERY == 0:
+            # Now and then look at every arrival again: an event committed later than the slack is never missed.
+            self._watermark_ms = 0
+            self.apply_new_events(now, page=True)
         self.evaluate_rules(now)
         self.tick(now)
         self.page_due(now)
@@ -107,7 +116,7 @@ class AlarmService:
         while True:
             with self.engine.begin() as conn:
                 repo = AlarmRepo(conn, sqlite=self.sqlite)
-                batch = repo.unapplied_events(EVENTS_PER_PASS)
+                batch = repo.unapplied_events(EVENTS_PER_PASS, self._watermark_ms)
                 for ev in batch:
                     repo.mark_applied(ev.src, ev.seq)
                     try:
@@ -133,6 +142,11 @@ class AlarmService:
                     self._damped(repo, inp, now)
                 if batch and page:
                     self._page_all(repo, now)
+                if batch:
+                    # Later passes look only at recent arrivals; the slack covers rows stamped on arrival but
+                    # committed later by a slow ingest transaction. A restart scans everything once.
+                    newest = max(ev.received_ms for ev in batch)
+                    self._watermark_ms = max(self._watermark_ms, newest - WATERMARK_SLACK_MS)
                 count += len(batch)
             if len(batch) < EVENTS_PER_PASS:
                 break

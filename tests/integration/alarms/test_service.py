@@ -18,6 +18,7 @@ from cloud.alarms.repo import AlarmRepo, rows_by_status
 from cloud.alarms.service import AlarmService
 from cloud.core.alarms.incidents import Resolution
 from cloud.core.alarms.inputs import Actor
+from cloud.core.alarms.model import AlarmKey
 from cloud.core.alarms.report import report
 from cloud.core.notify.links import verify
 from cloud.ingest.batch import Batch
@@ -280,3 +281,23 @@ def test_escalation_timers_survive_a_restart_and_a_new_leader_pages_once(
     w.run(at=184)  # even the old one coming back pages nobody twice
     assert sum("Ref: inc-1/ack_overdue_1/leader-wang" in t for t in webhook.texts()) == 1
     assert sum("Ref: inc-1/open/guard-li" in t for t in webhook.texts()) == 1
+
+
+def test_an_event_committed_late_behind_the_watermark_is_applied_by_the_periodic_full_scan(
+    tmp_path: Path, store: StateStore, webhook: HttpReceiver, dingtalk: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    from cloud.alarms import service as service_module
+
+    w = World(store, write_alarm_toml(tmp_path / "alarms.toml", webhook, dingtalk, smtp, "http://cloud.local"))
+    w.edge(EdgeState(src="shed-a", seq=0, ts=T0, state="birth", session=1), at=0)
+    w.edge(w.raised("sensor_fault", AlarmClass.TROUBLE, "env-1"), at=3600)
+    w.run(at=3600)
+    # An event stamped on arrival an hour earlier, committed only now (a stalled ingest transaction).
+    w.edge(w.raised("smoke", AlarmClass.FIRE, "env-2"), at=1)
+    w.service.run_events(T0 + 3_601_000)
+    with store.engine.connect() as conn:
+        assert AlarmRepo(conn, sqlite=store.is_sqlite).latest_alarm(AlarmKey("shed-a", "env-2", 0, "smoke")) is None
+    for _ in range(service_module.FULL_SCAN_EVERY):
+        w.service.run_timers(T0 + 3_602_000)
+    with store.engine.connect() as conn:
+        assert AlarmRepo(conn, sqlite=store.is_sqlite).latest_alarm(AlarmKey("shed-a", "env-2", 0, "smoke")) is not None
