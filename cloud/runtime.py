@@ -2,17 +2,17 @@
 
 import hashlib
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from cloud.ingest.batch import Batch
+from cloud.bus.publish import Committed
 from cloud.ingest.worker import IngestWorker, WorkerOptions
 from cloud.settings import CloudSettings
-from cloud.state.store import StateStore, load_shed_config
+from cloud.state.store import StateStore
 from cloud.telemetry.base import TelemetryStore
 from cloud.telemetry.factory import open_telemetry
 from protocol.brokerurl import BrokerUrl
-from protocol.clock import Clock
+from protocol.clock import Clock, clock_from_spec
+from protocol.shedfile import load_shed_file
 
 
 @dataclass
@@ -29,12 +29,15 @@ class Stores:
 
 
 def open_stores(settings: CloudSettings) -> Stores:
-    """Migrate the state store, register shed configs, open the telemetry store."""
+    """Migrate the state store, import the shed files named in settings into the inventory, open telemetry."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     state = StateStore(settings.state_store_url())
     state.migrate()
+    now_ms = clock_from_spec(settings.clock).now_ms()
     for path in settings.shed_configs:
-        state.register_shed(load_shed_config(path))
+        # The same path as `shedwatch cloud inventory import`: only the [shed] table is read.
+        parsed = load_shed_file(path)
+        state.import_inventory(parsed.shed, actor="settings", now_ms=now_ms, cameras=parsed.cameras)
     return Stores(state, open_telemetry(settings))
 
 
@@ -52,7 +55,7 @@ def make_worker(
     clock: Clock,
     *,
     worker: str = "api",
-    on_commit: Callable[[Batch], None] | None = None,
+    committed: Committed | None = None,
 ) -> IngestWorker:
     """An ingest worker over the given stores."""
     options = WorkerOptions(
@@ -62,6 +65,7 @@ def make_worker(
         session_expiry_s=settings.session_expiry_s,
         batch_max=settings.batch_max,
         batch_delay_s=settings.batch_delay_s,
+        ca_file=settings.tls_ca_file,
         delivery_acks=settings.delivery_acks,
     )
     return IngestWorker(
@@ -70,5 +74,5 @@ def make_worker(
         state=stores.state,
         registry=stores.state.registry(strict=settings.strict_registry),
         clock=clock,
-        on_commit=on_commit,
+        committed=committed,
     )

@@ -17,6 +17,8 @@ class CloudSettings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     data_dir: Path = Path("./data/cloud")
     clock: str = "real"
+    # PEM bundle of a private CA for an mqtts:// broker (default: the system CAs).
+    tls_ca_file: str | None = None
 
     # Ingest inside the API process; turn off when standalone `shedwatch cloud ingest` workers run elsewhere.
     ingest: bool = True
@@ -45,8 +47,10 @@ class CloudSettings(BaseSettings):
     # Reject messages from sheds that no shed config registers.
     strict_registry: bool = False
 
-    # How often the API re-reads live state from the store when ingest runs in other processes.
-    live_poll_s: float = Field(default=1.0, gt=0)
+    # How often a running cloud re-reads the inventory (sheds, devices, communities) another process imported.
+    inventory_refresh_s: float = Field(default=5.0, gt=0)
+    # How often the API polls the state store's event feed when ingest runs in other processes.
+    live_poll_s: float = Field(default=0.2, gt=0)
 
     # The alarm service and notifier (they run in whichever API process holds the leader lock).
     alarms: bool = True

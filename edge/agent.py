@@ -25,7 +25,6 @@ from edge.alarms import alarm_id
 from edge.decide import decide
 from edge.inputs import CommandIn, Input, Tick
 from edge.latches import latches_of, restore
-from edge.mqtt import OncePerOutage, connect_async, make_client, no_delay
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
 from edge.rejects import RejectLog
 from edge.replay import SeqTrack, judge
@@ -41,6 +40,7 @@ from protocol.commands import Command
 from protocol.config import ConfigPush, ShedConfig
 from protocol.device import EdgeKeepAlive, PostTelemetry, RelayCommand, RelayResult
 from protocol.errors import PayloadError, TopicError
+from protocol.mqttclient import OncePerOutage, connect_async, make_client, no_delay
 from protocol.topics import Kind, device_filter, device_topic, shed_topic
 from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, SocketSnapshot
 
@@ -90,6 +90,7 @@ class Agent:
             f"edge-{self.shed}-io",
             persistent=True,
             ca_file=self.settings.tls_ca_file,
+            logger="shedwatch.edge.paho",
             log_filter=self.shed_outage,
             manual_ack=True,
         )

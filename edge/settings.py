@@ -5,7 +5,6 @@ One TOML file describes one shed for both the edge agent and the shed simulator.
 leaves out (so a Pi can keep broker credentials in a root-only env file for systemd).
 """
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +16,7 @@ from edge.errors import ConfigError
 from protocol.brokerurl import BrokerUrl
 from protocol.config import ShedConfig
 from protocol.errors import ProtocolError
+from protocol.shedfile import ShedFile, ShedFileError, first_error, load_shed_file, parse_shed_document
 
 
 class EdgeSettings(BaseSettings):
@@ -65,18 +65,10 @@ class EdgeConfigFile:
 
 def parse_config(data: dict[str, Any]) -> EdgeConfigFile:
     """Validate a parsed TOML document, or raise ConfigError naming the field."""
-    if "shed" not in data:
-        raise ConfigError("config has no [shed] table")
     try:
-        agent = EdgeSettings(**data.get("agent", {}))
-    except ValidationError as exc:
-        raise ConfigError(f"[agent]: {_first(exc)}") from None
-    try:
-        shed = ShedConfig.model_validate(data["shed"], strict=False)
-    except ValidationError as exc:
-        raise ConfigError(f"[shed]: {_first(exc)}") from None
-    check_client_id(agent.client_id, shed.shed)
-    return EdgeConfigFile(agent, shed)
+        return _agent(parse_shed_document(data, where="config"))
+    except ShedFileError as exc:
+        raise ConfigError(str(exc).removeprefix("config: ")) from None
 
 
 def check_client_id(client_id: str | None, shed: str) -> None:
@@ -97,18 +89,17 @@ def check_client_id(client_id: str | None, shed: str) -> None:
 
 
 def load_config(path: str | Path) -> EdgeConfigFile:
-    """Read and validate a shed TOML file."""
+    """Read and validate a shed TOML file (protocol.shedfile), or raise ConfigError naming the field."""
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data)
+        return _agent(load_shed_file(path))
+    except ShedFileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
-def _first(exc: ValidationError) -> str:
-    err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "<root>"
-    return f"{loc}: {err['msg']}"
+def _agent(parsed: ShedFile) -> EdgeConfigFile:
+    try:
+        agent = EdgeSettings(**parsed.agent)
+    except ValidationError as exc:
+        raise ConfigError(f"[agent]: {first_error(exc)}") from None
+    check_client_id(agent.client_id, parsed.shed.shed)
+    return EdgeConfigFile(agent, parsed.shed)

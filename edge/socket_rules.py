@@ -1,6 +1,6 @@
 """Per-socket rules: safety trips, the charging session (full, float, unplugged, longest session), status.
 
-Defaults from shared/DOMAIN.md via protocol.config.Thresholds. Safety trips latch;
+Defaults from protocol.config.Thresholds (sources cited there). Safety trips latch;
 session ends (full after float, unplugged, longest session) open the relay without
 latching: the resident unplugs and the socket is free again.
 """

@@ -25,12 +25,12 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.batching import payload_limit
-from edge.mqtt import OncePerOutage, connect_async, make_client, no_delay
 from edge.outbox import KIND_TELEMETRY, Outbox
 from edge.takeover import SESSION_TAKEN_OVER, TakeoverGuard
 from protocol.brokerurl import BrokerUrl
 from protocol.codec import decode, encode
 from protocol.errors import PayloadError
+from protocol.mqttclient import OncePerOutage, connect_async, make_client, no_delay
 from protocol.topics import Kind, shed_topic
 from protocol.uplink import EdgeHeartbeat, EdgeState, RejectCount, SocketSnapshot, StoredAck
 
@@ -96,7 +96,9 @@ class Uplink:
         self.max_packet: int | None = self.outbox.get("max_packet_size") or None
         self._largest_inflight = 0
         self.outage = OncePerOutage()  # one line per outage, not an error per reconnect attempt
-        self.client = make_client(url, client_id, persistent=True, ca_file=ca_file, log_filter=self.outage)
+        self.client = make_client(
+            url, client_id, persistent=True, ca_file=ca_file, logger="shedwatch.edge.paho", log_filter=self.outage
+        )
         self.client.max_inflight_messages_set(max(window, 20))
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(*reconnect)

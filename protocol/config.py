@@ -1,7 +1,8 @@
 """The shed configuration: what the edge agent supervises and its thresholds.
 
 Edges load it from TOML; the cloud pushes new versions on ``sw/v1/cloud/{shed}/config``
-(retained). Every default comes from shared/DOMAIN.md; each one is a setting.
+(retained). Every default is a setting; docs/edge.md gives the source of each
+(IEC 62196 / GB/T 20234 socket ratings, EN 54-7 / EN 54-5 detector classes, vendor post firmware).
 """
 
 from typing import Annotated
@@ -15,7 +16,7 @@ Positive = Annotated[float, Field(gt=0)]
 
 
 class Thresholds(Message):
-    """Interlock and alarm thresholds of one shed (defaults: shared/DOMAIN.md)."""
+    """Interlock and alarm thresholds of one shed (defaults and their sources: docs/edge.md)."""
 
     # per socket
     rated_current_a: Positive = 5.0

@@ -202,10 +202,16 @@ and `v: 2`, served side by side during migration.
 ## Config
 
 `sw/v1/cloud/{{shed}}/config` (retained) carries a `ConfigPush` whose `config` is a `ShedConfig`: the shed's
-posts and sockets, extinguishers, sensors, all thresholds (defaults from shared/DOMAIN.md, in
+posts and sockets, extinguishers, sensors, all thresholds (defaults, with their sources in docs/edge.md, in
 `protocol.config.Thresholds`) and the batch interval, with a `version`. The edge agent validates a new version,
 persists it, applies it, and keeps the previous one to roll back to when it is invalid. The same `[shed]` table
-is what an edge's TOML file holds.
+is what an edge's TOML file holds (read by one parser, `protocol.shedfile`).
+
+The cloud owns the versions: `shedwatch cloud inventory import FILE` stores the `[shed]` table (never `[agent]`)
+as a new version when it changed, and a push publishes the newest one retained. The edge answers a version newer
+than the one it runs with a `CommandResult` whose `request_id` is `config-{{version}}` (`applied`, or `rejected`
+with the reason, the running config kept), ignores an older or equal one, and states the version it runs in
+every birth (`config_version`): a push of the version it already runs counts as acknowledged by that birth.
 
 """
 

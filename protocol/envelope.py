@@ -9,8 +9,11 @@ from protocol.ids import Id
 # Any epoch ms a clock can read, 1970 and 2106 included: a Raspberry Pi boots in 1970 until NTP syncs, and a
 # message stamped by a wrong clock still carries good readings. Whether a time is believable is the receiver's
 # judgement (protocol.clock.plausible and the edge's clock rules), never a reason to refuse the message.
-EpochMs = Annotated[int, Field(ge=0, le=2**53 - 1)]
-SocketNo = Annotated[int, Field(ge=1, le=64)]
+EPOCH_MS_MIN, EPOCH_MS_MAX = 0, 2**53 - 1
+SOCKET_MIN, SOCKET_MAX = 1, 64
+SEQ_MAX = 2**63 - 1  # a signed 64-bit column in every store
+EpochMs = Annotated[int, Field(ge=EPOCH_MS_MIN, le=EPOCH_MS_MAX)]
+SocketNo = Annotated[int, Field(ge=SOCKET_MIN, le=SOCKET_MAX)]
 
 
 class Message(BaseModel):
@@ -24,7 +27,7 @@ class Envelope(Message):
 
     v: Literal[1] = 1  # SCHEMA_VERSION; bump both together
     src: Id
-    seq: Annotated[int, Field(ge=0, lt=2**63)]
+    seq: Annotated[int, Field(ge=0, le=SEQ_MAX)]
     ts: EpochMs
 
     @model_validator(mode="before")

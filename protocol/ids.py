@@ -5,7 +5,8 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+ID_MAX_LEN = 64
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # at most ID_MAX_LEN characters
 _ID_RE = re.compile(ID_PATTERN)
 
 # Ids are topic levels, so they must never contain '/', '+', '#' or spaces.

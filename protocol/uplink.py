@@ -15,7 +15,11 @@ from protocol.device import Text
 from protocol.envelope import Envelope, EpochMs, Message, SocketNo
 from protocol.ids import Id
 
-FieldName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+FIELD_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+FIELD_MAX_LEN = 32
+MAX_FIELDS = 24  # per telemetry point
+MAX_POINTS = 10_000  # per telemetry batch
+FieldName = Annotated[str, Field(pattern=FIELD_PATTERN)]
 
 
 class TelemetryPoint(Message):
@@ -24,17 +28,17 @@ class TelemetryPoint(Message):
     ts: EpochMs
     device: Id
     socket: SocketNo | None = None
-    fields: Annotated[dict[FieldName, float], Field(min_length=1, max_length=24)]
+    fields: Annotated[dict[FieldName, float], Field(min_length=1, max_length=MAX_FIELDS)]
 
 
 class TelemetryBatch(Envelope):
     """A shed's readings since the last batch (every 5 s by default)."""
 
-    points: Annotated[list[TelemetryPoint], Field(min_length=1, max_length=10_000)]
+    points: Annotated[list[TelemetryPoint], Field(min_length=1, max_length=MAX_POINTS)]
 
 
 class AlarmClass(StrEnum):
-    """Alarm classes of shared/DOMAIN.md, most urgent first."""
+    """Alarm classes, most urgent first (ordered as the priorities of ISA-18.2 / IEC 62682 and EN 54)."""
 
     FIRE = "fire"
     PRE_FIRE = "pre_fire"

@@ -7,6 +7,7 @@ Ctrl-C stops the parts in a safe order (devices, edges, cloud, broker) and exits
 
 import argparse
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -101,7 +102,27 @@ class Demo:
                 shed_toml(shed, shed_broker=broker, cloud_broker=broker, data_dir=self.data / "edge" / shed.shed)
             )
             paths.append(path)
-        registrations = [arg for path in paths for arg in ("--shed-config", str(path))]
+        # The cloud owns the inventory: each shed's [shed] table is imported into its state store (the
+        # edge's [agent] table, broker credentials included, is never read by the cloud).
+        for path in paths:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "shedwatch",
+                    "cloud",
+                    "inventory",
+                    "import",
+                    str(path),
+                    "--actor",
+                    "demo",
+                    "--data-dir",
+                    str(self.data / "cloud"),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                timeout=60,
+            )
         cloud = Child.shedwatch(
             "cloud",
             [
@@ -114,7 +135,6 @@ class Demo:
                 str(port),
                 "--data-dir",
                 str(self.data / "cloud"),
-                *registrations,
                 *common,
             ],
             log_dir=self.logs,

@@ -1,13 +1,12 @@
 """paho-mqtt clients built from broker URLs: the simulators' only MQTT adapter."""
 
-import ssl
 import threading
 import uuid
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
+from protocol import mqttclient as mqtt_adapter
 from protocol.brokerurl import BrokerUrl
 
 
@@ -17,16 +16,9 @@ class BrokerUnreachable(RuntimeError):
 
 def make_client(url: BrokerUrl, prefix: str) -> mqtt.Client:
     """A paho client (network loop not started) for this broker, with a unique client id."""
-    version = mqtt.MQTTv311 if url.mqtt_version == 311 else mqtt.MQTTv5
-    client_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    kwargs: dict[str, object] = {"client_id": client_id, "protocol": version}
-    if version == mqtt.MQTTv311:
-        kwargs["clean_session"] = True
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, **kwargs)  # type: ignore[arg-type]
-    if url.username:
-        client.username_pw_set(url.username, url.password)
-    if url.tls:
-        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+    client = mqtt_adapter.make_client(
+        url, f"{prefix}-{uuid.uuid4().hex[:8]}", persistent=False, logger="shedwatch.sim.paho"
+    )
     client.max_inflight_messages_set(1000)
     client.reconnect_delay_set(min_delay=1, max_delay=10)
     return client
@@ -52,9 +44,9 @@ def connect(
 
     client.on_connect = on_connect
     try:
-        client.connect_async(url.host, url.port, keepalive=30)
-    except (OSError, ValueError) as exc:
-        raise BrokerUnreachable(f"cannot connect to {url}: {exc}") from None
+        mqtt_adapter.connect_async(client, url, persistent=False, keepalive=30)
+    except mqtt_adapter.MqttError as exc:
+        raise BrokerUnreachable(str(exc)) from None
     client.loop_start()
     if not connected.wait(timeout):
         client.loop_stop()

@@ -37,6 +37,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from protocol.config import ShedConfig
+from protocol.shedfile import ShedFileError, parse_shed_document
 from simulators.battery import BatterySpec, Chemistry
 from simulators.faults import FaultSpec
 from simulators.residents import Plan
@@ -164,13 +165,10 @@ def _read_toml(path: Path, what: str) -> dict[str, Any]:
 def load_shed_config(path: str | Path) -> ShedConfig:
     """The [shed] table of a shed TOML file (the [agent] table is the edge's and ignored here)."""
     p = Path(path)
-    data = _read_toml(p, "shed config")
-    if "shed" not in data or not isinstance(data["shed"], dict):
-        raise ScenarioError(f"shed config {p}: no [shed] table")
     try:
-        return ShedConfig.model_validate(data["shed"])
-    except ValidationError as exc:
-        raise ScenarioError(f"shed config {p}: {_first_error(exc)}") from None
+        return parse_shed_document(_read_toml(p, "shed config"), where=f"shed config {p}").shed
+    except ShedFileError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def resolve_scenario_path(name: str | Path) -> Path:

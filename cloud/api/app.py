@@ -5,56 +5,48 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import FastAPI
 
 from cloud.alarms.config import load_alarm_config
 from cloud.alarms.runner import AlarmRunner, link_secret
 from cloud.api.alarm_routes import router as alarm_router
+from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
-from cloud.api.routes import router
-from cloud.ingest.batch import Batch
-from cloud.ingest.worker import IngestWorker
-from cloud.runtime import Stores, make_worker, open_stores
+from cloud.api.routes import api_router
+from cloud.bus.follower import FeedFollower
+from cloud.bus.local import Bus
+from cloud.bus.publish import Committed
+from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised
+from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
-from protocol.clock import Clock, clock_from_spec
+from protocol.clock import clock_from_spec
 
 log = logging.getLogger(__name__)
 MAINTAIN_EVERY_S = 60.0
 
 
-@dataclass
-class AppState:
-    """Everything the routes need, created by the lifespan."""
-
-    settings: CloudSettings
-    clock: Clock
-    stores: Stores
-    live: LiveView
-    worker: IngestWorker | None
-    alarms: AlarmRunner | None = None
-
-
-async def _poll_live(state: AppState) -> None:
-    # With ingest in other processes, the store is the only channel: re-read it.
-    while True:
-        await asyncio.sleep(state.settings.live_poll_s)
-        try:
-            live = await asyncio.to_thread(state.stores.state.load_live)
-            communities = await asyncio.to_thread(state.stores.state.communities)
-            state.live.replace(live, communities)
-        except Exception:
-            log.exception("live-state poll failed; keeping the last state")
-
-
-async def _maintain(state: AppState) -> None:
+async def _maintain(state: CloudState) -> None:
     while True:
         try:
             await asyncio.to_thread(state.stores.telemetry.maintain, state.clock.now_ms())
         except Exception:
             log.exception("telemetry maintenance failed; retrying later")
         await asyncio.sleep(MAINTAIN_EVERY_S)
+
+
+async def _follow_inventory(state: CloudState) -> None:
+    # `shedwatch cloud inventory import` runs in another process: take its sheds, devices and communities.
+    registry = state.settings.strict_registry
+    while True:
+        await asyncio.sleep(state.settings.inventory_refresh_s)
+        try:
+            communities = await asyncio.to_thread(state.stores.state.communities)
+            state.live.set_communities(communities)
+            if state.worker is not None:
+                state.worker.registry = await asyncio.to_thread(state.stores.state.registry, strict=registry)
+        except Exception:
+            log.exception("inventory refresh failed; keeping the last one")
 
 
 def create_app(settings: CloudSettings) -> FastAPI:
@@ -65,7 +57,13 @@ def create_app(settings: CloudSettings) -> FastAPI:
         """Open stores, rebuild live state, start ingest and jobs; undo it all on shutdown."""
         clock = clock_from_spec(settings.clock)
         stores = await asyncio.to_thread(open_stores, settings)
+        heads = stores.state.feed_heads()  # before the live state: the follower resumes from here
         live = LiveView(stores.state.load_live(), stores.state.communities())
+        bus = Bus()
+        committed = Committed(bus, live)
+        worker = make_worker(settings, stores, clock, committed=committed) if settings.ingest else None
+        # With ingest in other processes, the store's event feed is the channel.
+        follower = None if worker else FeedFollower(stores.state, committed, poll_s=settings.live_poll_s)
         alarms = None
         if settings.alarms:
             alarms = AlarmRunner(
@@ -75,22 +73,17 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 secret=link_secret(settings.link_secret, settings.data_dir),
                 tick_s=settings.alarm_tick_s,
             )
-
-        def on_commit(batch: Batch) -> None:
-            live.apply(batch)
-            if alarms is not None and batch.events:
-                alarms.wake()
-
-        worker = make_worker(settings, stores, clock, on_commit=on_commit) if settings.ingest else None
-        state = AppState(settings, clock, stores, live, worker, alarms)
+            # The bus says an edge alarm was stored: the alarm service reads it from the store at once.
+            bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))
+        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms)
         app.state.cloud = state
-        tasks = [asyncio.create_task(_maintain(state))]
+        tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
         if alarms is not None:
             alarms.start()
         if worker is not None:
             worker.start()
-        else:
-            tasks.append(asyncio.create_task(_poll_live(state)))
+        if follower is not None:
+            follower.start(heads)
         try:
             yield
         finally:
@@ -100,11 +93,13 @@ def create_app(settings: CloudSettings) -> FastAPI:
                     await task
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
+            if follower is not None:
+                await asyncio.to_thread(follower.stop)
             if alarms is not None:
                 await asyncio.to_thread(alarms.stop)
             stores.close()
 
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
-    app.include_router(router)
+    app.include_router(api_router)
     app.include_router(alarm_router)
     return app

@@ -1,32 +1,49 @@
-"""Live state shared between the ingest thread (writer) and the API (readers)."""
+"""This process's live state: written by the ingest writer or the feed follower, read by the API."""
 
 import threading
+from collections.abc import Mapping
 
-from cloud.ingest.apply import apply_batch
-from cloud.ingest.batch import Batch
-from cloud.livestate import Availability, LiveState
+from cloud.core.live import Availability, LiveState, ShedLive, SocketLive
 
 
 class LiveView:
-    """LiveState behind a lock, plus the community of each shed."""
+    """The decided LiveState behind a lock, plus the community of each shed."""
 
     def __init__(self, live: LiveState, communities: dict[str, str]) -> None:
         self._live = live
         self._communities = communities
         self._lock = threading.Lock()
 
-    def apply(self, batch: Batch) -> None:
-        """Apply a committed batch (called from the ingest writer thread)."""
+    def update(self, sheds: Mapping[str, ShedLive]) -> None:
+        """Take the newly decided state of some sheds (copies: the caller keeps its own)."""
         with self._lock:
-            apply_batch(self._live, batch)
+            for shed, live in sheds.items():
+                self._live.sheds[shed] = live.copy()
 
     def replace(self, live: LiveState, communities: dict[str, str]) -> None:
-        """Swap in state re-read from the store (when ingest runs in other processes)."""
+        """Swap in state re-read from the store."""
         with self._lock:
             self._live = live
+            self._communities = communities
+
+    def set_communities(self, communities: dict[str, str]) -> None:
+        """The inventory changed."""
+        with self._lock:
             self._communities = communities
 
     def availability(self) -> list[Availability]:
         """Counts per shed, sorted by shed id."""
         with self._lock:
             return self._live.availability(self._communities)
+
+    def socket(self, shed: str, device: str, socket: int) -> tuple[SocketLive, bool] | None:
+        """One socket's live state and whether its edge is online, or None when unknown."""
+        with self._lock:
+            live = self._live.sheds.get(shed)
+            found = live.sockets.get((device, socket)) if live else None
+            return (found, live.online) if found is not None and live is not None else None
+
+    def snapshot(self) -> dict[str, ShedLive]:
+        """Copies of every shed (for comparisons and the restart test)."""
+        with self._lock:
+            return {s: v.copy() for s, v in self._live.sheds.items()}

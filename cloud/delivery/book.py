@@ -7,9 +7,9 @@ reads it); no I/O: what to publish comes back as (shed, Ack) pairs for the calle
 import threading
 from collections.abc import Iterable
 
+from cloud.core.batch import Batch
 from cloud.delivery.ranges import Range, count
 from cloud.delivery.tracker import Ack, DeliveryTimings, ShedStream
-from cloud.ingest.batch import Batch
 from protocol.uplink import StoredAck
 
 

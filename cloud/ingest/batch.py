@@ -1,97 +1,20 @@
 """Sort one batch of raw MQTT messages into validated work and rejects (pure: no I/O, no clock).
 
-Stream messages (telemetry, events, results) share one per-shed seq, so (src, seq)
-identifies each; duplicates inside a batch are dropped here, duplicates across
-batches by the stores' keys. Lifecycle messages (state, heartbeat) repeat the last
-stream seq and are kept apart from the stream.
+Duplicates inside a batch are dropped here, duplicates across batches by the stores' keys.
+The shapes it fills (Batch, RawMessage, Reject) are the core's batch model (cloud.core.batch).
 """
 
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
-from cloud.ingest.fastpath import FastBatch, fast_telemetry
-from cloud.telemetry.rows import BatchLike
+from cloud.core.batch import Batch, RawMessage, Reject
+from cloud.core.registry import Registry
+from cloud.ingest.fastpath import fast_telemetry
 from protocol.codec import decode
 from protocol.errors import PayloadError, TopicError
 from protocol.topics import Kind, Topic, parse_topic
-from protocol.uplink import (
-    AlarmCleared,
-    AlarmRaised,
-    CommandResult,
-    DeviceStatusChanged,
-    EdgeHeartbeat,
-    EdgeState,
-    InterlockAction,
-    SocketStatusChanged,
-    TelemetryBatch,
-)
 
 DEAD_LETTER_PAYLOAD_BYTES = 4096  # keep enough of a reject to debug it, never a whole oversized payload
-EdgeEvent = AlarmRaised | AlarmCleared | InterlockAction | SocketStatusChanged | DeviceStatusChanged
-
-
-class RawMessage(NamedTuple):
-    """One message as the broker delivered it (a tuple: built once per message on the hot path)."""
-
-    topic: str
-    payload: bytes
-    received_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class Reject:
-    """A message the contract refused, with a stable reason code."""
-
-    topic: str
-    reason: str
-    detail: str
-    payload: bytes
-    received_ms: int
-
-
-@dataclass(slots=True)
-class Batch:
-    """Validated messages of one batch, by kind, plus the rejects."""
-
-    telemetry: list[tuple[BatchLike, int]] = field(default_factory=list)
-    events: list[tuple[EdgeEvent, int]] = field(default_factory=list)
-    results: list[tuple[CommandResult, int]] = field(default_factory=list)
-    states: list[tuple[EdgeState, int]] = field(default_factory=list)
-    heartbeats: list[tuple[EdgeHeartbeat, int]] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
-    duplicates: int = 0
-
-    @property
-    def accepted(self) -> int:
-        """Messages that passed validation (duplicates inside the batch not counted)."""
-        return len(self.telemetry) + len(self.events) + len(self.results) + len(self.states) + len(self.heartbeats)
-
-
-class Registry:
-    """Known sheds and their devices; an unregistered shed is accepted unless ``strict``."""
-
-    def __init__(self, devices: dict[str, frozenset[str]] | None = None, *, strict: bool = False) -> None:
-        self.devices = dict(devices or {})
-        self.strict = strict
-
-    def check(self, shed: str, message: Any) -> tuple[str, str] | None:
-        """(reason, detail) when the registry refuses this message, else None."""
-        known = self.devices.get(shed)
-        if known is None:
-            return ("unknown_shed", f"shed {shed!r} is not registered") if self.strict else None
-        names: list[str] = []
-        if isinstance(message, TelemetryBatch | FastBatch):
-            names = [p.device for p in message.points]
-        elif isinstance(message, EdgeState):
-            names = [s.device for s in message.sockets]
-        elif getattr(message, "device", None) is not None:
-            names = [message.device]
-        for name in names:
-            if name not in known:
-                return "unknown_device", f"device {name!r} is not registered in shed {shed!r}"
-        return None
-
 
 UPLINK_KINDS = frozenset({Kind.EDGE_TELEMETRY, Kind.EDGE_EVENT, Kind.EDGE_RESULT, Kind.EDGE_STATE, Kind.EDGE_HEARTBEAT})
 # A fleet has a few topics per shed: parse each once (Topic is frozen, so sharing it is safe).

@@ -15,18 +15,20 @@ from typing import Annotated, Literal
 import msgspec
 
 from protocol.codec import MAX_PAYLOAD_BYTES
-from protocol.envelope import Envelope
-from protocol.ids import ID_PATTERN
+from protocol.envelope import EPOCH_MS_MAX, EPOCH_MS_MIN, SEQ_MAX, SOCKET_MAX, SOCKET_MIN, Envelope
+from protocol.ids import ID_MAX_LEN, ID_PATTERN
+from protocol.uplink import FIELD_MAX_LEN, FIELD_PATTERN, MAX_FIELDS, MAX_POINTS
 
 assert Envelope.model_fields["v"].default == 1  # this check knows schema version 1 only
 
 # Patterns are checked after decoding, once per distinct name (msgspec would run Python's re on every string).
 # pydantic's (Rust) '$' is the end of text; Python's re.fullmatch gives the same meaning.
 _ID = re.compile(ID_PATTERN.removeprefix("^").removesuffix("$"))
-_FIELD = re.compile(r"[a-z][a-z0-9_]{0,31}")
-_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-_Field = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
-_EpochMs = Annotated[int, msgspec.Meta(ge=1_577_836_800_000, le=4_102_444_800_000)]  # protocol.envelope.EpochMs
+_FIELD = re.compile(FIELD_PATTERN.removeprefix("^").removesuffix("$"))
+# Every bound below is the contract's own constant: the fast path cannot drift from it.
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=ID_MAX_LEN)]
+_Field = Annotated[str, msgspec.Meta(min_length=1, max_length=FIELD_MAX_LEN)]
+_EpochMs = Annotated[int, msgspec.Meta(ge=EPOCH_MS_MIN, le=EPOCH_MS_MAX)]
 _Finite = Annotated[float, msgspec.Meta(ge=-1.7976931348623157e308, le=1.7976931348623157e308)]
 
 
@@ -37,8 +39,8 @@ class FastPoint(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=Fals
 
     ts: _EpochMs
     device: _Id
-    fields: Annotated[dict[_Field, _Finite], msgspec.Meta(min_length=1, max_length=24)]
-    socket: Annotated[int, msgspec.Meta(ge=1, le=64)] | None = None
+    fields: Annotated[dict[_Field, _Finite], msgspec.Meta(min_length=1, max_length=MAX_FIELDS)]
+    socket: Annotated[int, msgspec.Meta(ge=SOCKET_MIN, le=SOCKET_MAX)] | None = None
 
 
 class FastBatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
@@ -46,9 +48,9 @@ class FastBatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=Fals
 
     v: Literal[1]  # required on the wire (protocol.envelope), though it defaults in code
     src: _Id
-    seq: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+    seq: Annotated[int, msgspec.Meta(ge=0, le=SEQ_MAX)]
     ts: _EpochMs
-    points: Annotated[list[FastPoint], msgspec.Meta(min_length=1, max_length=10_000)]
+    points: Annotated[list[FastPoint], msgspec.Meta(min_length=1, max_length=MAX_POINTS)]
 
 
 _decoder = msgspec.json.Decoder(FastBatch)

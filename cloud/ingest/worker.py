@@ -17,32 +17,35 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from cloud.bus.publish import Committed
+from cloud.core.batch import RawMessage
+from cloud.core.gaps import GapAnnouncer
+from cloud.core.registry import Registry
 from cloud.delivery.book import DeliveryBook
 from cloud.delivery.tracker import Ack
 from cloud.errors import StoreError
-from cloud.ingest.batch import Batch, RawMessage, Registry, sort_batch
+from cloud.ingest.batch import sort_batch
 from cloud.ingest.stats import IngestStats
 from cloud.ingest.timestamps import flag
-from cloud.state.store import StateStore
+from cloud.state.store import StateStore, WriteResult
 from cloud.telemetry.base import TelemetryStore
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
 from protocol.codec import decode, encode
 from protocol.errors import PayloadError, TopicError
+from protocol.mqttclient import connect_async, make_client
 from protocol.topics import Kind, parse_topic, shed_filter, shed_topic
 from protocol.uplink import SeqRange, StoredAck
 
 log = logging.getLogger(__name__)
 
+_TELEMETRY_SUFFIX = "/" + Kind.EDGE_TELEMETRY.value.split("/")[-1]
 EDGE_KINDS = (Kind.EDGE_EVENT, Kind.EDGE_TELEMETRY, Kind.EDGE_STATE, Kind.EDGE_HEARTBEAT, Kind.EDGE_RESULT)
 
 
@@ -68,6 +71,7 @@ class WorkerOptions:
     batch_max_bytes: int = 2_000_000
     batch_delay_s: float = 0.05
     receive_max: int = 10_000
+    ca_file: str | None = None  # PEM bundle of a private CA for mqtts:// brokers (default: the system CAs)
     delivery_acks: bool = True  # follow each shed's stream and publish end-to-end acknowledgements
     cloud_id: str = "cloud"  # src of the acknowledgements this worker publishes
     ack_tick_s: float = 0.5  # how often open gaps are looked at when no batch comes
@@ -84,16 +88,17 @@ class IngestWorker:
         state: StateStore,
         registry: Registry,
         clock: Clock,
-        on_commit: Callable[[Batch], None] | None = None,
+        committed: Committed | None = None,
     ) -> None:
         self.options = options
         self.telemetry = telemetry
         self.state = state
         self.registry = registry
         self.clock = clock
-        self.on_commit = on_commit
+        self.committed = committed
         self.stats = IngestStats()
         self.delivery = DeliveryBook()
+        self.gaps = GapAnnouncer()  # which gaps were announced as domain events
         self._flag_logged: set[tuple[str, str]] = set()  # (shed, flag) logged once each
         self._last_ack_tick = 0.0
         # (connection generation, mid, qos, message): packet ids mean something only on the connection
@@ -102,6 +107,7 @@ class IngestWorker:
         self._queue: deque[tuple[int, int, int, RawMessage]] = deque()
         self._generation = 0
         self._queued_bytes = 0
+        self._urgent = False  # a non-telemetry message is queued: cut the batch now
         # Acknowledgements of committed batches, sent by the network thread on its next message: a PUBACK
         # queued from another thread wakes paho's loop once per packet, which costs more than the ingest.
         self._acks: list[tuple[int, int]] = []
@@ -113,18 +119,9 @@ class IngestWorker:
 
     def _make_client(self) -> mqtt.Client:
         o = self.options
-        v5 = o.broker.mqtt_version == 5
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=o.client_id,
-            protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
-            clean_session=None if v5 else False,
-            manual_ack=True,
+        client = make_client(
+            o.broker, o.client_id, persistent=True, ca_file=o.ca_file, manual_ack=True, logger="shedwatch.cloud.paho"
         )
-        if o.broker.username:
-            client.username_pw_set(o.broker.username, o.broker.password)
-        if o.broker.tls:
-            client.tls_set()
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -183,7 +180,11 @@ class IngestWorker:
         with self._cond:
             self._queue.append((self._generation, msg.mid, msg.qos, raw))
             self._queued_bytes += len(raw.payload)
-            if self._full():
+            if not topic.endswith(_TELEMETRY_SUFFIX):
+                # An event, result or state is what someone waits for (a command's answer, an alarm):
+                # commit it now. Only telemetry waits to gather into bigger batches.
+                self._urgent = True
+            if self._urgent or self._full():
                 self._cond.notify()
 
     def _recover_ack(self, topic: str, payload: bytes) -> None:
@@ -196,10 +197,12 @@ class IngestWorker:
             return
         if isinstance(ack, StoredAck):
             self.delivery.recover(ack)
+            self.gaps.already_lost(ack.shed, [(r.first, r.last) for r in ack.lost])
 
     def _publish_acks(self, due: list[tuple[str, Ack]]) -> None:
         if not self.options.delivery_acks:
             return
+        self._announce_gaps(due)
         now = self.clock.now_ms()
         for shed, ack in due:
             msg = StoredAck(
@@ -220,6 +223,23 @@ class IngestWorker:
                 log.error("ingest: shed %s: seqs %s are lost (asked again, never came)", shed, _fmt(ack.newly_lost))
             self._client.publish(shed_topic(Kind.CLOUD_ACK, shed), encode(msg), qos=1, retain=True)
 
+    def _announce_gaps(self, due: list[tuple[str, Ack]]) -> None:
+        # A range asked for again, then one given up, each becomes one GapDetected on the bus (via the feed).
+        now = self.clock.now_ms()
+        events = [e for shed, ack in due for e in self.gaps.announce(shed, ack.resend, ack.newly_lost, now_ms=now)]
+        if not events:
+            return
+        try:
+            stored = self.state.append_events(list(events))
+        except StoreError as exc:  # the gap stays on /healthz → delivery; only its event is missing
+            log.error("ingest: could not store %d gap event(s): %s", len(events), exc)
+            return
+        if self.committed is not None:
+            try:
+                self.committed(stored, {})
+            except Exception:
+                log.exception("ingest: publishing gap events failed (the feed has them)")
+
     def _full(self) -> bool:
         return len(self._queue) >= self.options.batch_max or self._queued_bytes >= self.options.batch_max_bytes
 
@@ -230,9 +250,10 @@ class IngestWorker:
         with self._cond:
             if not self._queue:
                 self._cond.wait(o.batch_delay_s)
-            if not self._full() and not self._stopping:
-                # Let a trickle gather for one delay so writes stay batched.
-                self._cond.wait_for(lambda: self._full() or self._stopping, o.batch_delay_s)
+            if not self._full() and not self._stopping and not self._urgent:
+                # Let a trickle of telemetry gather for one delay so writes stay batched.
+                self._cond.wait_for(lambda: self._full() or self._stopping or self._urgent, o.batch_delay_s)
+            self._urgent = False
             items: list[tuple[int, int, int, RawMessage]] = []
             size = 0
             while self._queue and len(items) < o.batch_max and size < o.batch_max_bytes:
@@ -269,7 +290,8 @@ class IngestWorker:
         while True:
             try:
                 new = self.telemetry.write([rows for rows, _ in batch.telemetry])
-                new += self.state.write(batch)
+                result: WriteResult = self.state.write(batch)
+                new += result.new
                 break
             except StoreError as exc:
                 # Nothing is acknowledged, so nothing is lost: retry until the store is back or we stop.
@@ -314,11 +336,11 @@ class IngestWorker:
                 batch.rejects[0].reason,
                 batch.rejects[0].detail,
             )
-        if self.on_commit is not None:
+        if self.committed is not None:
             try:
-                self.on_commit(batch)
+                self.committed(result.events, result.sheds)
             except Exception:
-                log.exception("ingest: live-state update failed (the store has the data)")
+                log.exception("ingest: publishing what was stored failed (the store and its feed have it)")
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -327,13 +349,14 @@ class IngestWorker:
         o = self.options
         self._writer = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         self._writer.start()
-        kwargs: dict[str, object] = {}
-        if o.broker.mqtt_version == 5:
-            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            props.SessionExpiryInterval = o.session_expiry_s
-            props.ReceiveMaximum = min(65_535, o.receive_max)
-            kwargs = {"clean_start": False, "properties": props}
-        self._client.connect_async(o.broker.host, o.broker.port, keepalive=30, **kwargs)  # type: ignore[arg-type]
+        connect_async(
+            self._client,
+            o.broker,
+            persistent=True,
+            session_expiry_s=o.session_expiry_s,
+            keepalive=30,
+            receive_max=o.receive_max,
+        )
         self._client.loop_start()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -4,6 +4,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -35,7 +36,12 @@ sheds = Table(
     Column("updated_ts", BigInteger, nullable=False, server_default="0"),
     Column("last_seen_ms", BigInteger, nullable=False, server_default="0"),
     Column("outbox_depth", BigInteger, nullable=False, server_default="0"),
-    Column("config_version", BigInteger, nullable=False, server_default="0"),
+    Column("config_version", BigInteger, nullable=False, server_default="0"),  # newest the cloud holds
+    # 0002: the core's decided edge state, the feed head, the inventory name, the version the edge reported
+    Column("dead_session", BigInteger, nullable=False, server_default="-1"),
+    Column("feed_head", BigInteger, nullable=False, server_default="0"),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("reported_config_version", BigInteger, nullable=False, server_default="0"),
 )
 
 posts = Table(
@@ -118,4 +124,67 @@ dead_letters = Table(
     Column("reason", String(32), nullable=False),
     Column("detail", Text, nullable=False),
     Column("payload", LargeBinary, nullable=False),
+)
+
+# The event feed: every domain event at its per-shed position (1, 2, 3, ... without holes).
+feed = Table(
+    "feed",
+    metadata,
+    Column("shed", String(64), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("shed", "position"),
+)
+
+# Where each durable subscriber has read to, per shed.
+feed_cursors = Table(
+    "feed_cursors",
+    metadata,
+    Column("subscriber", String(64), nullable=False),
+    Column("shed", String(64), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    PrimaryKeyConstraint("subscriber", "shed"),
+)
+
+# Every config version the cloud made for a shed (the newest is pushed, retained).
+shed_configs = Table(
+    "shed_configs",
+    metadata,
+    Column("shed", String(64), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("shed", "version"),
+)
+
+# Camera links of a shed (cloud inventory only; posts: JSON array of the post ids a camera covers).
+cameras = Table(
+    "cameras",
+    metadata,
+    Column("shed", String(64), nullable=False),
+    Column("camera", String(64), nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("url", Text, nullable=False),
+    Column("posts", Text, nullable=False, server_default="[]"),
+    PrimaryKeyConstraint("shed", "camera"),
+)
+
+# The cloud's audit of commands it sent, and the edge's answer.
+commands = Table(
+    "commands",
+    metadata,
+    Column("request_id", String(64), nullable=False),
+    Column("shed", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("target", Text, nullable=False, server_default=""),
+    Column("issued_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False, server_default="sent"),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("answered_ms", BigInteger),
+    PrimaryKeyConstraint("shed", "request_id"),
+    Index("ix_commands_shed", "shed", "issued_ms"),
 )

@@ -1,35 +1,56 @@
 """The state store: one SQLAlchemy engine (SQLite or PostgreSQL), migrated by Alembic at open.
 
-Every write of an ingest batch is one transaction. Socket status rows are written
-with the same rule as cloud.livestate (newest seq wins; nothing at or below the
-shed's birth seq), and a shed's writes take that shed's row lock first, so workers
-racing on one shed converge on the state that seq order gives.
+Every write of an ingest batch is one transaction. A shed's writes take that shed's
+row lock first, then the core's reducers (cloud.core) decide live state and domain
+events from the rows as they stand; the store persists both and never re-derives a
+rule in SQL. So workers racing on one shed converge on the state seq order gives.
 """
 
 import fcntl
-import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from cloud.errors import SettingsError, StoreError
-from cloud.ingest.batch import Batch, Registry
-from cloud.livestate import LiveState
-from cloud.state.schema import dead_letters, devices, edge_states, events, posts, results, sheds, sockets
+from cloud.commands.request import CommandRecord
+from cloud.core.batch import Batch
+from cloud.core.events import AnyEvent
+from cloud.core.live import LiveState, ShedLive
+from cloud.core.reduce import reduce_batch
+from cloud.core.registry import Registry
+from cloud.errors import StoreError
+from cloud.state import command_rows, inventory
+from cloud.state import feed as feed_rows
+from cloud.state.dialect import upsert_insert
+from cloud.state.live_rows import load_sheds, persist_shed
+from cloud.state.schema import (
+    dead_letters,
+    edge_states,
+    events,
+    results,
+    sheds,
+)
 from protocol.config import ShedConfig
-from protocol.uplink import SocketSnapshot, SocketStatus, SocketStatusChanged
+from protocol.shedfile import CameraLink
 
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _PG_MIGRATE_LOCK = 0x5348_4544  # 'SHED': one migrating process at a time
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one state write did: new stream messages, the domain events it stored (positions set), and the
+    decided live state of every shed the batch touched."""
+
+    new: int = 0
+    events: list[AnyEvent] = field(default_factory=list)
+    sheds: dict[str, ShedLive] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +96,6 @@ class StateStore:
             # pysqlite's own transaction handling is off, so BEGIN IMMEDIATE is ours to issue.
             event.listen(self.engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
             event.listen(self.engine, "begin", _sqlite_begin)
-        self._insert = sqlite.insert if self.is_sqlite else postgresql.insert
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -113,60 +133,87 @@ class StateStore:
         """Release every connection."""
         self.engine.dispose()
 
-    # -- registry -------------------------------------------------------------------------------
+    # -- inventory ------------------------------------------------------------------------------
 
     def register_shed(self, config: ShedConfig) -> None:
-        """Record a shed, its posts and devices from its TOML config (idempotent)."""
-        kinds = [(p.id, "post") for p in config.posts]
-        kinds += [(e, "extinguisher") for e in config.extinguishers] + [(s, "sensor") for s in config.sensors]
+        """Record a shed, its posts and devices from its config (idempotent)."""
         with self.engine.begin() as conn:
-            conn.execute(
-                self._insert(sheds)
-                .values(shed=config.shed, community=config.community, registered=True)
-                .on_conflict_do_update(
-                    index_elements=["shed"], set_={"community": config.community, "registered": True}
-                )
-            )
-            conn.execute(delete(posts).where(posts.c.shed == config.shed))
-            conn.execute(delete(devices).where(devices.c.shed == config.shed))
-            if config.posts:
-                conn.execute(
-                    posts.insert(), [{"shed": config.shed, "post": p.id, "sockets": p.sockets} for p in config.posts]
-                )
-            if kinds:
-                conn.execute(devices.insert(), [{"shed": config.shed, "device": d, "kind": k} for d, k in kinds])
+            inventory.register(conn, config)
+
+    def import_inventory(
+        self, config: ShedConfig, *, actor: str, now_ms: int, cameras: Sequence[CameraLink] | None = None
+    ) -> int:
+        """Register the shed, version its config when it changed, replace its camera links when given (one
+        transaction); the config version now held. See cloud.state.inventory.import_shed."""
+        try:
+            with self.engine.begin() as conn:
+                return inventory.import_shed(conn, config, actor=actor, now_ms=now_ms, links=cameras)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"importing shed {config.shed}: {exc}") from exc
+
+    def cameras(self, shed: str) -> list[CameraLink]:
+        """The camera links of a shed, by id."""
+        with self.engine.connect() as conn:
+            return inventory.camera_links(conn, shed)
+
+    def newest_config(self, shed: str) -> ShedConfig | None:
+        """The newest config version the cloud holds for a shed."""
+        with self.engine.connect() as conn:
+            return inventory.newest_config(conn, shed)
+
+    def reported_config_version(self, shed: str) -> int:
+        """The config version the shed's edge last reported in its birth (0 when never)."""
+        with self.engine.connect() as conn:
+            return inventory.reported_config_version(conn, shed)
 
     def registry(self, *, strict: bool = False) -> Registry:
         """Devices of every registered shed."""
         with self.engine.connect() as conn:
-            registered = {r.shed for r in conn.execute(select(sheds.c.shed).where(sheds.c.registered))}
-            found: dict[str, set[str]] = {s: set() for s in registered}
-            for row in conn.execute(select(devices.c.shed, devices.c.device)):
-                found.setdefault(row.shed, set()).add(row.device)
-        return Registry({s: frozenset(d) for s, d in found.items()}, strict=strict)
+            return inventory.registry(conn, strict=strict)
 
     def communities(self) -> dict[str, str]:
         """Community of every shed that has one."""
         with self.engine.connect() as conn:
-            return {r.shed: r.community for r in conn.execute(select(sheds.c.shed, sheds.c.community))}
+            return inventory.community_of_sheds(conn)
+
+    # -- commands -------------------------------------------------------------------------------
+
+    def record_command(self, record: CommandRecord) -> None:
+        """Audit a command the cloud is about to send."""
+        try:
+            with self.engine.begin() as conn:
+                command_rows.record(conn, record)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"recording command {record.request_id}: {exc}") from exc
+
+    def command(self, shed: str, request_id: str) -> CommandRecord | None:
+        """A command's audit row with the edge's answer once it came."""
+        with self.engine.connect() as conn:
+            return command_rows.get(conn, shed, request_id)
+
+    def settle_command(self, shed: str, request_id: str, status: str, detail: str, now_ms: int) -> bool:
+        """Close a still unanswered command (timed out, or a push the edge's birth confirmed); False when an
+        answer won the race."""
+        with self.engine.begin() as conn:
+            return command_rows.settle(conn, shed, request_id, status, detail, now_ms)
 
     # -- ingest ---------------------------------------------------------------------------------
 
-    def write(self, batch: Batch) -> int:
+    def write(self, batch: Batch) -> WriteResult:
         """Store a batch's events, results, edge states, heartbeats and rejects in one transaction.
 
-        Returns how many events and results were new (a repeated (src, seq) is skipped).
+        The core's reducers decide live state and domain events from the rows as they stood under the
+        sheds' locks; this persists both. A repeated (src, seq) is skipped and decides nothing.
         """
         if not (batch.events or batch.results or batch.states or batch.heartbeats or batch.rejects):
-            return 0  # telemetry only: no transaction at all
+            return WriteResult()  # telemetry only: no transaction at all
         try:
             with self.engine.begin() as conn:
                 return self._write(conn, batch)
         except SQLAlchemyError as exc:
             raise StoreError(f"state write: {exc}") from exc
 
-    def _write(self, conn: Connection, batch: Batch) -> int:
-        new = 0
+    def _write(self, conn: Connection, batch: Batch) -> WriteResult:
         touched = sorted(
             {m.src for m, _ in batch.events}
             | {m.src for m, _ in batch.states}
@@ -174,12 +221,8 @@ class StateStore:
             | {m.src for m, _ in batch.results}
         )
         if touched:
-            conn.execute(self._insert(sheds).on_conflict_do_nothing(), [{"shed": s} for s in touched])
-            # Row locks in one order (sorted) so two workers never deadlock (PostgreSQL; SQLite locks the file).
-            if not self.is_sqlite:
-                conn.execute(
-                    select(sheds.c.shed).where(sheds.c.shed.in_(touched)).order_by(sheds.c.shed).with_for_update()
-                )
+            self._lock_sheds(conn, touched)
+        new: set[tuple[str, int]] = set()
         if batch.events:
             rows = [
                 {
@@ -194,30 +237,30 @@ class StateStore:
                 }
                 for m, rx in batch.events
             ]
-            stmt = self._insert(events).on_conflict_do_nothing().returning(events.c.seq)
-            new += len(conn.execute(stmt, rows).all())
+            stmt = upsert_insert(conn)(events).on_conflict_do_nothing().returning(events.c.src, events.c.seq)
+            new.update((r[0], r[1]) for r in conn.execute(stmt, rows))
         if batch.results:
-            new += len(
-                conn.execute(
-                    self._insert(results).on_conflict_do_nothing().returning(results.c.seq),
-                    [
-                        {
-                            "src": m.src,
-                            "seq": m.seq,
-                            "ts": m.ts,
-                            "request_id": m.request_id,
-                            "status": m.status,
-                            "detail": m.detail,
-                            "received_ms": rx,
-                        }
-                        for m, rx in batch.results
-                    ],
-                ).all()
-            )
-        # Births first, in seq order, so a birth and later events in one batch end as seq order says.
-        for m, rx in sorted(batch.states, key=lambda x: x[0].seq):
+            stmt = upsert_insert(conn)(results).on_conflict_do_nothing().returning(results.c.src, results.c.seq)
+            rows = [
+                {
+                    "src": m.src,
+                    "seq": m.seq,
+                    "ts": m.ts,
+                    "request_id": m.request_id,
+                    "status": m.status,
+                    "detail": m.detail,
+                    "received_ms": rx,
+                }
+                for m, rx in batch.results
+            ]
+            new_results = {(r[0], r[1]) for r in conn.execute(stmt, rows)}
+            new |= new_results
+            for r, rx in batch.results:
+                if (r.src, r.seq) in new_results:  # the audit row of a command the cloud sent gets its answer
+                    command_rows.answer(conn, r, rx)
+        for m, rx in batch.states:
             conn.execute(
-                self._insert(edge_states)
+                upsert_insert(conn)(edge_states)
                 .values(
                     src=m.src,
                     session=m.session,
@@ -229,23 +272,18 @@ class StateStore:
                 )
                 .on_conflict_do_nothing()
             )
-            if m.state == "birth":
-                self._apply_birth(conn, m.src, m.sockets, seq=m.seq, ts=m.ts, session=m.session)
-            else:
-                conn.execute(
-                    update(sheds)
-                    .where(sheds.c.shed == m.src, sheds.c.session <= m.session)
-                    .values(online=False, updated_ts=self._greatest(sheds.c.updated_ts, m.ts))
-                )
-        for ev, _rx in batch.events:
-            if isinstance(ev, SocketStatusChanged):
-                self._apply_status(conn, ev)
-        for hb, rx in batch.heartbeats:
-            conn.execute(
-                update(sheds)
-                .where(sheds.c.shed == hb.src)
-                .values(last_seen_ms=rx, outbox_depth=hb.outbox_depth, online=True)
-            )
+        decided: dict[str, ShedLive] = {}
+        published: list[AnyEvent] = []
+        if touched:
+            before = load_sheds(conn, touched)
+            for shed in touched:
+                before.setdefault(shed, ShedLive(shed))
+            live = LiveState({s: b.copy() for s, b in before.items()})
+            domain = reduce_batch(live, batch, new)
+            for shed in touched:
+                persist_shed(conn, before[shed], live.sheds[shed])
+            published = feed_rows.append(conn, domain)
+            decided = live.sheds
         if batch.rejects:
             conn.execute(
                 dead_letters.insert(),
@@ -260,78 +298,65 @@ class StateStore:
                     for r in batch.rejects
                 ],
             )
-        return new
+        return WriteResult(len(new), published, decided)
 
-    def _greatest(self, col: Any, value: int) -> Any:
-        return func.max(col, value) if self.is_sqlite else func.greatest(col, value)
+    def append_events(self, events: list[AnyEvent]) -> list[AnyEvent]:
+        """Store events decided outside a batch (a gap the delivery tracker found) at their sheds' next feed
+        positions; the events with positions, to publish."""
+        sheds_ = sorted({e.shed for e in events})
+        if not sheds_:
+            return []
+        try:
+            with self.engine.begin() as conn:
+                self._lock_sheds(conn, sheds_)
+                return feed_rows.append(conn, events)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"appending events: {exc}") from exc
 
-    def _apply_status(self, conn: Connection, m: SocketStatusChanged) -> None:
-        birth_seq = conn.execute(select(sheds.c.birth_seq).where(sheds.c.shed == m.src)).scalar_one()
-        if m.seq <= birth_seq:
-            return
-        stmt = self._insert(sockets).values(
-            shed=m.src, device=m.device, socket=m.socket, status=m.status.value, seq=m.seq, ts=m.ts
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["shed", "device", "socket"],
-            set_={"status": stmt.excluded.status, "seq": stmt.excluded.seq, "ts": stmt.excluded.ts},
-            where=sockets.c.seq < stmt.excluded.seq,
-        )
-        conn.execute(stmt)
-        conn.execute(
-            update(sheds).where(sheds.c.shed == m.src).values(updated_ts=self._greatest(sheds.c.updated_ts, m.ts))
-        )
-
-    def _apply_birth(
-        self, conn: Connection, shed: str, snapshot: list[SocketSnapshot], *, seq: int, ts: int, session: int
-    ) -> None:
-        birth_seq = conn.execute(select(sheds.c.birth_seq).where(sheds.c.shed == shed)).scalar_one()
-        conn.execute(
-            update(sheds).where(sheds.c.shed == shed, sheds.c.session <= session).values(online=True, session=session)
-        )
-        if seq < birth_seq:
-            return
-        conn.execute(delete(sockets).where(sockets.c.shed == shed, sockets.c.seq <= seq))
-        if snapshot:
-            conn.execute(
-                self._insert(sockets).on_conflict_do_nothing(),
-                [
-                    {
-                        "shed": shed,
-                        "device": s.device,
-                        "socket": s.socket,
-                        "status": s.status.value,
-                        "seq": seq,
-                        "ts": ts,
-                    }
-                    for s in snapshot
-                ],
-            )
-        conn.execute(
-            update(sheds)
-            .where(sheds.c.shed == shed)
-            .values(birth_seq=seq, updated_ts=self._greatest(sheds.c.updated_ts, ts))
-        )
+    def _lock_sheds(self, conn: Connection, names: list[str]) -> None:
+        """Make sure the sheds' rows exist and lock them for this transaction, sorted so two workers never
+        deadlock (PostgreSQL row locks; SQLite holds the file's write lock since BEGIN IMMEDIATE)."""
+        conn.execute(upsert_insert(conn)(sheds).on_conflict_do_nothing(), [{"shed": s} for s in names])
+        if not self.is_sqlite:
+            conn.execute(select(sheds.c.shed).where(sheds.c.shed.in_(names)).order_by(sheds.c.shed).with_for_update())
 
     # -- reads ----------------------------------------------------------------------------------
 
     def load_live(self) -> LiveState:
-        """Rebuild live state from the stored socket rows (every shed ever heard from)."""
-        live = LiveState()
+        """Live state as the reducers last decided it, for every shed ever heard from."""
         with self.engine.connect() as conn:
-            rows: dict[str, list[tuple[str, int, SocketStatus, int, int]]] = {}
-            for r in conn.execute(select(sockets)):
-                rows.setdefault(r.shed, []).append((r.device, r.socket, SocketStatus(r.status), r.seq, r.ts))
-            for r in conn.execute(select(sheds).where((sheds.c.birth_seq >= 0) | (sheds.c.updated_ts > 0))):
-                live.restore(
-                    r.shed,
-                    birth_seq=r.birth_seq,
-                    session=r.session,
-                    updated_ts=r.updated_ts,
-                    online=bool(r.online),
-                    sockets=rows.get(r.shed, []),
-                )
-        return live
+            return LiveState(load_sheds(conn))
+
+    def load_sheds(self, only: Collection[str]) -> dict[str, ShedLive]:
+        """The decided state of some sheds (those never heard from come back empty)."""
+        with self.engine.connect() as conn:
+            found = load_sheds(conn, only)
+        return {s: found.get(s) or ShedLive(s) for s in only}
+
+    # -- feed -----------------------------------------------------------------------------------
+
+    def feed_heads(self) -> dict[str, int]:
+        """Newest feed position per shed."""
+        with self.engine.connect() as conn:
+            return feed_rows.heads(conn)
+
+    def read_feed(self, shed: str, after: int, limit: int = 1000) -> list[AnyEvent]:
+        """A shed's domain events after a position, oldest first."""
+        with self.engine.connect() as conn:
+            return feed_rows.read(conn, shed, after, limit)
+
+    def load_cursor(self, subscriber: str) -> dict[str, int]:
+        """A durable subscriber's stored positions."""
+        with self.engine.connect() as conn:
+            return feed_rows.load_cursor(conn, subscriber)
+
+    def save_cursor(self, subscriber: str, positions: Mapping[str, int]) -> None:
+        """Store a durable subscriber's positions."""
+        try:
+            with self.engine.begin() as conn:
+                feed_rows.save_cursor(conn, subscriber, positions)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"saving cursor of {subscriber}: {exc}") from exc
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """The newest rejects first."""
@@ -345,21 +370,3 @@ class StateStore:
 
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(metadata.tables[table])).scalar_one())
-
-
-def load_shed_config(path: Path) -> ShedConfig:
-    """The [shed] table of a shed TOML file; SettingsError naming the file and the field when it is not valid."""
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise SettingsError(f"cannot read shed config {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    table = "[shed]" if "shed" in data else "<root>"
-    try:
-        return ShedConfig.model_validate(data.get("shed", data), strict=False)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "<root>"
-        raise SettingsError(f"{path}: {table}: {loc}: {err['msg']}") from None

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from cloud.telemetry.rows import BatchLike
+from cloud.core.rows import BatchLike
 
 
 class Resolution(StrEnum):

@@ -17,9 +17,9 @@ from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import WriteOptions, WriteType
 from influxdb_client.domain.write_precision import WritePrecision
 
+from cloud.core.rows import BatchLike
 from cloud.errors import StoreError
 from cloud.telemetry.base import BUCKET_MS, Resolution, Sample, SeriesKey
-from cloud.telemetry.rows import BatchLike
 
 MEASUREMENT = "telemetry"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import orjson
 
+from cloud.core.rows import BatchLike
 from cloud.errors import StoreError
 from cloud.telemetry.base import BUCKET_MS, Resolution, Sample, SeriesKey
-from cloud.telemetry.rows import BatchLike
 
 DAY_MS = 86_400_000
 log = logging.getLogger(__name__)

@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -19,6 +20,9 @@ from protocol.uplink import (
     TelemetryPoint,
 )
 from tests.waiting import wait_until
+
+if TYPE_CHECKING:
+    from cloud.core.batch import Batch
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 
@@ -91,3 +95,22 @@ class Publisher:
 def wait_for(cond: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> object:
     """Poll until cond() is truthy or fail naming what was awaited."""
     return wait_until(cond, timeout=timeout, interval=0.05, what=what)
+
+
+def batch_of(*messages: object) -> "Batch":
+    """A validated batch as ingest would sort it; each message arrives at T0 + its seq (ms)."""
+    from cloud.core.batch import Batch
+    from protocol.uplink import CommandResult, EdgeHeartbeat
+
+    b = Batch()
+    for m in messages:
+        rx = T0 + m.seq  # type: ignore[attr-defined]
+        if isinstance(m, EdgeState):
+            b.states.append((m, rx))
+        elif isinstance(m, EdgeHeartbeat):
+            b.heartbeats.append((m, rx))
+        elif isinstance(m, CommandResult):
+            b.results.append((m, rx))
+        else:
+            b.events.append((m, rx))  # type: ignore[arg-type]
+    return b

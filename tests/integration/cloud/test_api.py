@@ -38,4 +38,59 @@ async def test_history_picks_resolution_and_bounds_points(tmp_path: Path) -> Non
         assert abs((await client.get("/api/v1/history", params=q)).json()["start"] - T0) < 60_000
         assert (await client.get("/api/v1/history", params={**q, "field": "Bad-Field"})).status_code == 422
         assert (await client.get("/api/v1/history", params={**q, "start": 5, "end": 5})).status_code == 422
-        assert (await client.get("/healthz")).json() == {"status": "ok", "ingest": None, "delivery": None}
+        health = (await client.get("/healthz")).json()
+        assert (health["status"], health["ingest"], health["delivery"]) == ("ok", None, None)
+        assert health["bus"]["follower_errors"] == 0
+
+
+async def test_per_socket_live_state_follows_the_store_feed(tmp_path: Path) -> None:
+    # Ingest off: the API follows the state store's event feed, as it does when workers run elsewhere.
+    import asyncio
+
+    from cloud.core.batch import Batch
+    from protocol.uplink import SocketStatus
+    from tests.integration.cloud.helpers import birth, status
+
+    app = create_app(CloudSettings(data_dir=tmp_path, ingest=False, live_poll_s=0.05))
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        path = "/api/v1/sheds/shed-a/sockets/post-1/2"
+        assert (await client.get(path)).status_code == 404
+        batch = Batch()
+        batch.states.append((birth("shed-a", 0, {("post-1", n): SocketStatus.FREE for n in (1, 2)}), T0))
+        batch.events.append((status("shed-a", 1, "post-1", 2, SocketStatus.CHARGING), T0))
+        app.state.cloud.stores.state.write(batch)
+
+        for _ in range(200):  # the feed follower polls every 0.05 s here: 10 s at most
+            r = await client.get(path)
+            if r.status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        body = r.json()
+        assert body == {
+            "shed": "shed-a",
+            "device": "post-1",
+            "socket": 2,
+            "status": "charging",
+            "seq": 1,
+            "ts": T0 + 1000,
+            "edge_online": True,
+        }
+        assert (await client.get("/api/v1/sheds/shed-a/sockets/post-1/99")).status_code == 422
+        assert (await client.get("/")).text.startswith("<!") or "<html" in (await client.get("/")).text
+
+
+async def test_camera_links_of_a_shed_come_from_the_inventory(tmp_path: Path) -> None:
+    from protocol.config import PostSpec, ShedConfig
+    from protocol.shedfile import CameraLink
+
+    app = create_app(CloudSettings(data_dir=tmp_path, ingest=False))
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/api/v1/sheds/shed-a/cameras")).json() == []
+        config = ShedConfig(shed="shed-a", posts=[PostSpec(id="post-1")])
+        cam = CameraLink(id="cam-1", name="door", url="https://cams.example/1", posts=["post-1"])
+        app.state.cloud.stores.state.import_inventory(config, actor="t", now_ms=T0, cameras=[cam])
+        got = (await client.get("/api/v1/sheds/shed-a/cameras")).json()
+        assert got == [{"id": "cam-1", "name": "door", "url": "https://cams.example/1", "posts": ["post-1"]}]
+        assert (await client.get("/api/v1/sheds/bad id/cameras")).status_code == 422

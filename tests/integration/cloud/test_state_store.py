@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from cloud.ingest.batch import Batch, Reject
+from cloud.core.batch import Batch, Reject
 from cloud.state.store import StateStore
 from protocol.config import PostSpec, ShedConfig
 from protocol.uplink import CommandResult, EdgeHeartbeat, EdgeState
@@ -65,9 +65,9 @@ def test_writes_are_idempotent_and_keep_every_kind(store: StateStore) -> None:
     b.results.append((CommandResult(src="shed-a", seq=3, ts=T0, request_id="r-1", status="applied"), T0))
     b.heartbeats.append((EdgeHeartbeat(src="shed-a", seq=3, ts=T0, session=1, uptime_s=5, outbox_depth=2), T0 + 5))
     b.rejects.append(Reject("sw/v1/edge/shed-a/event", "malformed_json", "field <root>: bad", b"{x", T0))
-    assert store.write(b) == 2
+    assert store.write(b).new == 2
     b.rejects.clear()
-    assert store.write(b) == 0  # a redelivered batch adds nothing
+    assert store.write(b).new == 0  # a redelivered batch adds nothing
     assert [store.count(t) for t in ("events", "results", "edge_states", "dead_letters")] == [1, 1, 1, 1]
     letter = store.dead_letters()[0]
     assert (letter.reason, letter.payload, letter.topic) == ("malformed_json", b"{x", "sw/v1/edge/shed-a/event")
@@ -113,4 +113,51 @@ def test_private_postgres_cluster_fallback_migrates() -> None:
     s = StateStore(private_cluster())
     s.migrate()
     assert "sheds" in inspect(s.engine).get_table_names()
+    s.close()
+
+
+def test_inventory_import_versions_configs_and_keeps_camera_links(store: StateStore) -> None:
+    from protocol.shedfile import CameraLink
+
+    config = ShedConfig(shed="shed-a", community="north", name="Block 3", posts=[PostSpec(id="post-1")])
+    cam = CameraLink(id="cam-1", url="https://cams.example/3", posts=["post-1"])
+    assert store.import_inventory(config, actor="ops", now_ms=T0, cameras=[cam]) == 1
+    assert store.import_inventory(config, actor="ops", now_ms=T0) == 1  # unchanged: no new version
+    changed = config.model_copy(update={"sensors": ["env-1"]})
+    assert store.import_inventory(changed, actor="ops", now_ms=T0 + 1) == 2  # same file version, newer content
+    newest = store.newest_config("shed-a")
+    assert newest is not None and newest.version == 2 and newest.sensors == ["env-1"]
+    assert store.registry().devices == {"shed-a": frozenset({"post-1", "env-1"})}
+    assert store.communities() == {"shed-a": "north"}
+    assert store.cameras("shed-a") == [cam]  # kept when an import names none
+    store.import_inventory(changed, actor="ops", now_ms=T0 + 2, cameras=[])
+    assert store.cameras("shed-a") == []
+    assert store.count("shed_configs") == 2
+
+
+def test_migrating_a_0001_store_keeps_an_offline_edge_offline(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import insert
+
+    from cloud.state.schema import sheds, sockets
+    from cloud.state.store import _MIGRATIONS
+
+    s = StateStore(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    with s.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.commit()
+    with s.engine.begin() as conn:
+        conn.execute(
+            insert(sheds).values(shed="gone", birth_seq=4, session=3, online=False, updated_ts=T0),
+        )
+        conn.execute(insert(sheds).values(shed="here", birth_seq=2, session=1, online=True, updated_ts=T0))
+        conn.execute(insert(sockets).values(shed="gone", device="post-1", socket=1, status="full", seq=4, ts=T0))
+    s.migrate()
+    live = s.load_live().sheds
+    assert (live["gone"].online, live["here"].online) == (False, True)
+    assert live["gone"].sockets[("post-1", 1)].status is S.FULL
     s.close()

@@ -1,57 +1,14 @@
 """The uplink over TLS (mqtts://) to a cloud broker whose certificate a private CA signed."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from protocol.topics import Kind
 from tests.integration.edge.harness import AgentProcess, Devices, Recorder, reading, write_config
+from tests.integration.pki import make_pki as _pki
 
 pytestmark = pytest.mark.integration
-
-
-def _pki(d: Path) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for 127.0.0.1, made with openssl."""
-
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
-
-    run(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=shedwatch-test-ca",
-    )
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    run(
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.crt",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    )
-    return d / "ca.crt", d / "server.crt", d / "server.key"
 
 
 def test_uplink_over_tls(mosquitto_factory, tmp_path: Path) -> None:

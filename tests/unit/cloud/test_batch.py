@@ -2,7 +2,9 @@
 
 import pytest
 
-from cloud.ingest.batch import RawMessage, Registry, sort_batch
+from cloud.core.batch import RawMessage
+from cloud.core.registry import Registry
+from cloud.ingest.batch import sort_batch
 from protocol.codec import MAX_PAYLOAD_BYTES, encode
 from protocol.uplink import EdgeHeartbeat, SocketStatus, SocketStatusChanged, TelemetryBatch, TelemetryPoint
 

@@ -94,8 +94,8 @@ def test_recovered_watermark_after_a_cloud_restart() -> None:
 
 
 def test_book_drops_a_seq_already_held_whatever_its_kind() -> None:
+    from cloud.core.batch import Batch
     from cloud.delivery.book import DeliveryBook
-    from cloud.ingest.batch import Batch
     from protocol.uplink import SocketStatus, SocketStatusChanged, TelemetryBatch, TelemetryPoint
 
     t0 = 1_767_225_600_000

@@ -1,7 +1,15 @@
-"""paho clients built from broker URLs: MQTT 5 or 3.1.1, TLS, credentials, persistent sessions."""
+"""The one MQTT adapter: a broker URL in, a configured paho client out (edge, cloud and simulators use it).
+
+It sets what every ShedWatch client needs and paho leaves to the caller: MQTT 5 or 3.1.1
+from the URL, credentials, TLS with the system CAs or a private CA file, TCP_NODELAY on
+every socket it opens (Nagle with delayed ACKs can hold a small relay-off or command
+~40 ms), callbacks that log instead of ending the network thread, and paho's connect
+errors translated into MqttError.
+"""
 
 import logging
 import socket
+import ssl
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -9,6 +17,11 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from protocol.brokerurl import BrokerUrl
+from protocol.errors import ProtocolError
+
+
+class MqttError(ProtocolError):
+    """A broker could not be reached or refused us (paho's OSError / ValueError, translated here)."""
 
 
 class OncePerOutage(logging.Filter):
@@ -51,13 +64,16 @@ def make_client(
     *,
     persistent: bool,
     ca_file: str | None = None,
-    log_filter: logging.Filter | None = None,
     manual_ack: bool = False,
+    logger: str = "shedwatch.paho",
+    log_filter: logging.Filter | None = None,
 ) -> mqtt.Client:
     """A paho client (network loop in its own thread) for one broker; not yet connected.
 
-    ``log_filter`` goes on this client's own paho logger (``shedwatch.edge.paho.<client id>``);
-    ``manual_ack``: QoS 1 messages are acknowledged by ``client.ack`` only (after they are safe).
+    ``persistent``: keep the broker session across reconnects (3.1.1 clean_session=False; on MQTT 5 the
+    session expiry is given by connect_async). ``ca_file``: PEM bundle of a private CA for mqtts:// URLs.
+    ``manual_ack``: QoS 1 messages are acknowledged by ``client.ack`` only (after they are safe). paho logs to
+    ``<logger>.<client id>``, through ``log_filter`` when given (e.g. OncePerOutage).
     """
     if url.mqtt_version == 5:
         client = mqtt.Client(
@@ -75,30 +91,50 @@ def make_client(
             manual_ack=manual_ack,
         )
     # an exception in one of our callbacks must be logged, never end the network thread
-    # (that would silence the interlocks); our callbacks also guard themselves
+    # (on the edge that would silence the interlocks); our callbacks also guard themselves
     client.suppress_exceptions = True
-    logger = logging.getLogger(f"shedwatch.edge.paho.{client_id}")
+    paho_log = logging.getLogger(f"{logger}.{client_id}")
     if log_filter is not None:
-        logger.addFilter(log_filter)
-    client.enable_logger(logger)
+        paho_log.addFilter(log_filter)
+    client.enable_logger(paho_log)
+    client.on_socket_open = _on_socket_open
     if url.username:
         client.username_pw_set(url.username, url.password)
     if url.tls:
-        client.tls_set(ca_certs=ca_file)
+        try:
+            client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        except (OSError, ValueError, ssl.SSLError) as exc:
+            raise MqttError(f"TLS for {url}: {exc}") from None
     return client
 
 
+def _on_socket_open(_client: mqtt.Client, _userdata: object, sock: object) -> None:
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def connect_async(
-    client: mqtt.Client, url: BrokerUrl, *, persistent: bool, session_expiry_s: int, keepalive: int = 15
+    client: mqtt.Client,
+    url: BrokerUrl,
+    *,
+    persistent: bool,
+    session_expiry_s: int = 0,
+    keepalive: int = 15,
+    receive_max: int | None = None,
 ) -> None:
-    """Start connecting in the background; paho keeps reconnecting with backoff."""
-    if url.mqtt_version == 5:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        if persistent:
-            props.SessionExpiryInterval = session_expiry_s
-        client.connect_async(url.host, url.port, keepalive=keepalive, clean_start=not persistent, properties=props)
-    else:
-        client.connect_async(url.host, url.port, keepalive=keepalive)
+    """Start connecting in the background; paho keeps reconnecting with backoff. Raises MqttError."""
+    try:
+        if url.mqtt_version == 5:
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            if persistent:
+                props.SessionExpiryInterval = session_expiry_s
+            if receive_max is not None:
+                props.ReceiveMaximum = min(65_535, receive_max)
+            client.connect_async(url.host, url.port, keepalive=keepalive, clean_start=not persistent, properties=props)
+        else:
+            client.connect_async(url.host, url.port, keepalive=keepalive)
+    except (OSError, ValueError) as exc:
+        raise MqttError(f"cannot connect to {url}: {exc}") from None
 
 
 def no_delay(client: mqtt.Client) -> None:

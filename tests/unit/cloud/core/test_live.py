@@ -3,7 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloud.livestate import LiveState
+from cloud.core.events import EdgeOffline, EdgeOnline, SocketStatusChanged
+from cloud.core.live import LiveState
 from protocol.uplink import SocketSnapshot, SocketStatus
 
 STATUSES = list(SocketStatus)
@@ -85,3 +86,32 @@ def test_any_arrival_order_with_replays_ends_like_seq_order(
             live.apply_birth("s", snap, seq=seq, ts=seq)
     got = {n: s.status for (_d, n), s in live.sheds["s"].sockets.items()}
     assert got == ref
+
+
+def test_reducers_say_what_changed_as_domain_events() -> None:
+    live = LiveState()
+    snap = [SocketSnapshot(device="p", socket=n, status=SocketStatus.FREE) for n in (1, 2)]
+    born = live.apply_birth("s", snap, seq=4, ts=40, session=1, received_at=41)
+    assert [type(e).__name__ for e in born] == ["SocketStatusChanged", "SocketStatusChanged"]  # online already
+    (changed,) = live.apply_status("s", "p", 1, SocketStatus.CHARGING, seq=5, ts=50, received_at=51)
+    assert isinstance(changed, SocketStatusChanged)
+    assert (changed.previous, changed.status, changed.seq, changed.received_at) == (
+        SocketStatus.FREE,
+        SocketStatus.CHARGING,
+        5,
+        51,
+    )
+    assert live.apply_status("s", "p", 1, SocketStatus.CHARGING, seq=6, ts=60) == []  # same status: no event
+    (off,) = live.apply_death("s", ts=70, session=1, seq=6)
+    assert isinstance(off, EdgeOffline) and off.session == 1
+    # A late heartbeat of the dead session does not revive it; one of a new session does.
+    assert live.apply_heartbeat("s", session=1, outbox_depth=0, seq=6, ts=71, received_at=72) == []
+    assert not live.sheds["s"].online
+    (on,) = live.apply_heartbeat("s", session=2, outbox_depth=3, seq=6, ts=80, received_at=81)
+    assert isinstance(on, EdgeOnline) and live.sheds["s"].online and live.sheds["s"].outbox_depth == 3
+    # A birth that drops a socket says so.
+    events = live.apply_birth("s", snap[:1], seq=9, ts=90, session=2)
+    assert [(type(e).__name__, getattr(e, "socket", None)) for e in events] == [
+        ("SocketStatusChanged", 1),
+        ("SocketRemoved", 2),
+    ]

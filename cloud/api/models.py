@@ -1,0 +1,112 @@
+"""Response models of the API: the public shapes, kept apart from the internal dataclasses they are built from."""
+
+from pydantic import BaseModel
+
+from cloud.core.live import Availability, SocketLive
+from cloud.telemetry.base import Resolution
+from protocol.uplink import SocketStatus
+
+
+class ShedAvailability(BaseModel):
+    """Socket counts of one shed; ``edge_online`` false means the counts are as the edge last reported them."""
+
+    shed: str
+    community: str
+    free: int
+    charging: int
+    plugged: int
+    full: int
+    faulted: int
+    total: int
+    updated_ts: int  # epoch ms of the newest status counted
+    edge_online: bool
+
+    @classmethod
+    def of(cls, a: Availability) -> "ShedAvailability":
+        """From the core's dataclass."""
+        return cls(
+            shed=a.shed,
+            community=a.community,
+            free=a.free,
+            charging=a.charging,
+            plugged=a.plugged,
+            full=a.full,
+            faulted=a.faulted,
+            total=a.total,
+            updated_ts=a.updated_ts,
+            edge_online=a.edge_online,
+        )
+
+
+class AvailabilityResponse(BaseModel):
+    """Every shed heard from, sorted by id."""
+
+    sheds: list[ShedAvailability]
+
+
+class SocketLiveResponse(BaseModel):
+    """One socket's live status, the edge seq and source time (epoch ms) that said so, and the edge's link."""
+
+    shed: str
+    device: str
+    socket: int
+    status: SocketStatus
+    seq: int
+    ts: int
+    edge_online: bool
+
+    @classmethod
+    def of(cls, shed: str, device: str, socket: int, live: SocketLive, edge_online: bool) -> "SocketLiveResponse":
+        """From the core's dataclass."""
+        return cls(
+            shed=shed,
+            device=device,
+            socket=socket,
+            status=live.status,
+            seq=live.seq,
+            ts=live.ts,
+            edge_online=edge_online,
+        )
+
+
+class HistoryPoint(BaseModel):
+    """One sample: a raw reading (count 1) or a bucket starting at ts."""
+
+    ts: int
+    mean: float
+    min: float
+    max: float
+    count: int
+
+
+class HistoryResponse(BaseModel):
+    """One series over a range, at the resolution the range called for."""
+
+    shed: str
+    device: str
+    socket: int | None
+    field: str
+    resolution: Resolution
+    start: int
+    end: int
+    points: list[HistoryPoint]
+
+
+class DeadLetterOut(BaseModel):
+    """A rejected message: where it came in, why it was refused, and the start of its payload."""
+
+    id: int
+    received_ms: int
+    topic: str
+    reason: str
+    detail: str
+    payload_preview: str
+
+
+class CameraOut(BaseModel):
+    """A camera link: where the control room opens the view, and the posts it covers."""
+
+    id: str
+    name: str
+    url: str
+    posts: list[str]
