@@ -16,6 +16,7 @@ from cloud.core.alarms.lifecycle import AuditEntry
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.core.alarms.rules import FullSocket, ShedFacts
 from cloud.state.alarm_schema import alarm_audit, alarm_seen, alarms, alerts, incident_events, incidents, inspections
+from cloud.state.inventory import camera_links
 from cloud.state.schema import devices, edge_states, events, sheds, sockets
 
 EDGE_ALARM_TYPES = ("alarm_raised", "alarm_cleared")
@@ -261,6 +262,10 @@ class AlarmRepo:
         self.conn.execute(insert(alarm_seen).values(src=src, seq=seq))
 
     # -- facts for the cloud rules --------------------------------------------------------------
+
+    def camera_urls(self, shed: str) -> list[str]:
+        """The shed's camera links from the cloud inventory."""
+        return [c.url for c in camera_links(self.conn, shed)]
 
     def sheds(self) -> list[tuple[str, str]]:
         """(shed, community) of every shed heard from or registered."""

@@ -300,7 +300,7 @@ class AlarmService:
             repo.note(incident.id, "no_channel", now, actor=person, detail=f"step {step}: {person} has no target")
             return
         links = self.links(incident.id, person, now)
-        cameras = tuple(self.config.shed.get(incident.shed, ShedExtras()).cameras)
+        cameras = self.cameras(repo, incident.shed)
         for target in who.targets:
             text = compose(
                 incident=incident.id,
@@ -333,6 +333,12 @@ class AlarmService:
             f"{a.alarm_class.value}: {a.key.device or 'shed'} {a.key.alarm_type} {a.message}".strip() for a in alarms
         ]
         return "; ".join(lines[:5]) + (f" (+{len(lines) - 5} more)" if len(lines) > 5 else "")
+
+    def cameras(self, repo: AlarmRepo, shed: str) -> tuple[str, ...]:
+        """Camera links of a shed: the cloud inventory's, then any the alarm config adds."""
+        links = repo.camera_urls(shed)
+        links += [c for c in self.config.shed.get(shed, ShedExtras()).cameras if c not in links]
+        return tuple(links)
 
     def community_of_shed(self, repo: AlarmRepo, shed: str) -> str:
         """The community name of ``shed`` ('default' if unknown)."""

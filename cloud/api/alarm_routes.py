@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from cloud.alarms.actions import ActionRefused, ack_incident, onsite_incident
-from cloud.alarms.config import ShedExtras
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
 from cloud.core.alarms.clocks import clocks
@@ -57,12 +56,12 @@ def _incident_html(runner: AlarmRunner, incident_id: str) -> str:
             raise HTTPException(status_code=404, detail="no such incident")
         lines = repo.timeline(incident)
         community = runner.service.config.community_of(runner.service.community_of_shed(repo, incident.shed))
+        cameras = runner.service.cameras(repo, incident.shed)
     view = clocks(incident, runner.clock.now_ms(), community.promise())
     rows = "".join(
         f"<li>{e.ts} {html.escape(e.kind)} {html.escape(e.actor or '')} {html.escape(e.detail)}</li>" for e in lines
     )
-    extras = runner.service.config.shed.get(incident.shed, ShedExtras())
-    cams = "".join(f"<li><a href='{html.escape(c)}'>{html.escape(c)}</a></li>" for c in extras.cameras)
+    cams = "".join(f"<li><a href='{html.escape(c)}'>{html.escape(c)}</a></li>" for c in cameras)
     return (
         f"<p>{html.escape(incident.shed)}: {incident.alarm_class.value}; accepted: {incident.acked_by or 'no'}; "
         f"on site: {incident.onsite_by or 'no'}; accept clock kept: {view.ack_kept}; on-site clock kept: "

@@ -23,6 +23,7 @@ from cloud.core.alarms.report import report
 from cloud.core.notify.links import verify
 from cloud.ingest.batch import Batch
 from cloud.notify.worker import Notifier
+from cloud.state.schema import cameras
 from cloud.state.store import StateStore
 from protocol.config import ShedConfig
 from protocol.uplink import AlarmClass, AlarmRaised, EdgeState, InterlockAction
@@ -120,6 +121,8 @@ def test_one_fire_one_incident_escalation_links_timeline_report(
     tmp_path: Path, store: StateStore, webhook: HttpReceiver, dingtalk: HttpReceiver, smtp: SmtpReceiver
 ) -> None:
     w = World(store, write_alarm_toml(tmp_path / "alarms.toml", webhook, dingtalk, smtp, "http://cloud.local"))
+    with store.engine.begin() as conn:  # a camera in the cloud inventory, besides the alarm config's
+        conn.execute(cameras.insert().values(shed="shed-a", camera="cam-2", url="rtsp://inventory-cam/2"))
     w.edge(EdgeState(src="shed-a", seq=0, ts=T0, state="birth", session=1), at=0)
     w.edge(w.cut("shed", "off_gas"), w.raised("off_gas", AlarmClass.PRE_FIRE, "env-1"), at=1)
     w.run(at=1)
@@ -128,7 +131,8 @@ def test_one_fire_one_incident_escalation_links_timeline_report(
     assert sum("Ref: inc-1/open/guard-li" in t for t in dingtalk.texts()) == 1
     assert sum("Ref: inc-1/open/guard-li" in t for t in smtp.messages) == 1
     assert not any("leader-wang" in t for t in webhook.texts())
-    assert "rtsp://cam-1.local/stream" in dingtalk.texts()[0]
+    assert "Camera: rtsp://inventory-cam/2" in dingtalk.texts()[0]
+    assert "Camera: rtsp://cam-1.local/stream" in dingtalk.texts()[0]
 
     # The fire follows: the same incident, upgraded, one update to the guard; socket alarms are inhibited.
     w.edge(
