@@ -25,6 +25,7 @@ from shedwatch.demo_config import shed_toml
 from shedwatch.mosquitto import Mosquitto
 from shedwatch.ports import free_port
 from shedwatch.processes import Child
+from tests.integration.alarms.conftest import rota_toml
 from tests.integration.alarms.receivers import HttpReceiver
 from tests.waiting import wait_until
 
@@ -57,35 +58,6 @@ device = "post-1"
 socket = 3
 """
 
-ALARMS = """
-[links]
-base_url = "{base}"
-
-[[person]]
-id = "guard-li"
-targets = ["json://127.0.0.1:{port}/guard"]
-
-[[person]]
-id = "leader-wang"
-targets = ["json://127.0.0.1:{port}/leader"]
-
-[[person]]
-id = "manager-zhao"
-targets = ["json://127.0.0.1:{port}/manager"]
-
-[[community]]
-name = "jinsong-north"
-[[community.shift]]
-role = "guard"
-person = "guard-li"
-[[community.shift]]
-role = "shift_leader"
-person = "leader-wang"
-[[community.shift]]
-role = "property_manager"
-person = "manager-zhao"
-"""
-
 
 @pytest.fixture
 def drill(tmp_path: Path, mosquitto_factory: Callable[..., Mosquitto]) -> Iterator[dict[str, Any]]:
@@ -105,7 +77,9 @@ def drill(tmp_path: Path, mosquitto_factory: Callable[..., Mosquitto]) -> Iterat
     (tmp_path / "scenario.toml").write_text(SCENARIO)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    (tmp_path / "alarms.toml").write_text(ALARMS.format(base=base, port=receiver.port))
+    hook = f"json://127.0.0.1:{receiver.port}"
+    people = {p: [f"{hook}/{p.split('-')[0]}"] for p in ("guard-li", "leader-wang", "manager-zhao")}
+    (tmp_path / "alarms.toml").write_text(rota_toml(base, people, community="jinsong-north"))
     clock = ["--clock", ScaledClock(speed=SPEED).spec()]
     logs = tmp_path / "logs"
     data = tmp_path / "cloud"

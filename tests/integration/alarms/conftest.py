@@ -33,41 +33,30 @@ def smtp() -> Iterator[SmtpReceiver]:
     r.stop()
 
 
+ROLES = {"guard-li": "guard", "leader-wang": "shift_leader", "manager-zhao": "property_manager"}
+
+
+def rota_toml(base_url: str, targets: dict[str, list[str]], *, community: str = "default", extra: str = "") -> str:
+    """guard-li, leader-wang and manager-zhao on duty all day as guard, shift leader and property manager."""
+    lines = ["[links]", f'base_url = "{base_url}"', "ttl_s = 3600", ""]
+    for person, urls in targets.items():
+        lines += ["[[person]]", f'id = "{person}"', "targets = [" + ", ".join(f'"{u}"' for u in urls) + "]", ""]
+    lines += ["[[community]]", f'name = "{community}"']
+    for person, role in ROLES.items():
+        lines += ["[[community.shift]]", f'role = "{role}"', f'person = "{person}"']
+    return "\n".join(lines) + "\n" + extra
+
+
 def alarm_toml(webhook: HttpReceiver, dingtalk: HttpReceiver, smtp: SmtpReceiver, base_url: str) -> str:
     """Guard on three channels, a leader and a manager on the webhook; everyone on duty all day."""
     mail = f"mailto://127.0.0.1:{smtp.port}?from=shedwatch@example.org&to=guard@example.org&mode=insecure"
-    return f"""
-[links]
-base_url = "{base_url}"
-ttl_s = 3600
-
-[[person]]
-id = "guard-li"
-targets = ["json://127.0.0.1:{webhook.port}/guard", "dingtalk+{dingtalk.url}/robot/send?access_token=t", "{mail}"]
-
-[[person]]
-id = "leader-wang"
-targets = ["json://127.0.0.1:{webhook.port}/leader"]
-
-[[person]]
-id = "manager-zhao"
-targets = ["json://127.0.0.1:{webhook.port}/manager"]
-
-[[community]]
-name = "default"
-[[community.shift]]
-role = "guard"
-person = "guard-li"
-[[community.shift]]
-role = "shift_leader"
-person = "leader-wang"
-[[community.shift]]
-role = "property_manager"
-person = "manager-zhao"
-
-[shed.shed-a]
-cameras = ["rtsp://cam-1.local/stream"]
-"""
+    hook = f"json://127.0.0.1:{webhook.port}"
+    targets = {
+        "guard-li": [f"{hook}/guard", f"dingtalk+{dingtalk.url}/robot/send?access_token=t", mail],
+        "leader-wang": [f"{hook}/leader"],
+        "manager-zhao": [f"{hook}/manager"],
+    }
+    return rota_toml(base_url, targets, extra='\n[shed.shed-a]\ncameras = ["rtsp://cam-1.local/stream"]\n')
 
 
 def write_alarm_toml(path: Path, *args: object) -> Path:
