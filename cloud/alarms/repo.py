@@ -14,10 +14,12 @@ from cloud.alarms.codec import alarm_from_json, alarm_to_json, incident_from_jso
 from cloud.core.alarms.incidents import Incident, Resolution
 from cloud.core.alarms.lifecycle import AuditEntry
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
-from cloud.core.alarms.rules import FullSocket, ShedFacts
+from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
+from cloud.core.eventcodec import event_from_json
+from cloud.core.events import GapDetected
 from cloud.state.alarm_schema import alarm_audit, alarm_seen, alarms, alerts, incident_events, incidents, inspections
 from cloud.state.inventory import camera_links
-from cloud.state.schema import devices, edge_states, events, sheds, sockets
+from cloud.state.schema import devices, edge_states, events, feed, sheds, sockets
 
 EDGE_ALARM_TYPES = ("alarm_raised", "alarm_cleared")
 REGISTERED = "(registered)"
@@ -316,6 +318,28 @@ class AlarmRepo:
             full_sockets=full,
             false_alarms_ms=self._false_alarms(shed, now),
         )
+
+    def lost_gaps_after(self, shed: str, position: int) -> tuple[int, list[LostGap]]:
+        """Gaps of ``shed`` the cloud gave up on, announced in its feed after ``position``; and the feed's head.
+
+        Reads only the feed rows past ``position`` (the primary key's range), so a caller that keeps the head
+        reads each row once.
+        """
+        head = position
+        found: list[LostGap] = []
+        rows = self.conn.execute(
+            select(feed.c.position, feed.c.kind, feed.c.body)
+            .where(feed.c.shed == shed, feed.c.position > position)
+            .order_by(feed.c.position)
+        )
+        for r in rows:
+            head = int(r.position)
+            if r.kind != "gap_detected":
+                continue
+            event = event_from_json(r.body)
+            if isinstance(event, GapDetected) and event.lost:
+                found.append(LostGap(event.first, event.last, event.received_at))
+        return head, found
 
     def _false_alarms(self, shed: str, now: int) -> dict[str, tuple[int, ...]]:
         q = (

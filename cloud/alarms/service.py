@@ -27,7 +27,7 @@ from cloud.core.alarms.incidents import Incident, Placement, inhibited, place
 from cloud.core.alarms.inputs import AlarmInput, Clear, Raise, Tick
 from cloud.core.alarms.lifecycle import Policy, decide
 from cloud.core.alarms.model import Alarm, AlarmKey
-from cloud.core.alarms.rules import RulePolicy, evaluate, transitions
+from cloud.core.alarms.rules import LostGap, RulePolicy, evaluate, transitions
 from cloud.core.notify.links import LinkClaim, sign
 from cloud.core.notify.message import compose
 from protocol.uplink import AlarmClass
@@ -86,6 +86,8 @@ class AlarmService:
         self._dampers: dict[AlarmKey, Damper] = {}
         self._timer_passes = 0
         self._watermark_ms = 0  # arrival time before which every edge alarm event has been applied (with slack)
+        # per shed: the feed position read to, and the gaps given up within the alarm's hold (a restart rereads)
+        self._lost_gaps: dict[str, tuple[int, tuple[LostGap, ...]]] = {}
 
     # -- the loop's one pass --------------------------------------------------------------------
 
@@ -168,7 +170,7 @@ class AlarmService:
             repo = AlarmRepo(conn, sqlite=self.sqlite)
             for shed, community in repo.sheds():
                 crowded = self.config.community_of(community).crowded
-                facts = repo.facts(shed, now, crowded=crowded)
+                facts = replace(repo.facts(shed, now, crowded=crowded), lost_gaps=self._gaps_of(repo, shed, now))
                 active = evaluate(facts, now, self.rules)
                 open_keys = [a.key for a, _ in repo.open_alarms(shed) if a.active]
                 for inp in transitions(open_keys, active):
@@ -183,6 +185,15 @@ class AlarmService:
                     self.apply(repo, passed, now)
                 if not damper.raises_ms and damper.held_clear_ms is None:
                     del self._dampers[key]
+
+    def _gaps_of(self, repo: AlarmRepo, shed: str, now: int) -> tuple[LostGap, ...]:
+        """The shed's given-up gaps that may still be active, reading only feed rows not read before."""
+        position, known = self._lost_gaps.get(shed, (0, ()))
+        head, new = repo.lost_gaps_after(shed, position)
+        hold_ms = self.rules.gap_alarm_hold_s * 1000
+        gaps = tuple(g for g in (*known, *new) if now - g.given_up_ms < hold_ms)
+        self._lost_gaps[shed] = (head, gaps)
+        return gaps
 
     def tick(self, now: int) -> None:
         """Expire shelves."""

@@ -13,7 +13,10 @@ Rules and defaults (each a setting; sources in the comments):
 - bike left on a socket after full: reminders to the resident every ``reminder_interval_s``, a service alarm to
   staff after 3 (national guide on community e-bike charging, 2024), or after one interval when nobody is known;
 - post over its total limit for ``post_over_hold_s``;
-- a sensor with more than 5 false alarms a day (GB 50440 calls for action above 5).
+- a sensor with more than 5 false alarms a day (GB 50440 calls for action above 5);
+- delivery gap: stream seqs of the shed that the cloud gave up on (the edge no longer holds them; see
+  docs/protocol.md, end-to-end acknowledgement). A momentary condition: active for ``gap_alarm_hold_s`` after
+  the cloud gave them up, then returned to normal but unacknowledged until someone acknowledges (ISA-18.2).
 """
 
 from collections.abc import Iterable, Mapping
@@ -31,7 +34,10 @@ INSPECTION_OVERDUE = "inspection_overdue"
 BIKE_LEFT = "bike_left_after_full"
 POST_OVER_LIMIT = "post_over_limit_long"
 FALSE_ALARMS = "false_alarms_excess"
-CLOUD_TYPES = frozenset({EDGE_OFFLINE, DEVICE_SILENT, INSPECTION_OVERDUE, BIKE_LEFT, POST_OVER_LIMIT, FALSE_ALARMS})
+DELIVERY_GAP = "delivery_gap"
+CLOUD_TYPES = frozenset(
+    {EDGE_OFFLINE, DEVICE_SILENT, INSPECTION_OVERDUE, BIKE_LEFT, POST_OVER_LIMIT, FALSE_ALARMS, DELIVERY_GAP}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,7 @@ class RulePolicy:
     post_limit_w: float = 8700.0
     post_over_hold_s: float = 600.0
     false_alarms_per_day: int = 5
+    gap_alarm_hold_s: float = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,15 @@ class FullSocket:
 
     since_ms: int
     owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LostGap:
+    """Stream seqs ``first``..``last`` of a shed the cloud gave up on, and when it did (UTC ms)."""
+
+    first: int
+    last: int
+    given_up_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +90,7 @@ class ShedFacts:
     full_sockets: Mapping[tuple[str, int], FullSocket] = field(default_factory=dict)
     post_over_since_ms: Mapping[str, int] = field(default_factory=dict)
     false_alarms_ms: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    lost_gaps: tuple[LostGap, ...] = ()
 
 
 def edge_offline(facts: ShedFacts, now: int, policy: RulePolicy) -> bool:
@@ -134,6 +151,11 @@ def evaluate(facts: ShedFacts, now: int, policy: RulePolicy = RulePolicy()) -> d
         today = sum(1 for t in stamps if now - DAY_MS < t <= now)
         if today > policy.false_alarms_per_day:
             add(device, 0, FALSE_ALARMS, AlarmClass.TROUBLE, f"{today} false alarms in 24 h", today)
+    recent = [g for g in facts.lost_gaps if 0 <= now - g.given_up_ms < policy.gap_alarm_hold_s * 1000]
+    if recent:
+        ranges = ", ".join(f"{g.first}..{g.last}" for g in recent[:5]) + (" ..." if len(recent) > 5 else "")
+        lost = sum(g.last - g.first + 1 for g in recent)
+        add("", 0, DELIVERY_GAP, AlarmClass.TROUBLE, f"stream seqs {ranges} never reached the cloud", lost)
     return active
 
 

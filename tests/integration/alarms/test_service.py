@@ -7,6 +7,7 @@ report; a bot that answers 200 with an error code is retried, never counted as d
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ from cloud.alarms.repo import AlarmRepo, rows_by_status
 from cloud.alarms.service import AlarmService
 from cloud.core.alarms.incidents import Resolution
 from cloud.core.alarms.inputs import Actor
-from cloud.core.alarms.model import AlarmKey
+from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.core.alarms.report import report
+from cloud.core.events import GapDetected
 from cloud.core.notify.links import verify
 from cloud.ingest.batch import Batch
 from cloud.notify.worker import Notifier
@@ -246,6 +248,33 @@ def test_cloud_rules_edge_offline_and_inspection_overdue(
     with store.engine.connect() as conn:
         keys = {str(a.key) for a, _ in AlarmRepo(conn, sqlite=store.is_sqlite).open_alarms("shed-a")}
     assert "shed-a/ext-1/0/inspection_overdue" in keys
+
+
+def test_a_gap_the_cloud_gave_up_is_a_trouble_alarm_that_waits_for_acknowledgement(
+    tmp_path: Path, store: StateStore, webhook: HttpReceiver, dingtalk: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    # Delivery: a gap the cloud cannot close is shown on /healthz and as a trouble alarm naming the shed.
+    w = World(store, write_alarm_toml(tmp_path / "alarms.toml", webhook, dingtalk, smtp, "http://cloud.local"))
+    w.edge(EdgeState(src="shed-a", seq=0, ts=T0, state="birth", session=1), at=0)
+    asked = GapDetected(shed="shed-a", seq=135, ts=T0, received_at=T0 + 5_000, first=120, last=135)
+    store.append_events([asked])
+    w.run(at=10)
+    key = "shed-a/-/0/delivery_gap"
+
+    def open_gap_alarms() -> list[Alarm]:
+        with store.engine.connect() as conn:
+            found = AlarmRepo(conn, sqlite=store.is_sqlite).open_alarms("shed-a")
+        return [a for a, _ in found if str(a.key) == key]
+
+    assert open_gap_alarms() == []  # asked for again: not yet a trouble
+    store.append_events([replace(asked, received_at=T0 + 20_000, lost=True)])
+    w.run(at=21)
+    [alarm] = open_gap_alarms()
+    assert (alarm.alarm_class, alarm.active, alarm.value) == (AlarmClass.TROUBLE, True, 16)
+    assert "120..135" in alarm.message
+    w.run(at=20 + 600)  # momentary: returns to normal after the hold, and stays until acknowledged
+    [alarm] = open_gap_alarms()
+    assert (alarm.active, alarm.state) == (False, Lifecycle.RTN_UNACK)
 
 
 def test_nobody_on_duty_is_noted_once_per_step_and_escalation_goes_on(store: StateStore, tmp_path: Path) -> None:

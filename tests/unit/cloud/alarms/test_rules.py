@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from cloud.core.alarms.chatter import ChatterPolicy, Damper, damp
 from cloud.core.alarms.inputs import Clear, Raise
 from cloud.core.alarms.model import AlarmKey
-from cloud.core.alarms.rules import FullSocket, RulePolicy, ShedFacts, evaluate, reminders_due, transitions
+from cloud.core.alarms.rules import FullSocket, LostGap, RulePolicy, ShedFacts, evaluate, reminders_due, transitions
 from protocol.uplink import AlarmClass
 
 T0 = 1_767_225_600_000
@@ -38,6 +38,7 @@ def facts_from(spec: dict[str, Any]) -> ShedFacts:
         },
         post_over_since_ms={d: ms(t) for d, t in spec.get("post_over", {}).items()},
         false_alarms_ms={d: tuple(ms(t) for t in v) for d, v in spec.get("false_alarms", {}).items()},
+        lost_gaps=tuple(LostGap(g["first"], g["last"], ms(g["at"])) for g in spec.get("lost_gaps", [])),
     )
 
 
