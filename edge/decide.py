@@ -27,13 +27,28 @@ def decide(state: ShedState, event: Input, now: int, wall: int | None = None) ->
 
     ``wall`` (UTC epoch ms, default ``now``) stamps the events; any value works, however implausible.
     """
+    ctx = begin(state, event, now, wall)
+    return state, finish(ctx)
+
+
+def begin(state: ShedState, event: Input, now: int, wall: int | None = None) -> Ctx:
+    """The first half of :func:`decide`: apply the rules (and the fail-safe); the relay actions are all known.
+
+    The adapter publishes ``ctx.actions``' relays before calling :func:`finish`: a shed cut's 200 status
+    events must not hold up its first relay-off. ``finish(begin(...))`` is exactly ``decide``.
+    """
     ctx = Ctx(state, now, now if wall is None else wall)
     try:
         _dispatch(ctx, event)
     except Exception as exc:  # fail safe: an interlock that cannot decide cuts power
         _fail_safe(ctx, event, exc)
+    return ctx
+
+
+def finish(ctx: Ctx) -> list[Action]:
+    """The second half of :func:`decide`: the socket status events; returns every action of the decision."""
     _statuses(ctx)
-    return state, ctx.actions
+    return ctx.actions
 
 
 def _dispatch(ctx: Ctx, event: Input) -> None:
