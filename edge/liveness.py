@@ -55,12 +55,18 @@ def on_tick(ctx: Ctx) -> None:
                 message=f"silent for {t.offline_heartbeats} heartbeats",
             )
     stale_ms = t.sample_interval_s * t.stale_samples * 1000
-    for sock in ctx.state.sockets():
-        if sock.relay and sock.last_ms is not None and sock.trip is None and ctx.now - sock.last_ms > stale_ms:
-            trip_socket(
-                ctx,
-                sock,
-                "stale_telemetry",
-                AlarmClass.TROUBLE,
-                message=f"no telemetry for {t.stale_samples} sample intervals while switched on",
-            )
+    stale = [
+        s
+        for s in ctx.state.sockets()
+        if s.relay and s.last_ms is not None and s.trip is None and ctx.now - s.last_ms > stale_ms
+    ]
+    for sock in stale:  # every relay-off first (a silent post: all its sockets), then the events
+        ctx.ensure_off(sock, "stale_telemetry", force=True)
+    for sock in stale:
+        trip_socket(
+            ctx,
+            sock,
+            "stale_telemetry",
+            AlarmClass.TROUBLE,
+            message=f"no telemetry for {t.stale_samples} sample intervals while switched on",
+        )

@@ -2,6 +2,7 @@
 
 from edge.actions import Emit, Relay
 from edge.decide import begin, decide, finish
+from edge.inputs import Tick
 from protocol.device import EnvironmentReading
 from protocol.uplink import InterlockAction, SocketStatusChanged
 from tests.unit.edge.scenario import T0, make_state
@@ -33,3 +34,14 @@ def test_begin_then_finish_is_decide() -> None:
     got = finish(begin(two, _off_gas(), T0))
     assert [type(a) for a in got] == [type(a) for a in expected]
     assert [a.socket for a in got if isinstance(a, Relay)] == [a.socket for a in expected if isinstance(a, Relay)]
+
+
+def test_a_silent_post_has_every_relay_off_before_its_events() -> None:
+    state = make_state(posts=2, sockets=4, thresholds={"sample_interval_s": 1, "stale_samples": 2})
+    for sock in state.sockets():
+        sock.relay, sock.last_ms = True, T0 if sock.device == "post-1" else T0 + 1500
+    ctx = begin(state, Tick(), T0 + 2001)
+    relays = [a for a in ctx.actions if isinstance(a, Relay)]
+    assert [(r.device, r.reason) for r in relays] == [("post-1", "stale_telemetry")] * 4
+    assert all(isinstance(a, Relay) for a in ctx.actions[:4])  # the events come after every relay-off
+    assert sum(isinstance(a, Emit) and isinstance(a.event, InterlockAction) for a in finish(ctx)) == 4
