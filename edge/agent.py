@@ -170,7 +170,7 @@ class Agent:
                 log.exception("tick failed")
                 wait_s = self.settings.tick_s
             else:
-                wait_s = self._until_next_tick()
+                wait_s = -1.0  # computed once the other timers are done (below)
                 if mono >= next_keepalive:  # only while decisions run: a wedged agent must let the posts cut
                     self.keepalive()
                     next_keepalive = mono + int(self.state.config.thresholds.keepalive_s * 1000)
@@ -188,6 +188,10 @@ class Agent:
                 if thinned:
                     log.warning("outbox over quota: thinned %d telemetry batches to rollups", thinned)
                 next_quota = time.monotonic() + self.settings.quota_check_s
+            if wait_s < 0:
+                # after the keep-alives, the batch, the heartbeat and the quota (an SQLite scan): computed before
+                # them, the wait overslept the next stale deadline by as long as they took
+                wait_s = self._until_next_tick()
 
     def _until_next_tick(self) -> float:
         """Real seconds to wait: one tick, or less when a socket's telemetry turns stale sooner."""
