@@ -337,6 +337,7 @@ class Bench:
         self.lat: dict[str, list[float]] = {name: [] for name in TRIP_REASONS}
         self.missing: dict[str, int] = dict.fromkeys(TRIP_REASONS, 0)
         self.shed_all: list[float] = []  # shed trips: until the last of the 200 relay-offs
+        self.unmeasured: list[dict[str, Any]] = []  # trials counted missing, and why
 
     def restore(self) -> None:
         """Sensors normal, posts confirm their cuts, latches reset, every socket switched on again."""
@@ -351,11 +352,22 @@ class Bench:
         time.sleep(0.3)
         self.probe.clear()
 
-    def _record(self, name: str, t_in: float | None, offs: list[float]) -> None:
-        if t_in is None or not offs or offs[0] < t_in:
-            self.missing[name] += 1
-        else:
+    def _record(self, name: str, t_in: float | None, offs: list[float], key: str = "") -> None:
+        """One trial: measured, or counted missing with why (``unmeasured`` in the output)."""
+        if t_in is not None and offs and offs[0] >= t_in:
             self.lat[name].append((offs[0] - t_in) * 1000)
+            return
+        self.missing[name] += 1
+        if t_in is None:
+            why = "trigger_not_seen"  # the probe never saw the triggering message (or last report): not measurable
+        elif not offs:
+            why = "no_relay_off"  # a real miss unless the socket was already off (see on_at_silence)
+        else:
+            why = "cut_before_trigger"  # the edge cut earlier than this trial's trigger: a prior reading tripped it
+        entry: dict[str, Any] = {"trip": name, "key": key, "why": why}
+        if t_in is not None and offs:
+            entry["off_minus_trigger_ms"] = round((offs[0] - t_in) * 1000, 2)
+        self.unmeasured.append(entry)
 
     def socket_trips(self, name: str, trials: int) -> None:
         """One hot socket at a time (over-power 1,500 W or over-temperature 66 degC), 20 ms apart."""
@@ -372,7 +384,7 @@ class Bench:
                         self.posts.temp[(post, sock)] = 66.0
                 seq = self.posts.publish(post, qos=1)
                 offs = self.probe.wait_off(reason, post, sock)
-                self._record(name, self.probe.arrival(post, seq), offs)
+                self._record(name, self.probe.arrival(post, seq), offs, f"{post}/{sock}")
                 self.posts.busy.discard(post)
                 done += 1
                 time.sleep(0.02)
@@ -394,7 +406,7 @@ class Bench:
                 time.sleep(max(0.0, t0 + 1.1 - time.monotonic()))
             for post in POSTS:
                 offs = self.probe.wait_off("thermal_runaway", post, sock)
-                self._record("rate_of_rise", self.probe.arrival(post, last[post]), offs)
+                self._record("rate_of_rise", self.probe.arrival(post, last[post]), offs, f"{post}/{sock}")
             self.posts.busy.clear()
             self.restore()
 
@@ -411,7 +423,7 @@ class Bench:
             n = len(POSTS) * SOCKETS
             offs = self.probe.wait_off(reason, n=n)
             t_in = self.probe.arrival(src, seq)
-            self._record(name, t_in, offs)
+            self._record(name, t_in, offs, src)
             if t_in is not None and len(offs) == n:
                 self.shed_all.append((offs[-1] - t_in) * 1000)
             self.restore()
@@ -421,15 +433,26 @@ class Bench:
         self.posts.period_s = 0.5
         time.sleep(2 * self.posts.period_s + 0.5)  # the faster reporting has taken over
         self.probe.clear()
+        # every post reports once more before the first falls silent: its last report is then one the probe saw
+        # (cleared right before silencing, post-1's last report was forgotten: a trial "missing" with no cause)
+        time.sleep(self.posts.period_s + 0.2)
         silenced = POSTS[: min(trials, len(POSTS))]
+        on_at_silence: dict[str, bool] = {}
         for post in silenced:
             self.posts.busy.add(post)
+            with self.posts.lock:
+                on_at_silence[post] = any(self.posts.relay[(post, s)] for s in range(1, SOCKETS + 1))
             time.sleep(0.2)
         for post in silenced:
             offs = self.probe.wait_off("stale_telemetry", post, timeout=STALE_S + 3)
             with self.probe.lock:
                 last = self.probe.last_tel.get(post)
-            self._record("stale_telemetry", None if last is None else last + STALE_S, offs)
+            # the edge's deadline: stale is strictly more than the interval on its ms clock, i.e. 1 ms after it
+            due = None if last is None else last + STALE_S + 0.001
+            before = len(self.unmeasured)
+            self._record("stale_telemetry", due, offs, post)
+            if len(self.unmeasured) > before:
+                self.unmeasured[-1]["on_at_silence"] = on_at_silence[post]
         self.posts.busy.clear()
         self.restore()
 
@@ -516,6 +539,7 @@ def main() -> int:
         _push_fast_sampling(cloud.port)
         bench.stale(len(POSTS))
         result["cloud_msgs_during_trials"] = received[0] - cloud_before
+        result["unmeasured"] = bench.unmeasured
         everything: list[float] = []
         worst_p99 = 0.0
         for name, values in bench.lat.items():
