@@ -118,10 +118,15 @@ def _checked_settings(args: argparse.Namespace) -> Any:
     return settings
 
 
-def _logging() -> None:
+def _logging(*, one_shot: bool = False) -> None:
+    """Log lines to stderr; a one-shot command (inventory, command) keeps its stdout JSON alone and its stderr quiet."""
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # alembic's plugin set-up is noise everywhere; its migration lines only matter to a long-running process
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if one_shot:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _run_api(args: argparse.Namespace) -> int:
@@ -216,6 +221,7 @@ def _run_import(args: argparse.Namespace) -> int:
     from protocol.clock import clock_from_spec
     from protocol.shedfile import ShedFileError, load_shed_file
 
+    _logging(one_shot=True)
     settings = _settings(args)
     try:
         parsed = load_shed_file(args.file)
@@ -253,15 +259,31 @@ def _run_command(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
+    from cloud.commands.request import build
     from cloud.errors import CloudError
     from protocol.shedfile import first_error
 
-    _logging()
+    _logging(one_shot=True)
     settings = _settings(args)
+    if args.action != "push-config":
+        try:  # a target the contract refuses is refused before any connection: nothing is sent or audited
+            build(
+                args.shed,
+                args.action.replace("-", "_"),
+                request_id="check",
+                actor=args.actor,
+                now_ms=0,
+                ttl_s=args.ttl,
+                device=getattr(args, "device", None),
+                socket=getattr(args, "socket", None),
+            )
+        except ValidationError as exc:
+            print(json.dumps({"error": first_error(exc)}))
+            return 2
     try:
         stores, sender = _sender(settings, args.timeout)
     except CloudError as exc:
-        print(json.dumps({"status": "unreachable", "detail": str(exc)}))
+        print(json.dumps({"request_id": None, "status": "unreachable", "detail": str(exc)}))
         return EXIT_UNREACHABLE
     try:
         if args.action == "push-config":
@@ -270,18 +292,14 @@ def _run_command(args: argparse.Namespace) -> int:
                 return 2
             record = _push(stores, sender, args.shed, args.actor, args.timeout)
         else:
-            try:
-                cmd = sender.send(
-                    args.shed,
-                    args.action.replace("-", "_"),
-                    actor=args.actor,
-                    ttl_s=args.ttl,
-                    device=getattr(args, "device", None),
-                    socket=getattr(args, "socket", None),
-                )
-            except ValidationError as exc:  # a target the contract refuses: nothing was sent
-                print(json.dumps({"error": first_error(exc)}))
-                return 2
+            cmd = sender.send(
+                args.shed,
+                args.action.replace("-", "_"),
+                actor=args.actor,
+                ttl_s=args.ttl,
+                device=getattr(args, "device", None),
+                socket=getattr(args, "socket", None),
+            )
             record = sender.wait(args.shed, cmd.request_id, args.timeout)
     finally:
         sender.stop()

@@ -120,12 +120,15 @@ def make_clock(speed: float = 1.0, epoch_ms: int | None = None, anchor_real_ms: 
 def clock_from_spec(spec: str | None) -> Clock:
     """Build a clock from a ``--clock`` value: empty/None/'real' for real time, or 'SPEED,EPOCH_MS,ANCHOR_MS'.
 
-    Processes given the same spec agree on simulated time (see ScaledClock.spec()).
+    The clock reads EPOCH_MS (UTC epoch ms) at the real instant ANCHOR_MS (UTC epoch ms) and runs SPEED times
+    real time from there; ANCHOR_MS may be ``now`` (this process's start). Processes given the same literal
+    spec agree on simulated time (see ScaledClock.spec()). Raises ValueError naming the spec when malformed.
     """
     if not spec or spec == "real":
         return SystemClock()
     try:
         speed_s, epoch_s, anchor_s = spec.split(",")
-        return ScaledClock(speed=float(speed_s), epoch_ms=int(epoch_s), anchor_real_ms=int(anchor_s))
+        anchor = None if anchor_s.strip().lower() == "now" else int(anchor_s)
+        return ScaledClock(speed=float(speed_s), epoch_ms=int(epoch_s), anchor_real_ms=anchor)
     except ValueError as exc:
-        raise ValueError(f"clock spec {spec!r}: expected 'real' or 'SPEED,EPOCH_MS,ANCHOR_MS' ({exc})") from None
+        raise ValueError(f"clock spec {spec!r}: expected 'real' or 'SPEED,EPOCH_MS,ANCHOR_MS|now' ({exc})") from None

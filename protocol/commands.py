@@ -26,6 +26,8 @@ class Command(Envelope):
     def _targets(self) -> "Command":
         if self.action in ("stop_socket", "start_socket") and (self.device is None or self.socket is None):
             raise ValueError(f"{self.action} needs device and socket")
+        if (self.device is None) != (self.socket is None):
+            raise ValueError(f"{self.action}: device and socket go together (a socket is named by both)")
         if self.action == "push_config" and self.config is None:
             raise ValueError("push_config needs config")
         if self.action != "push_config" and self.config is not None:

@@ -204,7 +204,8 @@ def _summary(url: str) -> str:
     except (httpx.HTTPError, ValueError, KeyError):
         return "availability: (not yet)"
     parts = [
-        f"{s['shed']}: {s['free']} free, {s['charging']} charging, {s['full']} full, {s['faulted']} faulted"
+        f"{s['shed']}: {s['free']} free, {s['charging']} charging, {s['plugged']} plugged, {s['full']} full, "
+        f"{s['faulted']} faulted"
         for s in sheds
     ]
     return "availability: " + ("; ".join(parts) or "(waiting for edges)")

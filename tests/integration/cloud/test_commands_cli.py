@@ -125,3 +125,24 @@ def test_inventory_push_and_commands_are_answered_by_a_real_edge_or_time_out(
         edge.kill()  # whatever failed above: no agent outlives the test
         responder.close()
     assert cloud.stop() == 0
+
+
+def test_a_half_named_socket_is_refused_before_any_connection(tmp_path: Path) -> None:
+    # found black-box: 'reset-trip --device post-1' (no --socket) was sent, and the edge refused it (exit 3).
+    # Nothing listens on this broker port: exit 2 (not 5, unreachable) proves no connection was even tried.
+    from shedwatch.ports import free_port
+
+    rc, out = _cli(
+        "command",
+        "reset-trip",
+        "--shed",
+        "shed-a",
+        "--device",
+        "post-1",
+        "--timeout",
+        "1",
+        data_dir=tmp_path,
+        broker=f"mqtt://127.0.0.1:{free_port()}",
+    )
+    assert rc == 2, out
+    assert "device and socket go together" in str(out["error"])

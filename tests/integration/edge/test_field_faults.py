@@ -20,8 +20,8 @@ def test_an_edge_whose_clock_reads_1970_stays_up_and_cuts_over_power(mosquitto, 
     rec = Recorder(mosquitto.url, ["sw/v1/edge/shed-a/#", "sw/v1/shed/shed-a/dev/+/relay/set"])
     responder = RelayResponder(mosquitto.url)
     devices = Devices(mosquitto.url)
-    now = time.time_ns() // 1_000_000
-    agent = AgentProcess(cfg, tmp_path / "agent.log", clock=f"1,{DAY_ONE_1970},{now}").start()
+    # the issue's own command line: a clock that reads 1970-01-02 from the moment the agent starts
+    agent = AgentProcess(cfg, tmp_path / "agent.log", clock=f"1,{DAY_ONE_1970},NOW").start()
     try:
         birth = rec.wait(lambda: [s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"], what="birth")[0]
         assert DAY_ONE_1970 <= birth.ts < DAY_ONE_1970 + 60_000

@@ -17,6 +17,13 @@ def test_build_sets_expiry_actor_and_target() -> None:
         build("shed-a", "start_socket", request_id="r3", actor="a", now_ms=NOW, ttl_s=1)
 
 
+@pytest.mark.parametrize("target", [{"device": "post-1"}, {"socket": 2}])
+def test_a_reset_naming_only_half_a_socket_is_refused_before_sending(target: dict[str, object]) -> None:
+    # found black-box: 'reset-trip --device post-1' was sent and the edge answered "unknown socket post-1/None"
+    with pytest.raises(ValidationError, match="device and socket go together"):
+        build("shed-a", "reset_trip", request_id="r4", actor="a", now_ms=NOW, ttl_s=1, **target)  # type: ignore[arg-type]
+
+
 def test_push_config_target_names_the_version() -> None:
     cfg = ShedConfig(shed="shed-a", version=4)
     cmd = build("shed-a", "push_config", request_id="config-4", actor="a", now_ms=NOW, ttl_s=1, config=cfg)

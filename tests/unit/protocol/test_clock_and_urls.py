@@ -1,5 +1,7 @@
 """The injectable clock and broker URLs."""
 
+import time
+
 import pytest
 
 from protocol.brokerurl import BrokerUrl
@@ -25,7 +27,15 @@ def test_real_time_specs(spec: str | None) -> None:
     assert isinstance(clock_from_spec(spec), SystemClock)
 
 
-@pytest.mark.parametrize("spec", ["fast", "60,1", "0,1,1", "-1,1,1", "60,x,1"])
+@pytest.mark.parametrize("anchor", ["now", "NOW"])
+def test_anchor_now_starts_the_epoch_at_this_process(anchor: str) -> None:
+    clock = clock_from_spec(f"1,86400000,{anchor}")
+    assert isinstance(clock, ScaledClock)
+    assert 86_400_000 <= clock.now_ms() < 86_400_000 + 5_000
+    assert abs(clock.anchor_real_ms - time.time_ns() // 1_000_000) < 5_000
+
+
+@pytest.mark.parametrize("spec", ["fast", "1,1,later", "60,1", "0,1,1", "-1,1,1", "60,x,1"])
 def test_bad_clock_specs_say_why(spec: str) -> None:
     with pytest.raises(ValueError, match=r"clock spec|speed"):
         clock_from_spec(spec)
