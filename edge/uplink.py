@@ -54,10 +54,11 @@ PACKET_TOO_LARGE = 0x95  # MQTT 5 reason code (OASIS MQTT 5.0, section 2.4)
 def session_decision(own: int, known: int) -> int | None:
     """For a new store: the counter to move to before the first birth, or None to keep ``own``.
 
-    ``own``: the persisted session counter (the next birth bumps it); ``known``: the newest session the
-    cloud (or the retained state) knows for the shed. The next birth must be above ``known``.
+    ``own``: the persisted session counter (the next birth bumps it to ``own + 1``, and the will set before
+    CONNECT says ``own + 1``); ``known``: the newest session the cloud (or the retained state) knows for the
+    shed. Both must be above ``known``: only a counter below it has to move.
     """
-    return known if known >= own else None
+    return known if known > own else None
 
 
 class Uplink:
@@ -124,7 +125,7 @@ class Uplink:
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
         # a new store learns the shed's newest session before its first birth
-        self._learn_session = self.outbox.fresh
+        self._learn_session = self._peek_session() == 0  # no birth from this store yet
         self._renumbering = False
         self._known_session = 0  # the newest session heard of (retained ack or retained state)
         self._ack_heard = False
