@@ -35,12 +35,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     _common(parser)
     parser.add_argument("--host", help="HTTP bind address")
+    parser.add_argument("--alarm-config", type=Path, help="alarm TOML: people, targets, rota, promise (docs/alarms.md)")
     parser.add_argument("--port", type=int, help="HTTP port")
     parser.add_argument(
         "--no-ingest", dest="ingest", action="store_const", const=False, help="API only: ingest runs elsewhere"
     )
     parser.set_defaults(func=_run_api)
-    inner = parser.add_subparsers(dest="cloud_command", metavar="ingest|inventory|command")
+    inner = parser.add_subparsers(dest="cloud_command", metavar="ingest|inventory|command|alarm")
     ingest = inner.add_parser("ingest", help="run one standalone ingest worker (MQTT 5 shared subscription)")
     _common(ingest, argparse.SUPPRESS)
     ingest.add_argument("--worker-id", default="0", help="stable id of this worker (its broker session)")
@@ -70,6 +71,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         c.add_argument("--ttl", type=float, default=30.0, help="seconds until the edge must no longer carry it out")
         c.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the broker, then the answer")
         c.set_defaults(func=_run_command)
+    from cloud.alarms.cli import add_parser as add_alarm_parser
+
+    add_alarm_parser(inner, _common)
     return parser
 
 
@@ -86,6 +90,7 @@ def _settings(args: argparse.Namespace) -> Any:
         "telemetry",
         "shed_configs",
         "ingest",
+        "alarm_config",
         "tls_ca_file",
     )
     overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}

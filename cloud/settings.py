@@ -52,6 +52,15 @@ class CloudSettings(BaseSettings):
     # How often the API polls the state store's event feed when ingest runs in other processes.
     live_poll_s: float = Field(default=0.2, gt=0)
 
+    # The alarm service and notifier (they run in whichever API process holds the leader lock).
+    alarms: bool = True
+    # TOML file of people, their alert targets, each community's rota and promise (docs/alarms.md).
+    alarm_config: Path | None = None
+    # HMAC key of the signed ack / on-site links; empty: a random key kept in data_dir/link-secret. Set it
+    # explicitly when API processes on several hosts serve the links.
+    link_secret: str = ""
+    alarm_tick_s: float = Field(default=1.0, gt=0, le=60)
+
     # Retention per resolution, in days.
     raw_retention_days: float = Field(default=7, gt=0)
     minute_retention_days: float = Field(default=90, gt=0)

@@ -8,12 +8,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from cloud.alarms.config import load_alarm_config
+from cloud.alarms.runner import AlarmRunner, link_secret
+from cloud.api.alarm_routes import router as alarm_router
 from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
 from cloud.api.routes import api_router
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
+from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised
 from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
 from protocol.clock import clock_from_spec
@@ -60,9 +64,22 @@ def create_app(settings: CloudSettings) -> FastAPI:
         worker = make_worker(settings, stores, clock, committed=committed) if settings.ingest else None
         # With ingest in other processes, the store's event feed is the channel.
         follower = None if worker else FeedFollower(stores.state, committed, poll_s=settings.live_poll_s)
-        state = CloudState(settings, clock, stores, live, bus, worker, follower)
+        alarms = None
+        if settings.alarms:
+            alarms = AlarmRunner(
+                stores.state,
+                clock,
+                config=load_alarm_config(settings.alarm_config),
+                secret=link_secret(settings.link_secret, settings.data_dir),
+                tick_s=settings.alarm_tick_s,
+            )
+            # The bus says an edge alarm was stored: the alarm service reads it from the store at once.
+            bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))
+        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms)
         app.state.cloud = state
         tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
+        if alarms is not None:
+            alarms.start()
         if worker is not None:
             worker.start()
         if follower is not None:
@@ -78,8 +95,11 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 await asyncio.to_thread(worker.stop)
             if follower is not None:
                 await asyncio.to_thread(follower.stop)
+            if alarms is not None:
+                await asyncio.to_thread(alarms.stop)
             stores.close()
 
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
     app.include_router(api_router)
+    app.include_router(alarm_router)
     return app

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from cloud.alarms.runner import AlarmRunner
 from cloud.api.live import LiveView
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
@@ -28,6 +29,7 @@ class CloudState:
     bus: Bus
     worker: IngestWorker | None
     follower: FeedFollower | None
+    alarms: AlarmRunner | None = None
 
 
 def get_cloud(request: Request) -> CloudState:

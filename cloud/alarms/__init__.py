@@ -1,0 +1,1 @@
+"""The alarm service: applies edge alarm events and cloud rules to the pure core, persists, pages, escalates."""

@@ -1,0 +1,89 @@
+"""Staff actions on incidents and alarms (command line, signed links, later the API), each one transaction.
+
+Every action is checked by the pure core, written with who did it and from which device, and appears in the
+incident's timeline and the alarms' audit trail. A refused action raises ActionRefused with the core's reason.
+"""
+
+from cloud.alarms.repo import AlarmRepo
+from cloud.alarms.service import AlarmService
+from cloud.core.alarms.incidents import Incident, Resolution, acknowledge, arrive, resolve
+from cloud.core.alarms.inputs import Acknowledge, Actor, Shelve, Unshelve
+from cloud.core.alarms.model import AlarmKey, Lifecycle
+from cloud.errors import CloudError
+
+
+class ActionRefused(CloudError):
+    """A staff action the lifecycle or the incident refused (the message says why)."""
+
+
+def _incident(repo: AlarmRepo, incident_id: str) -> Incident:
+    found = repo.incident(incident_id, lock=True)
+    if found is None:
+        raise ActionRefused(f"no incident {incident_id!r}")
+    return found
+
+
+def ack_incident(service: AlarmService, incident_id: str, actor: Actor, now: int) -> Incident:
+    """Accept the incident (the 3-minute clock) and acknowledge its unacknowledged alarms."""
+    with service.engine.begin() as conn:
+        repo = AlarmRepo(conn, sqlite=service.sqlite)
+        after = acknowledge(_incident(repo, incident_id), actor.who, now)
+        if isinstance(after, str):
+            raise ActionRefused(after)
+        repo.save_incident(after)
+        repo.note(incident_id, "acknowledged", now, actor=actor.who, device=actor.device)
+        for alarm, _ in repo.open_alarms(incident=incident_id):
+            if alarm.state in (Lifecycle.UNACK, Lifecycle.RTN_UNACK):
+                service.apply(repo, Acknowledge(actor), now, alarm=alarm)
+        return after
+
+
+def onsite_incident(service: AlarmService, incident_id: str, actor: Actor, now: int) -> Incident:
+    """Staff arrived (the 10-minute clock); accepts the incident too if nobody had."""
+    with service.engine.begin() as conn:
+        repo = AlarmRepo(conn, sqlite=service.sqlite)
+        before = _incident(repo, incident_id)
+        after = arrive(before, actor.who, now)
+        if isinstance(after, str):
+            raise ActionRefused(after)
+        repo.save_incident(after)
+        if before.acked_ms is None:
+            repo.note(incident_id, "acknowledged", now, actor=actor.who, device=actor.device)
+        repo.note(incident_id, "on_site", now, actor=actor.who, device=actor.device)
+        return after
+
+
+def resolve_incident(
+    service: AlarmService, incident_id: str, resolution: Resolution, note: str, actor: Actor, now: int
+) -> Incident:
+    """Close the incident with its classification and a note; tells everyone alerted."""
+    with service.engine.begin() as conn:
+        repo = AlarmRepo(conn, sqlite=service.sqlite)
+        after = resolve(_incident(repo, incident_id), resolution, note, now)
+        if isinstance(after, str):
+            raise ActionRefused(after)
+        repo.save_incident(after)
+        repo.note(incident_id, "resolved", now, actor=actor.who, device=actor.device, detail=f"{resolution}: {note}")
+        service.send_resolved(repo, after, now)
+        return after
+
+
+def shelve_alarm(service: AlarmService, key: AlarmKey, duration_s: float, reason: str, actor: Actor, now: int) -> None:
+    """Shelve the open alarm of ``key`` for ``duration_s`` (0: unshelve)."""
+    with service.engine.begin() as conn:
+        repo = AlarmRepo(conn, sqlite=service.sqlite)
+        found = repo.latest_alarm(key)
+        if found is None or not found[0].open:
+            raise ActionRefused(f"no open alarm {key}")
+        inp = Unshelve(actor) if duration_s == 0 else Shelve(actor, int(duration_s * 1000), reason)
+        before = found[0]
+        after = service.apply(repo, inp, now, alarm=before)
+        if after == before:
+            raise ActionRefused(f"refused: see the audit of {key}")
+
+
+def record_inspection(service: AlarmService, shed: str, device: str, note: str, actor: Actor, now: int) -> None:
+    """Record an extinguisher inspection by staff (clears an overdue inspection at the next rules pass)."""
+    with service.engine.begin() as conn:
+        repo = AlarmRepo(conn, sqlite=service.sqlite)
+        repo.record_inspection(shed, device, now, actor.who, note)

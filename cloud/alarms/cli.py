@@ -1,0 +1,137 @@
+"""`shedwatch cloud alarm ...`: staff actions and reports from the command line, until the API issue lands.
+
+Each command opens the state store from the same settings as the cloud (flags or SHEDWATCH_CLOUD_* env),
+acts in one transaction, prints one line of JSON, and exits 0; a refused action prints the reason on stderr and
+exits 1; bad arguments exit 2 (argparse).
+"""
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+ACTIONS = ("ack", "onsite", "resolve", "shelve", "inspect", "incidents", "timeline", "report", "load")
+
+
+def add_parser(inner: Any, common: Any) -> None:
+    """Register `alarm` under `shedwatch cloud`."""
+    alarm = inner.add_parser("alarm", help="staff actions on incidents and alarms; reports")
+    common(alarm, argparse.SUPPRESS)
+    alarm.add_argument(
+        "--alarm-config", dest="alarm_config", type=Path, default=argparse.SUPPRESS, help="alarm TOML file"
+    )
+    sub = alarm.add_subparsers(dest="alarm_command", required=True)
+    for name, what in (("ack", "accept an incident"), ("onsite", "record arrival on site")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("incident")
+        p.add_argument("--by", required=True, help="person id")
+    p = sub.add_parser("resolve", help="close an incident with a classification")
+    p.add_argument("incident")
+    p.add_argument("--by", required=True)
+    p.add_argument("--as", dest="resolution", required=True, choices=["real", "false", "test", "device_fault"])
+    p.add_argument("--note", default="")
+    p = sub.add_parser("shelve", help="shelve an open alarm (never fire or pre-fire); --minutes 0 unshelves")
+    p.add_argument("key", help="SHED/DEVICE/SOCKET/TYPE (DEVICE '-' for the shed, SOCKET 0 for none)")
+    p.add_argument("--by", required=True)
+    p.add_argument("--minutes", type=float, required=True)
+    p.add_argument("--reason", default="")
+    p = sub.add_parser("inspect", help="record an extinguisher inspection")
+    p.add_argument("shed")
+    p.add_argument("device")
+    p.add_argument("--by", required=True)
+    p.add_argument("--note", default="")
+    sub.add_parser("incidents", help="list open incidents")
+    p = sub.add_parser("timeline", help="an incident's timeline")
+    p.add_argument("incident")
+    p = sub.add_parser("report", help="how often the promise was kept, per week, shed and person")
+    p.add_argument("--days", type=float, default=28.0)
+    p.add_argument(
+        "--community", default=None, help="only its sheds, with its promise and zone (default: all, 'default')"
+    )
+    p = sub.add_parser("load", help="EEMUA 191 alarm-load figures")
+    p.add_argument("--days", type=float, default=7.0)
+    p.add_argument("--operators", type=int, default=1)
+    alarm.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Do the action; print JSON."""
+    from cloud.alarms import actions
+    from cloud.alarms.config import load_alarm_config
+    from cloud.alarms.repo import AlarmRepo
+    from cloud.alarms.runner import link_secret
+    from cloud.alarms.service import AlarmService
+    from cloud.cli import _settings
+    from cloud.core.alarms.incidents import Resolution
+    from cloud.core.alarms.inputs import Actor
+    from cloud.core.alarms.load import AlarmRecord, load
+    from cloud.core.alarms.model import AlarmKey
+    from cloud.core.alarms.report import report
+    from cloud.errors import CloudError
+    from cloud.state.store import StateStore
+    from protocol.clock import clock_from_spec
+
+    settings = _settings(args)
+    store = StateStore(settings.state_store_url())
+    try:
+        store.migrate()
+        config = load_alarm_config(settings.alarm_config)
+        service = AlarmService(
+            store.engine,
+            sqlite=store.is_sqlite,
+            config=config,
+            link_secret=link_secret(settings.link_secret, settings.data_dir),
+        )
+        now = clock_from_spec(settings.clock).now_ms()
+        actor = Actor(getattr(args, "by", "") or "", "cli")
+        out: Any
+        cmd = args.alarm_command
+        if cmd == "ack":
+            out = asdict(actions.ack_incident(service, args.incident, actor, now))
+        elif cmd == "onsite":
+            out = asdict(actions.onsite_incident(service, args.incident, actor, now))
+        elif cmd == "resolve":
+            resolution = Resolution(args.resolution)
+            out = asdict(actions.resolve_incident(service, args.incident, resolution, args.note, actor, now))
+        elif cmd == "shelve":
+            key = AlarmKey.parse(args.key)
+            actions.shelve_alarm(service, key, args.minutes * 60, args.reason, actor, now)
+            out = {"shelved": str(key), "minutes": args.minutes}
+        elif cmd == "inspect":
+            actions.record_inspection(service, args.shed, args.device, args.note, actor, now)
+            out = {"inspected": f"{args.shed}/{args.device}", "ts": now}
+        else:
+            with store.engine.connect() as conn:
+                repo = AlarmRepo(conn, sqlite=store.is_sqlite)
+                if cmd == "incidents":
+                    out = [asdict(i) for i in repo.open_incidents()]
+                elif cmd == "timeline":
+                    incident = repo.incident(args.incident)
+                    if incident is None:
+                        raise actions.ActionRefused(f"no incident {args.incident!r}")
+                    out = [asdict(e) for e in repo.timeline(incident)]
+                elif cmd == "report":
+                    since = now - int(args.days * 86_400_000)
+                    community = config.community_of(args.community or "default")
+                    incidents = repo.all_incidents(since)
+                    if args.community:
+                        sheds = {s for s, c in repo.sheds() if c == args.community}
+                        incidents = [i for i in incidents if i.shed in sheds]
+                    rows = report(incidents, now, community.promise(), community.tz)
+                    out = [asdict(r) | {"kept_ratio": r.kept_ratio} for r in rows]
+                else:
+                    since = now - int(args.days * 86_400_000)
+                    records = [
+                        AlarmRecord(str(a.key), a.key.device, a.raised_ms, a.cleared_ms if not a.open else None)
+                        for a in repo.alarms_since(since)
+                    ]
+                    out = asdict(load(records, start_ms=since, end_ms=now, operators=args.operators))
+    except (CloudError, ValueError) as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(json.dumps(out, default=str))
+    return 0

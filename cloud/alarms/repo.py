@@ -1,0 +1,362 @@
+"""Reads and writes of the alarm tables, always inside a caller's transaction (one Connection).
+
+Nothing here decides anything: the pure core does, the service and the staff actions call these to load
+what it needs and store what it decided.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from cloud.alarms.codec import alarm_from_json, alarm_to_json, incident_from_json, incident_to_json
+from cloud.core.alarms.incidents import Incident, Resolution
+from cloud.core.alarms.lifecycle import AuditEntry
+from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
+from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
+from cloud.core.eventcodec import event_from_json
+from cloud.core.events import GapDetected
+from cloud.state.alarm_schema import alarm_audit, alarm_seen, alarms, alerts, incident_events, incidents, inspections
+from cloud.state.inventory import camera_links
+from cloud.state.schema import devices, edge_states, events, feed, sheds, sockets
+
+EDGE_ALARM_TYPES = ("alarm_raised", "alarm_cleared")
+REGISTERED = "(registered)"
+EDGE_CLOCK_TRUST_MS = 600_000  # actor of the first inspection record: the day the alarm service first saw it
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One stored edge event the alarm service has not applied yet."""
+
+    src: str
+    seq: int
+    type: str
+    body: bytes
+    received_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One line of an incident's timeline."""
+
+    ts: int
+    kind: str
+    actor: str | None
+    device: str | None
+    detail: str
+
+
+class AlarmRepo:
+    """Queries over one connection; ``for_update`` adds row locks on PostgreSQL (SQLite locks the file)."""
+
+    def __init__(self, conn: Connection, *, sqlite: bool) -> None:
+        self.conn = conn
+        self.sqlite = sqlite
+
+    # -- alarms -------------------------------------------------------------------------------
+
+    def latest_alarm(self, key: AlarmKey) -> tuple[Alarm, str | None] | None:
+        """The newest instance of ``key`` and its incident, if any."""
+        row = self.conn.execute(
+            select(alarms.c.body, alarms.c.incident)
+            .where(alarms.c.key == str(key))
+            .order_by(alarms.c.instance.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else (alarm_from_json(row.body), row.incident)
+
+    def save_alarm(self, alarm: Alarm, incident: str | None, now: int) -> None:
+        """Insert or update the instance."""
+        values = {
+            "shed": alarm.key.shed,
+            "state": alarm.state.value,
+            "incident": incident,
+            "updated_ms": now,
+            "body": alarm_to_json(alarm),
+        }
+        done = self.conn.execute(
+            update(alarms).where(alarms.c.key == str(alarm.key), alarms.c.instance == alarm.instance).values(**values)
+        )
+        if done.rowcount == 0:
+            self.conn.execute(insert(alarms).values(key=str(alarm.key), instance=alarm.instance, **values))
+
+    def open_alarms(self, shed: str | None = None, incident: str | None = None) -> list[tuple[Alarm, str | None]]:
+        """Alarms not yet back to normal, optionally of one shed or one incident."""
+        q = select(alarms.c.body, alarms.c.incident).where(alarms.c.state != Lifecycle.NORMAL.value)
+        if shed is not None:
+            q = q.where(alarms.c.shed == shed)
+        if incident is not None:
+            q = q.where(alarms.c.incident == incident)
+        return [(alarm_from_json(r.body), r.incident) for r in self.conn.execute(q.order_by(alarms.c.id))]
+
+    def incident_alarms(self, incident: str) -> list[Alarm]:
+        """Every alarm instance that joined ``incident``."""
+        q = select(alarms.c.body).where(alarms.c.incident == incident).order_by(alarms.c.id)
+        return [alarm_from_json(r.body) for r in self.conn.execute(q)]
+
+    def alarms_since(self, since_ms: int) -> list[Alarm]:
+        """Alarm instances updated since ``since_ms`` (for load figures)."""
+        q = select(alarms.c.body).where(alarms.c.updated_ms >= since_ms).order_by(alarms.c.id)
+        return [alarm_from_json(r.body) for r in self.conn.execute(q)]
+
+    def audit(self, alarm: Alarm, entry: AuditEntry, now: int) -> None:
+        """Append one audit line."""
+        self.conn.execute(
+            insert(alarm_audit).values(
+                key=str(alarm.key),
+                instance=alarm.instance,
+                ts=now,
+                action=entry.action,
+                actor=entry.actor,
+                device=entry.device,
+                detail=entry.detail[:2000],
+            )
+        )
+
+    def audit_of(self, key: AlarmKey) -> list[tuple[int, int, str, str | None, str | None, str]]:
+        """(instance, ts, action, actor, device, detail) of every audit line of ``key``, oldest first."""
+        q = select(alarm_audit).where(alarm_audit.c.key == str(key)).order_by(alarm_audit.c.id)
+        return [(r.instance, r.ts, r.action, r.actor, r.device, r.detail) for r in self.conn.execute(q)]
+
+    # -- incidents ----------------------------------------------------------------------------
+
+    def incident(self, incident_id: str, *, lock: bool = False) -> Incident | None:
+        """One incident (row-locked on PostgreSQL when ``lock``)."""
+        q = select(incidents.c.body).where(incidents.c.id == incident_id)
+        if lock and not self.sqlite:
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
+        return None if row is None else incident_from_json(row.body)
+
+    def latest_incident(self, shed: str, *, lock: bool = False) -> Incident | None:
+        """The shed's newest incident."""
+        q = select(incidents.c.body).where(incidents.c.shed == shed).order_by(incidents.c.opened_ms.desc()).limit(1)
+        if lock and not self.sqlite:
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
+        return None if row is None else incident_from_json(row.body)
+
+    def save_incident(self, incident: Incident) -> None:
+        """Insert or update."""
+        values = {"shed": incident.shed, "opened_ms": incident.opened_ms, "resolved_ms": incident.resolved_ms}
+        body = incident_to_json(incident)
+        done = self.conn.execute(update(incidents).where(incidents.c.id == incident.id).values(body=body, **values))
+        if done.rowcount == 0:
+            self.conn.execute(insert(incidents).values(id=incident.id, body=body, **values))
+
+    def open_incidents(self) -> list[Incident]:
+        """Every unresolved incident."""
+        q = select(incidents.c.body).where(incidents.c.resolved_ms.is_(None)).order_by(incidents.c.opened_ms)
+        return [incident_from_json(r.body) for r in self.conn.execute(q)]
+
+    def all_incidents(self, since_ms: int = 0) -> list[Incident]:
+        """Incidents opened since ``since_ms``."""
+        q = select(incidents.c.body).where(incidents.c.opened_ms >= since_ms).order_by(incidents.c.opened_ms)
+        return [incident_from_json(r.body) for r in self.conn.execute(q)]
+
+    def note(
+        self,
+        incident: str,
+        kind: str,
+        now: int,
+        *,
+        actor: str | None = None,
+        device: str | None = None,
+        detail: str = "",
+    ) -> None:
+        """Append one timeline line."""
+        self.conn.execute(
+            insert(incident_events).values(
+                incident=incident, ts=now, kind=kind, actor=actor, device=device, detail=detail[:2000]
+            )
+        )
+
+    def timeline(self, incident: Incident) -> list[TimelineEntry]:
+        """The incident's own lines plus the edge's interlock actions in the shed, from the stored events.
+
+        The interlock actions come straight from the edge's events (from a minute before the incident opened,
+        since the edge cuts power before the cloud hears the alarm, to its resolution), never retyped.
+        """
+        own = [
+            TimelineEntry(r.ts, r.kind, r.actor, r.device, r.detail)
+            for r in self.conn.execute(
+                select(incident_events).where(incident_events.c.incident == incident.id).order_by(incident_events.c.id)
+            )
+        ]
+        end = incident.resolved_ms if incident.resolved_ms is not None else 2**62
+        q = select(events.c.received_ms, events.c.body).where(
+            events.c.src == incident.shed,
+            events.c.type == "interlock",
+            events.c.received_ms >= incident.opened_ms - 60_000,
+            events.c.received_ms <= end,
+        )
+        edge = []
+        for r in self.conn.execute(q):
+            body = orjson.loads(r.body)
+            where = "/".join(str(x) for x in (body.get("device"), body.get("socket")) if x is not None)
+            detail = f"{body['action']} {body['scope']} {where} ({body['reason']})".replace("  ", " ")
+            # When the edge acted, by its own clock, unless that clock is plainly wrong (a Pi booting in 1970).
+            ts = int(body["ts"]) if abs(int(body["ts"]) - r.received_ms) <= EDGE_CLOCK_TRUST_MS else r.received_ms
+            edge.append(TimelineEntry(ts, "interlock", body.get("actor"), None, detail))
+        return sorted(own + edge, key=lambda e: e.ts)
+
+    # -- alerts ---------------------------------------------------------------------------------
+
+    def enqueue(self, *, incident: str, step: str, person: str, target: str, title: str, body: str, now: int) -> bool:
+        """Add one alert unless this (incident, step, person, target) already exists; True when new."""
+        exists = self.conn.execute(
+            select(alerts.c.id).where(
+                alerts.c.incident == incident,
+                alerts.c.step == step,
+                alerts.c.person == person,
+                alerts.c.target == target,
+            )
+        ).first()
+        if exists is not None:
+            return False
+        self.conn.execute(
+            insert(alerts).values(
+                incident=incident,
+                step=step,
+                person=person,
+                target=target,
+                title=title,
+                body=body,
+                status="pending",
+                attempts=0,
+                next_ms=now,
+                created_ms=now,
+            )
+        )
+        return True
+
+    def alerted_people(self, incident: str) -> list[str]:
+        """Everyone an alert of ``incident`` was queued for, in first-queued order."""
+        q = select(alerts.c.person, func.min(alerts.c.id).label("first")).where(alerts.c.incident == incident)
+        return [r.person for r in self.conn.execute(q.group_by(alerts.c.person).order_by("first"))]
+
+    def steps_taken(self, incident: str) -> set[str]:
+        """Paging steps already taken (each leaves a ``step_NAME`` line, even when nobody could be paged)."""
+        q = select(incident_events.c.kind).where(
+            incident_events.c.incident == incident, incident_events.c.kind.like("step\\_%", escape="\\")
+        )
+        return {r.kind.removeprefix("step_") for r in self.conn.execute(q)}
+
+    # -- applied events -------------------------------------------------------------------------
+
+    def unapplied_events(self, limit: int, since_ms: int = 0) -> list[StoredEvent]:
+        """Stored edge alarm events not yet applied that arrived at or after ``since_ms``, oldest arrival first."""
+        q = (
+            select(events.c.src, events.c.seq, events.c.type, events.c.body, events.c.received_ms)
+            .select_from(
+                events.outerjoin(alarm_seen, and_(alarm_seen.c.src == events.c.src, alarm_seen.c.seq == events.c.seq))
+            )
+            .where(events.c.type.in_(EDGE_ALARM_TYPES), events.c.received_ms >= since_ms, alarm_seen.c.seq.is_(None))
+            .order_by(events.c.received_ms, events.c.src, events.c.seq)
+            .limit(limit)
+        )
+        return [StoredEvent(r.src, r.seq, r.type, r.body.encode(), r.received_ms) for r in self.conn.execute(q)]
+
+    def mark_applied(self, src: str, seq: int) -> None:
+        """Remember that (src, seq) was applied."""
+        self.conn.execute(insert(alarm_seen).values(src=src, seq=seq))
+
+    # -- facts for the cloud rules --------------------------------------------------------------
+
+    def camera_urls(self, shed: str) -> list[str]:
+        """The shed's camera links from the cloud inventory."""
+        return [c.url for c in camera_links(self.conn, shed)]
+
+    def sheds(self) -> list[tuple[str, str]]:
+        """(shed, community) of every shed heard from or registered."""
+        return [(r.shed, r.community) for r in self.conn.execute(select(sheds.c.shed, sheds.c.community))]
+
+    def record_inspection(self, shed: str, device: str, now: int, actor: str, note: str = "") -> None:
+        """Record one inspection of an extinguisher."""
+        self.conn.execute(insert(inspections).values(shed=shed, device=device, ts=now, actor=actor, note=note))
+
+    def facts(self, shed: str, now: int, *, crowded: bool) -> ShedFacts:
+        """What the rules need about one shed, from the stored state (registering unseen extinguishers)."""
+        row = self.conn.execute(select(sheds).where(sheds.c.shed == shed)).one()
+        birth_rx = self.conn.execute(
+            select(func.max(edge_states.c.received_ms)).where(edge_states.c.src == shed, edge_states.c.state == "birth")
+        ).scalar()
+        seen = max(row.last_seen_ms or 0, birth_rx or 0)
+        extinguishers = frozenset(
+            r.device
+            for r in self.conn.execute(
+                select(devices.c.device).where(devices.c.shed == shed, devices.c.kind == "extinguisher")
+            )
+        )
+        inspected: dict[str, int] = {}
+        for r in self.conn.execute(
+            select(inspections.c.device, func.max(inspections.c.ts).label("ts"))
+            .where(inspections.c.shed == shed)
+            .group_by(inspections.c.device)
+        ):
+            inspected[r.device] = int(r.ts)
+        for ext in sorted(extinguishers - inspected.keys()):
+            self.record_inspection(shed, ext, now, REGISTERED, "first seen: inspection interval counted from here")
+            inspected[ext] = now
+        full = {
+            (r.device, r.socket): FullSocket(min(int(r.ts), now))
+            for r in self.conn.execute(
+                select(sockets.c.device, sockets.c.socket, sockets.c.ts).where(
+                    sockets.c.shed == shed, sockets.c.status == "full"
+                )
+            )
+        }
+        return ShedFacts(
+            shed=shed,
+            edge_last_seen_ms=seen or None,
+            edge_dead=bool(seen) and not row.online,
+            crowded=crowded,
+            extinguishers=extinguishers,
+            inspected_ms=inspected,
+            full_sockets=full,
+            false_alarms_ms=self._false_alarms(shed, now),
+        )
+
+    def lost_gaps_after(self, shed: str, position: int) -> tuple[int, list[LostGap]]:
+        """Gaps of ``shed`` the cloud gave up on, announced in its feed after ``position``; and the feed's head.
+
+        Reads only the feed rows past ``position`` (the primary key's range), so a caller that keeps the head
+        reads each row once.
+        """
+        head = position
+        found: list[LostGap] = []
+        rows = self.conn.execute(
+            select(feed.c.position, feed.c.kind, feed.c.body)
+            .where(feed.c.shed == shed, feed.c.position > position)
+            .order_by(feed.c.position)
+        )
+        for r in rows:
+            head = int(r.position)
+            if r.kind != "gap_detected":
+                continue
+            event = event_from_json(r.body)
+            if isinstance(event, GapDetected) and event.lost:
+                found.append(LostGap(event.first, event.last, event.received_at))
+        return head, found
+
+    def _false_alarms(self, shed: str, now: int) -> dict[str, tuple[int, ...]]:
+        q = (
+            select(alarms.c.body, incidents.c.body.label("incident_body"))
+            .select_from(alarms.join(incidents, alarms.c.incident == incidents.c.id))
+            .where(alarms.c.shed == shed, incidents.c.resolved_ms >= now - 86_400_000)
+        )
+        found: dict[str, list[int]] = {}
+        for r in self.conn.execute(q):
+            if incident_from_json(r.incident_body).resolution is Resolution.FALSE:
+                alarm = alarm_from_json(r.body)
+                if alarm.key.device:
+                    found.setdefault(alarm.key.device, []).append(alarm.raised_ms)
+        return {d: tuple(sorted(v)) for d, v in found.items()}
+
+
+def rows_by_status(conn: Connection, statuses: Sequence[str]) -> dict[str, int]:
+    """How many alerts are in each of ``statuses`` (for health and tests)."""
+    q = select(alerts.c.status, func.count()).where(alerts.c.status.in_(statuses)).group_by(alerts.c.status)
+    return {r[0]: int(r[1]) for r in conn.execute(q)}

@@ -1,0 +1,142 @@
+"""Incidents: the alarms of one shed within a window, grouped into one thing to page about and follow.
+
+``place(incident, alarm, now, policy)`` says whether an announced alarm opens a new incident, joins the shed's
+open one (and whether that is news worth an update to the people already alerted), or pages nobody.
+
+Routing by class (shared domain practice, ISA-18.2 priorities):
+- fire, pre-fire, supervisory, trouble: an incident with service clocks; staff are paged;
+- service (bike left after full, already reminded 3 times): an incident, paged, without escalation;
+- operational (a socket cut for over-power and the like): shown, never paged on its own.
+
+Inhibition (ISA-18.2 "designed suppression"): while a shed has an open fire or pre-fire incident, its
+socket-level operational and trouble alarms join that incident and page nobody: the fire is the news.
+"""
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from cloud.core.alarms.model import Alarm, rank
+from protocol.uplink import AlarmClass
+
+PAGED = frozenset(
+    {AlarmClass.FIRE, AlarmClass.PRE_FIRE, AlarmClass.SUPERVISORY, AlarmClass.TROUBLE, AlarmClass.SERVICE}
+)
+ESCALATED = frozenset({AlarmClass.FIRE, AlarmClass.PRE_FIRE, AlarmClass.SUPERVISORY, AlarmClass.TROUBLE})
+FIRE_LIKE = frozenset({AlarmClass.FIRE, AlarmClass.PRE_FIRE})
+INHIBITED = frozenset({AlarmClass.OPERATIONAL, AlarmClass.TROUBLE})
+
+
+class Resolution(StrEnum):
+    """What the alarm turned out to be (GB 25201: staff classify every alarm as real, false or test)."""
+
+    REAL = "real"
+    FALSE = "false"
+    TEST = "test"
+    DEVICE_FAULT = "device_fault"
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One emergency at one shed. Times UTC ms; ``alarm_class`` is its most urgent alarm's class."""
+
+    id: str
+    shed: str
+    alarm_class: AlarmClass
+    opened_ms: int
+    last_alarm_ms: int
+    alarms: int = 1
+    acked_ms: int | None = None
+    acked_by: str | None = None
+    onsite_ms: int | None = None
+    onsite_by: str | None = None
+    resolved_ms: int | None = None
+    resolution: Resolution | None = None
+    note: str = ""
+    updates: int = 0  # update alerts sent so far (each a step of its own)
+
+    @property
+    def open(self) -> bool:
+        """Not yet resolved."""
+        return self.resolved_ms is None
+
+    @property
+    def escalates(self) -> bool:
+        """Whether the service clocks escalate it."""
+        return self.alarm_class in ESCALATED
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPolicy:
+    """An open incident takes a shed's new alarms until it has been quiet for ``window_ms``."""
+
+    window_ms: int = 30 * 60_000
+
+
+class Placement(StrEnum):
+    """What happens to an announced alarm."""
+
+    OPEN = "open"  # a new incident: page its first step
+    JOIN = "join"  # joins the open incident quietly (timeline only)
+    UPGRADE = "upgrade"  # joins and makes it more urgent: send an update to everyone alerted
+    SHOW = "show"  # no incident, nobody paged (operational)
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """The placement and the incident after it (None for SHOW)."""
+
+    placement: Placement
+    incident: Incident | None
+
+
+def inhibited(incident: Incident | None, alarm: Alarm) -> bool:
+    """A socket-level operational or trouble alarm during the shed's open fire or pre-fire incident."""
+    return (
+        incident is not None
+        and incident.open
+        and incident.alarm_class in FIRE_LIKE
+        and alarm.alarm_class in INHIBITED
+        and alarm.key.socket_level
+    )
+
+
+def place(
+    incident: Incident | None, alarm: Alarm, now: int, *, new_id: str, policy: GroupPolicy = GroupPolicy()
+) -> Placed:
+    """Where an announced alarm of ``incident``'s shed goes (``incident``: the shed's newest, or None)."""
+    joinable = incident is not None and incident.open and now - incident.last_alarm_ms <= policy.window_ms
+    if incident is not None and joinable:
+        joined = replace(incident, alarms=incident.alarms + 1, last_alarm_ms=now)
+        if rank(alarm.alarm_class) < rank(incident.alarm_class) and alarm.alarm_class in PAGED:
+            return Placed(Placement.UPGRADE, replace(joined, alarm_class=alarm.alarm_class))
+        return Placed(Placement.JOIN, joined)
+    if alarm.alarm_class not in PAGED:
+        return Placed(Placement.SHOW, None)
+    fresh = Incident(id=new_id, shed=alarm.key.shed, alarm_class=alarm.alarm_class, opened_ms=now, last_alarm_ms=now)
+    return Placed(Placement.OPEN, fresh)
+
+
+def acknowledge(incident: Incident, who: str, now: int) -> Incident | str:
+    """The incident accepted by ``who`` (the 3-minute promise); a reason string if it cannot be."""
+    if not incident.open:
+        return "incident resolved"
+    if incident.acked_ms is not None:
+        return f"already acknowledged by {incident.acked_by}"
+    return replace(incident, acked_ms=now, acked_by=who)
+
+
+def arrive(incident: Incident, who: str, now: int) -> Incident | str:
+    """Staff on site (the 10-minute promise); arriving also accepts the call if nobody had."""
+    if not incident.open:
+        return "incident resolved"
+    if incident.onsite_ms is not None:
+        return f"already on site: {incident.onsite_by}"
+    acked = incident if incident.acked_ms is not None else replace(incident, acked_ms=now, acked_by=who)
+    return replace(acked, onsite_ms=now, onsite_by=who)
+
+
+def resolve(incident: Incident, resolution: Resolution, note: str, now: int) -> Incident | str:
+    """Close the incident with what it was and a note."""
+    if not incident.open:
+        return "incident already resolved"
+    return replace(incident, resolved_ms=now, resolution=resolution, note=note)

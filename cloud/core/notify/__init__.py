@@ -1,0 +1,1 @@
+"""The notifier's pure core: retry and rate-limit policy, signed links, alert text."""
