@@ -253,7 +253,9 @@ class IngestWorker:
             if not self._full() and not self._stopping and not self._urgent:
                 # Let a trickle of telemetry gather for one delay so writes stay batched.
                 self._cond.wait_for(lambda: self._full() or self._stopping or self._urgent, o.batch_delay_s)
-            self._urgent = False
+            urgent, self._urgent = self._urgent, False
+            if urgent:
+                return self._take_urgent()
             items: list[tuple[int, int, int, RawMessage]] = []
             size = 0
             while self._queue and len(items) < o.batch_max and size < o.batch_max_bytes:
@@ -262,6 +264,29 @@ class IngestWorker:
                 size += len(item[3].payload)
             self._queued_bytes -= size
             return items
+
+    def _take_urgent(self) -> list[tuple[int, int, int, RawMessage]]:
+        """Every queued non-telemetry message, in arrival order, leaving the telemetry for the next batch.
+
+        An alarm event then commits in a small transaction of its own instead of after (and with) a batch of
+        telemetry that can take a large part of a second to store. Its seq may pass telemetry seqs of its shed
+        still queued: the delivery tracker waits ``grace_ms`` before asking for a gap, and they follow at once.
+        Caller holds ``self._cond``.
+        """
+        items: list[tuple[int, int, int, RawMessage]] = []
+        rest: deque[tuple[int, int, int, RawMessage]] = deque()
+        size = 0
+        for item in self._queue:
+            if item[3].topic.endswith(_TELEMETRY_SUFFIX) or len(items) >= self.options.batch_max:
+                rest.append(item)
+            else:
+                items.append(item)
+                size += len(item[3].payload)
+        self._queue = rest
+        self._queued_bytes -= size
+        # more than batch_max of them: the rest go in the next batch, as urgently
+        self._urgent = any(not item[3].topic.endswith(_TELEMETRY_SUFFIX) for item in rest)
+        return items
 
     def _send_acks(self) -> None:
         with self._cond:
