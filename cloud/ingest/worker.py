@@ -46,6 +46,8 @@ from protocol.uplink import SeqRange, StoredAck
 log = logging.getLogger(__name__)
 
 _TELEMETRY_SUFFIX = "/" + Kind.EDGE_TELEMETRY.value.split("/")[-1]
+# what someone waits for and that announces nothing: committed ahead of the telemetry queued before it
+_FIRST_SUFFIXES = tuple("/" + k.value.split("/")[-1] for k in (Kind.EDGE_EVENT, Kind.EDGE_RESULT))
 EDGE_KINDS = (Kind.EDGE_EVENT, Kind.EDGE_TELEMETRY, Kind.EDGE_STATE, Kind.EDGE_HEARTBEAT, Kind.EDGE_RESULT)
 
 
@@ -255,7 +257,9 @@ class IngestWorker:
                 self._cond.wait_for(lambda: self._full() or self._stopping or self._urgent, o.batch_delay_s)
             urgent, self._urgent = self._urgent, False
             if urgent:
-                return self._take_urgent()
+                first = self._take_first()
+                if first:
+                    return first
             items: list[tuple[int, int, int, RawMessage]] = []
             size = 0
             while self._queue and len(items) < o.batch_max and size < o.batch_max_bytes:
@@ -265,26 +269,30 @@ class IngestWorker:
             self._queued_bytes -= size
             return items
 
-    def _take_urgent(self) -> list[tuple[int, int, int, RawMessage]]:
-        """Every queued non-telemetry message, in arrival order, leaving the telemetry for the next batch.
+    def _take_first(self) -> list[tuple[int, int, int, RawMessage]]:
+        """Every queued event and command result, in arrival order, leaving the rest for the next batch.
 
         An alarm event then commits in a small transaction of its own instead of after (and with) a batch of
         telemetry that can take a large part of a second to store. Its seq may pass telemetry seqs of its shed
         still queued: the delivery tracker waits ``grace_ms`` before asking for a gap, and they follow at once.
+        States and heartbeats keep their place behind the telemetry before them (their announced seqs set
+        where a stream starts); when only those are urgent this returns nothing and the batch is taken whole.
         Caller holds ``self._cond``.
         """
         items: list[tuple[int, int, int, RawMessage]] = []
         rest: deque[tuple[int, int, int, RawMessage]] = deque()
         size = 0
         for item in self._queue:
-            if item[3].topic.endswith(_TELEMETRY_SUFFIX) or len(items) >= self.options.batch_max:
-                rest.append(item)
-            else:
+            if item[3].topic.endswith(_FIRST_SUFFIXES) and len(items) < self.options.batch_max:
                 items.append(item)
                 size += len(item[3].payload)
+            else:
+                rest.append(item)
+        if not items:
+            return items
         self._queue = rest
         self._queued_bytes -= size
-        # more than batch_max of them: the rest go in the next batch, as urgently
+        # more urgent messages than one batch, or a state or heartbeat: the next batch is cut at once too
         self._urgent = any(not item[3].topic.endswith(_TELEMETRY_SUFFIX) for item in rest)
         return items
 

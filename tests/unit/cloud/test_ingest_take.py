@@ -1,4 +1,4 @@
-"""The ingest writer takes an alarm event (or result, state) ahead of the telemetry queued before it."""
+"""The ingest writer takes an alarm event (or command result) ahead of the telemetry queued before it."""
 
 from typing import Any
 
@@ -24,15 +24,17 @@ def _queue(worker: IngestWorker, kind: Kind, mid: int) -> None:
         worker._urgent = True
 
 
-def test_urgent_messages_are_taken_first_in_order_and_telemetry_follows() -> None:
+def test_events_are_taken_first_and_the_rest_follows_in_order() -> None:
     worker = _worker()
     for mid, kind in enumerate(
         [Kind.EDGE_TELEMETRY, Kind.EDGE_EVENT, Kind.EDGE_TELEMETRY, Kind.EDGE_STATE, Kind.EDGE_TELEMETRY]
     ):
         _queue(worker, kind, mid)
-    assert [mid for _, mid, _, _ in worker._take()] == [1, 3]
+    assert [mid for _, mid, _, _ in worker._take()] == [1]
+    assert worker._urgent  # the state is still queued
+    # a state keeps its place behind the telemetry before it: its announced seq sets where a stream starts
+    assert [mid for _, mid, _, _ in worker._take()] == [0, 2, 3, 4]  # nothing lost, order kept
     assert not worker._urgent
-    assert [mid for _, mid, _, _ in worker._take()] == [0, 2, 4]  # nothing lost, order kept
     assert worker._queued_bytes == 0
     assert not worker._queue
 
