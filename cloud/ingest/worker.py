@@ -69,8 +69,9 @@ class WorkerOptions:
     session_expiry_s: int = 3600
     batch_max: int = 2000
     # Also cut a batch at this many payload bytes: big edge batches commit in pieces, so SQLite (which runs
-    # without the GIL) overlaps with receiving the next ones.
-    batch_max_bytes: int = 2_000_000
+    # without the GIL) overlaps with receiving the next ones, and an alarm event that arrives while one commits
+    # waits for at most this much telemetry (at 2 MB, ~20,000 points, that was up to ~1 s near the store ceiling).
+    batch_max_bytes: int = 250_000
     batch_delay_s: float = 0.05
     receive_max: int = 10_000
     ca_file: str | None = None  # PEM bundle of a private CA for mqtts:// brokers (default: the system CAs)
