@@ -1,0 +1,23 @@
+"""Errors of cloud.auth; library errors (argon2-cffi, PyJWT) are translated into these in one place each.
+
+AuthError
+ +-- InvalidToken        the bearer token is malformed, forged, for another audience, or lacks a claim
+ |    +-- ExpiredToken   a good token past its ``exp``
+ +-- WeakPassword        a new password the policy refuses (too short, too long)
+"""
+
+
+class AuthError(Exception):
+    """Root of every cloud.auth error."""
+
+
+class InvalidToken(AuthError):
+    """The token cannot be trusted; the API answers 401."""
+
+
+class ExpiredToken(InvalidToken):
+    """The token was good but its lifetime is over; the client logs in again."""
+
+
+class WeakPassword(AuthError, ValueError):
+    """A password the policy refuses; the message says why, never echoing the password."""

@@ -1,0 +1,1 @@
+"""Who may do what: roles, the permission table and the pure ``authorize`` decision (docs/accounts.md)."""

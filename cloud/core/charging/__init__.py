@@ -1,0 +1,1 @@
+"""Charging sessions on authorised sheds: the pure session state machine and wallet rules (docs/accounts.md)."""

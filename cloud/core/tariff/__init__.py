@@ -1,0 +1,1 @@
+"""Tariffs per community and the cost of a charging session (docs/accounts.md, "Tariffs")."""
