@@ -333,8 +333,8 @@ def _print_stages(db: Path, published: list[tuple[str, float]], arrivals: dict[s
             opened = conn.execute("SELECT opened_ms FROM incidents WHERE id = ?", (inc,)).fetchone()
             ev = conn.execute(
                 "SELECT ts, received_ms FROM events WHERE src = ? AND type = 'alarm_raised' AND device = ?"
-                " AND received_ms <= ? ORDER BY seq DESC LIMIT 1",
-                (SHED, _sensor_of(conn, inc), opened[0] if opened else 0),
+                " AND received_ms <= ? AND ts >= ? ORDER BY seq DESC LIMIT 1",  # this drill's raise, not an older one
+                (SHED, _sensor_of(conn, inc), opened[0] if opened else 0, (t0 * 1000 + offset_ms) - 1000),
             ).fetchone()
             sent = conn.execute(
                 "SELECT sent_ms FROM alerts WHERE incident = ? AND step = 'open' AND person = 'guard'", (inc,)
