@@ -12,6 +12,14 @@ telemetry batch is thinned in place, anything still too large, and any row the b
 refuses in its PUBACK, is parked (kept on disk, counted, logged) so it never stalls the
 rows behind it. A session taken over by another client with our id (a copied config)
 raises a trouble alarm and backs off (edge.takeover).
+
+An edge whose store is new (first start, or a lost data directory) would start its session counter at 1
+again, and the cloud, which judges births, deaths and heartbeats by session, would take it for a stale
+one. So before its first birth it learns the newest session the cloud knows for its shed: from the
+retained StoredAck (``edge_session``) and from its own retained state topic (the only source when
+delivery acks are off). If that is at or above its counter, it moves the counter above it and
+reconnects once, cleanly (no will published), so that its will, fixed before CONNECT, carries the new
+number as well as its birth (see ``session_decision``).
 """
 
 import collections
@@ -41,6 +49,16 @@ OnMessage = Callable[[str, bytes], None]
 OnTrouble = Callable[[str, bool, str], None]  # alarm_type, active, message
 
 PACKET_TOO_LARGE = 0x95  # MQTT 5 reason code (OASIS MQTT 5.0, section 2.4)
+
+
+def session_decision(own: int, known: int) -> int | None:
+    """For a new store: the counter to move to before the first birth, or None to keep ``own``.
+
+    ``own``: the persisted session counter (the next birth bumps it to ``own + 1``, and the will set before
+    CONNECT says ``own + 1``); ``known``: the newest session the cloud (or the retained state) knows for the
+    shed. Both must be above ``known``: only a counter below it has to move.
+    """
+    return known if known > own else None
 
 
 class Uplink:
@@ -106,6 +124,13 @@ class Uplink:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
+        # a new store learns the shed's newest session before its first birth
+        self._learn_session = self._peek_session() == 0  # no birth from this store yet
+        self._renumbering = False
+        self._known_session = 0  # the newest session heard of (retained ack or retained state)
+        self._ack_heard = False
+        self._state_heard = False
+        self._birth_lock = threading.Lock()
         self._set_will(self._peek_session() + 1)
         self._thread = threading.Thread(target=self._drain_loop, name="uplink-drain", daemon=True)
 
@@ -141,9 +166,9 @@ class Uplink:
         self._wake.set()
 
     def heartbeat(self, now_ms: int, uptime_s: int) -> None:
-        """Publish the edge heartbeat (lifecycle: not through the outbox)."""
-        if not self.connected.is_set():
-            return
+        """Publish the edge heartbeat (lifecycle: not through the outbox; QoS 0: live only, never queued)."""
+        if not self.connected.is_set() or self._learn_session or self.session == 0:
+            return  # no birth yet: a heartbeat must not speak for a session the cloud has not heard
         hb = EdgeHeartbeat(
             src=self.shed,
             seq=self.outbox.last_seq,
@@ -154,7 +179,7 @@ class Uplink:
             oldest_seq=self.outbox.oldest(),
             rejects=[RejectCount(reason=r, topic=t, count=n) for r, t, n in self._reject_counts()][:512],
         )
-        self.client.publish(shed_topic(Kind.EDGE_HEARTBEAT, self.shed), encode(hb), qos=1)
+        self.client.publish(shed_topic(Kind.EDGE_HEARTBEAT, self.shed), encode(hb), qos=0)
 
     def _reject_counts(self) -> list[tuple[str, str, int]]:
         counts = list(self.rejects()) if self.rejects is not None else []
@@ -166,7 +191,7 @@ class Uplink:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        if self.connected.is_set():
+        if self.connected.is_set() and not self._learn_session and self.session > 0:
             info = self.client.publish(
                 shed_topic(Kind.EDGE_STATE, self.shed), self._state("death", self.session), qos=1, retain=True
             )
@@ -193,29 +218,74 @@ class Uplink:
             self._set_max_packet(advertised)
         self.guard.on_connect(time.monotonic())
         self.client.reconnect_delay_set(*self.reconnect)
-        self.session = self.outbox.bump("session")
-        client.publish(shed_topic(Kind.EDGE_STATE, self.shed), self._state("birth", self.session), qos=1, retain=True)
-        self._set_will(self.session + 1)  # the will of the next connection
-        client.subscribe(
-            [
-                (shed_topic(Kind.CLOUD_COMMAND, self.shed), 1),
-                (shed_topic(Kind.CLOUD_CONFIG, self.shed), 1),
-                (shed_topic(Kind.CLOUD_ACK, self.shed), 1),
-            ]
-        )
+        with self._birth_lock:
+            learning = self._learn_session
+            if not learning:
+                self._birth()
+        topics = [
+            (shed_topic(Kind.CLOUD_COMMAND, self.shed), 1),
+            (shed_topic(Kind.CLOUD_CONFIG, self.shed), 1),
+            (shed_topic(Kind.CLOUD_ACK, self.shed), 1),
+        ]
+        if learning:  # the retained state first: it has arrived when the ack does
+            topics.insert(0, (shed_topic(Kind.EDGE_STATE, self.shed), 1))
+        client.subscribe(topics)
         self._connected_at = time.monotonic()
         self._generation += 1
         self.connected.set()
         self._wake.set()
         held = self.outage.up()
         log.info(
-            "cloud uplink connected (session %d, backlog %d%s)",
-            self.session,
+            "cloud uplink connected (session %s, backlog %d%s)",
+            "not yet known: new store" if learning else self.session,
             self.outbox.depth(),
             f", {held} reconnect error(s) not logged" if held else "",
         )
 
+    def _birth(self) -> None:
+        """Start a new session: bump the counter, publish the birth, set the will of the next connection."""
+        self.session = self.outbox.bump("session")
+        self.client.publish(
+            shed_topic(Kind.EDGE_STATE, self.shed), self._state("birth", self.session), qos=1, retain=True
+        )
+        self._set_will(self.session + 1)  # the will of the next connection
+
+    def _session_heard(self) -> bool:
+        # with delivery acks the birth waits for the ack (the seqs are renumbered by then), else the state
+        return self._ack_heard if self.end_to_end else self._ack_heard or self._state_heard
+
+    def _settle_session(self) -> None:
+        """A new store has heard (or waited long enough): publish the birth, or move the counter and reconnect."""
+        with self._birth_lock:
+            own = self._peek_session()
+            move_to = session_decision(own, self._known_session)
+            self._learn_session = False
+            self.client.unsubscribe(shed_topic(Kind.EDGE_STATE, self.shed))
+            if move_to is None:
+                self._birth()
+                return
+            self.outbox.put("session", move_to)
+            self._set_will(move_to + 1)
+        log.warning(
+            "the cloud knows session %d of this shed (this store was at %d): sessions continue from %d; "
+            "reconnecting once so that the will carries it too",
+            self._known_session,
+            own,
+            move_to + 1,
+        )
+        self.connected.clear()
+        self._renumbering = True
+        self.client.disconnect()  # clean: the broker publishes no will
+        self.client.loop_stop()
+        connect_async(self.client, self.url, persistent=True, session_expiry_s=self.session_expiry_s)
+        self.client.loop_start()
+
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object) -> None:
+        if self._renumbering:  # our own reconnect to carry a new session number
+            self._renumbering = False
+            self.connected.clear()
+            self._wake.set()
+            return
         was_connected = self.connected.is_set()
         if was_connected:
             self.outage.down()
@@ -267,6 +337,9 @@ class Uplink:
         self._wake.set()
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == shed_topic(Kind.EDGE_STATE, self.shed):
+            self._on_own_state(bytes(msg.payload))
+            return
         if msg.topic == shed_topic(Kind.CLOUD_ACK, self.shed):
             try:
                 self._on_ack(bytes(msg.payload))
@@ -275,10 +348,22 @@ class Uplink:
             return
         self.on_cloud_message(msg.topic, bytes(msg.payload))
 
+    def _on_own_state(self, payload: bytes) -> None:
+        """Our retained birth or death, as the broker kept it: a new store learns the shed's session from it."""
+        if not self._learn_session:
+            return
+        try:
+            state = decode(Kind.EDGE_STATE, payload)
+        except PayloadError as exc:
+            log.warning("ignored an invalid retained edge state: %s", exc)
+            return
+        if isinstance(state, EdgeState) and state.src == self.shed:
+            self._known_session = max(self._known_session, state.session)
+            self._state_heard = True
+            self._wake.set()
+
     def _on_ack(self, payload: bytes) -> None:
         """The cloud's end-to-end acknowledgement: forget what it stored, send again what it misses."""
-        if not self.end_to_end:
-            return
         try:
             ack = decode(Kind.CLOUD_ACK, payload)
         except PayloadError as exc:
@@ -286,6 +371,16 @@ class Uplink:
             return
         if not isinstance(ack, StoredAck) or ack.shed != self.shed:
             return
+        self._known_session = max(self._known_session, ack.edge_session)
+        try:
+            if self.end_to_end:
+                self._on_stored(ack)
+        finally:
+            self._ack_heard = True  # after any renumbering: a waiting birth carries the new last seq
+            self._wake.set()
+
+    def _on_stored(self, ack: StoredAck) -> None:
+        """Forget what the cloud stored (renumbering a new store above what it knows); send again what it misses."""
         stored = ack.stored_seq
         highest = max(stored, ack.highest_seq)
         if stored > self.outbox.last_seq or (self.outbox.fresh and highest >= self._oldest_waiting()):
@@ -335,6 +430,13 @@ class Uplink:
                     self._resend_after = None
                 self._settle_acks(inflight, generation)
                 if not self.connected.is_set():
+                    continue
+                if self._learn_session:
+                    if not self._session_heard() and time.monotonic() - self._connected_at < self.fresh_wait_s:
+                        self._stop.wait(0.05)  # a new store waits for the shed's newest session before its birth
+                        self._wake.set()
+                        continue
+                    self._settle_session()
                     continue
                 if self.end_to_end and self.outbox.fresh:
                     if time.monotonic() - self._connected_at < self.fresh_wait_s:

@@ -60,7 +60,12 @@ TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
         True,
         "birth on connect (with a socket snapshot); death as the MQTT will and on clean stop",
     ),
-    Kind.EDGE_HEARTBEAT: ("edge → cloud", 0, False, "sign of life with outbox depth; live only, never queued"),
+    Kind.EDGE_HEARTBEAT: (
+        "edge → cloud",
+        0,
+        False,
+        "sign of life with last seq, outbox depth, rejects; live only, never queued (the next one says more)",
+    ),
     Kind.CLOUD_COMMAND: (
         "cloud → edge",
         1,
@@ -108,7 +113,15 @@ Ids (shed, device, source) match `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`: they are top
 * **Birth and death**: on every connection the edge bumps its `session` counter (Sparkplug's bdSeq) and sets
   the MQTT will to a retained `death` with that session, then publishes a retained `birth` with the same session,
   its config version and a snapshot of every socket's status. A `death` whose session is older than the
-  latest `birth` is stale and ignored.
+  latest `birth` is stale and ignored, and so are a `birth` or heartbeat whose session is not newer than the
+  latest `death`. So an edge must never speak with a session at or below one the cloud has heard: an edge
+  whose store is new (first start, or a lost data directory) learns the newest session of its shed before its
+  first birth, from the retained `StoredAck`'s `edge_session` and from its own retained `edge/state` (waiting at
+  most `fresh_wait_s`, 2 s). When that is at or above its own counter it moves the counter above it and
+  reconnects once, cleanly, so that its birth and its MQTT will (fixed before CONNECT) both carry the new number.
+* **Heartbeats** are QoS 0: only the newest is worth anything (the next one carries a newer last seq and
+  counts), a stale one replayed after an outage would only take room in a broker queue that stream messages
+  need, and births and deaths (QoS 1, retained) carry what must not be lost.
 * **Device messages** carry the device's own counter. The edge drops a message whose `(src, seq)` it already
   took with the same `ts` (a broker replay or a re-publish: reject reason `replay`), and takes, but counts, a
   seq that goes back with a new time (`restart`: the device numbers afresh) or arrives out of order (`late`).
@@ -122,8 +135,9 @@ says it is **stored**:
 
 * After every committed batch the cloud publishes, retained, QoS 1, a `StoredAck` on `sw/v1/cloud/{shed}/ack`:
   `stored_seq` (every seq at or below it is stored; the edge deletes those rows), `highest_seq` (the highest
-  seq the cloud knows the shed issued), `resend` (up to 100 ranges the cloud found missing and asks for again)
-  and `lost` (ranges it gave up on).
+  seq the cloud knows the shed issued), `resend` (up to 100 ranges the cloud found missing and asks for again),
+  `lost` (ranges it gave up on) and `edge_session` (the newest edge session it heard of; a birth, death or
+  heartbeat with a newer session publishes a new acknowledgement).
 * **Gaps.** The cloud follows each shed's stream: the seqs stored, and the last seq announced by births and
   heartbeats (a lost tail shows even when nothing else flows). A seq missing for 2 s is asked for (`resend`),
   again every 5 s; still missing 30 s after the first request, while the edge was heard from since, it is

@@ -251,6 +251,7 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
                     stored_seq=1041,
                     highest_seq=1250,
                     resend=[SeqRange(first=1043, last=1200)],
+                    edge_session=12,
                 ),
             )
         ],

@@ -189,6 +189,9 @@ class StoredAck(Envelope):
     ``resend``: seqs above it the cloud found missing (from the seqs
     it stored and the last seq that births and heartbeats announce) and asks for again. ``lost``:
     seqs the cloud has given up on (the edge no longer holds them); shown on the cloud's /healthz.
+    ``edge_session``: the newest edge session (birth, death or heartbeat) the cloud knows for the shed; an
+    edge whose store is new moves its session counter above it before its birth (else its birth and
+    heartbeats would be judged stale and the edge shown offline).
     """
 
     shed: Id
@@ -196,3 +199,4 @@ class StoredAck(Envelope):
     highest_seq: Annotated[int, Field(ge=0)] = 0  # the highest seq the cloud knows the shed issued
     resend: Annotated[list[SeqRange], Field(max_length=100)] = []
     lost: Annotated[list[SeqRange], Field(max_length=100)] = []
+    edge_session: Annotated[int, Field(ge=0)] = 0  # the newest edge session the cloud knows for the shed

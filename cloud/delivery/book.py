@@ -39,8 +39,10 @@ class DeliveryBook:
             for state, _rx in batch.states:
                 if state.state == "birth":
                     self._stream(state.src).announce(state.seq, state.oldest_seq)
+                self._stream(state.src).heard_session(state.session)
             for hb, _rx in batch.heartbeats:
                 self._stream(hb.src).announce(hb.seq, hb.oldest_seq)
+                self._stream(hb.src).heard_session(hb.session)
                 self._edge_rejects[hb.src] = {f"{r.reason}/{r.topic}": r.count for r in hb.rejects}
         return set(seqs) | {s.src for s, _ in batch.states} | {h.src for h, _ in batch.heartbeats}
 
@@ -69,7 +71,7 @@ class DeliveryBook:
     def recover(self, ack: StoredAck) -> None:
         """Read back an acknowledgement published before this process started (retained on the broker)."""
         with self._lock:
-            self._stream(ack.shed).recover(ack.stored_seq, [(r.first, r.last) for r in ack.lost])
+            self._stream(ack.shed).recover(ack.stored_seq, [(r.first, r.last) for r in ack.lost], ack.edge_session)
 
     def due(self, now: int, sheds: Iterable[str] | None = None) -> list[tuple[str, Ack]]:
         """The acknowledgements to publish now (of ``sheds``, or of every shed)."""

@@ -43,6 +43,7 @@ class Ack:
     resend: list[Range]
     lost: list[Range]
     newly_lost: list[Range] = field(default_factory=list)  # given up in this decision (to alarm on)
+    edge_session: int = 0  # the newest edge session heard of (births, deaths, heartbeats)
 
 
 @dataclass(slots=True)
@@ -61,9 +62,13 @@ class ShedStream:
     held: list[Range] = field(default_factory=list)  # every seq this process saw committed (never assumed)
     acked: int = -1  # stored_through last published
     acked_ms: int | None = None
+    session: int = 0  # the newest edge session heard of: an edge with a new store numbers its sessions above it
+    acked_session: int = -1  # session last published
 
-    def recover(self, stored_seq: int, lost: Iterable[Range] = ()) -> None:
+    def recover(self, stored_seq: int, lost: Iterable[Range] = (), session: int = 0) -> None:
         """Start from an acknowledgement published before (the retained one read back at start)."""
+        self.session = max(self.session, session)
+        self.acked_session = max(self.acked_session, session)
         if not self.known or stored_seq > self.stored_through:
             self.stored_through = stored_seq
             self.known = True
@@ -106,6 +111,10 @@ class ShedStream:
             self.known = True
             self._settle()
 
+    def heard_session(self, session: int) -> None:
+        """A birth, death or heartbeat of edge session ``session`` was stored."""
+        self.session = max(self.session, session)
+
     def missing(self) -> list[Range]:
         """Seqs announced (or implied by a later stored seq) but not stored, not yet given up."""
         if not self.known:
@@ -143,7 +152,7 @@ class ShedStream:
                 self.gap_since = self.asked_ms = self.first_asked_ms = None
                 self.heard_since_ask = False
                 ack = self._ack(now, [])
-                return Ack(ack.stored_seq, ack.highest_seq, [], ack.lost, missing)
+                return Ack(ack.stored_seq, ack.highest_seq, [], ack.lost, missing, ack.edge_session)
             if self.asked_ms is None or now - self.asked_ms >= t.resend_every_ms:
                 resend = missing[:100]
                 self.asked_ms = now
@@ -151,6 +160,8 @@ class ShedStream:
                 if self.first_asked_ms is None:
                     self.first_asked_ms = now
                 return self._ack(now, resend)
+        if self.session > self.acked_session:
+            return self._ack(now, [])  # a new session at once: an edge with a new store may be waiting for it
         if self.stored_through != self.acked and (self.acked_ms is None or now - self.acked_ms >= t.ack_every_ms):
             return self._ack(now, [])
         return None
@@ -158,7 +169,14 @@ class ShedStream:
     def _ack(self, now: int, resend: list[Range]) -> Ack:
         self.acked = self.stored_through
         self.acked_ms = now
-        return Ack(self.stored_through, max(self.announced, self.stored_through), resend, self.lost[-100:])
+        self.acked_session = self.session
+        return Ack(
+            self.stored_through,
+            max(self.announced, self.stored_through),
+            resend,
+            self.lost[-100:],
+            edge_session=self.session,
+        )
 
     def lost_count(self) -> int:
         """Seqs given up as lost."""

@@ -217,6 +217,7 @@ class IngestWorker:
                 highest_seq=ack.highest_seq,
                 resend=[SeqRange(first=a, last=b) for a, b in ack.resend],
                 lost=[SeqRange(first=a, last=b) for a, b in ack.lost],
+                edge_session=ack.edge_session,
             )
             if ack.resend:
                 log.warning("ingest: shed %s: asking again for seqs %s", shed, _fmt(ack.resend))

@@ -154,3 +154,25 @@ def test_edge_holding_nothing_starts_the_watermark_at_its_last_seq() -> None:
     s.announce(500, 0)
     ack = s.decide(0, T)
     assert ack is not None and ack.stored_seq == 500
+
+
+def test_a_newer_edge_session_is_acknowledged_at_once_and_survives_a_restart() -> None:
+    """An edge with a new store waits for the ack's edge_session: a birth, death or heartbeat session moves it."""
+    s = _stream()
+    s.stored(range(1, 4))
+    first = s.decide(0, T)
+    assert first is not None and first.edge_session == 0
+    assert s.decide(1, T) is None
+    s.heard_session(3)  # a clean stop's death of session 3, nothing else new
+    ack = s.decide(2, T)
+    assert ack is not None and (ack.stored_seq, ack.edge_session) == (3, 3)
+    assert s.decide(3, T) is None
+    s.heard_session(2)  # a late heartbeat of an older session changes nothing
+    assert s.decide(4, T) is None
+    again = ShedStream()
+    again.recover(3, [], session=3)  # the retained ack read back by a restarted cloud
+    again.heard_session(3)
+    assert again.decide(5, T) is None
+    again.heard_session(4)
+    later = again.decide(6, T)
+    assert later is not None and later.edge_session == 4
