@@ -10,6 +10,10 @@ clears, the cloud sends the edge a ``reset_trip`` command, the incident is accep
 drill opens a new incident. Latency is measured from the device's publish to the receiver's arrival, both by
 ``time.perf_counter()`` in this process.
 
+Before it, one line per stage of the path (p50 / p99 / max ms), from the stored timestamps: device publish ->
+edge decision (the edge event's ts) -> cloud receive (events.received_ms) -> alarm pass (incidents.opened_ms)
+-> notifier pass (alerts.sent_ms) -> receiver (arrival). Wall clock across processes on one machine.
+
 Last line: one JSON object with p50_ms, p99_ms, max_ms, drills, background_points_per_s (published; stored
 points are counted too), lost_alerts, duplicate_alerts.
 """
@@ -280,6 +284,7 @@ def main() -> None:
         latencies = [
             (arrivals[f"{inc}/open/guard"] - t0) * 1000 for inc, t0 in published if f"{inc}/open/guard" in arrivals
         ]
+        _print_stages(data / "state.db", published, arrivals)
         lost = drills - len(latencies)
         rate = background.close()
         background = None
@@ -310,6 +315,47 @@ def main() -> None:
             b.kill()
     result["exit_codes"] = codes
     emit(result)
+
+
+STAGES = ("publish->edge", "edge->cloud receive", "receive->alarm pass", "alarm pass->notifier", "notifier->receiver")
+
+
+def _print_stages(db: Path, published: list[tuple[str, float]], arrivals: dict[str, float]) -> None:
+    """Per-stage p50 / p99 / max (ms) from the stored timestamps, one line each, on stdout."""
+    # perf_counter() of this process as wall-clock ms, to set beside the timestamps other processes stored
+    offset_ms = time.time() * 1000 - time.perf_counter() * 1000
+    spans: dict[str, list[float]] = {s: [] for s in STAGES}
+    with sqlite3.connect(db, timeout=30) as conn:
+        for inc, t0 in published:
+            ref = f"{inc}/open/guard"
+            if not inc or ref not in arrivals:
+                continue
+            opened = conn.execute("SELECT opened_ms FROM incidents WHERE id = ?", (inc,)).fetchone()
+            ev = conn.execute(
+                "SELECT ts, received_ms FROM events WHERE src = ? AND type = 'alarm_raised' AND device = ?"
+                " AND received_ms <= ? AND ts >= ? ORDER BY seq DESC LIMIT 1",  # this drill's raise, not an older one
+                (SHED, _sensor_of(conn, inc), opened[0] if opened else 0, (t0 * 1000 + offset_ms) - 1000),
+            ).fetchone()
+            sent = conn.execute(
+                "SELECT sent_ms FROM alerts WHERE incident = ? AND step = 'open' AND person = 'guard'", (inc,)
+            ).fetchone()
+            if ev is None or opened is None or sent is None or sent[0] is None:
+                continue
+            marks = [t0 * 1000 + offset_ms, ev[0], ev[1], opened[0], sent[0], arrivals[ref] * 1000 + offset_ms]
+            for name, a, b in zip(STAGES, marks, marks[1:], strict=False):
+                spans[name].append(float(b - a))
+    for name, values in spans.items():
+        if values:
+            print(
+                f"stage {name}: p50 {percentile(values, 50):.1f} p99 {percentile(values, 99):.1f}"
+                f" max {max(values):.1f} ms (n={len(values)})"
+            )
+
+
+def _sensor_of(conn: sqlite3.Connection, incident: str) -> str:
+    """The sensor whose smoke alarm joined ``incident``."""
+    row = conn.execute("SELECT key FROM alarms WHERE incident = ? AND key LIKE '%/smoke'", (incident,)).fetchone()
+    return str(row[0]).split("/")[1] if row else ""
 
 
 def _incident_of(db: Path, sensor: str) -> str:

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,11 @@ from protocol.clock import clock_from_spec
 
 log = logging.getLogger(__name__)
 MAINTAIN_EVERY_S = 60.0
+# The alarm and notifier threads wait on SQLite and HTTP many times a pass; each time they come back they wait
+# for the GIL until the running thread (the ingest writer, parsing telemetry) is forced to yield, every switch
+# interval (CPython default 5 ms). At 1 ms those waits no longer add up to tens of ms per alarm (the edge does
+# the same for its interlock; see edge/agent.py).
+GIL_SWITCH_S = 0.001
 
 
 async def _maintain(state: CloudState) -> None:
@@ -56,6 +62,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """Open stores, rebuild live state, start ingest and jobs; undo it all on shutdown."""
         clock = clock_from_spec(settings.clock)
+        if settings.alarms:
+            sys.setswitchinterval(GIL_SWITCH_S)
         stores = await asyncio.to_thread(open_stores, settings)
         heads = stores.state.feed_heads()  # before the live state: the follower resumes from here
         live = LiveView(stores.state.load_live(), stores.state.communities())

@@ -46,6 +46,8 @@ from protocol.uplink import SeqRange, StoredAck
 log = logging.getLogger(__name__)
 
 _TELEMETRY_SUFFIX = "/" + Kind.EDGE_TELEMETRY.value.split("/")[-1]
+# what someone waits for and that announces nothing: committed ahead of the telemetry queued before it
+_FIRST_SUFFIXES = tuple("/" + k.value.split("/")[-1] for k in (Kind.EDGE_EVENT, Kind.EDGE_RESULT))
 EDGE_KINDS = (Kind.EDGE_EVENT, Kind.EDGE_TELEMETRY, Kind.EDGE_STATE, Kind.EDGE_HEARTBEAT, Kind.EDGE_RESULT)
 
 
@@ -67,8 +69,9 @@ class WorkerOptions:
     session_expiry_s: int = 3600
     batch_max: int = 2000
     # Also cut a batch at this many payload bytes: big edge batches commit in pieces, so SQLite (which runs
-    # without the GIL) overlaps with receiving the next ones.
-    batch_max_bytes: int = 2_000_000
+    # without the GIL) overlaps with receiving the next ones, and an alarm event that arrives while one commits
+    # waits for at most this much telemetry (at 2 MB, ~20,000 points, that was up to ~1 s near the store ceiling).
+    batch_max_bytes: int = 250_000
     batch_delay_s: float = 0.05
     receive_max: int = 10_000
     ca_file: str | None = None  # PEM bundle of a private CA for mqtts:// brokers (default: the system CAs)
@@ -254,7 +257,11 @@ class IngestWorker:
             if not self._full() and not self._stopping and not self._urgent:
                 # Let a trickle of telemetry gather for one delay so writes stay batched.
                 self._cond.wait_for(lambda: self._full() or self._stopping or self._urgent, o.batch_delay_s)
-            self._urgent = False
+            urgent, self._urgent = self._urgent, False
+            if urgent:
+                first = self._take_first()
+                if first:
+                    return first
             items: list[tuple[int, int, int, RawMessage]] = []
             size = 0
             while self._queue and len(items) < o.batch_max and size < o.batch_max_bytes:
@@ -263,6 +270,33 @@ class IngestWorker:
                 size += len(item[3].payload)
             self._queued_bytes -= size
             return items
+
+    def _take_first(self) -> list[tuple[int, int, int, RawMessage]]:
+        """Every queued event and command result, in arrival order, leaving the rest for the next batch.
+
+        An alarm event then commits in a small transaction of its own instead of after (and with) a batch of
+        telemetry that can take a large part of a second to store. Its seq may pass telemetry seqs of its shed
+        still queued: the delivery tracker waits ``grace_ms`` before asking for a gap, and they follow at once.
+        States and heartbeats keep their place behind the telemetry before them (their announced seqs set
+        where a stream starts); when only those are urgent this returns nothing and the batch is taken whole.
+        Caller holds ``self._cond``.
+        """
+        items: list[tuple[int, int, int, RawMessage]] = []
+        rest: deque[tuple[int, int, int, RawMessage]] = deque()
+        size = 0
+        for item in self._queue:
+            if item[3].topic.endswith(_FIRST_SUFFIXES) and len(items) < self.options.batch_max:
+                items.append(item)
+                size += len(item[3].payload)
+            else:
+                rest.append(item)
+        if not items:
+            return items
+        self._queue = rest
+        self._queued_bytes -= size
+        # more urgent messages than one batch, or a state or heartbeat: the next batch is cut at once too
+        self._urgent = any(not item[3].topic.endswith(_TELEMETRY_SUFFIX) for item in rest)
+        return items
 
     def _send_acks(self) -> None:
         with self._cond:

@@ -10,6 +10,7 @@ Target URLs:
 - ``wecombot://KEY``: WeCom group bot; ``feishu://TOKEN`` / ``lark://TOKEN``: Feishu / Lark custom bot;
 - ``dingtalk+http(s)://HOST[:PORT]/PATH?...`` (likewise ``wecombot+``, ``feishu+``, ``lark+``): the same bot
   protocol at another address (a proxy, a private deployment, a test receiver);
+- ``json://HOST[:PORT]/PATH`` / ``jsons://...`` without options: posted directly (Apprise's JSON body);
 - anything else: an Apprise URL (``json://``, ``mailto://``, ``ntfy://``, ``bark://``, ``pushplus://``, ...).
 
 Retry (``Delivery.retry``) is true for what may pass later (timeouts, refused connections, HTTP 429 and 5xx,
@@ -111,7 +112,39 @@ def deliver(url: str, text: AlertText, *, client: httpx.Client | None = None, ti
         except (httpx.HTTPError, ValueError) as exc:
             return Delivery(False, True, f"{type(exc).__name__}: {exc}")
         return judge_bot(kind, response.status_code, response.content)
+    plain = _plain_json_target(url)
+    if plain is not None:
+        return _post_json(plain, text, client=client, timeout_s=timeout_s)
     return _via_apprise(url, text)
+
+
+def _plain_json_target(url: str) -> str | None:
+    """The http(s) address of a plain ``json://`` / ``jsons://`` URL (no credentials, query, headers), else None.
+
+    Those the notifier posts itself on its kept client, in Apprise's JSON format: a new Apprise object per
+    alert (plugin lookup, a new connection each time) costs tens of milliseconds an alarm waits for. Any
+    option (``user:pass@``, ``?method=``, ``+Header``, ``:payload``) still goes through Apprise.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("json", "jsons") or not rest or any(c in rest for c in "@?#"):
+        return None
+    return f"{'https' if scheme.lower() == 'jsons' else 'http'}://{rest}"
+
+
+def _post_json(target: str, text: AlertText, *, client: httpx.Client | None, timeout_s: float) -> Delivery:
+    # The body Apprise's json:// plugin sends (apprise.plugins.custom_json), so a receiver sees no difference.
+    payload = {"version": "1.0", "title": text.title, "message": text.body, "attachments": [], "type": "info"}
+    try:
+        if client is None:
+            response = httpx.post(target, json=payload, timeout=timeout_s)
+        else:
+            response = client.post(target, json=payload, timeout=timeout_s)
+    except (httpx.HTTPError, ValueError) as exc:
+        return Delivery(False, True, f"{type(exc).__name__}: {exc}")
+    if 200 <= response.status_code < 300:
+        return Delivery(True, False, "accepted")
+    # as Apprise judges it: any other status is a failure to retry
+    return Delivery(False, True, f"HTTP {response.status_code}")
 
 
 def _via_apprise(url: str, text: AlertText) -> Delivery:

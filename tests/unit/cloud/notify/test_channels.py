@@ -2,11 +2,14 @@
 
 from pathlib import Path
 
+import httpx
+import orjson
 import pytest
 
 from cloud.alarms.config import load_alarm_config
+from cloud.core.notify.message import AlertText
 from cloud.errors import SettingsError
-from cloud.notify.channels import Delivery, judge_bot
+from cloud.notify.channels import Delivery, _plain_json_target, deliver, judge_bot
 
 
 @pytest.mark.parametrize(
@@ -85,3 +88,43 @@ def test_bad_config_is_refused_naming_the_problem(tmp_path: Path, text: str, mes
     path.write_text(text)
     with pytest.raises(SettingsError, match=message):
         load_alarm_config(path)
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("json://127.0.0.1:8080/guard", "http://127.0.0.1:8080/guard"),
+        ("jsons://hooks.example.org/a/b", "https://hooks.example.org/a/b"),
+        ("JSON://host", "http://host"),
+        ("json://user:pw@host/p", None),  # credentials: Apprise
+        ("json://host/p?method=PUT", None),  # options: Apprise
+        ("json://host/p?+X-Token=1", None),
+        ("ntfy://topic", None),
+        ("json://", None),
+    ],
+)
+def test_plain_json_urls_are_posted_directly(url: str, target: str | None) -> None:
+    assert _plain_json_target(url) == target
+
+
+def test_direct_json_post_sends_apprises_body_and_judges_the_status() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(status: int) -> httpx.Client:
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(status)
+
+        return httpx.Client(transport=httpx.MockTransport(handler))
+
+    text = AlertText("FIRE shed-a", "smoke\nRef: inc-1/open/guard")
+    assert deliver("json://127.0.0.1:9/guard", text, client=answer(200)) == Delivery(True, False, "accepted")
+    assert str(seen[0].url) == "http://127.0.0.1:9/guard"
+    assert orjson.loads(seen[0].content) == {
+        "version": "1.0",
+        "title": "FIRE shed-a",
+        "message": "smoke\nRef: inc-1/open/guard",
+        "attachments": [],
+        "type": "info",
+    }
+    assert deliver("json://127.0.0.1:9/guard", text, client=answer(503)) == Delivery(False, True, "HTTP 503")
