@@ -22,7 +22,12 @@ def first_index(msgs: list[Any], pred: Any) -> int:
 def test_runaway_sequence_arrives_in_order_with_the_right_timing(mosquitto: Mosquitto, tmp_path: Path) -> None:
     truth = tmp_path / "truth.jsonl"
     col = Collector(mosquitto.port, device_filter("shed-a"))
-    proc = start_sim("run", "thermal-runaway-drill", "--speed", "60", "--broker", mosquitto.url, "--truth", str(truth))
+    # Simulated time pinned to an evening (18:00 in Beijing): the shed's ambient air follows the hour of day, so a
+    # drill started at whatever the wall clock reads would heat differently from run to run.
+    evening = "60,1772445600000,now"
+    proc = start_sim(
+        "run", "thermal-runaway-drill", "--clock", evening, "--broker", mosquitto.url, "--truth", str(truth)
+    )
     try:
         col.wait_for(lambda _t, m: isinstance(m, ExtinguisherStatus) and m.discharged, timeout=60)
     finally:
