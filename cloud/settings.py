@@ -52,6 +52,12 @@ class CloudSettings(BaseSettings):
     # How often the API polls the state store's event feed when ingest runs in other processes.
     live_poll_s: float = Field(default=0.2, gt=0)
 
+    # The live stream (GET /api/v1/stream): events kept for Last-Event-ID resumes, events a client may fall
+    # behind before it is dropped, seconds between ping frames.
+    stream_ring_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    stream_queue_size: int = Field(default=1_000, ge=1, le=100_000)
+    stream_ping_s: float = Field(default=5.0, gt=0, le=60)
+
     # The alarm service and notifier (they run in whichever API process holds the leader lock).
     alarms: bool = True
     # TOML file of people, their alert targets, each community's rota and promise (docs/alarms.md).

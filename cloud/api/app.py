@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from cloud.alarms.config import load_alarm_config
 from cloud.alarms.runner import AlarmRunner, link_secret
 from cloud.api.alarm_routes import router as alarm_router
+from cloud.api.availability_view import availability_of
 from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
 from cloud.api.routes import api_router
@@ -21,6 +22,8 @@ from cloud.bus.publish import Committed
 from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised
 from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
+from cloud.stream.hub import Hub
+from cloud.stream.source import BusSource
 from protocol.clock import clock_from_spec
 
 log = logging.getLogger(__name__)
@@ -83,7 +86,12 @@ def create_app(settings: CloudSettings) -> FastAPI:
             )
             # The bus says an edge alarm was stored: the alarm service reads it from the store at once.
             bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))
-        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms)
+        hub = Hub(ring_size=settings.stream_ring_size, queue_size=settings.stream_queue_size)
+        source = BusSource(
+            hub, asyncio.get_running_loop(), community_of=live.community, availability_of=availability_of(live)
+        )
+        bus.subscribe(source.on_event, name="stream")
+        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms, stream=hub)
         app.state.cloud = state
         tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
         if alarms is not None:

@@ -14,6 +14,7 @@ from cloud.ingest.worker import IngestWorker
 from cloud.runtime import Stores
 from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
+from cloud.stream.hub import Hub
 from cloud.telemetry.base import TelemetryStore
 from protocol.clock import Clock
 
@@ -30,6 +31,7 @@ class CloudState:
     worker: IngestWorker | None
     follower: FeedFollower | None
     alarms: AlarmRunner | None = None
+    stream: Hub | None = None  # the live stream's fan-out (GET /api/v1/stream)
 
 
 def get_cloud(request: Request) -> CloudState:

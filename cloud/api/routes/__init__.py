@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from cloud.api.routes import availability, cameras, dead_letters, health, history, pages, sockets
+from cloud.api.routes import availability, cameras, dead_letters, health, history, pages, sockets, stream
 
 api_router = APIRouter()
-for module in (availability, sockets, cameras, history, dead_letters, health, pages):
+for module in (availability, sockets, cameras, history, dead_letters, health, pages, stream):
     api_router.include_router(module.router)
