@@ -15,6 +15,7 @@ from cloud.api.alarm_routes import router as alarm_router
 from cloud.api.availability_view import availability_of
 from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
+from cloud.api.metrics import ApiMetrics, MeasureRequests
 from cloud.api.routes import api_router
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
@@ -91,7 +92,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
             hub, asyncio.get_running_loop(), community_of=live.community, availability_of=availability_of(live)
         )
         bus.subscribe(source.on_event, name="stream")
-        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms, stream=hub)
+        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms, stream=hub, metrics=metrics)
         app.state.cloud = state
         tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
         if alarms is not None:
@@ -116,6 +117,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
             stores.close()
 
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
+    metrics = ApiMetrics(lambda: getattr(app.state, "cloud", None))
+    app.add_middleware(MeasureRequests, metrics=metrics)
     app.include_router(api_router)
     app.include_router(alarm_router)
     return app

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from cloud.alarms.runner import AlarmRunner
 from cloud.api.live import LiveView
+from cloud.api.metrics import ApiMetrics
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.ingest.worker import IngestWorker
@@ -32,6 +33,7 @@ class CloudState:
     follower: FeedFollower | None
     alarms: AlarmRunner | None = None
     stream: Hub | None = None  # the live stream's fan-out (GET /api/v1/stream)
+    metrics: ApiMetrics | None = None  # GET /metrics
 
 
 def get_cloud(request: Request) -> CloudState:
