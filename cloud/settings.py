@@ -58,6 +58,9 @@ class CloudSettings(BaseSettings):
     stream_queue_size: int = Field(default=1_000, ge=1, le=100_000)
     stream_ping_s: float = Field(default=5.0, gt=0, le=60)
 
+    # Seconds between re-estimates of the free-socket ETA of full sheds (also at once when a shed fills up).
+    eta_refresh_s: float = Field(default=30.0, gt=0, le=3600)
+
     # The alarm service and notifier (they run in whichever API process holds the leader lock).
     alarms: bool = True
     # TOML file of people, their alert targets, each community's rota and promise (docs/alarms.md).

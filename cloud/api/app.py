@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from cloud.alarms.config import load_alarm_config
 from cloud.alarms.runner import AlarmRunner, link_secret
 from cloud.api.alarm_routes import router as alarm_router
-from cloud.api.availability_view import availability_of
+from cloud.api.availability_view import AvailabilityView
 from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
 from cloud.api.metrics import ApiMetrics, MeasureRequests
@@ -20,7 +20,8 @@ from cloud.api.routes import api_router
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
-from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised
+from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised, SocketRemoved, SocketStatusChanged
+from cloud.eta.service import EtaService
 from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
 from cloud.stream.hub import Hub
@@ -87,12 +88,15 @@ def create_app(settings: CloudSettings) -> FastAPI:
             )
             # The bus says an edge alarm was stored: the alarm service reads it from the store at once.
             bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))
+        eta = EtaService(live.snapshot, stores.telemetry, clock.now_ms, refresh_s=settings.eta_refresh_s)
+        bus.subscribe(eta.on_event, name="eta", kinds=(SocketStatusChanged, SocketRemoved))
+        view = AvailabilityView(live, eta)
         hub = Hub(ring_size=settings.stream_ring_size, queue_size=settings.stream_queue_size)
-        source = BusSource(
-            hub, asyncio.get_running_loop(), community_of=live.community, availability_of=availability_of(live)
-        )
+        source = BusSource(hub, asyncio.get_running_loop(), community_of=live.community, availability_of=view.one)
         bus.subscribe(source.on_event, name="stream")
-        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms, stream=hub, metrics=metrics)
+        state = CloudState(
+            settings, clock, stores, live, bus, worker, follower, alarms, hub, metrics, availability=view, eta=eta
+        )
         app.state.cloud = state
         tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
         if alarms is not None:
@@ -101,6 +105,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
             worker.start()
         if follower is not None:
             follower.start(heads)
+        eta.start()
         try:
             yield
         finally:
@@ -112,6 +117,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 await asyncio.to_thread(worker.stop)
             if follower is not None:
                 await asyncio.to_thread(follower.stop)
+            await asyncio.to_thread(eta.stop)
             if alarms is not None:
                 await asyncio.to_thread(alarms.stop)
             stores.close()

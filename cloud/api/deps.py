@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from cloud.alarms.runner import AlarmRunner
+from cloud.api.availability_view import AvailabilityView
 from cloud.api.live import LiveView
 from cloud.api.metrics import ApiMetrics
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
+from cloud.eta.service import EtaService
 from cloud.ingest.worker import IngestWorker
 from cloud.runtime import Stores
 from cloud.settings import CloudSettings
@@ -34,6 +36,8 @@ class CloudState:
     alarms: AlarmRunner | None = None
     stream: Hub | None = None  # the live stream's fan-out (GET /api/v1/stream)
     metrics: ApiMetrics | None = None  # GET /metrics
+    availability: AvailabilityView | None = None  # GET /api/v1/availability and the stream's availability
+    eta: EtaService | None = None  # the free-socket ETA of full sheds
 
 
 def get_cloud(request: Request) -> CloudState:

@@ -3,6 +3,7 @@
 from typing import Any
 
 from cloud.core.events import (
+    AnyEvent,
     CommandAnswered,
     EdgeAlarmRaised,
     EdgeOffline,
@@ -21,8 +22,8 @@ def counts(shed: str) -> dict[str, Any] | None:
 
 
 def test_a_batch_translates_in_order_with_availability_last() -> None:
-    base = {"seq": 3, "ts": 1000, "received_at": 1001}
-    events = [
+    base: dict[str, Any] = {"seq": 3, "ts": 1000, "received_at": 1001}
+    events: list[AnyEvent] = [
         SocketStatusChanged(shed="shed-a", device="p1", socket=2, status=SocketStatus.CHARGING, **base),
         EdgeAlarmRaised(
             shed="shed-b", alarm_id="a1", alarm_class=AlarmClass.FIRE, alarm_type="smoke", device="env-1", **base
