@@ -5,13 +5,18 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from cloud.api.deps import CloudDep
+from cloud.api.errors_doc import errors
 from cloud.api.models import AvailabilityResponse
 from protocol.ids import ID_PATTERN
 
 router = APIRouter()
 
 
-@router.get("/api/v1/availability", response_model=AvailabilityResponse)
+@router.get(
+    "/api/v1/availability",
+    response_model=AvailabilityResponse,
+    responses=errors(e503="availability is not served by this process"),
+)
 async def availability(
     cloud: CloudDep,
     community: Annotated[str | None, Query(max_length=100)] = None,

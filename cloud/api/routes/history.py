@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 
 from cloud.api.deps import ClockDep, TelemetryDep
 from cloud.api.models import HistoryPoint, HistoryResponse
@@ -31,7 +32,9 @@ def history(
     end = end if end is not None else clock.now_ms()
     start = start if start is not None else end - 3_600_000
     if end <= start:
-        raise HTTPException(status_code=422, detail="end must be after start")
+        # Shaped as FastAPI's own 422 (the documented HTTPValidationError), which OpenAPI cannot express.
+        error = {"loc": ["query", "end"], "msg": "end must be after start", "type": "value_error", "input": end}
+        raise RequestValidationError([error])
     res = resolution or pick_resolution(start, end)
     samples = telemetry.query(SeriesKey(shed, device, field, socket), start, end, res)
     points = [

@@ -14,12 +14,21 @@ import asyncio
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from cloud.api.deps import CloudDep, CloudState
 from cloud.telemetry.base import Resolution, SeriesKey
 
 router = APIRouter()
+
+
+class ReadyOut(BaseModel):
+    """Readiness: every check (null: not run in this process) and whether this process leads the alarms."""
+
+    ready: bool
+    checks: dict[str, bool | None]
+    leader: bool | None
 
 
 def _state_ok(cloud: CloudState) -> bool:
@@ -40,7 +49,8 @@ def _telemetry_ok(cloud: CloudState) -> bool:
 
 @router.get(
     "/readyz",
-    responses={503: {"description": "not ready: the same body, some check false"}},
+    response_model=ReadyOut,
+    responses={503: {"model": ReadyOut, "description": "not ready: the same body, some check false"}},
 )
 async def readyz(cloud: CloudDep) -> JSONResponse:
     """``{"ready": bool, "checks": {name: bool | null}, "leader": bool | null}``."""
@@ -57,5 +67,5 @@ async def readyz(cloud: CloudDep) -> JSONResponse:
     alarms = runner.running if runner is not None else None
     checks = {"state_store": state_ok, "telemetry_store": telemetry_ok, "ingest": ingest, "alarms": alarms}
     ready = all(v is not False for v in checks.values())
-    body = {"ready": ready, "checks": checks, "leader": runner.leadership.held if runner is not None else None}
-    return JSONResponse(body, status_code=200 if ready else 503)
+    body = ReadyOut(ready=ready, checks=checks, leader=runner.leadership.held if runner is not None else None)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

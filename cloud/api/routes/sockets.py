@@ -5,13 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 
 from cloud.api.deps import LiveDep
+from cloud.api.errors_doc import errors
 from cloud.api.models import SocketLiveResponse
 from protocol.ids import ID_PATTERN
 
 router = APIRouter()
 
 
-@router.get("/api/v1/sheds/{shed}/sockets/{device}/{socket}")
+@router.get(
+    "/api/v1/sheds/{shed}/sockets/{device}/{socket}", responses=errors(e404="the cloud never heard of this socket")
+)
 def socket_live(
     live: LiveDep,
     shed: Annotated[str, Path(pattern=ID_PATTERN)],

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, HTTPException
 from sse_starlette import EventSourceResponse
 
 from cloud.api.deps import CloudDep
+from cloud.api.errors_doc import errors
 from cloud.api.stream_caller import CallerDep
 from cloud.stream.hub import Client, Hub
 
@@ -28,8 +29,8 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
         "ping, reset) and one JSON `data` line; see docs/api.md",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
-    503: {"description": "the stream is not running in this process"},
 }
+STREAM_DOC.update(errors(e503="the stream is not running in this process"))
 
 
 @router.get("/api/v1/stream", response_class=EventSourceResponse, responses=STREAM_DOC)
