@@ -6,7 +6,8 @@ python -m bench.loadgen sse URL --clients N --expect K --timeout S
 Why raw asyncio sockets and not httpx or a thread pool: on 2 cores the loader competes with the server for
 CPU, and httpx spends ~10x more Python per request than writing a prepared request and reading the response
 by its Content-Length (on uvloop, as the server). Each connection is HTTP/1.1 keep-alive with one request in
-flight (closed loop), so the latency measured is what a client waits, and the rate is what the server sustains at that concurrency.
+flight (closed loop), so the latency measured is what a client waits, and the rate is what the server
+sustains at that concurrency.
 
 ``http``: prints one JSON line {requests, errors, seconds, rps, p50_ms, p99_ms}.
 ``sse``: opens N stream clients; prints {"connected": N} once every one has its response headers, then waits
