@@ -16,6 +16,7 @@ from cloud.api.availability_view import AvailabilityView
 from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
 from cloud.api.metrics import ApiMetrics, MeasureRequests
+from cloud.api.principal import install_access_handlers
 from cloud.api.routes import api_router
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
@@ -125,6 +126,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
     metrics = ApiMetrics(lambda: getattr(app.state, "cloud", None))
     app.add_middleware(MeasureRequests, metrics=metrics)
+    install_access_handlers(app)
     app.include_router(api_router)
     app.include_router(alarm_router)
     return app

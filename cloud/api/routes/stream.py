@@ -16,7 +16,7 @@ from sse_starlette import EventSourceResponse
 
 from cloud.api.deps import CloudDep
 from cloud.api.errors_doc import errors
-from cloud.api.stream_caller import CallerDep
+from cloud.api.principal import PrincipalDep
 from cloud.stream.hub import Client, Hub
 
 router = APIRouter()
@@ -36,7 +36,7 @@ STREAM_DOC.update(errors(e503="the stream is not running in this process"))
 @router.get("/api/v1/stream", response_class=EventSourceResponse, responses=STREAM_DOC)
 async def stream(
     cloud: CloudDep,
-    caller: CallerDep,
+    caller: PrincipalDep,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> EventSourceResponse:
     """Live changes the caller may see, resumable with the standard ``Last-Event-ID`` header."""

@@ -9,35 +9,26 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from fastapi import Request
 
-from cloud.api.stream_caller import stream_caller
-from cloud.core.access.roles import Principal, Role
+from cloud.core.access.roles import Role
 from cloud.core.batch import Batch
+from cloud.core.events import EdgeAlarmRaised, SessionChanged
 from protocol.config import PostSpec, ShedConfig
-from protocol.uplink import SocketStatus
+from protocol.uplink import AlarmClass, SocketStatus
+from tests.apiauth import bearer
 from tests.integration.api.conftest import Served
 from tests.integration.api.sse import Frame, data, events, read_until
 from tests.integration.cloud.helpers import T0, birth, status
 
 pytestmark = pytest.mark.integration
 
-PRINCIPALS = {
-    "operator": Principal("op", Role.OPERATOR, frozenset({"c1"})),
-    "resident": Principal("u1", Role.RESIDENT, frozenset({"c1"})),
-    "other-operator": Principal("op2", Role.OPERATOR, frozenset({"c2"})),
-}
 
-
-def caller_from_header(request: Request) -> Principal | None:
-    # Stands in for the accounts' bearer-token dependency: the test names the caller in a header.
-    who = request.headers.get("x-test-caller")
-    return PRINCIPALS[who] if who else None
+def as_(served: Served, role: Role, community: str = "c1", user_id: str = "u1") -> dict[str, str]:
+    return bearer(served.app.state.cloud.settings, role, (community,), user_id=user_id)
 
 
 def start(serve: Callable[..., Served]) -> Served:
     served = serve(stream_ping_s=0.3, live_poll_s=0.05, inventory_refresh_s=0.1)
-    served.app.dependency_overrides[stream_caller] = caller_from_header
     store = served.app.state.cloud.stores.state
     store.import_inventory(
         ShedConfig(shed="shed-a", community="c1", posts=[PostSpec(id="post-1")]), actor="t", now_ms=T0
@@ -68,8 +59,8 @@ def test_each_caller_sees_its_scope_and_pings(serve: Callable[..., Served]) -> N
     with (
         httpx.Client(timeout=timeout) as client,
         client.stream("GET", url) as anon,
-        client.stream("GET", url, headers={"x-test-caller": "operator"}) as op,
-        client.stream("GET", url, headers={"x-test-caller": "other-operator"}) as other,
+        client.stream("GET", url, headers=as_(served, Role.OPERATOR)) as op,
+        client.stream("GET", url, headers=as_(served, Role.OPERATOR, "c2", "op2")) as other,
     ):
         assert anon.status_code == 200 and anon.headers["content-type"].startswith("text/event-stream")
         # A ping before anything happens: id, the server's time.
@@ -112,7 +103,7 @@ def test_each_caller_sees_its_scope_and_pings(serve: Callable[..., Served]) -> N
 def test_reconnecting_with_last_event_id_resumes_without_loss(serve: Callable[..., Served]) -> None:
     served = start(serve)
     url = f"{served.base}/api/v1/stream"
-    op = {"x-test-caller": "operator"}
+    op = as_(served, Role.OPERATOR)
     time.sleep(0.5)
     with httpx.Client(timeout=httpx.Timeout(20.0)) as client:
         with client.stream("GET", url, headers=op) as first:
@@ -131,3 +122,34 @@ def test_reconnecting_with_last_event_id_resumes_without_loss(serve: Callable[..
         with client.stream("GET", url, headers={**op, "Last-Event-ID": "1-1"}) as stale:
             reset = events(read_until(stale, has("reset")))[0]
         assert data(reset) == {"reason": "unknown id", "last_event_id": "1-1"}
+
+
+def test_sessions_reach_their_owner_and_alarms_reach_staff_only(serve: Callable[..., Served]) -> None:
+    served = start(serve)
+    url = f"{served.base}/api/v1/stream"
+    time.sleep(0.5)  # shed-a's community is known
+    write(served, birth("shed-a", 0, {("post-1", 1): SocketStatus.FREE}))
+    base = {"shed": "shed-a", "seq": 0, "ts": T0, "received_at": T0}
+    session = SessionChanged(**base, session_id="s1", user_id="u1", device="post-1", socket=1, status="active")
+    alarm = EdgeAlarmRaised(**base, alarm_id="a1", alarm_class=AlarmClass.FIRE, alarm_type="smoke", device="env-1")
+    with (
+        httpx.Client(timeout=httpx.Timeout(20.0)) as client,
+        client.stream("GET", url, headers=as_(served, Role.RESIDENT, user_id="u1")) as owner,
+        client.stream("GET", url, headers=as_(served, Role.RESIDENT, user_id="u2")) as neighbour,
+        client.stream("GET", url, headers=as_(served, Role.SECURITY, user_id="s9")) as guard,
+        client.stream("GET", url, headers=as_(served, Role.INSTALLER, "c2", "i9")) as elsewhere,
+    ):
+        for r in (owner, neighbour, guard, elsewhere):
+            read_until(r, has("ping"))  # every stream is open before anything is published
+        served.app.state.cloud.bus.publish([session, alarm])
+        write(served, status("shed-a", 1, "post-1", 1, SocketStatus.CHARGING))  # then an availability for all
+
+        def kinds(r: httpx.Response) -> list[str]:
+            got = events(read_until(r, lambda g: any(data(f).get("charging") == 1 for f in events(g))))
+            return [f["event"] for f in got if f["event"] != "availability"]
+
+        assert kinds(owner) == ["session"]
+        assert kinds(neighbour) == []
+        assert kinds(guard) == ["alarm", "socket"]  # security: no personal data
+        assert kinds(elsewhere) == []  # another community's installer
+    assert httpx.get(url, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
