@@ -64,6 +64,8 @@ class CloudSettings(AuthSettings):
     stream_ring_size: int = Field(default=10_000, ge=1, le=1_000_000)
     stream_queue_size: int = Field(default=1_000, ge=1, le=100_000)
     stream_ping_s: float = Field(default=5.0, gt=0, le=60)
+    # Seconds between polls of the alarm tables for the stream's cloud alarm and incident events.
+    stream_alarm_poll_s: float = Field(default=1.0, gt=0, le=60)
 
     # Seconds between re-estimates of the free-socket ETA of full sheds (also at once when a shed fills up).
     eta_refresh_s: float = Field(default=30.0, gt=0, le=3600)

@@ -25,6 +25,7 @@ from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised, SocketRemoved, 
 from cloud.eta.service import EtaService
 from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
+from cloud.stream.alarm_feed import AlarmFeed
 from cloud.stream.hub import Hub
 from cloud.stream.source import BusSource
 from protocol.clock import clock_from_spec
@@ -95,8 +96,27 @@ def create_app(settings: CloudSettings) -> FastAPI:
         hub = Hub(ring_size=settings.stream_ring_size, queue_size=settings.stream_queue_size)
         source = BusSource(hub, asyncio.get_running_loop(), community_of=live.community, availability_of=view.one)
         bus.subscribe(source.on_event, name="stream")
+        alarm_feed = AlarmFeed(
+            stores.state.engine,
+            hub,
+            asyncio.get_running_loop(),
+            community_of=live.community,
+            poll_s=settings.stream_alarm_poll_s,
+        )
         state = CloudState(
-            settings, clock, stores, live, bus, worker, follower, alarms, hub, metrics, availability=view, eta=eta
+            settings,
+            clock,
+            stores,
+            live,
+            bus,
+            worker,
+            follower,
+            alarms,
+            hub,
+            metrics,
+            availability=view,
+            eta=eta,
+            alarm_feed=alarm_feed,
         )
         app.state.cloud = state
         tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
@@ -107,6 +127,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         if follower is not None:
             follower.start(heads)
         eta.start()
+        await asyncio.to_thread(alarm_feed.start)
         try:
             yield
         finally:
@@ -119,6 +140,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
             if follower is not None:
                 await asyncio.to_thread(follower.stop)
             await asyncio.to_thread(eta.stop)
+            await asyncio.to_thread(alarm_feed.stop)
             if alarms is not None:
                 await asyncio.to_thread(alarms.stop)
             stores.close()

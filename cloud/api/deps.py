@@ -17,6 +17,7 @@ from cloud.ingest.worker import IngestWorker
 from cloud.runtime import Stores
 from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
+from cloud.stream.alarm_feed import AlarmFeed
 from cloud.stream.hub import Hub
 from cloud.telemetry.base import TelemetryStore
 from protocol.clock import Clock
@@ -38,6 +39,7 @@ class CloudState:
     metrics: ApiMetrics | None = None  # GET /metrics
     availability: AvailabilityView | None = None  # GET /api/v1/availability and the stream's availability
     eta: EtaService | None = None  # the free-socket ETA of full sheds
+    alarm_feed: AlarmFeed | None = None  # the stream's cloud alarm and incident changes
 
 
 def get_cloud(request: Request) -> CloudState:

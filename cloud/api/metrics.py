@@ -117,6 +117,11 @@ class PartsCollector(Collector):
                 "shedwatch_stream_dropped_slow", "Stream clients dropped for falling behind", hub.dropped_slow
             )
             yield _counter("shedwatch_stream_resets", "Reconnects that could not resume (sent reset)", hub.resets)
+        if cloud.alarm_feed is not None:
+            errors = cloud.alarm_feed.errors
+            yield _counter("shedwatch_stream_alarm_feed_errors", "Failed polls of the alarm tables", errors)
+        if cloud.eta is not None:
+            yield _counter("shedwatch_eta_errors", "Failed ETA refreshes (the last estimates kept)", cloud.eta.errors)
 
 
 def _ingest(cloud: "CloudState") -> Iterable["Metric"]:

@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +31,8 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
     def start(**overrides: object) -> Served:
-        settings = CloudSettings(data_dir=tmp_path / f"cloud{len(servers)}", ingest=False, alarms=False, **overrides)  # type: ignore[arg-type]
+        fields: dict[str, Any] = {"data_dir": tmp_path / f"cloud{len(servers)}", "ingest": False, "alarms": False}
+        settings = CloudSettings(**{**fields, **overrides})
         app = create_app(settings)
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

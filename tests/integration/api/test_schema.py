@@ -8,6 +8,7 @@ left out: its response never ends (tests/integration/api/test_stream.py covers i
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -75,5 +76,5 @@ schema = schemathesis.openapi.from_dict(create_app(CloudSettings(ingest=False)).
 
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_route_keeps_its_documented_contract(case: schemathesis.Case, api_base: str) -> None:
+def test_every_route_keeps_its_documented_contract(case: schemathesis.Case[Any], api_base: str) -> None:
     case.call_and_validate(base_url=api_base, timeout=10, checks=CHECKS)

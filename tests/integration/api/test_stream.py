@@ -6,6 +6,7 @@ runs elsewhere); the test writes edge messages into the store as an ingest worke
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from cloud.core.access.roles import Role
 from cloud.core.batch import Batch
 from cloud.core.events import EdgeAlarmRaised, SessionChanged
 from protocol.config import PostSpec, ShedConfig
-from protocol.uplink import AlarmClass, SocketStatus
+from protocol.uplink import AlarmClass, AlarmRaised, EdgeState, SocketStatus
 from tests.apiauth import bearer
 from tests.integration.api.conftest import Served
 from tests.integration.api.sse import Frame, data, events, read_until
@@ -27,19 +28,21 @@ def as_(served: Served, role: Role, community: str = "c1", user_id: str = "u1") 
     return bearer(served.app.state.cloud.settings, role, (community,), user_id=user_id)
 
 
+def register(served: Served) -> None:
+    config = ShedConfig(shed="shed-a", community="c1", posts=[PostSpec(id="post-1")])
+    served.app.state.cloud.stores.state.import_inventory(config, actor="t", now_ms=T0)
+
+
 def start(serve: Callable[..., Served]) -> Served:
     served = serve(stream_ping_s=0.3, live_poll_s=0.05, inventory_refresh_s=0.1)
-    store = served.app.state.cloud.stores.state
-    store.import_inventory(
-        ShedConfig(shed="shed-a", community="c1", posts=[PostSpec(id="post-1")]), actor="t", now_ms=T0
-    )
+    register(served)
     return served
 
 
 def write(served: Served, *messages: object) -> None:
     batch = Batch()
     for m in messages:
-        (batch.states if m.__class__.__name__ == "EdgeState" else batch.events).append((m, T0))  # type: ignore[arg-type]
+        (batch.states if isinstance(m, EdgeState) else batch.events).append((m, T0))  # type: ignore[arg-type]
     served.app.state.cloud.stores.state.write(batch)
 
 
@@ -129,7 +132,7 @@ def test_sessions_reach_their_owner_and_alarms_reach_staff_only(serve: Callable[
     url = f"{served.base}/api/v1/stream"
     time.sleep(0.5)  # shed-a's community is known
     write(served, birth("shed-a", 0, {("post-1", 1): SocketStatus.FREE}))
-    base = {"shed": "shed-a", "seq": 0, "ts": T0, "received_at": T0}
+    base: dict[str, Any] = {"shed": "shed-a", "seq": 0, "ts": T0, "received_at": T0}
     session = SessionChanged(**base, session_id="s1", user_id="u1", device="post-1", socket=1, status="active")
     alarm = EdgeAlarmRaised(**base, alarm_id="a1", alarm_class=AlarmClass.FIRE, alarm_type="smoke", device="env-1")
     with (
@@ -153,3 +156,36 @@ def test_sessions_reach_their_owner_and_alarms_reach_staff_only(serve: Callable[
         assert kinds(guard) == ["alarm", "socket"]  # security: no personal data
         assert kinds(elsewhere) == []  # another community's installer
     assert httpx.get(url, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+
+
+def test_the_alarm_service_s_alarms_and_incidents_reach_responders(serve: Callable[..., Served]) -> None:
+    served = serve(stream_ping_s=0.3, live_poll_s=0.05, inventory_refresh_s=0.1, alarms=True, stream_alarm_poll_s=0.1)
+    store = served.app.state.cloud.stores.state
+    store.import_inventory(
+        ShedConfig(shed="shed-a", community="c1", posts=[PostSpec(id="post-1")]), actor="t", now_ms=T0
+    )
+    url = f"{served.base}/api/v1/stream"
+    time.sleep(0.5)
+    fire = AlarmRaised(
+        src="shed-a", seq=1, ts=T0, alarm_id="shed-a/smoke/env-1", alarm_class=AlarmClass.FIRE, alarm_type="smoke"
+    )
+    with (
+        httpx.Client(timeout=httpx.Timeout(20.0)) as client,
+        client.stream("GET", url, headers=as_(served, Role.OPERATOR)) as op,
+        client.stream("GET", url, headers=as_(served, Role.INSTALLER, user_id="i1")) as installer,
+    ):
+        for r in (op, installer):
+            read_until(r, has("ping"))
+        write(served, birth("shed-a", 0, {("post-1", 1): SocketStatus.FREE}), fire)
+        got = events(
+            read_until(op, lambda g: has("incident")(g) and any(data(f).get("source") == "cloud" for f in events(g)))
+        )
+        edge = next(data(f) for f in got if f["event"] == "alarm" and data(f)["source"] == "edge")
+        assert (edge["alarm_id"], edge["state"], edge["alarm_class"]) == ("shed-a/smoke/env-1", "active", "fire")
+        cloud = next(data(f) for f in got if f["event"] == "alarm" and data(f)["source"] == "cloud")
+        assert cloud["shed"] == "shed-a" and cloud["state"] and cloud["incident"]
+        incident = next(data(f) for f in got if f["event"] == "incident")
+        assert incident["shed"] == "shed-a" and incident["resolved"] is False and incident["incident"]
+        # The installer reads alarms but never incidents (they name the people answering them).
+        seen = events(read_until(installer, lambda g: any(data(f).get("source") == "cloud" for f in events(g))))
+        assert "incident" not in {f["event"] for f in seen} and "alarm" in {f["event"] for f in seen}
