@@ -91,10 +91,11 @@ def create_app(settings: CloudSettings) -> FastAPI:
             # The bus says an edge alarm was stored: the alarm service reads it from the store at once.
             bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))
         eta = EtaService(live.snapshot, stores.telemetry, clock.now_ms, refresh_s=settings.eta_refresh_s)
-        bus.subscribe(eta.on_event, name="eta", kinds=(SocketStatusChanged, SocketRemoved))
         view = AvailabilityView(live, eta)
         hub = Hub(ring_size=settings.stream_ring_size, queue_size=settings.stream_queue_size)
         source = BusSource(hub, asyncio.get_running_loop(), community_of=live.community, availability_of=view.one)
+        eta.on_change = source.estimates_changed  # a new ETA goes out as the shed's availability event
+        bus.subscribe(eta.on_event, name="eta", kinds=(SocketStatusChanged, SocketRemoved))
         bus.subscribe(source.on_event, name="stream")
         alarm_feed = AlarmFeed(
             stores.state.engine,

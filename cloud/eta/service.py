@@ -46,11 +46,13 @@ class EtaService:
         now_ms: Callable[[], int],
         *,
         refresh_s: float = 30.0,
+        on_change: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.sheds = sheds  # copies of every shed's live state (cloud.api.live.LiveView.snapshot)
         self.telemetry = telemetry
         self.now_ms = now_ms
         self.refresh_s = refresh_s
+        self.on_change = on_change  # called (on this service's thread) with the sheds whose estimate changed
         self.learner = Learner()
         self.errors = 0
         self.runs = 0
@@ -119,8 +121,11 @@ class EtaService:
                 history = self.learner.of(shed)
             out[shed] = ShedEstimate(estimate(observations, history, now).next_free_s, now)
         if out != self._estimates:
-            self._estimates = out
+            before, self._estimates = self._estimates, out
             self.version += 1
+            changed = sorted(s for s in out.keys() | before.keys() if out.get(s) != before.get(s))
+            if self.on_change is not None:
+                self.on_change(changed)
         self.runs += 1
 
     def _series(self, shed: str, device: str, socket: int, field: str, start: int, end: int) -> list[tuple[int, float]]:

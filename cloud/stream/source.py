@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 
 from cloud.core.events import AnyEvent
+from cloud.stream.frames import Outgoing
 from cloud.stream.hub import Hub
 from cloud.stream.translate import AvailabilityOf, translate
 
@@ -46,6 +47,19 @@ class BusSource:
             # RuntimeError: the loop closed at shutdown, nobody is listening any more.
             with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(self._flush)
+
+    def estimates_changed(self, sheds: list[str]) -> None:
+        """Any thread: the ETA of these sheds moved; send their availability again (it carries the ETA)."""
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._republish, sheds)
+
+    def _republish(self, sheds: list[str]) -> None:
+        out = []
+        for shed in sheds:
+            counts = self.availability_of(shed)
+            if counts is not None:
+                out.append(Outgoing("availability", self.community_of(shed), counts))
+        self.hub.publish(out)
 
     def _flush(self) -> None:
         with self._lock:

@@ -100,6 +100,9 @@ def test_each_caller_sees_its_scope_and_pings(serve: Callable[..., Served]) -> N
         assert last["shed"] == "shed-a" and last["community"] == "c1" and last["charging"] == 1
         got_other = events(read_until(other, lambda g: any(data(f).get("charging") == 1 for f in events(g))))
         assert {f["event"] for f in got_other} == {"availability"}  # c2's operator: only what is public
+        # The shed is full now: its ETA is estimated in the background and sent as its availability again.
+        eta = events(read_until(anon, lambda g: any(data(f).get("eta_ts") for f in events(g))))[-1]
+        assert data(eta)["free"] == 0 and data(eta)["next_free_s"] > 0
         assert all(int(f["id"].split("-")[1]) > 0 for f in got_op + got_anon + got_other)
 
 
