@@ -17,7 +17,8 @@ from sse_starlette import EventSourceResponse
 from cloud.api.deps import CloudDep
 from cloud.api.errors_doc import errors
 from cloud.api.principal import PrincipalDep
-from cloud.stream.hub import Client, Hub
+from cloud.core.access.roles import Principal
+from cloud.stream.hub import Hub
 
 router = APIRouter()
 BURST = 64  # frames joined into one write when a client has several waiting
@@ -43,17 +44,19 @@ async def stream(
     hub = cloud.stream
     if hub is None:
         raise HTTPException(status_code=503, detail="the live stream is not running")
-    client, first = hub.connect(caller, last_event_id)
     return EventSourceResponse(
-        _frames(hub, client, first, cloud.settings.stream_ping_s, cloud.clock.now_ms),
+        _frames(hub, caller, last_event_id, cloud.settings.stream_ping_s, cloud.clock.now_ms),
         ping=0,  # our own ping frames carry an id and the server time
         send_timeout=SEND_TIMEOUT_S,
     )
 
 
 async def _frames(
-    hub: Hub, client: Client, first: list[bytes], ping_s: float, now_ms: Callable[[], int]
+    hub: Hub, caller: Principal | None, last_event_id: str | None, ping_s: float, now_ms: Callable[[], int]
 ) -> AsyncIterator[bytes]:
+    # The client joins the hub when its stream starts, not when the route returns: a response that is never
+    # streamed (HEAD, or a client gone before the first byte) must not leave a client behind.
+    client, first = hub.connect(caller, last_event_id)
     try:
         if first:
             yield b"".join(first)

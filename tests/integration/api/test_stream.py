@@ -20,6 +20,7 @@ from tests.apiauth import bearer
 from tests.integration.api.conftest import Served
 from tests.integration.api.sse import Frame, data, events, read_until
 from tests.integration.cloud.helpers import T0, birth, status
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -104,6 +105,9 @@ def test_each_caller_sees_its_scope_and_pings(serve: Callable[..., Served]) -> N
         eta = events(read_until(anon, lambda g: any(data(f).get("eta_ts") for f in events(g))))[-1]
         assert data(eta)["free"] == 0 and data(eta)["next_free_s"] > 0
         assert all(int(f["id"].split("-")[1]) > 0 for f in got_op + got_anon + got_other)
+        assert len(served.app.state.cloud.stream.clients) == 3
+    # Gone clients leave the hub.
+    assert wait_until(lambda: not served.app.state.cloud.stream.clients, timeout=10, what="clients to leave")
 
 
 def test_reconnecting_with_last_event_id_resumes_without_loss(serve: Callable[..., Served]) -> None:
