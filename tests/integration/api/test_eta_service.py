@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from cloud.core.events import SocketStatusChanged
 from cloud.core.live import ShedLive, SocketLive
 from cloud.eta.service import EtaService
@@ -9,6 +11,7 @@ from cloud.telemetry.sqlite import SqliteTelemetryStore
 from protocol.uplink import SocketStatus as S
 from protocol.uplink import TelemetryBatch, TelemetryPoint
 
+pytestmark = pytest.mark.integration
 T0 = 1_767_225_600_000
 MIN = 60_000
 

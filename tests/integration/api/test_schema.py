@@ -18,19 +18,22 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from cloud.api.app import create_app
+from cloud.core.access.roles import Role
 from cloud.core.batch import Batch
 from cloud.settings import CloudSettings
 from protocol.config import PostSpec, ShedConfig
 from protocol.uplink import SocketStatus
 from shedwatch.ports import free_port
+from tests.apiauth import bearer
 from tests.integration.cloud.helpers import T0, birth
 
 pytestmark = pytest.mark.integration
-EXAMPLES = 60  # per operation: about 20 s for the 12 operations on main now; keep the whole under ~60 s
+EXAMPLES = 25  # per operation and caller: 24 tests, ~40 s at load 15 on 2 cores (less when quiet); keep it under ~60 s
 
 
 @pytest.fixture(scope="module")
-def api_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """The base URL, and the headers of a deployment-wide admin (so routes behind a login are exercised too)."""
     data = tmp_path_factory.mktemp("schema")
     app = create_app(CloudSettings(data_dir=data, ingest=False, alarms=True, live_poll_s=0.05))
     port = free_port()
@@ -52,7 +55,7 @@ def api_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     batch = Batch()
     batch.states.append((birth("shed-a", 0, {("post-1", n): SocketStatus.FREE for n in (1, 2, 3)}), T0))
     store.write(batch)
-    yield base
+    yield base, bearer(app.state.cloud.settings, Role.ADMIN, (), user_id="admin", everywhere=True)
     server.should_exit = True
     thread.join(15)
 
@@ -76,5 +79,9 @@ schema = schemathesis.openapi.from_dict(create_app(CloudSettings(ingest=False)).
 
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_route_keeps_its_documented_contract(case: schemathesis.Case[Any], api_base: str) -> None:
-    case.call_and_validate(base_url=api_base, timeout=10, checks=CHECKS)
+@pytest.mark.parametrize("caller", ["anonymous", "admin"])
+def test_every_route_keeps_its_documented_contract(
+    case: schemathesis.Case[Any], api: tuple[str, dict[str, str]], caller: str
+) -> None:
+    base, admin = api
+    case.call_and_validate(base_url=base, timeout=10, checks=CHECKS, headers=admin if caller == "admin" else None)
