@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_SAMPLES = 240  # power samples per charging socket given to the fit (the curve is smooth)
 RAW_UP_TO_MS = 3 * 3_600_000  # longer charges are read from minute rollups
 FULL_W = 30.0  # a socket drawing less has finished (DOMAIN's "full" point)
+MIN_GAP_S = 1.0  # between two refreshes, however often plugs wake it: bounds the cost in a busy district
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,8 @@ class EtaService:
         return self._estimates
 
     def on_event(self, event: AnyEvent) -> None:
-        """Bus thread: learn from a status change; wake the thread when the shed just filled up."""
+        """Bus thread: learn from a status change; wake the thread when a socket was taken or first heard of
+        (the shed may have just filled up)."""
         if not isinstance(event, SocketStatusChanged | SocketRemoved):
             return
         status = event.status if isinstance(event, SocketStatusChanged) else None
@@ -77,7 +79,7 @@ class EtaService:
             done = self.learner.observe((event.shed, event.device, event.socket), status, event.previous, event.ts)
             if done is not None:
                 self._finished.append(done)
-        if event.previous is SocketStatus.FREE or event.shed not in self._estimates:
+        if event.previous is SocketStatus.FREE or event.previous is None:  # taken, or first heard of (a birth)
             self._wake.set()
 
     def start(self) -> None:
@@ -99,7 +101,9 @@ class EtaService:
             except Exception:
                 self.errors += 1
                 log.exception("eta: refresh failed; keeping the last estimates")
-            self._wake.wait(self.refresh_s)
+            if self._stop.wait(MIN_GAP_S):
+                break
+            self._wake.wait(max(0.0, self.refresh_s - MIN_GAP_S))
             self._wake.clear()
 
     def refresh(self) -> None:
