@@ -104,12 +104,18 @@ class SseClient:
             writer.write(_request(host, path, ["Accept: text/event-stream"]))
             await reader.readuntil(b"\r\n\r\n")
             self.connected.set()
+            rest = b""
             while True:
                 chunk = await reader.read(65536)
                 if not chunk:
                     break
                 now = time.time()
-                for m in UPDATED_TS.finditer(chunk):
+                # Only whole frames: a read can end inside one (and every client's bytes are alike, so a marker
+                # cut in two would be misread by all of them at once).
+                whole, sep, rest = (rest + chunk).rpartition(b"\n\n")
+                if not sep:
+                    continue  # no frame ended yet: rest holds it all
+                for m in UPDATED_TS.finditer(whole):
                     self.seen.setdefault(int(m.group(1)), now)
         except (OSError, asyncio.IncompleteReadError):
             pass
