@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 COMMUNITY = "jinsong-north"  # the harness's shed file
 
 
-async def _until(client: httpx.AsyncClient, url: str, headers: dict[str, str], key: str, want: set[str]) -> dict:  # type: ignore[type-arg]
+async def _until(client: httpx.AsyncClient, url: str, headers: dict[str, str], key: str, want: set[object]) -> dict:  # type: ignore[type-arg]
     """Poll ``url`` until its JSON ``key`` is one of ``want`` (a loaded machine: up to 30 s)."""
     import asyncio
 
