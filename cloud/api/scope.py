@@ -2,8 +2,8 @@
 
 Every staff route asks here: ``in_shed`` for one shed's things (its community read from the inventory), ``in_community``
 for a community's configuration, ``visible`` for lists (the communities whose rows the caller may see).
-A state-changing action leaves an audit record when refused too (docs/accounts.md), so an admin sees who
-tried what they may not.
+A state-changing action leaves an audit record when done, failed (``audited``) or refused (the app's access
+handler, cloud.api.principal), so an admin sees who tried what they may not.
 """
 
 from collections.abc import Callable
@@ -12,9 +12,9 @@ from typing import TypeVar
 from fastapi import HTTPException, Request
 
 from cloud.api.deps import CloudState
-from cloud.api.principal import record_audit, require
+from cloud.api.principal import FAILED, OK, client_address, record_audit, require
 from cloud.core.access.authorize import Resource, authorize
-from cloud.core.access.permissions import STATE_CHANGING, Action
+from cloud.core.access.permissions import Action
 from cloud.core.access.roles import Principal
 from cloud.core.alarms.inputs import Actor
 from cloud.state import staff_rows
@@ -25,13 +25,10 @@ T = TypeVar("T")
 def in_community(
     cloud: CloudState, principal: Principal | None, action: Action, community: str | None, target: str
 ) -> Principal:
-    """The caller when allowed ``action`` on ``community``; 401 / 403 otherwise (a refused change is audited)."""
-    try:
-        return require(principal, action, Resource(community))
-    except HTTPException as exc:
-        if exc.status_code == 403 and action in STATE_CHANGING:
-            record_audit(cloud, principal, action.value, target, "refused", str(exc.detail))
-        raise
+    """The caller when allowed ``action`` on ``community``; 401 / 403 otherwise (a refused change is audited by
+    the app's access handler, with ``target``)."""
+    del cloud
+    return require(principal, action, Resource(community), target=target)
 
 
 def shed_community(cloud: CloudState, shed: str) -> str | None:
@@ -40,13 +37,16 @@ def shed_community(cloud: CloudState, shed: str) -> str | None:
         return staff_rows.shed_community(conn, shed)
 
 
-def in_shed(cloud: CloudState, principal: Principal | None, action: Action, shed: str, target: str = "") -> Principal:
-    """The caller when allowed ``action`` in ``shed``'s community.
+def in_shed(
+    cloud: CloudState, principal: Principal | None, action: Action, shed: str, target: str = ""
+) -> tuple[Principal, str | None]:
+    """The caller when allowed ``action`` in ``shed``'s community, and that community.
 
     A shed the cloud does not know belongs to no community: only a deployment-wide admin passes (and then gets
     the route's 404), everybody else gets 403, so the answer never tells whether another community's shed exists.
     """
-    return in_community(cloud, principal, action, shed_community(cloud, shed), target or shed)
+    community = shed_community(cloud, shed)
+    return in_community(cloud, principal, action, community, target or shed), community
 
 
 def visible(principal: Principal | None, action: Action) -> frozenset[str] | None:
@@ -66,13 +66,23 @@ def actor(principal: Principal, request: Request) -> Actor:
 
 
 def audited(
-    cloud: CloudState, principal: Principal, action: Action, target: str, detail: str, act: Callable[[], T]
+    cloud: CloudState,
+    principal: Principal,
+    action: Action,
+    target: str,
+    detail: str,
+    act: Callable[[], T],
+    *,
+    community: str | None = None,
+    request: Request | None = None,
 ) -> T:
     """Run ``act`` and record it (outcome ``ok``), or record its HTTP failure (``failed``, the reason) and re-raise."""
+    address = client_address(request) if request else ""
     try:
         result = act()
     except HTTPException as exc:
-        record_audit(cloud, principal, action.value, target, "failed", f"{detail}: {exc.detail}")
+        failed = f"{detail}: {exc.detail}"
+        record_audit(cloud, principal, action.value, target, FAILED, failed, community=community, address=address)
         raise
-    record_audit(cloud, principal, action.value, target, "ok", detail)
+    record_audit(cloud, principal, action.value, target, OK, detail, community=community, address=address)
     return result

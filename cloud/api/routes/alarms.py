@@ -37,13 +37,13 @@ def _row(cloud: CloudState, alarm_id: int) -> staff_rows.AlarmRow | None:
 
 def _authorized_row(
     cloud: CloudState, principal: Principal | None, action: Action, alarm_id: int
-) -> tuple[Principal, staff_rows.AlarmRow]:
+) -> tuple[Principal, str | None, staff_rows.AlarmRow]:
     """The caller and the alarm; an unknown alarm is 403 to all but a deployment-wide admin (404), like sheds."""
     row = _row(cloud, alarm_id)
-    user = in_shed(cloud, principal, action, row.alarm.key.shed if row else "", f"alarm {alarm_id}")
+    user, community = in_shed(cloud, principal, action, row.alarm.key.shed if row else "", f"alarm {alarm_id}")
     if row is None:
         raise HTTPException(404, f"no alarm {alarm_id}")
-    return user, row
+    return user, community, row
 
 
 @router.get("/api/v1/alarms")
@@ -76,7 +76,7 @@ def list_alarms(
 @router.get("/api/v1/alarms/{alarm_id:int}")
 def get_alarm(cloud: CloudDep, principal: PrincipalDep, alarm_id: AlarmId) -> AlarmDetail:
     """One alarm instance with its audit trail."""
-    _, row = _authorized_row(cloud, principal, Action.ALARM_READ, alarm_id)
+    _, _, row = _authorized_row(cloud, principal, Action.ALARM_READ, alarm_id)
     with cloud.stores.state.engine.connect() as conn:
         audit = staff_rows.audit_of(conn, row.alarm)
     return AlarmDetail(**AlarmOut.of(row).model_dump(), audit=[AuditOut.model_validate(a) for a in audit])
@@ -108,7 +108,7 @@ def _run(
     what: str,
     make: Callable[[Actor], StaffAction],
 ) -> AlarmOut:
-    user, _ = _authorized_row(cloud, principal, permission, alarm_id)
+    user, community, _ = _authorized_row(cloud, principal, permission, alarm_id)
     runner = alarm_runner(cloud)
     inp = make(actor(user, request))
     audited(
@@ -118,6 +118,8 @@ def _run(
         f"alarm {alarm_id}",
         what,
         lambda: refusals(lambda: act_on_alarm(runner.service, alarm_id, inp, cloud.clock.now_ms())),
+        community=community,
+        request=request,
     )
     runner.wake()
     row = _row(cloud, alarm_id)

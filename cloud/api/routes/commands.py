@@ -9,7 +9,7 @@ pushed config version the edge's birth reports).
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import ValidationError
 
 from cloud.api.deps import CloudDep, CloudState
@@ -73,12 +73,15 @@ def _send(cloud: CloudState, shed: str, body: CommandIn, actor: str) -> CommandR
 
 
 @router.post("/api/v1/sheds/{shed}/commands", status_code=202)
-def send_command(cloud: CloudDep, principal: PrincipalDep, shed: ShedId, body: CommandIn) -> CommandOut:
+def send_command(
+    cloud: CloudDep, principal: PrincipalDep, request: Request, shed: ShedId, body: CommandIn
+) -> CommandOut:
     """Send the command; 202 with its audit record (``status`` ``sent``): poll its ``request_id`` for the answer."""
     permission = PERMISSION[body.action]
     target = f"{shed}/{body.device}/{body.socket}" if body.device else shed
-    user = in_shed(cloud, principal, permission, shed, target)
-    record = audited(cloud, user, permission, target, body.action, lambda: _send(cloud, shed, body, user.user_id))
+    user, community = in_shed(cloud, principal, permission, shed, target)
+    send = lambda: _send(cloud, shed, body, user.user_id)  # noqa: E731
+    record = audited(cloud, user, permission, target, body.action, send, community=community, request=request)
     return CommandOut.model_validate(record)
 
 

@@ -9,7 +9,7 @@ Inventory imports go through the same validation as ``shedwatch cloud inventory 
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel
 
 from cloud.alarms.config import AlarmConfig
@@ -100,7 +100,9 @@ def get_community(cloud: CloudDep, principal: PrincipalDep, community: Community
 
 
 @router.put("/api/v1/config/communities/{community}")
-def put_community(cloud: CloudDep, principal: PrincipalDep, community: CommunityId, body: CommunityIn) -> CommunityOut:
+def put_community(
+    cloud: CloudDep, principal: PrincipalDep, request: Request, community: CommunityId, body: CommunityIn
+) -> CommunityOut:
     """Set the display name, zone, promise and inspection rhythm (``config.community``)."""
     user = in_community(cloud, principal, Action.CONFIG_COMMUNITY, community, community)
     settings = CommunitySettings.model_validate(body.model_dump(exclude={"name"}))
@@ -111,6 +113,8 @@ def put_community(cloud: CloudDep, principal: PrincipalDep, community: Community
         community,
         body.model_dump_json(),
         lambda: _save(cloud, user, community, DocKind.COMMUNITY, settings, {"name": body.name}),
+        community=community,
+        request=request,
     )
     return _community_out(cloud, community, merged)
 
@@ -129,7 +133,9 @@ def get_rota(cloud: CloudDep, principal: PrincipalDep, community: CommunityId) -
 
 
 @router.put("/api/v1/config/communities/{community}/rota")
-def put_rota(cloud: CloudDep, principal: PrincipalDep, community: CommunityId, body: RotaDoc) -> RotaOut:
+def put_rota(
+    cloud: CloudDep, principal: PrincipalDep, request: Request, community: CommunityId, body: RotaDoc
+) -> RotaOut:
     """Replace the chain and shifts (``config.rota``); every shift must name a known person and a chain role."""
     user = in_community(cloud, principal, Action.CONFIG_ROTA, community, community)
     merged = audited(
@@ -139,6 +145,8 @@ def put_rota(cloud: CloudDep, principal: PrincipalDep, community: CommunityId, b
         community,
         f"rota: {len(body.shift)} shifts, chain {body.chain}",
         lambda: _save(cloud, user, community, DocKind.ROTA, body, None),
+        community=community,
+        request=request,
     )
     return _rota_out(cloud, community, merged)
 
@@ -163,7 +171,9 @@ def get_channels(cloud: CloudDep, principal: PrincipalDep, community: CommunityI
 
 
 @router.put("/api/v1/config/communities/{community}/channels")
-def put_channels(cloud: CloudDep, principal: PrincipalDep, community: CommunityId, body: ChannelsDoc) -> ChannelsOut:
+def put_channels(
+    cloud: CloudDep, principal: PrincipalDep, request: Request, community: CommunityId, body: ChannelsDoc
+) -> ChannelsOut:
     """Replace the community's people and targets (``config.channels``); a person id another community's document
     defines, or dropping a person a shift still names, is refused (422)."""
     user = in_community(cloud, principal, Action.CONFIG_CHANNELS, community, community)
@@ -175,12 +185,14 @@ def put_channels(cloud: CloudDep, principal: PrincipalDep, community: CommunityI
         community,
         f"people: {ids}",  # the targets carry secrets: never in the audit
         lambda: _save(cloud, user, community, DocKind.CHANNELS, body, None),
+        community=community,
+        request=request,
     )
     return _channels_out(cloud, community, merged)
 
 
 @router.post("/api/v1/config/inventory")
-def import_inventory(cloud: CloudDep, principal: PrincipalDep, body: InventoryIn) -> InventoryOut:
+def import_inventory(cloud: CloudDep, principal: PrincipalDep, request: Request, body: InventoryIn) -> InventoryOut:
     """Import a shed (``config.inventory`` in its community, and in its current one when it moves)."""
     try:
         parsed = parse_shed_document(body.model_dump(), where="inventory")
@@ -202,7 +214,10 @@ def import_inventory(cloud: CloudDep, principal: PrincipalDep, body: InventoryIn
         except StoreError as exc:
             raise HTTPException(503, str(exc)) from None
 
-    version = audited(cloud, user, Action.CONFIG_INVENTORY, target, f"community {config.community}", store)
+    detail = f"community {config.community}"
+    version = audited(
+        cloud, user, Action.CONFIG_INVENTORY, target, detail, store, community=config.community, request=request
+    )
     return InventoryOut(shed=config.shed, community=config.community, version=version, cameras=len(parsed.cameras))
 
 
@@ -220,10 +235,12 @@ def get_shed_config(cloud: CloudDep, principal: PrincipalDep, shed: ShedId) -> S
 
 
 @router.put("/api/v1/config/sheds/{shed}/thresholds")
-def put_thresholds(cloud: CloudDep, principal: PrincipalDep, shed: ShedId, body: Thresholds) -> ThresholdsOut:
+def put_thresholds(
+    cloud: CloudDep, principal: PrincipalDep, request: Request, shed: ShedId, body: Thresholds
+) -> ThresholdsOut:
     """Replace the shed's thresholds (``config.thresholds``): a new config version, not yet pushed; push it with
     a ``push_config`` command. Every field is validated as protocol/config.py Thresholds (422 otherwise)."""
-    user = in_shed(cloud, principal, Action.CONFIG_THRESHOLDS, shed)
+    user, community = in_shed(cloud, principal, Action.CONFIG_THRESHOLDS, shed)
     store = cloud.stores.state
 
     def save() -> int:
@@ -234,5 +251,6 @@ def put_thresholds(cloud: CloudDep, principal: PrincipalDep, shed: ShedId, body:
             held.model_copy(update={"thresholds": body}), actor=user.user_id, now_ms=cloud.clock.now_ms()
         )
 
-    version = audited(cloud, user, Action.CONFIG_THRESHOLDS, shed, body.model_dump_json(exclude_defaults=True), save)
+    detail = body.model_dump_json(exclude_defaults=True)
+    version = audited(cloud, user, Action.CONFIG_THRESHOLDS, shed, detail, save, community=community, request=request)
     return ThresholdsOut(shed=shed, version=version, thresholds=body)

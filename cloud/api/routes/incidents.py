@@ -45,12 +45,14 @@ def _incident(cloud: CloudState, incident_id: str) -> Incident | None:
         return AlarmRepo(conn, sqlite=cloud.stores.state.is_sqlite).incident(incident_id)
 
 
-def _authorized(cloud: CloudState, principal: Principal | None, action: Action, incident_id: str) -> Principal:
+def _authorized(
+    cloud: CloudState, principal: Principal | None, action: Action, incident_id: str
+) -> tuple[Principal, str | None]:
     found = _incident(cloud, incident_id)
-    user = in_shed(cloud, principal, action, found.shed if found else "", f"incident {incident_id}")
+    user, community = in_shed(cloud, principal, action, found.shed if found else "", f"incident {incident_id}")
     if found is None:
         raise HTTPException(404, f"no incident {incident_id}")
-    return user
+    return user, community
 
 
 @router.get("/api/v1/incidents")
@@ -104,7 +106,7 @@ def _run(
     what: str,
     act: Callable[[AlarmService, Actor, int], object],
 ) -> IncidentOut:
-    user = _authorized(cloud, principal, permission, incident_id)
+    user, community = _authorized(cloud, principal, permission, incident_id)
     runner = alarm_runner(cloud)
     who = actor(user, request)
     audited(
@@ -114,6 +116,8 @@ def _run(
         f"incident {incident_id}",
         what,
         lambda: refusals(lambda: act(runner.service, who, cloud.clock.now_ms())),
+        community=community,
+        request=request,
     )
     runner.wake()
     after = _incident(cloud, incident_id)

@@ -5,7 +5,7 @@ Recording one clears an ``inspection_overdue`` alarm at the alarm service's next
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from cloud.alarms.repo import AlarmRepo
 from cloud.api.deps import CloudDep
@@ -36,9 +36,11 @@ def list_inspections(
 
 
 @router.post("/api/v1/sheds/{shed}/inspections", status_code=201)
-def record_inspection(cloud: CloudDep, principal: PrincipalDep, shed: ShedId, body: InspectionIn) -> InspectionOut:
+def record_inspection(
+    cloud: CloudDep, principal: PrincipalDep, request: Request, shed: ShedId, body: InspectionIn
+) -> InspectionOut:
     """Record that the caller inspected one of the shed's extinguishers now; 404 when the shed has no such one."""
-    user = in_shed(cloud, principal, Action.INSPECTION_RECORD, shed, f"{shed}/{body.device}")
+    user, community = in_shed(cloud, principal, Action.INSPECTION_RECORD, shed, f"{shed}/{body.device}")
     store = cloud.stores.state
 
     def record() -> InspectionOut:
@@ -51,7 +53,8 @@ def record_inspection(cloud: CloudDep, principal: PrincipalDep, shed: ShedId, bo
             # In the same transaction: the row just written is the newest of the shed.
             return InspectionOut.model_validate(staff_rows.inspection_list(conn, shed, limit=1)[0])
 
-    out = audited(cloud, user, Action.INSPECTION_RECORD, f"{shed}/{body.device}", f"inspected: {body.note}", record)
+    target, detail = f"{shed}/{body.device}", f"inspected: {body.note}"
+    out = audited(cloud, user, Action.INSPECTION_RECORD, target, detail, record, community=community, request=request)
     if cloud.alarms is not None:
         cloud.alarms.wake()
     return out
