@@ -83,3 +83,12 @@ async def staff(tmp_path: Path) -> AsyncIterator[Staff]:
         seed_shed(cloud, "shed-b", "c2")
         alarm_id, incident_id = raise_alarm(cloud, AlarmKey("shed-a", "env-1", 0, "gas_co"), AlarmClass.TROUBLE, "CO")
         yield Staff(app, client, settings, alarm_id, incident_id)
+
+
+def audit_log(staff: Staff) -> list[tuple[str, str, str, str | None, str, str]]:
+    """(actor, action, target, community, outcome, detail) of every audit_log row, oldest first."""
+    from cloud.state import audit_rows
+
+    with staff.cloud.stores.state.engine.connect() as conn:
+        rows = audit_rows.newest(conn, communities=None, limit=10_000)
+    return [(r.actor, r.action, r.target, r.community, r.outcome, r.detail) for r in reversed(rows)]
