@@ -22,6 +22,7 @@ from cloud.core.access.roles import Principal
 from cloud.core.alarms.inputs import Acknowledge, Actor, Assign, Comment, Shelve, Silence, StaffAction, Unshelve
 from cloud.core.alarms.model import Lifecycle
 from cloud.state import staff_rows
+from protocol.envelope import EPOCH_MS_MAX
 from protocol.ids import ID_PATTERN
 from protocol.uplink import AlarmClass
 
@@ -53,7 +54,7 @@ def list_alarms(
     state: Annotated[Lifecycle | Literal["open"] | None, Query(description="a state, or open (any but normal)")] = None,
     shed: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     alarm_class: Annotated[AlarmClass | None, Query(alias="class")] = None,
-    since: Annotated[int | None, Query(ge=0, description="changed at or after, epoch ms")] = None,
+    since: Annotated[int | None, Query(ge=0, le=EPOCH_MS_MAX, description="changed at or after, epoch ms")] = None,
     limit: Annotated[int, Query(ge=1, le=staff_rows.MAX_ROWS)] = 200,
 ) -> AlarmList:
     """Alarms of the caller's communities, newest change first."""

@@ -34,6 +34,7 @@ from cloud.core.alarms.clocks import clocks
 from cloud.core.alarms.incidents import Incident
 from cloud.core.alarms.inputs import Actor
 from cloud.state import staff_rows
+from protocol.envelope import EPOCH_MS_MAX
 from protocol.ids import ID_PATTERN
 
 router = APIRouter(tags=["staff: incidents"])
@@ -61,7 +62,7 @@ def list_incidents(
     principal: PrincipalDep,
     open_only: Annotated[bool, Query(alias="open")] = False,
     shed: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
-    since: Annotated[int | None, Query(ge=0, description="opened at or after, epoch ms")] = None,
+    since: Annotated[int | None, Query(ge=0, le=EPOCH_MS_MAX, description="opened at or after, epoch ms")] = None,
     limit: Annotated[int, Query(ge=1, le=staff_rows.MAX_ROWS)] = 200,
 ) -> IncidentList:
     """Incidents of the caller's communities, newest first."""

@@ -14,6 +14,7 @@ from cloud.api.principal import PrincipalDep
 from cloud.api.scope import audited, in_shed
 from cloud.core.access.permissions import Action
 from cloud.state import staff_rows
+from protocol.envelope import EPOCH_MS_MAX
 from protocol.ids import ID_PATTERN
 
 router = APIRouter(tags=["staff: inspections"])
@@ -25,7 +26,7 @@ def list_inspections(
     cloud: CloudDep,
     principal: PrincipalDep,
     shed: ShedId,
-    since: Annotated[int | None, Query(ge=0, description="at or after, epoch ms")] = None,
+    since: Annotated[int | None, Query(ge=0, le=EPOCH_MS_MAX, description="at or after, epoch ms")] = None,
     limit: Annotated[int, Query(ge=1, le=staff_rows.MAX_ROWS)] = 200,
 ) -> InspectionList:
     """Inspections recorded in the shed, newest first."""

@@ -11,13 +11,16 @@ from cloud.api.routes.history import MAX_POINTS, read_series
 from cloud.api.scope import in_shed
 from cloud.core.access.permissions import Action
 from cloud.telemetry.base import Resolution, SeriesKey
+from protocol.envelope import EPOCH_MS_MAX
 from protocol.ids import ID_PATTERN
 from protocol.uplink import FIELD_PATTERN
 
 router = APIRouter(tags=["staff: history"])
 ShedId = Annotated[str, Path(pattern=ID_PATTERN)]
-From = Annotated[int | None, Query(alias="from", ge=0, description="epoch ms, inclusive (default: to - 1 h)")]
-To = Annotated[int | None, Query(alias="to", ge=1, description="epoch ms, exclusive (default: now)")]
+From = Annotated[
+    int | None, Query(alias="from", ge=0, le=EPOCH_MS_MAX, description="epoch ms, inclusive (default: to - 1 h)")
+]
+To = Annotated[int | None, Query(alias="to", ge=1, le=EPOCH_MS_MAX, description="epoch ms, exclusive (default: now)")]
 Points = Annotated[int, Query(ge=1, le=MAX_POINTS)]
 
 
