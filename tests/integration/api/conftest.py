@@ -3,6 +3,7 @@ shed-b in c2, each with one post of 4 sockets, an extinguisher and a sensor; a t
 in shed-a."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,10 +72,9 @@ def raise_alarm(cloud: CloudState, key: AlarmKey, alarm_class: AlarmClass, messa
     return int(row.id), str(row.incident)
 
 
-@pytest.fixture
-async def staff(tmp_path: Path) -> AsyncIterator[Staff]:
-    """The seeded app (ingest off: nothing but the store feeds it; alarm service on, ticking slowly)."""
-    settings = CloudSettings(data_dir=tmp_path, ingest=False, alarm_tick_s=30)
+@asynccontextmanager
+async def running(settings: CloudSettings) -> AsyncIterator[Staff]:
+    """The seeded app on ``settings``."""
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -83,6 +83,13 @@ async def staff(tmp_path: Path) -> AsyncIterator[Staff]:
         seed_shed(cloud, "shed-b", "c2")
         alarm_id, incident_id = raise_alarm(cloud, AlarmKey("shed-a", "env-1", 0, "gas_co"), AlarmClass.TROUBLE, "CO")
         yield Staff(app, client, settings, alarm_id, incident_id)
+
+
+@pytest.fixture
+async def staff(tmp_path: Path) -> AsyncIterator[Staff]:
+    """The seeded app on SQLite (ingest off: nothing but the store feeds it; alarm service on, ticking slowly)."""
+    async with running(CloudSettings(data_dir=tmp_path, ingest=False, alarm_tick_s=30)) as seeded:
+        yield seeded
 
 
 def audit_log(staff: Staff) -> list[tuple[str, str, str, str | None, str, str]]:
