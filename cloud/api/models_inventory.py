@@ -29,7 +29,8 @@ class ShedList(BaseModel):
 class SocketOut(BaseModel):
     """One socket: its live status (null when the edge never reported it) and its newest readings.
 
-    ``power_w`` / ``temp_c``: the newest raw reading of the last 2 minutes (null when none), at ``reading_ts``.
+    ``power_w`` / ``temp_c``: of the socket's newest raw reading of the last 2 minutes (null when none, or when
+    that reading lacks the field), taken at ``reading_ts``.
     """
 
     socket: int

@@ -42,24 +42,39 @@ def list_sheds(cloud: CloudDep, principal: PrincipalDep) -> ShedList:
     return ShedList(sheds=[_summary(r, cloud.live.shed(r.shed)) for r in rows])
 
 
-def _latest(cloud: CloudState, key: SeriesKey, now: int) -> tuple[float, int] | None:
-    samples = cloud.stores.telemetry.query(key, now - READING_WINDOW_MS, now + 1, Resolution.RAW)
-    return (samples[-1].mean, samples[-1].ts) if samples else None
+Readings = dict[tuple[str, int | None], tuple[int, dict[str, float]]]
 
 
-def _socket(cloud: CloudState, shed: str, post: str, n: int, live: ShedLive | None, now: int) -> SocketOut:
+def _readings(cloud: CloudState, shed: str, sockets: dict[str, set[int]], now: int) -> Readings:
+    """The newest reading of each socket within the window: one statement where the store offers it (SQLite),
+    else one query per field and socket."""
+    since = now - READING_WINDOW_MS
+    latest = getattr(cloud.stores.telemetry, "latest", None)
+    if latest is not None:
+        found: Readings = latest(shed, since)
+        return found
+    out: Readings = {}
+    for post, numbers in sockets.items():
+        for n in numbers:
+            for field in ("power_w", "temp_c"):
+                samples = cloud.stores.telemetry.query(SeriesKey(shed, post, field, n), since, now + 1, Resolution.RAW)
+                if samples:
+                    ts, fields = out.get((post, n), (0, {}))
+                    out[(post, n)] = (max(ts, samples[-1].ts), {**fields, field: samples[-1].mean})
+    return out
+
+
+def _socket(post: str, n: int, live: ShedLive | None, readings: Readings) -> SocketOut:
     state = live.sockets.get((post, n)) if live else None
-    power = _latest(cloud, SeriesKey(shed, post, "power_w", n), now)
-    temp = _latest(cloud, SeriesKey(shed, post, "temp_c", n), now)
-    stamps = [x[1] for x in (power, temp) if x is not None]
+    ts, fields = readings.get((post, n), (None, {}))
     return SocketOut(
         socket=n,
         status=state.status if state else None,
         seq=state.seq if state else None,
         ts=state.ts if state else None,
-        power_w=power[0] if power else None,
-        temp_c=temp[0] if temp else None,
-        reading_ts=max(stamps) if stamps else None,
+        power_w=fields.get("power_w"),
+        temp_c=fields.get("temp_c"),
+        reading_ts=ts,
     )
 
 
@@ -76,9 +91,9 @@ def shed_detail(cloud: CloudDep, principal: PrincipalDep, shed: Annotated[str, P
     sockets = {post: set(range(1, n + 1)) for post, n in inv.posts}
     for device, n in live.sockets if live else ():
         sockets.setdefault(device, set()).add(n)
-    now = cloud.clock.now_ms()
+    readings = _readings(cloud, shed, sockets, cloud.clock.now_ms())
     posts = [
-        PostOut(post=post, sockets=[_socket(cloud, shed, post, n, live, now) for n in sorted(numbers)])
+        PostOut(post=post, sockets=[_socket(post, n, live, readings) for n in sorted(numbers)])
         for post, numbers in sorted(sockets.items())
     ]
     devices = [DeviceOut(device=d, kind=k) for d, k in inv.devices if k != "post"]

@@ -28,8 +28,8 @@ async def test_shed_detail_shows_live_status_readings_and_devices(staff: Staff) 
     cloud.stores.state.write(batch)
     cloud.stores.telemetry.write([
         _readings("shed-a", 3, now - 200_000, "post-1", 3, power_w=99.0, temp_c=30.0),  # too old to show
-        _readings("shed-a", 4, now - 5_000, "post-1", 2, power_w=150.0, temp_c=31.5),
-        _readings("shed-a", 5, now - 4_000, "post-1", 2, power_w=152.0),
+        _readings("shed-a", 4, now - 5_000, "post-1", 2, power_w=150.0, temp_c=31.0),
+        _readings("shed-a", 5, now - 4_000, "post-1", 2, power_w=152.0, temp_c=31.5),
     ])  # fmt: skip
     h = staff.auth("security")
     for _ in range(100):  # the API follows the store's feed (ingest runs elsewhere): live_poll_s
