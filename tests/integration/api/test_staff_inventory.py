@@ -6,11 +6,19 @@ import asyncio
 import pytest
 
 from cloud.core.batch import Batch
+from cloud.telemetry.base import TelemetryStore
 from protocol.uplink import SocketStatus, TelemetryBatch, TelemetryPoint
 from tests.integration.api.conftest import Staff
 from tests.integration.cloud.helpers import birth, status
 
 pytestmark = pytest.mark.integration
+
+
+class _QueryOnly:
+    """The real SQLite store seen through the TelemetryStore protocol only (as the InfluxDB store offers it)."""
+
+    def __init__(self, store: TelemetryStore) -> None:
+        self.query = store.query
 
 
 def _readings(shed: str, seq: int, ts: int, device: str, socket: int | None, **fields: float) -> TelemetryBatch:
@@ -46,6 +54,14 @@ async def test_shed_detail_shows_live_status_readings_and_devices(staff: Staff) 
     assert post9 == {"post": "post-9", "sockets": [{"socket": 1, "status": "faulted", "seq": 2, "ts": now - 1000,
                      "power_w": None, "temp_c": None, "reading_ts": None}]}  # fmt: skip
     assert got["devices"] == [{"device": "env-1", "kind": "sensor"}, {"device": "ext-1", "kind": "extinguisher"}]
+    # A store without the one-statement read (InfluxDB) answers the same through per-series queries.
+    sqlite_store = cloud.stores.telemetry
+    cloud.stores.telemetry = _QueryOnly(sqlite_store)  # type: ignore[assignment]
+    try:
+        again = (await staff.client.get("/api/v1/sheds/shed-a", headers=h)).json()
+    finally:
+        cloud.stores.telemetry = sqlite_store
+    assert again["posts"] == got["posts"]
     listed = (await staff.client.get("/api/v1/sheds", headers=h)).json()["sheds"]
     assert [(s["shed"], s["edge_online"], s["sockets"]) for s in listed] == [("shed-a", True, 5)]
 
