@@ -48,7 +48,8 @@ def take(cloud: CloudState, config: AlarmConfig) -> None:
 
 async def follow(cloud: CloudState) -> None:
     """Take documents another process saved; a conflicting set is logged and the last good one kept."""
-    seen: tuple[int, int] | None = None
+    with cloud.stores.state.engine.connect() as conn:
+        seen = config_docs.generation(conn)  # what this process started with
     while True:
         await asyncio.sleep(cloud.settings.inventory_refresh_s)
         try:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 
 from cloud.alarms.config import AlarmConfig
 from cloud.alarms.config_docs import ChannelsDoc, CommunitySettings, ConfigConflict, RotaDoc, merge
@@ -55,9 +56,25 @@ def _save(
     cloud: CloudState, user: Principal, community: str, kind: DocKind, doc: BaseModel, extra: dict[str, str] | None
 ) -> AlarmConfig:
     """Check the document against everything else in force, save it as the next version, apply it here."""
-    store = cloud.stores.state
     body = doc.model_dump(mode="json")
-    with store.engine.begin() as conn:
+    try:
+        merged = _save_checked(cloud, user, community, kind, body, extra)
+    except IntegrityError:  # another save of the same document took this version number first
+        raise HTTPException(409, f"the {kind.value} document of {community} was saved concurrently; retry") from None
+    take(cloud, merged)
+    return merged
+
+
+def _save_checked(
+    cloud: CloudState,
+    user: Principal,
+    community: str,
+    kind: DocKind,
+    body: dict[str, object],
+    extra: dict[str, str] | None,
+) -> AlarmConfig:
+    """In one transaction: the configuration in force with ``body``, checked (422 on a conflict), then stored."""
+    with cloud.stores.state.engine.begin() as conn:
         docs = {key: d.body for key, d in config_docs.newest(conn).items()}
         docs[(community, kind)] = body
         try:
@@ -71,7 +88,6 @@ def _save(
                 .values(community=community, **extra)
                 .on_conflict_do_update(index_elements=["community"], set_=extra)
             )
-    take(cloud, merged)
     return merged
 
 
