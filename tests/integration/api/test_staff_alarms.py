@@ -12,7 +12,13 @@ from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.settings import CloudSettings
 from protocol.uplink import AlarmClass
 from tests.apiauth import bearer
-from tests.integration.api.conftest import Staff, audit_log, raise_alarm, seed_shed
+from tests.integration.api.staffapp import (
+    Staff,
+    audit_log,
+    raise_alarm,
+    seed_shed,
+    staff_fixture,  # noqa: F401 - provides the staff fixture
+)
 
 pytestmark = pytest.mark.integration
 

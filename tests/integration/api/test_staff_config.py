@@ -11,7 +11,11 @@ import pytest
 from cloud.api.app import create_app
 from cloud.settings import CloudSettings
 from tests.apiauth import bearer
-from tests.integration.api.conftest import Staff, audit_log
+from tests.integration.api.staffapp import (
+    Staff,
+    audit_log,
+    staff_fixture,  # noqa: F401 - provides the staff fixture
+)
 
 pytestmark = pytest.mark.integration
 GUARD = {"id": "guard-li", "name": "Li", "targets": ["json://127.0.0.1:9/hook"]}

@@ -8,7 +8,10 @@ import pytest
 from cloud.core.batch import Batch
 from cloud.telemetry.base import TelemetryStore
 from protocol.uplink import SocketStatus, TelemetryBatch, TelemetryPoint
-from tests.integration.api.conftest import Staff
+from tests.integration.api.staffapp import (
+    Staff,
+    staff_fixture,  # noqa: F401 - provides the staff fixture
+)
 from tests.integration.cloud.helpers import birth, status
 
 pytestmark = pytest.mark.integration

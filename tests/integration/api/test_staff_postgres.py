@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from cloud.settings import CloudSettings
-from tests.integration.api.conftest import audit_log, running
+from tests.integration.api.staffapp import audit_log, running
 from tests.integration.cloud.postgres import fresh_schema
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,11 @@ import pytest
 
 from cloud.core.alarms.model import AlarmKey
 from protocol.uplink import AlarmClass
-from tests.integration.api.conftest import Staff, raise_alarm
+from tests.integration.api.staffapp import (
+    Staff,
+    raise_alarm,
+    staff_fixture,  # noqa: F401 - provides the staff fixture
+)
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,5 @@
-"""The API in-process (lifespan run by hand, httpx over ASGI) with a seeded inventory: shed-a in community c1,
+"""The staff API tests' app (import ``staff_fixture`` into a test module for the ``staff`` fixture): the API
+in-process (lifespan run by hand, httpx over ASGI) with a seeded inventory: shed-a in community c1,
 shed-b in c2, each with one post of 4 sockets, an extinguisher and a sensor; a trouble alarm and its incident
 in shed-a."""
 
@@ -85,8 +86,8 @@ async def running(settings: CloudSettings) -> AsyncIterator[Staff]:
         yield Staff(app, client, settings, alarm_id, incident_id)
 
 
-@pytest.fixture
-async def staff(tmp_path: Path) -> AsyncIterator[Staff]:
+@pytest.fixture(name="staff")
+async def staff_fixture(tmp_path: Path) -> AsyncIterator[Staff]:
     """The seeded app on SQLite (ingest off: nothing but the store feeds it; alarm service on, ticking slowly)."""
     async with running(CloudSettings(data_dir=tmp_path, ingest=False, alarm_tick_s=30)) as seeded:
         yield seeded
