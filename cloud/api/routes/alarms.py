@@ -16,6 +16,7 @@ from cloud.alarms.runner import AlarmRunner
 from cloud.api.deps import CloudDep, CloudState
 from cloud.api.models_alarms import AlarmDetail, AlarmList, AlarmOut, AssignIn, AuditOut, CommentIn, ShelveIn
 from cloud.api.principal import PrincipalDep
+from cloud.api.responses import STAFF_ERRORS
 from cloud.api.scope import actor, audited, in_shed, visible
 from cloud.core.access.permissions import Action
 from cloud.core.access.roles import Principal
@@ -26,7 +27,7 @@ from protocol.envelope import EPOCH_MS_MAX
 from protocol.ids import ID_PATTERN
 from protocol.uplink import AlarmClass
 
-router = APIRouter(tags=["staff: alarms"])
+router = APIRouter(tags=["staff: alarms"], responses=STAFF_ERRORS)
 T = TypeVar("T")
 AlarmId = Annotated[int, Path(ge=1, le=2**62)]
 

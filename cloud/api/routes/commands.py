@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from cloud.api.deps import CloudDep, CloudState
 from cloud.api.models_commands import CommandIn, CommandOut
 from cloud.api.principal import PrincipalDep
+from cloud.api.responses import STAFF_ERRORS
 from cloud.api.scope import audited, in_shed
 from cloud.commands.request import CommandRecord, build
 from cloud.commands.sender import CommandSender, settle_due
@@ -23,7 +24,7 @@ from cloud.errors import CloudError
 from protocol.ids import ID_PATTERN
 from protocol.shedfile import first_error
 
-router = APIRouter(tags=["staff: commands"])
+router = APIRouter(tags=["staff: commands"], responses=STAFF_ERRORS)
 ShedId = Annotated[str, Path(pattern=ID_PATTERN)]
 PERMISSION = {
     "stop_socket": Action.COMMAND_STOP_SOCKET,
@@ -80,6 +81,8 @@ def send_command(
     permission = PERMISSION[body.action]
     target = f"{shed}/{body.device}/{body.socket}" if body.device else shed
     user, community = in_shed(cloud, principal, permission, shed, target)
+    if community is None:  # only a deployment-wide admin gets here for a shed the cloud does not know
+        raise HTTPException(404, f"no shed {shed}")
     send = lambda: _send(cloud, shed, body, user.user_id)  # noqa: E731
     record = audited(cloud, user, permission, target, body.action, send, community=community, request=request)
     return CommandOut.model_validate(record)

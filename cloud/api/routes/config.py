@@ -28,6 +28,7 @@ from cloud.api.models_config import (
     ThresholdsOut,
 )
 from cloud.api.principal import PrincipalDep
+from cloud.api.responses import STAFF_ERRORS
 from cloud.api.scope import audited, in_community, in_shed
 from cloud.core.access.permissions import Action
 from cloud.core.access.roles import Principal
@@ -41,7 +42,7 @@ from protocol.config import Thresholds
 from protocol.ids import ID_PATTERN
 from protocol.shedfile import ShedFileError, parse_shed_document
 
-router = APIRouter(tags=["staff: configuration"])
+router = APIRouter(tags=["staff: configuration"], responses=STAFF_ERRORS)
 CommunityId = Annotated[str, Path(min_length=1, max_length=100)]
 ShedId = Annotated[str, Path(pattern=ID_PATTERN)]
 

@@ -26,6 +26,7 @@ from cloud.api.models_alarms import (
     TimelineOut,
 )
 from cloud.api.principal import PrincipalDep
+from cloud.api.responses import STAFF_ERRORS
 from cloud.api.routes.alarms import alarm_runner, refusals
 from cloud.api.scope import actor, audited, in_shed, visible
 from cloud.core.access.permissions import Action
@@ -37,7 +38,7 @@ from cloud.state import staff_rows
 from protocol.envelope import EPOCH_MS_MAX
 from protocol.ids import ID_PATTERN
 
-router = APIRouter(tags=["staff: incidents"])
+router = APIRouter(tags=["staff: incidents"], responses=STAFF_ERRORS)
 IncidentId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 

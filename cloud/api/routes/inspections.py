@@ -11,13 +11,14 @@ from cloud.alarms.repo import AlarmRepo
 from cloud.api.deps import CloudDep
 from cloud.api.models_alarms import InspectionIn, InspectionList, InspectionOut
 from cloud.api.principal import PrincipalDep
+from cloud.api.responses import STAFF_ERRORS
 from cloud.api.scope import audited, in_shed
 from cloud.core.access.permissions import Action
 from cloud.state import staff_rows
 from protocol.envelope import EPOCH_MS_MAX
 from protocol.ids import ID_PATTERN
 
-router = APIRouter(tags=["staff: inspections"])
+router = APIRouter(tags=["staff: inspections"], responses=STAFF_ERRORS)
 ShedId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 

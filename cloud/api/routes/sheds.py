@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Path
 from cloud.api.deps import CloudDep, CloudState
 from cloud.api.models_inventory import DeviceOut, PostOut, ShedDetail, ShedList, ShedSummary, SocketOut
 from cloud.api.principal import PrincipalDep
+from cloud.api.responses import STAFF_ERRORS
 from cloud.api.scope import in_shed, visible
 from cloud.core.access.permissions import Action
 from cloud.core.live import ShedLive
@@ -14,7 +15,7 @@ from cloud.state import staff_rows
 from cloud.telemetry.base import Resolution, SeriesKey
 from protocol.ids import ID_PATTERN
 
-router = APIRouter(tags=["staff: inventory"])
+router = APIRouter(tags=["staff: inventory"], responses=STAFF_ERRORS)
 READING_WINDOW_MS = 120_000  # a socket's power / temperature: its newest reading this recent, else null
 
 

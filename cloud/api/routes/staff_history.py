@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Query
 from cloud.api.deps import CloudDep
 from cloud.api.models import HistoryResponse
 from cloud.api.principal import PrincipalDep
+from cloud.api.responses import STAFF_ERRORS
 from cloud.api.routes.history import MAX_POINTS, read_series
 from cloud.api.scope import in_shed
 from cloud.core.access.permissions import Action
@@ -15,7 +16,7 @@ from protocol.envelope import EPOCH_MS_MAX
 from protocol.ids import ID_PATTERN
 from protocol.uplink import FIELD_PATTERN
 
-router = APIRouter(tags=["staff: history"])
+router = APIRouter(tags=["staff: history"], responses=STAFF_ERRORS)
 ShedId = Annotated[str, Path(pattern=ID_PATTERN)]
 From = Annotated[
     int | None, Query(alias="from", ge=0, le=EPOCH_MS_MAX, description="epoch ms, inclusive (default: to - 1 h)")
