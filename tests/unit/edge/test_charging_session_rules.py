@@ -438,3 +438,14 @@ def test_time_limit_ends_at_the_first_tick_past_it(limit_s: float, gaps: list[in
 def test_every_session_interlock_and_relay_reason_is_documented() -> None:
     reasons = set(CUT_REASON.values()) | {"no_session", "session_start"}
     assert reasons <= set(INTERLOCK_REASONS), reasons - set(INTERLOCK_REASONS)
+
+
+def test_start_socket_in_an_authorised_shed_lifts_the_stop_but_switches_nothing_on() -> None:
+    shed = authorised()
+    shed.reading(relay=False)
+    shed.command("stop_socket", device="post-1", socket=1)
+    assert "stopped by an operator" in shed.start().result.detail
+    answer = shed.command("start_socket", device="post-1", socket=1)
+    assert answer.result.status == "applied" and "charging session" in answer.result.detail
+    assert not [r for r in shed.relays() if r.on]
+    assert shed.start(session="s-2").result.status == "applied" and shed.relays()[-1].on
