@@ -39,14 +39,17 @@ def shed_community(cloud: CloudState, shed: str) -> str | None:
 
 def in_shed(
     cloud: CloudState, principal: Principal | None, action: Action, shed: str, target: str = ""
-) -> tuple[Principal, str | None]:
+) -> tuple[Principal, str]:
     """The caller when allowed ``action`` in ``shed``'s community, and that community.
 
-    A shed the cloud does not know belongs to no community: only a deployment-wide admin passes (and then gets
-    the route's 404), everybody else gets 403, so the answer never tells whether another community's shed exists.
+    A shed the cloud does not know belongs to no community: only a deployment-wide admin passes, and gets 404;
+    everybody else gets 403, so the answer never tells whether another community's shed exists.
     """
     community = shed_community(cloud, shed)
-    return in_community(cloud, principal, action, community, target or shed), community
+    user = in_community(cloud, principal, action, community, target or shed)
+    if community is None:
+        raise HTTPException(404, f"no shed {shed}")
+    return user, community
 
 
 def visible(principal: Principal | None, action: Action) -> frozenset[str] | None:

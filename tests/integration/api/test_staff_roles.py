@@ -114,7 +114,12 @@ async def test_lists_show_only_the_callers_communities(staff: Staff) -> None:
 async def test_an_unknown_shed_is_403_except_to_a_deployment_wide_admin(staff: Staff) -> None:
     c = staff.client
     assert (await c.get("/api/v1/sheds/shed-z", headers=staff.auth(O))).status_code == 403
-    assert (await c.get("/api/v1/sheds/shed-z", headers=staff.auth(A, everywhere=True))).status_code == 404
+    everywhere = staff.auth(A, everywhere=True)
+    for path in ("", "/inspections", "/history?device=env-1&field=temp_c", "/sockets/post-1/1/history"):
+        assert (await c.get(f"/api/v1/sheds/shed-z{path}", headers=everywhere)).status_code == 404, path
+        assert (await c.get(f"/api/v1/sheds/shed-z{path}", headers=staff.auth(O))).status_code == 403, path
+    stop = {"action": "stop_socket", "device": "post-1", "socket": 1}
+    assert (await c.post("/api/v1/sheds/shed-z/commands", json=stop, headers=everywhere)).status_code == 404
     assert (await c.get("/api/v1/alarms/999", headers=staff.auth(O))).status_code == 403
     assert (await c.get("/api/v1/alarms/999", headers=staff.auth(A, everywhere=True))).status_code == 404
     assert (await c.get("/api/v1/incidents/inc-nope", headers=staff.auth(A, everywhere=True))).status_code == 404
