@@ -50,10 +50,12 @@ class PostOut(BaseModel):
 
 
 class DeviceOut(BaseModel):
-    """A device of the shed that is not a post: ``extinguisher`` or ``sensor``."""
+    """A device of the shed that is not a post: ``extinguisher`` or ``sensor``; an extinguisher's newest recorded
+    inspection (null: none yet; a sensor: always null)."""
 
     device: str
     kind: str
+    last_inspection_ms: int | None
 
 
 class ShedDetail(ShedSummary):

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, select, true
+from sqlalchemy import ColumnElement, Connection, Row, func, select, true
 
 from cloud.alarms.codec import alarm_from_json, incident_from_json
 from cloud.core.alarms.incidents import Incident
@@ -202,6 +202,16 @@ def incident_list(
         q = q.where(incidents.c.opened_ms >= since_ms)
     q = q.order_by(incidents.c.opened_ms.desc(), incidents.c.id).limit(min(limit, MAX_ROWS))
     return [incident_from_json(r.body) for r in conn.execute(q)]
+
+
+def last_inspections(conn: Connection, shed: str) -> dict[str, int]:
+    """The newest inspection time (epoch ms) of each device of a shed that has one."""
+    q = (
+        select(inspections.c.device, func.max(inspections.c.ts).label("ts"))
+        .where(inspections.c.shed == shed)
+        .group_by(inspections.c.device)
+    )
+    return {r.device: int(r.ts) for r in conn.execute(q)}
 
 
 def inspection_list(

@@ -85,6 +85,7 @@ def shed_detail(cloud: CloudDep, principal: PrincipalDep, shed: Annotated[str, P
     in_shed(cloud, principal, Action.INVENTORY_READ, shed)
     with cloud.stores.state.engine.connect() as conn:
         inv = staff_rows.shed_inventory(conn, shed)
+        inspected = staff_rows.last_inspections(conn, shed)
     if inv is None:
         raise HTTPException(404, f"no shed {shed}")
     live = cloud.live.shed(shed)
@@ -97,5 +98,9 @@ def shed_detail(cloud: CloudDep, principal: PrincipalDep, shed: Annotated[str, P
         PostOut(post=post, sockets=[_socket(post, n, live, readings) for n in sorted(numbers)])
         for post, numbers in sorted(sockets.items())
     ]
-    devices = [DeviceOut(device=d, kind=k) for d, k in inv.devices if k != "post"]
+    devices = [
+        DeviceOut(device=d, kind=k, last_inspection_ms=inspected.get(d) if k == "extinguisher" else None)
+        for d, k in inv.devices
+        if k != "post"
+    ]
     return ShedDetail(**_summary(inv.shed, live).model_dump(), posts=posts, devices=devices)

@@ -43,6 +43,8 @@ async def test_shed_detail_shows_live_status_readings_and_devices(staff: Staff) 
         _readings("shed-a", 5, now - 4_000, "post-1", 2, power_w=152.0, temp_c=31.5),
     ])  # fmt: skip
     h = staff.auth("security")
+    r = await staff.client.post("/api/v1/sheds/shed-a/inspections", json={"device": "ext-1"}, headers=h)
+    inspected = r.json()["ts"]
     for _ in range(100):  # the API follows the store's feed (ingest runs elsewhere): live_poll_s
         got = (await staff.client.get("/api/v1/sheds/shed-a", headers=h)).json()
         if got["edge_online"] and got["sockets"] == 5:
@@ -56,7 +58,10 @@ async def test_shed_detail_shows_live_status_readings_and_devices(staff: Staff) 
     assert (by_no[3]["status"], by_no[3]["power_w"], by_no[3]["reading_ts"]) == ("free", None, None)
     assert post9 == {"post": "post-9", "sockets": [{"socket": 1, "status": "faulted", "seq": 2, "ts": now - 1000,
                      "power_w": None, "temp_c": None, "reading_ts": None}]}  # fmt: skip
-    assert got["devices"] == [{"device": "env-1", "kind": "sensor"}, {"device": "ext-1", "kind": "extinguisher"}]
+    assert got["devices"] == [
+        {"device": "env-1", "kind": "sensor", "last_inspection_ms": None},
+        {"device": "ext-1", "kind": "extinguisher", "last_inspection_ms": inspected},
+    ]
     # A store without the one-statement read (InfluxDB) answers the same through per-series queries.
     sqlite_store = cloud.stores.telemetry
     cloud.stores.telemetry = _QueryOnly(sqlite_store)  # type: ignore[assignment]
