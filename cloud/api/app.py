@@ -64,14 +64,14 @@ async def _follow_inventory(state: CloudState) -> None:
 async def _start_commands(state: CloudState) -> None:
     """Connect this process's command sender, retrying while the broker refuses; routes answer 503 until then."""
     settings = state.settings
-    sender = CommandSender(
-        state.stores.state,
-        BrokerUrl.parse(settings.broker),
-        state.clock,
-        bus=state.bus if state.worker is not None else None,
-        ca_file=settings.tls_ca_file,
-    )
     while True:
+        sender = CommandSender(  # a fresh one per attempt: a failed start has stopped and unsubscribed the last
+            state.stores.state,
+            BrokerUrl.parse(settings.broker),
+            state.clock,
+            bus=state.bus if state.worker is not None else None,
+            ca_file=settings.tls_ca_file,
+        )
         try:
             await asyncio.to_thread(sender.start, COMMAND_CONNECT_S)
         except CloudError as exc:

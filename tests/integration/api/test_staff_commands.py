@@ -3,6 +3,7 @@ runs ingest and a command sender (as `shedwatch cloud` does by default); thresho
 pushed and applied; a bad target is refused before anything is sent; an edge that is gone times out."""
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,9 @@ from cloud.api.app import create_app
 from cloud.settings import CloudSettings
 from protocol.shedfile import load_shed_file
 from shedwatch.mosquitto import Mosquitto
+from shedwatch.ports import free_port
 from tests.apiauth import bearer
+from tests.integration.api.staffapp import seed_shed
 from tests.integration.edge.harness import AgentProcess, RelayResponder, write_config
 
 pytestmark = pytest.mark.integration
@@ -99,3 +102,28 @@ async def test_commands_are_answered_by_a_real_edge_or_time_out(mosquitto: Mosqu
         finally:
             edge.kill()
             responder.close()
+
+
+async def test_the_command_sender_connects_once_the_broker_comes_up(
+    mosquitto_factory: Callable[..., Mosquitto], tmp_path: Path
+) -> None:
+    import asyncio
+
+    port = free_port()
+    settings = CloudSettings(data_dir=tmp_path, ingest=False, commands=True, alarms=False,
+                             broker=f"mqtt://127.0.0.1:{port}")  # fmt: skip
+    app = create_app(settings)
+    admin = bearer(settings, "admin", ("c1",))
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        seed_shed(app.state.cloud, "shed-a", "c1")
+        stop = {"action": "stop_socket", "device": "post-1", "socket": 1}
+        r = await c.post("/api/v1/sheds/shed-a/commands", json=stop, headers=admin)
+        assert r.status_code == 503  # nothing listens yet
+        mosquitto_factory(port=port)
+        for _ in range(300):  # the sender retries every 5 s
+            r = await c.post("/api/v1/sheds/shed-a/commands", json=stop, headers=admin)
+            if r.status_code == 202:
+                break
+            await asyncio.sleep(0.1)
+        assert r.status_code == 202 and r.json()["status"] == "sent", r.text
