@@ -70,6 +70,10 @@ class CloudSettings(AuthSettings):
     # Seconds between re-estimates of the free-socket ETA of full sheds (also at once when a shed fills up).
     eta_refresh_s: float = Field(default=30.0, gt=0, le=3600)
 
+    # A command sender (remote commands through the API) in this API process: on, off, or unset = when ingest is
+    # on (its broker is then this process's too).
+    commands: bool | None = None
+
     # The alarm service and notifier (they run in whichever API process holds the leader lock).
     alarms: bool = True
     # TOML file of people, their alert targets, each community's rota and promise (docs/alarms.md).

@@ -7,13 +7,7 @@ clients (and schemathesis) know them from the spec alone.
 
 from typing import Any
 
-from pydantic import BaseModel
-
-
-class ErrorOut(BaseModel):
-    """An error answer: what went wrong, in English."""
-
-    detail: str
+from cloud.api.responses import ErrorOut
 
 
 def errors(**codes: str) -> dict[int | str, dict[str, Any]]:

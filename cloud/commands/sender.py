@@ -115,6 +115,11 @@ class CommandSender:
         self._publish(shed_topic(Kind.CLOUD_CONFIG, config.shed), encode(push), retain=True)
         return request_id
 
+    def forget(self, shed: str, request_id: str) -> None:
+        """Stop tracking a command nobody will ``wait`` for (the API answers its result from the audit row)."""
+        with self._lock:
+            self._answered.pop((shed, request_id), None)
+
     def _audit(self, shed: str, rid: str, action: str, actor: str, target: str, now: int, expires: int) -> None:
         with self._lock:
             self._answered[(shed, rid)] = threading.Event()
@@ -141,12 +146,10 @@ class CommandSender:
             if record.status in FINAL:
                 break
             now = self.clock.now_ms()
-            if config_version and self.store.reported_config_version(shed) >= config_version:
-                detail = f"the edge's birth reports version {config_version}"
-                self.store.settle_command(shed, request_id, "applied", detail, now)
+            if settle_due(self.store, record, now, config_version=config_version):
                 continue
             left = deadline - time.monotonic()
-            if left <= 0 or timed_out(record, now, ANSWER_GRACE_MS):
+            if left <= 0:
                 self.store.settle_command(shed, request_id, "timed_out", "no answer in time", now)
                 continue
             if waiter is not None and self._sub is not None and not config_version:
@@ -156,3 +159,19 @@ class CommandSender:
         with self._lock:
             self._answered.pop((shed, request_id), None)
         return record
+
+
+def settle_due(store: StateStore, record: CommandRecord, now_ms: int, *, config_version: int = 0) -> bool:
+    """Settle a command still ``sent`` whose outcome is known without an answer; True when it settled one.
+
+    A push of ``config_version`` the edge's birth already reports is ``applied`` (an edge ignores a version it
+    runs, so it answers nothing); a command past its expiry plus ``ANSWER_GRACE_MS`` is ``timed_out``.
+    """
+    if record.status != "sent":
+        return False
+    if config_version and store.reported_config_version(record.shed) >= config_version:
+        detail = f"the edge's birth reports version {config_version}"
+        return store.settle_command(record.shed, record.request_id, "applied", detail, now_ms)
+    if timed_out(record, now_ms, ANSWER_GRACE_MS):
+        return store.settle_command(record.shed, record.request_id, "timed_out", "no answer in time", now_ms)
+    return False

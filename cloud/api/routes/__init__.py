@@ -3,18 +3,28 @@
 from fastapi import APIRouter
 
 from cloud.api.routes import (
+    alarms,
     availability,
     cameras,
+    commands,
+    config,
     dead_letters,
     health,
     history,
+    incidents,
+    inspections,
     metrics,
     pages,
     ready,
+    sheds,
     sockets,
+    staff_history,
     stream,
 )
 
 api_router = APIRouter()
 for module in (availability, sockets, cameras, history, dead_letters, health, pages, stream, metrics, ready):
+    api_router.include_router(module.router)
+# The staff API (docs/api.md, "Staff").
+for module in (sheds, staff_history, alarms, incidents, inspections, commands, config):
     api_router.include_router(module.router)
