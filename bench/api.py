@@ -8,8 +8,8 @@ event feed every ``--poll`` s (SHEDWATCH_CLOUD_LIVE_POLL_S). A separate load pro
 raw asyncio sockets, HTTP/1.1 keep-alive, one request in flight per connection) then drives, over loopback:
 
 * ``availability_*``: GET /api/v1/availability (public, every shed with its ETA) on C connections for S s;
-* ``live_*``: GET /api/v1/sheds/{shed}/sockets/{device}/{socket} (one socket's live state) over all 500
-  sockets the same way;
+* ``live_*``: GET /api/v1/sheds/{shed} (a shed's live state: 50 sockets with their newest readings) as an
+  operator with a bearer token (checked on every request), over the 10 sheds the same way;
 * ``stream_*``: N clients on GET /api/v1/stream; this process then stores K socket status changes (one every
   100 ms, each with a distinct source ts) and every client reports when the ``availability`` event carrying
   that ts reached it. ``stream_p99_ms``: p99 over all (client, change) pairs of receive time minus the time
@@ -32,7 +32,9 @@ import httpx
 import orjson
 
 from bench.common import emit, parser, percentile
+from cloud.core.access.roles import Principal, Role
 from cloud.core.batch import Batch
+from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
 from protocol.config import PostSpec, ShedConfig
 from protocol.uplink import EdgeState, SocketSnapshot, SocketStatus, SocketStatusChanged
@@ -74,12 +76,9 @@ def _seed(store: StateStore, now_ms: int) -> None:
     store.write(batch)
 
 
-def _start_cloud(data: Path, port: int, poll_s: float, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "SHEDWATCH_CLOUD_LIVE_POLL_S": str(poll_s),
-        "SHEDWATCH_CLOUD_SECRET_KEY": secrets.token_urlsafe(48),  # the accounts' settings refuse none
-    }
+def _start_cloud(data: Path, port: int, poll_s: float, key: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SHEDWATCH_CLOUD_LIVE_POLL_S": str(poll_s), "SHEDWATCH_CLOUD_SECRET_KEY": key}
+    env.pop("SHEDWATCH_CLOUD_ENVIRONMENT", None)  # production, as deployed (the tests set development)
     args = [sys.executable, "-m", "shedwatch", "cloud", "--no-ingest", "--port", str(port), "--data-dir", str(data)]
     with log.open("ab") as fh:
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
@@ -155,12 +154,16 @@ def run(*, conns: int, seconds: float, clients: int, changes: int, poll_s: float
         store.migrate()
         _seed(store, int(time.time() * 1000))
         port = free_port()
-        proc = _start_cloud(data, port, poll_s, data / "cloud.log")
+        key = secrets.token_urlsafe(48)  # production refuses to start without a real secret
+        proc = _start_cloud(data, port, poll_s, key, data / "cloud.log")
+        operator = Principal("bench-operator", Role.OPERATOR, frozenset({"bench"}))
+        token = CloudSettings(secret_key=key).token_codec().issue(operator, now_s=time.time())
         base = f"http://127.0.0.1:{port}"
         try:
             avail = _load("http", base, "/api/v1/availability", "--conns", str(conns), "--seconds", str(seconds))
-            paths = [f"/api/v1/sheds/{s}/sockets/{p}/{n}" for s in SHEDS for p in POSTS for n in range(1, SOCKETS + 1)]
-            live = _load("http", base, *paths, "--conns", str(conns), "--seconds", str(seconds))
+            paths = [f"/api/v1/sheds/{s}" for s in SHEDS]
+            auth = f"Authorization: Bearer {token}"
+            live = _load("http", base, *paths, "--conns", str(conns), "--seconds", str(seconds), "--header", auth)
             stream = _stream(base, store, clients, changes)
         finally:
             proc.terminate()

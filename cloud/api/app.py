@@ -53,6 +53,14 @@ async def _maintain(state: CloudState) -> None:
         await asyncio.sleep(MAINTAIN_EVERY_S)
 
 
+async def _ping_stream(state: CloudState) -> None:
+    # One timer pings every stream client (cheaper than a timeout per client on every event).
+    while True:
+        await asyncio.sleep(state.settings.stream_ping_s)
+        if state.stream is not None:
+            state.stream.ping_all(state.clock.now_ms())
+
+
 async def _follow_inventory(state: CloudState) -> None:
     # `shedwatch cloud inventory import` runs in another process: take its sheds, devices and communities.
     registry = state.settings.strict_registry
@@ -152,6 +160,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         tasks = [
             asyncio.create_task(_maintain(state)),
             asyncio.create_task(_follow_inventory(state)),
+            asyncio.create_task(_ping_stream(state)),
             asyncio.create_task(alarm_config.follow(state)),
         ]
         if settings.commands or (settings.commands is None and settings.ingest):

@@ -20,12 +20,16 @@ RING_SIZE = 10_000
 QUEUE_SIZE = 1_000
 
 
+# What a client's queue holds: an event, a ping (the server time, epoch ms), or None: dropped, end the stream.
+Item = StreamEvent | int | None
+
+
 class Client:
-    """One connected caller: its scope, its queue (None = dropped, end the stream) and its last event."""
+    """One connected caller: its scope, its queue and the n of its last event."""
 
     def __init__(self, principal: Principal | None, queue_size: int, last_n: int) -> None:
         self.scope = Scope(principal)
-        self.queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue(queue_size)
+        self.queue: asyncio.Queue[Item] = asyncio.Queue(queue_size)
         self.last_n = last_n  # n of the last event this client was sent (its resume point)
         self.dropped = False
 
@@ -55,6 +59,14 @@ class Hub:
                         client.queue.put_nowait(event)
                     except asyncio.QueueFull:
                         self._drop(client)
+
+    def ping_all(self, now_ms: int) -> None:
+        """Queue a ping for every client (one timer for all of them, not one per client)."""
+        for client in tuple(self.clients):
+            try:
+                client.queue.put_nowait(now_ms)
+            except asyncio.QueueFull:
+                self._drop(client)
 
     def _drop(self, client: Client) -> None:
         self.clients.discard(client)

@@ -7,8 +7,7 @@ or gets a ``reset`` frame. A ``ping`` frame every ``stream_ping_s`` (default 5 s
 epoch ms) lets a page tell a dead stream from a calm shed.
 """
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException
@@ -45,15 +44,13 @@ async def stream(
     if hub is None:
         raise HTTPException(status_code=503, detail="the live stream is not running")
     return EventSourceResponse(
-        _frames(hub, caller, last_event_id, cloud.settings.stream_ping_s, cloud.clock.now_ms),
+        _frames(hub, caller, last_event_id),
         ping=0,  # our own ping frames carry an id and the server time
         send_timeout=SEND_TIMEOUT_S,
     )
 
 
-async def _frames(
-    hub: Hub, caller: Principal | None, last_event_id: str | None, ping_s: float, now_ms: Callable[[], int]
-) -> AsyncIterator[bytes]:
+async def _frames(hub: Hub, caller: Principal | None, last_event_id: str | None) -> AsyncIterator[bytes]:
     # The client joins the hub when its stream starts, not when the route returns: a response that is never
     # streamed (HEAD, or a client gone before the first byte) must not leave a client behind.
     client, first = hub.connect(caller, last_event_id)
@@ -61,23 +58,21 @@ async def _frames(
         if first:
             yield b"".join(first)
         while True:
-            try:
-                async with asyncio.timeout(ping_s):
-                    event = await client.queue.get()
-            except TimeoutError:
-                yield hub.ping(client, now_ms())
-                continue
-            if event is None:
-                return  # dropped as too slow: the client reconnects and resumes
-            frames = [event.frame]
-            client.last_n = event.n
-            while len(frames) < BURST and not client.queue.empty():
-                more = client.queue.get_nowait()
-                if more is None:
-                    yield b"".join(frames)
+            item = await client.queue.get()
+            frames: list[bytes] = []
+            while True:
+                if item is None:  # dropped as too slow: the client reconnects and resumes
+                    if frames:
+                        yield b"".join(frames)
                     return
-                frames.append(more.frame)
-                client.last_n = more.n
+                if isinstance(item, int):  # a ping: the server time, with this client's resume point as id
+                    frames.append(hub.ping(client, item))
+                else:
+                    frames.append(item.frame)
+                    client.last_n = item.n
+                if len(frames) >= BURST or client.queue.empty():
+                    break
+                item = client.queue.get_nowait()
             yield b"".join(frames)
     finally:
         hub.disconnect(client)

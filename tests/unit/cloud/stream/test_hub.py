@@ -49,6 +49,8 @@ async def test_reconnect_resumes_what_was_missed_in_scope_or_resets() -> None:
     assert b"event: reset" in first[0] and b"unknown id" in first[0]
     assert hub.resets == 2
     assert hub.ping(client, 1234) == b"id: 5-3\nevent: ping\ndata: 1234\n\n"
+    hub.ping_all(99)
+    assert drain(client.queue)[-1] == 99  # after the events it was sent; the route makes it this client's ping
     hub.disconnect(anon)
     assert anon not in hub.clients
 
@@ -59,3 +61,13 @@ async def test_a_thousand_clients_each_get_one_copy_encoded_once() -> None:
     hub.publish([Outgoing("availability", "c1", {"shed": "shed-a"})])
     frames = {id(c.queue.get_nowait()) for c in clients}
     assert len(frames) == 1 and hub.published == 1
+
+
+async def test_a_ping_to_a_full_queue_drops_the_client() -> None:
+    hub = Hub(epoch=5, queue_size=2)
+    client, _ = hub.connect(None, None)
+    hub.ping_all(1)
+    hub.ping_all(2)
+    assert client in hub.clients and not client.dropped
+    hub.ping_all(3)
+    assert client.dropped and hub.dropped_slow == 1 and drain(client.queue) == [None]
