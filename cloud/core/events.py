@@ -19,6 +19,7 @@ Hierarchy::
      +-- InterlockActed        power the edge cut, refused or restored, and why
      +-- CommandAnswered       the edge's result of a cloud command (OCPP-style request id)
      +-- GapDetected           seqs [first, last] of a shed's stream are missing at the cloud (asked again, or lost)
+     +-- SessionChanged        a resident's charging session changed (the cloud's session service; not in the feed)
 """
 
 from dataclasses import dataclass
@@ -142,6 +143,31 @@ class GapDetected(DomainEvent):
     lost: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionChanged(DomainEvent):
+    """A charging session was requested, energised, metered or ended (published by the session service).
+
+    Not stored in the feed (``position`` 0): it is published on the bus of the process whose session service
+    applied the change, for the live stream's ``session`` events (the resident's own, and staff of the
+    community). ``notice`` is set when the resident is told something: ``finished`` ("charging finished, please
+    move your bike"), ``reminder`` (the same, again), ``ended`` or ``stopped`` ("your session stopped because
+    ..."; ``detail`` says why). Energy in Wh; ``cost_fen``: the running cost rounded half-up to the fen.
+    """
+
+    kind: Literal["session_changed"] = "session_changed"
+    session_id: str
+    user_id: str
+    community: str
+    device: str
+    socket: int
+    status: Literal["requested", "active", "ended"]
+    end_reason: str | None = None
+    notice: Literal["finished", "reminder", "ended", "stopped"] | None = None
+    detail: str = ""
+    energy_wh: float = 0.0
+    cost_fen: int = 0
+
+
 AnyEvent = (
     SocketStatusChanged
     | SocketRemoved
@@ -152,6 +178,7 @@ AnyEvent = (
     | InterlockActed
     | CommandAnswered
     | GapDetected
+    | SessionChanged
 )
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     SocketStatusChanged,
