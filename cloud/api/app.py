@@ -18,6 +18,7 @@ from cloud.api.routes import api_router
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
+from cloud.charging.runtime import ChargingRuntime
 from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised
 from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
@@ -85,11 +86,17 @@ def create_app(settings: CloudSettings) -> FastAPI:
             bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))
         state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms)
         app.state.cloud = state
+        charging = None
+        if settings.charging:
+            charging = ChargingRuntime(settings, stores.state, clock, live, bus, ingest=worker is not None)
+        app.state.charging = charging
         tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
         if alarms is not None:
             alarms.start()
         if worker is not None:
             worker.start()
+        if charging is not None:
+            charging.start()
         if follower is not None:
             follower.start(heads)
         try:
@@ -99,6 +106,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if charging is not None:
+                await asyncio.to_thread(charging.stop)
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             if follower is not None:

@@ -50,13 +50,19 @@ class CommandSender:
         self._client.on_connect = lambda *_a: self._connected.set()
         self._sub = bus.subscribe(self._on_event, name="commands", kinds=(CommandAnswered,)) if bus else None
 
-    def start(self, timeout_s: float = 10.0) -> None:
-        """Connect; raises CloudError when the broker cannot be reached or does not accept us in time."""
+    def start(self, timeout_s: float = 10.0, *, wait: bool = True) -> None:
+        """Connect; raises CloudError when the broker cannot be reached or does not accept us in time.
+
+        ``wait`` False returns at once: paho keeps (re)connecting in its thread, and a command sent meanwhile
+        raises CloudError (a long-running process that must start even while its broker is down).
+        """
         try:
             connect_async(self._client, self.broker, persistent=False, keepalive=30)
         except MqttError as exc:
             raise CloudError(str(exc)) from None
         self._client.loop_start()
+        if not wait:
+            return
         if not self._connected.wait(timeout_s):
             self.stop()
             raise CloudError(f"command broker {self.broker} did not accept a connection within {timeout_s:g} s")
@@ -84,8 +90,14 @@ class CommandSender:
         ttl_s: float = 30.0,
         device: str | None = None,
         socket: int | None = None,
+        session: str | None = None,
+        limit_wh: float | None = None,
+        limit_s: float | None = None,
     ) -> Command:
-        """Audit, then publish (QoS 1) one command; returns it (its request_id is what to wait for)."""
+        """Audit, then publish (QoS 1) one command; returns it (its request_id is what to wait for).
+
+        ``session``, ``limit_wh``, ``limit_s``: a charging session's start_session / stop_session fields.
+        """
         now = self.clock.now_ms()
         cmd = build(
             shed,
@@ -96,6 +108,9 @@ class CommandSender:
             ttl_s=ttl_s,
             device=device,
             socket=socket,
+            session=session,
+            limit_wh=limit_wh,
+            limit_s=limit_s,
         )
         self._audit(shed, cmd.request_id, action, actor, target_of(cmd), now, cmd.expires_at)
         self._publish(shed_topic(Kind.CLOUD_COMMAND, shed), encode(cmd), retain=False)
