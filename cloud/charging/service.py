@@ -254,13 +254,16 @@ class ChargingService:
         return self._row(session_id)
 
     def _decide(
-        self, repo: ChargingRepo, row: SessionRow, events: Sequence[Event], now: int
+        self, repo: ChargingRepo, row: SessionRow, events: Sequence[Event], at: int
     ) -> tuple[Session, list[Action]]:
+        """``at``: when the events happened (the edge's reading time for edge events); rows, debits and notices
+        are stamped with the cloud's clock (a notice is due now, whatever the edge's clock says)."""
+        now = self.clock.now_ms()
         tariff = repo.tariff(row.session.community, row.tariff_version)
         session = row.session
         actions: list[Action] = []
         for event in events:
-            session, more = decide(session, event, tariff=tariff, policy=self.options.policy, now_ms=now)
+            session, more = decide(session, event, tariff=tariff, policy=self.options.policy, now_ms=at)
             actions += more
         extra: dict[str, object] = {}
         for action in actions:

@@ -1,0 +1,278 @@
+"""The session service in a running cloud (real mosquitto, ingest, alarm notifier, HTTP receiver), with a scripted
+edge on the broker: start by QR id, billing and one debit, notices and reminders, stop, refusal, free socket."""
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from cloud.api.app import create_app
+from cloud.charging.repo import ChargingRepo, NotifySettings
+from cloud.charging.service import ChargingRefused
+from cloud.charging.tariff_spec import TariffSpec
+from cloud.core.charging.model import EndReason, Limit, SessionStatus
+from cloud.core.events import SessionChanged
+from cloud.settings import CloudSettings
+from protocol.codec import encode
+from protocol.commands import Command
+from protocol.config import PostSpec, ShedConfig
+from protocol.topics import Kind, shed_topic
+from protocol.uplink import (
+    CommandResult,
+    SessionEnded,
+    SessionEndReason,
+    SessionMeter,
+    SessionStarted,
+    SocketStatus,
+)
+from shedwatch.mosquitto import Mosquitto
+from shedwatch.webhook_receiver import HttpReceiver
+from tests.integration.cloud.helpers import Publisher, birth, status
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+SHED = "shed-a"
+# One flat price all day: 0.80 yuan per kWh.
+TARIFF = TariffSpec.model_validate({"schedule": [{"start": "00:00", "period": "flat"}], "per_kwh": {"flat": 0.8}})
+
+
+class ScriptedEdge:
+    """Answers the cloud's session commands on the broker as an edge would; the test sends the rest."""
+
+    def __init__(self, port: int, *, refuse_socket: int) -> None:
+        self.pub = Publisher(port)
+        self.seq = 0
+        self.lock = threading.Lock()
+        self.refuse_socket = refuse_socket
+        self.commands: list[Command] = []
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="scripted-edge")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(shed_topic(Kind.CLOUD_COMMAND, SHED), qos=1)
+        self.client.loop_start()
+
+    def next_seq(self) -> int:
+        with self.lock:
+            self.seq += 1
+            return self.seq
+
+    def send(self, make: Any) -> None:
+        """Publish ``make(seq)`` on its topic."""
+        msg = make(self.next_seq())
+        kind = (
+            Kind.EDGE_RESULT
+            if isinstance(msg, CommandResult)
+            else Kind.EDGE_STATE
+            if msg.__class__.__name__ == "EdgeState"
+            else Kind.EDGE_EVENT
+        )
+        self.pub.raw(shed_topic(kind, SHED), encode(msg))
+
+    def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
+        cmd = Command.model_validate_json(message.payload)
+        self.commands.append(cmd)
+        ok = not (cmd.action == "start_session" and cmd.socket == self.refuse_socket)
+        answer = "applied" if ok else "rejected"
+        detail = "" if ok else "socket 4 is tripped"
+        self.send(
+            lambda seq: CommandResult(
+                src=SHED, seq=seq, ts=cmd.ts, request_id=cmd.request_id, status=answer, detail=detail
+            )
+        )
+        if ok and cmd.action == "start_session":
+            self.send(
+                lambda seq: SessionStarted(
+                    src=SHED,
+                    seq=seq,
+                    ts=cmd.ts,
+                    session=cmd.session or "",
+                    device=cmd.device or "",
+                    socket=cmd.socket or 0,
+                    limit_wh=cmd.limit_wh,
+                    limit_s=cmd.limit_s,
+                )
+            )
+        if cmd.action == "stop_session":
+            self.send(
+                lambda seq: ended(seq, cmd.session or "", cmd.socket or 0, 40.0, SessionEndReason.STOPPED, cmd.ts + 1)
+            )
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.pub.close()
+
+
+def ended(seq: int, session: str, socket: int, wh: float, reason: SessionEndReason, ts: int) -> SessionEnded:
+    return SessionEnded(
+        src=SHED,
+        seq=seq,
+        ts=ts,
+        session=session,
+        device="post-1",
+        socket=socket,
+        energy_wh=wh,
+        duration_s=60,
+        reason=reason,
+    )
+
+
+@pytest.fixture
+def receiver() -> Iterator[HttpReceiver]:
+    r = HttpReceiver().up()
+    yield r
+    r.down()
+
+
+async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
+    tmp_path: Path, mosquitto: Mosquitto, receiver: HttpReceiver
+) -> None:
+    settings = CloudSettings(
+        data_dir=tmp_path,
+        broker=mosquitto.url,
+        charging_tick_s=0.1,
+        alarm_tick_s=0.2,
+        charging_reminders=2,
+        charging_reminder_s=1.0,
+        charging_free_notice_s=600,
+    )
+    app = create_app(settings)
+    edge = ScriptedEdge(mosquitto.port, refuse_socket=4)
+    seen: list[SessionChanged] = []
+    try:
+        async with app.router.lifespan_context(app):
+            cloud, charging = app.state.cloud, app.state.charging
+            cloud.bus.subscribe(seen.append, name="test", kinds=(SessionChanged,))
+            store, service = cloud.stores.state, charging.service
+            store.import_inventory(
+                ShedConfig(shed=SHED, community="c1", mode="authorised", posts=[PostSpec(id="post-1", sockets=4)]),
+                actor="test",
+                now_ms=cloud.clock.now_ms(),
+            )
+            sockets = {("post-1", n): SocketStatus.PLUGGED for n in (1, 2, 3, 4)}
+            edge.send(lambda seq: birth(SHED, seq, sockets))
+            wait_until(lambda: cloud.live.socket(SHED, "post-1", 4), timeout=15, what="the birth in live state")
+            await asyncio.to_thread(
+                wait_until, lambda: service.sender and service.sender._connected.is_set(), timeout=15
+            )
+            qr = "shed-a-post-1-2"
+            ref, community = service.locate(qr)
+            assert community == "c1"
+
+            def start(q: str, socket: int) -> Any:
+                r, c = service.locate(q)
+                return service.start(user_id="alice", qr=q, ref=r, community=c, limit=Limit(max_wh=500))
+
+            with pytest.raises(ChargingRefused) as refused:
+                await asyncio.to_thread(start, qr, 2)
+            assert refused.value.code == "no_tariff"
+            with store.engine.begin() as conn:
+                repo = ChargingRepo(conn, sqlite=True)
+                repo.save_tariff("c1", TARIFF, actor="admin", now_ms=0)
+            with pytest.raises(ChargingRefused) as refused:
+                await asyncio.to_thread(start, qr, 2)
+            assert (refused.value.code, refused.value.status) == ("insufficient_balance", 402)
+            with store.engine.begin() as conn:
+                repo = ChargingRepo(conn, sqlite=True)
+                repo.credit("alice", "c1", 1000, 1000, ts_ms=0, actor="op", note="")
+                repo.save_notify_settings(
+                    "alice",
+                    NotifySettings(f"json://127.0.0.1:{receiver.port}/alice", True, True, True, (SHED,)),
+                    now_ms=0,
+                )
+
+            # 1. Start: the edge confirms, the session is active, the limit the wallet pays for is sent.
+            row = await asyncio.to_thread(start, qr, 2)
+            sid = row.session.session_id
+            assert row.session.status is SessionStatus.ACTIVE
+            sent = next(c for c in edge.commands if c.action == "start_session")
+            assert (sent.session, sent.device, sent.socket, sent.limit_wh) == (sid, "post-1", 2, 500)
+            with pytest.raises(ChargingRefused) as refused:
+                await asyncio.to_thread(start, qr, 2)
+            assert refused.value.code == "socket_busy"
+
+            # 2. The edge meters and ends it full: billed what it metered at 0.80 yuan/kWh, debited once.
+            t = cloud.clock.now_ms()  # the edge's clock agrees with the cloud's
+            edge.send(
+                lambda seq: SessionMeter(
+                    src=SHED,
+                    seq=seq,
+                    ts=t + 1,
+                    session=sid,
+                    device="post-1",
+                    socket=2,
+                    energy_wh=150.0,
+                    duration_s=60,
+                )
+            )
+            edge.send(lambda seq: status(SHED, seq, "post-1", 2, SocketStatus.FULL, ts=t + 2))
+            edge.send(lambda seq: ended(seq, sid, 2, 250.0, SessionEndReason.FULL, t + 3))
+            done = await asyncio.to_thread(
+                wait_until,
+                lambda: (r := service._row(sid)) and r.session.status is SessionStatus.ENDED and r,
+                timeout=15,
+                what="the end",
+            )
+            assert done.session.end_reason is EndReason.FULL and done.session.energy_wh == pytest.approx(250.0)
+            assert (done.charged_fen, done.unpaid_fen) == (20, 0)  # 0.25 kWh x 0.80 = 0.20 yuan
+            charging.runner.run_once()  # applying again finds nothing new
+            with store.engine.connect() as conn:
+                wallet = ChargingRepo(conn, sqlite=True).wallet("alice")
+            assert wallet is not None and wallet.balance_fen == 980
+
+            # 3. The resident hears "finished" then two reminders while the bike stays (1 s apart here).
+            texts = await asyncio.to_thread(
+                wait_until, lambda: len(receiver.accepted) >= 3 and receiver.accepted, timeout=20, what="notices"
+            )
+            titles = [m["title"] for m in texts]
+            assert titles[:3] == [
+                "Charging finished: please move your bike",
+                "Reminder: please move your bike",
+                "Reminder: please move your bike",
+            ]
+            assert f"Ref: {sid}" in texts[0]["message"] and "0.20 yuan" in texts[0]["message"]
+
+            # 4. Taken away: the socket frees, the watcher hears once.
+            edge.send(lambda seq: status(SHED, seq, "post-1", 2, SocketStatus.FREE, ts=cloud.clock.now_ms()))
+            await asyncio.to_thread(
+                wait_until,
+                lambda: any(m["title"].startswith("A socket is free") for m in receiver.accepted),
+                timeout=15,
+                what="free",
+            )
+
+            # 5. Stop by the resident: the edge ends it "stopped", billed to its final reading.
+            second = await asyncio.to_thread(start, "shed-a-post-1-3", 3)
+            stopped = await asyncio.to_thread(service.stop, second.session.session_id, by_staff=False, actor="alice")
+            assert stopped.stop_by == "resident"
+            final = await asyncio.to_thread(
+                wait_until,
+                lambda: (r := service._row(second.session.session_id)) and not r.session.open and r,
+                timeout=15,
+                what="stop",
+            )
+            assert final.session.end_reason is EndReason.RESIDENT_STOP and final.charged_fen == 3  # 40 Wh: 0.032 yuan
+
+            # 6. The edge refuses: the session ends "refused", nothing billed, the resident is told why.
+            third = await asyncio.to_thread(start, "shed-a-post-1-4", 4)
+            assert third.session.end_reason is EndReason.REFUSED and third.session.end_detail == "socket 4 is tripped"
+            assert third.charged_fen == 0
+            await asyncio.to_thread(
+                wait_until,
+                lambda: any("socket 4 is tripped" in m["message"] for m in receiver.accepted),
+                timeout=15,
+                what="why",
+            )
+            assert (
+                len([m for m in receiver.accepted if m["title"].startswith("Charging finished")]) == 1
+            )  # never doubled
+            assert {e.status for e in seen if e.session_id == sid} == {"requested", "active", "ended"}
+            assert any(e.notice == "finished" for e in seen)
+    finally:
+        edge.close()
