@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -162,7 +161,7 @@ async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
                 wait_until, lambda: service.sender and service.sender._connected.is_set(), timeout=15
             )
             qr = "shed-a-post-1-2"
-            ref, community = service.locate(qr)
+            _ref, community = service.locate(qr)
             assert community == "c1"
 
             def start(q: str, socket: int) -> Any:

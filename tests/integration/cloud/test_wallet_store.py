@@ -133,9 +133,9 @@ def test_a_session_is_debited_once_in_integer_fen_never_below_zero(store: StateS
         assert r.wallet("nobody") is None
     with pytest.raises(IntegrityError), store.engine.begin() as conn:  # the table itself refuses a second debit
         conn.execute(
-            __import__("cloud.state.charging_schema", fromlist=["wallet_ledger"])
-            .wallet_ledger.insert()
-            .values(user_id="alice", ts_ms=T0, kind="debit", amount_fen=1, balance_fen=0, session="s-1", actor="x")
+            wallet_ledger.insert().values(
+                user_id="alice", ts_ms=T0, kind="debit", amount_fen=1, balance_fen=0, session="s-1", actor="x"
+            )
         )
 
 
