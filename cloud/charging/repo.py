@@ -264,8 +264,9 @@ class ChargingRepo:
 
     # -- edge events ----------------------------------------------------------------------------
 
-    def unapplied_session_events(self, types: Sequence[str], limit: int) -> list[StoredSessionEvent]:
-        """Stored edge session events not yet applied, per shed in seq order (oldest arrival first)."""
+    def unapplied_session_events(self, types: Sequence[str], limit: int, since_ms: int = 0) -> list[StoredSessionEvent]:
+        """Stored edge session events not yet applied that arrived at or after ``since_ms``, per shed in seq order
+        (oldest arrival first)."""
         q = (
             select(events.c.src, events.c.seq, events.c.type, events.c.body, events.c.received_ms)
             .select_from(
@@ -273,7 +274,7 @@ class ChargingRepo:
                     charging_seen, and_(charging_seen.c.src == events.c.src, charging_seen.c.seq == events.c.seq)
                 )
             )
-            .where(events.c.type.in_(list(types)), charging_seen.c.seq.is_(None))
+            .where(events.c.type.in_(list(types)), events.c.received_ms >= since_ms, charging_seen.c.seq.is_(None))
             .order_by(events.c.received_ms, events.c.src, events.c.seq)
             .limit(limit)
         )

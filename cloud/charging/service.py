@@ -50,6 +50,8 @@ from protocol.uplink import SocketStatus
 
 log = logging.getLogger(__name__)
 EVENTS_PER_PASS = 500
+WATERMARK_SLACK_MS = 10 * 60_000  # an event stored this long after a later-arriving one is still found
+FULL_SCAN_EVERY = 300  # passes between looks at every arrival (about 5 minutes at the default 1 s tick)
 
 
 class ChargingRefused(Exception):
@@ -130,6 +132,8 @@ class ChargingService:
         self.bus = bus
         self.options = options or ChargingOptions()
         self.stats = ChargingStats()
+        self._watermark_ms = 0  # arrival time before which every session event has been applied (with slack)
+        self._passes = 0
 
     # -- start ----------------------------------------------------------------------------------
 
@@ -150,12 +154,14 @@ class ChargingService:
         """
         config = self.store.newest_config(ref.shed)
         mode = ShedMode(getattr(config, "mode", "open")) if config is not None else ShedMode.OPEN
+        if mode is not ShedMode.AUTHORISED:
+            raise ChargingRefused("open_shed", "this shed charges on plug-in; no session is needed")
         found = self.live.socket(ref.shed, ref.device, ref.socket)
-        if mode is ShedMode.AUTHORISED and found is None:
+        if found is None:
             raise ChargingRefused("socket_unknown", "the cloud has not heard from this socket yet")
-        if mode is ShedMode.AUTHORISED and found is not None and not found[1]:
+        if not found[1]:
             raise ChargingRefused("edge_offline", "the shed's controller is offline; try again later", 503)
-        status = getattr(found[0], "status", SocketStatus.FREE) if found is not None else SocketStatus.FREE
+        status = getattr(found[0], "status", SocketStatus.FREE)
         if self.sender is None:
             raise ChargingRefused("unreachable", "the cloud cannot reach the sheds now", 503)
         now = self.clock.now_ms()
@@ -360,14 +366,22 @@ class ChargingService:
         return row
 
     def apply_edge_events(self) -> int:
-        """Apply every stored edge session event not yet applied, each exactly once; how many."""
+        """Apply every stored edge session event not yet applied, each exactly once; how many.
+
+        Looks only at arrivals since a watermark (the newest applied arrival less ``WATERMARK_SLACK_MS``), and
+        at every arrival each ``FULL_SCAN_EVERY`` passes, so a late commit is never missed.
+        """
+        self._passes += 1
+        if self._passes % FULL_SCAN_EVERY == 0:
+            self._watermark_ms = 0
         done = 0
         while True:
             with self.store.engine.connect() as conn:
                 repo = ChargingRepo(conn, sqlite=self.store.is_sqlite)
-                batch = repo.unapplied_session_events(SESSION_EVENT_TYPES, EVENTS_PER_PASS)
+                batch = repo.unapplied_session_events(SESSION_EVENT_TYPES, EVENTS_PER_PASS, self._watermark_ms)
             for stored in batch:
                 self._apply_stored(stored)
+                self._watermark_ms = max(self._watermark_ms, stored.received_ms - WATERMARK_SLACK_MS)
                 done += 1
             if len(batch) < EVENTS_PER_PASS:
                 return done

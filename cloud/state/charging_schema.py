@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cloud.state.schema import metadata
+from cloud.state.schema import events, metadata
 
 _AUTO = BigInteger().with_variant(Integer, "sqlite")
 
@@ -121,6 +121,9 @@ free_socket_watch = Table(
     Column("last_sent_ms", BigInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("user_id", "shed"),
 )
+
+# New edge events of some types since a watermark (the session service's and the alarm service's queries).
+events_type_received = Index("events_type_received", events.c.type, events.c.received_ms)
 
 charging_seen = Table(
     "charging_seen",

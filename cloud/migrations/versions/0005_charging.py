@@ -99,6 +99,8 @@ def upgrade() -> None:
         sa.Column("last_sent_ms", sa.BigInteger, nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("user_id", "shed"),
     )
+    # The session service (and the alarm service) look for new edge events of some types since a watermark.
+    op.create_index("events_type_received", "events", ["type", "received_ms"])
     op.create_table(
         "charging_seen",
         sa.Column("src", sa.String(64), nullable=False),
@@ -109,6 +111,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the charging tables."""
+    op.drop_index("events_type_received", table_name="events")
     for table in (
         "charging_seen",
         "free_socket_watch",

@@ -40,11 +40,10 @@ async def api(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[tuple[httpx
     try:
         async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             cloud = app.state.cloud
-            for shed, community in ((SHED, "c1"), ("shed-b", "c2")):
+            sheds = ((SHED, "c1", "authorised"), ("shed-b", "c2", "authorised"), ("shed-c", "c1", "authorised"))
+            for shed, community, mode in (*sheds, ("shed-o", "c1", "open")):
                 cloud.stores.state.import_inventory(
-                    ShedConfig(
-                        shed=shed, community=community, mode="authorised", posts=[PostSpec(id="post-1", sockets=4)]
-                    ),
+                    ShedConfig(shed=shed, community=community, mode=mode, posts=[PostSpec(id="post-1", sockets=4)]),
                     actor="test",
                     now_ms=cloud.clock.now_ms(),
                 )
@@ -175,6 +174,10 @@ async def test_sessions_by_role_and_qr_import(api: tuple[httpx.AsyncClient, Any,
     r = await c.post("/api/v1/sessions", json={"qr": "nope-1"}, headers=alice)
     assert r.status_code == 404 and r.json()["detail"]["code"] == "unknown_qr"
     assert (await c.post("/api/v1/sessions", json={**start, "limit_wh": 100}, headers=alice)).status_code == 422
+    r = await c.post("/api/v1/sessions", json={"qr": "shed-o-post-1-1"}, headers=alice)
+    assert r.status_code == 409 and r.json()["detail"]["code"] == "open_shed"
+    r = await c.post("/api/v1/sessions", json={"qr": "shed-c-post-1-1"}, headers=alice)  # never heard from
+    assert r.status_code == 409 and r.json()["detail"]["code"] == "socket_unknown"
     r = await c.post("/api/v1/sessions", json=start, headers=alice)
     assert r.status_code == 201, r.text
     session = r.json()
