@@ -24,6 +24,7 @@ from protocol.uplink import (
 from shedwatch.mosquitto import Mosquitto
 from shedwatch.webhook_receiver import HttpReceiver
 from tests.integration.cloud.helpers import birth, status
+from tests.integration.cloud.postgres import fresh_schema
 from tests.integration.cloud.session_edge import SHED, ScriptedEdge, ended
 from tests.waiting import wait_until
 
@@ -39,11 +40,21 @@ def receiver() -> Iterator[HttpReceiver]:
     r.down()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield ""
+        return
+    with fresh_schema() as url:
+        yield url
+
+
 async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
-    tmp_path: Path, mosquitto: Mosquitto, receiver: HttpReceiver
+    tmp_path: Path, mosquitto: Mosquitto, receiver: HttpReceiver, state_url: str
 ) -> None:
     settings = CloudSettings(
         data_dir=tmp_path,
+        state_url=state_url,
         broker=mosquitto.url,
         charging_tick_s=0.1,
         alarm_tick_s=0.2,
@@ -82,13 +93,13 @@ async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
                 await asyncio.to_thread(start, qr, 2)
             assert refused.value.code == "no_tariff"
             with store.engine.begin() as conn:
-                repo = ChargingRepo(conn, sqlite=True)
+                repo = ChargingRepo(conn, sqlite=store.is_sqlite)
                 repo.save_tariff("c1", TARIFF, actor="admin", now_ms=0)
             with pytest.raises(ChargingRefused) as refused:
                 await asyncio.to_thread(start, qr, 2)
             assert (refused.value.code, refused.value.status) == ("insufficient_balance", 402)
             with store.engine.begin() as conn:
-                repo = ChargingRepo(conn, sqlite=True)
+                repo = ChargingRepo(conn, sqlite=store.is_sqlite)
                 repo.credit("alice", "c1", 1000, 1000, ts_ms=0, actor="op", note="")
                 repo.save_notify_settings(
                     "alice",
@@ -132,7 +143,7 @@ async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
             assert (done.charged_fen, done.unpaid_fen) == (20, 0)  # 0.25 kWh x 0.80 = 0.20 yuan
             charging.runner.run_once()  # applying again finds nothing new
             with store.engine.connect() as conn:
-                wallet = ChargingRepo(conn, sqlite=True).wallet("alice")
+                wallet = ChargingRepo(conn, sqlite=store.is_sqlite).wallet("alice")
             assert wallet is not None and wallet.balance_fen == 980
 
             # 3. The resident hears "finished" then two reminders while the bike stays (1 s apart here).
