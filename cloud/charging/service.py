@@ -192,7 +192,7 @@ class ChargingService:
                 raise ChargingRefused(opened.code, opened.message, code)
             session, _energise = opened
             repo.insert_session(session, tariff_version=tariff[0], now_ms=now)
-        self._publish([session], None)
+        self._publish([session])
         try:
             cmd = self.sender.send(
                 ref.shed,
@@ -300,12 +300,11 @@ class ChargingService:
         ):
             self.stats.notices_queued += 1
 
-    def _after(self, session: Session, actions: Sequence[Action], notice: str | None = None) -> None:
+    def _after(self, session: Session, actions: Sequence[Action]) -> None:
         for action in actions:
             if isinstance(action, Cut):
                 self._cut(action)
-        told = next((a for a in actions if isinstance(a, Notify)), None)
-        self._publish([session], notice or (told.notice.value if told else None))
+        self._publish([session])
 
     def _cut(self, cut: Cut) -> None:
         """Tell the edge to stop the session (fire and forget: the edge's own limits still hold)."""
@@ -331,7 +330,7 @@ class ChargingService:
             session=session_id,
         )
 
-    def _publish(self, sessions: Sequence[Session], notice: str | None) -> None:
+    def _publish(self, sessions: Sequence[Session]) -> None:
         if self.bus is None:
             return
         now = self.clock.now_ms()
@@ -345,15 +344,12 @@ class ChargingService:
                     received_at=now,
                     session_id=s.session_id,
                     user_id=s.user_id,
-                    community=s.community,
                     device=s.socket.device,
                     socket=s.socket.socket,
                     status=s.status.value,
-                    end_reason=s.end_reason.value if s.end_reason else None,
-                    notice=notice,  # type: ignore[arg-type]
-                    detail=s.end_detail,
                     energy_wh=s.energy_wh,
-                    cost_fen=to_fen(s.cost_yuan),
+                    cost_yuan=s.cost_yuan,
+                    end_reason=s.end_reason.value if s.end_reason else None,
                 )
             )
         self.bus.publish(out)
@@ -458,5 +454,3 @@ class ChargingService:
                     self._queue_notice(repo, s, "reminder", step=f"reminder-{n}", now=now)
             # A bike taken away gets no more reminders: mark them all as done.
             repo.save_session(s, now_ms=now, reminders=due if still_there else self.options.reminders.reminders)
-        if still_there:
-            self._publish([s], "reminder")

@@ -19,7 +19,7 @@ Hierarchy::
      +-- InterlockActed        power the edge cut, refused or restored, and why
      +-- CommandAnswered       the edge's result of a cloud command (OCPP-style request id)
      +-- GapDetected           seqs [first, last] of a shed's stream are missing at the cloud (asked again, or lost)
-     +-- SessionChanged        a resident's charging session changed (the cloud's session service; not in the feed)
+     +-- SessionChanged        a resident's charging session changed status or meter (published by the cloud)
 """
 
 from dataclasses import dataclass
@@ -145,27 +145,20 @@ class GapDetected(DomainEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionChanged(DomainEvent):
-    """A charging session was requested, energised, metered or ended (published by the session service).
+    """A charging session (cloud.core.charging) changed: its status, energy or cost; ``user_id`` owns it.
 
-    Not stored in the feed (``position`` 0): it is published on the bus of the process whose session service
-    applied the change, for the live stream's ``session`` events (the resident's own, and staff of the
-    community). ``notice`` is set when the resident is told something: ``finished`` ("charging finished, please
-    move your bike"), ``reminder`` (the same, again), ``ended`` or ``stopped`` ("your session stopped because
-    ..."; ``detail`` says why). Energy in Wh; ``cost_fen``: the running cost rounded half-up to the fen.
+    ``status`` is a ``SessionStatus`` value; ``end_reason`` an ``EndReason`` value once it ended.
     """
 
     kind: Literal["session_changed"] = "session_changed"
     session_id: str
     user_id: str
-    community: str
     device: str
     socket: int
-    status: Literal["requested", "active", "ended"]
-    end_reason: str | None = None
-    notice: Literal["finished", "reminder", "ended", "stopped"] | None = None
-    detail: str = ""
+    status: str
     energy_wh: float = 0.0
-    cost_fen: int = 0
+    cost_yuan: float = 0.0
+    end_reason: str | None = None
 
 
 AnyEvent = (
@@ -190,4 +183,5 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     InterlockActed,
     CommandAnswered,
     GapDetected,
+    SessionChanged,
 )

@@ -193,6 +193,6 @@ async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
                 len([m for m in receiver.accepted if m["title"].startswith("Charging finished")]) == 1
             )  # never doubled
             assert {e.status for e in seen if e.session_id == sid} == {"requested", "active", "ended"}
-            assert any(e.notice == "finished" for e in seen)
+            assert any(e.end_reason == "full" and e.energy_wh == pytest.approx(250.0) for e in seen)
     finally:
         edge.close()
