@@ -21,7 +21,13 @@ from cloud.alarms.repo import AlarmRepo
 from cloud.bus.local import Bus
 from cloud.charging.repo import ChargingRepo, SessionRow, StoredSessionEvent
 from cloud.commands.request import CommandRecord
-from cloud.core.charging.edge_events import SESSION_EVENT_TYPES, BadSessionEvent, machine_events, reading_ts
+from cloud.core.charging.edge_events import (
+    SESSION_EVENT_TYPES,
+    BadSessionEvent,
+    machine_events,
+    reading_ts,
+    wire_limit,
+)
 from cloud.core.charging.machine import (
     Action,
     Cut,
@@ -190,7 +196,8 @@ class ChargingService:
             if isinstance(opened, Refusal):
                 code = 402 if opened.code == "insufficient_balance" else 409
                 raise ChargingRefused(opened.code, opened.message, code)
-            session, _energise = opened
+            session = opened[0]
+            session = session.evolve(limit=wire_limit(session.limit))
             repo.insert_session(session, tariff_version=tariff[0], now_ms=now)
         self._publish([session])
         try:

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cloud.core.charging.machine import EdgeEnded, EdgeResult, Event, MeterReading
-from cloud.core.charging.model import EndReason
+from cloud.core.charging.model import EndReason, Limit
+from protocol.commands import LIMIT_S_MAX, LIMIT_WH_MAX
 
 SESSION_EVENT_TYPES = ("session_started", "session_meter", "session_ended")
 
@@ -28,6 +29,14 @@ _EDGE_END: dict[str, tuple[EndReason, str]] = {
     "fault": (EndReason.FAULT, "the socket faulted or lost supervision"),
     "removed": (EndReason.FAULT, "the shed's configuration no longer offers this socket for sessions"),
 }
+
+
+def wire_limit(limit: Limit) -> Limit:
+    """The limit within what start_session carries (at most 20 kWh and 24 h): a large balance at a low price
+    affords more energy than any e-bike battery takes, and the command would be refused."""
+    max_wh = None if limit.max_wh is None else min(limit.max_wh, LIMIT_WH_MAX)
+    max_s = None if limit.max_s is None else min(limit.max_s, LIMIT_S_MAX)
+    return Limit(max_s=max_s, max_wh=max_wh)
 
 
 class BadSessionEvent(ValueError):

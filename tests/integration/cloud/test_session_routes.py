@@ -165,6 +165,7 @@ async def test_sessions_by_role_and_qr_import(api: tuple[httpx.AsyncClient, Any,
         await c.post(
             f"/api/v1/residents/{user}/wallet/credits", json={"amount_fen": 1000, "community": "c1"}, headers=operator
         )
+    await c.post("/api/v1/residents/alice/wallet/credits", json={"amount_fen": 100_000}, headers=operator)
 
     # Start: residents of the shed's community only.
     start = {"qr": "shed-a-post-1-2", "limit_s": 3600}
@@ -182,7 +183,8 @@ async def test_sessions_by_role_and_qr_import(api: tuple[httpx.AsyncClient, Any,
     assert r.status_code == 201, r.text
     session = r.json()
     assert (session["status"], session["user_id"], session["shed"], session["socket"]) == ("active", "alice", SHED, 2)
-    assert session["limit"]["max_s"] == 3600 and session["tariff_version"] == 1
+    # 1,010 yuan at 0.6 yuan/kWh would afford 1.7 MWh: the edge is sent at most the command's 20 kWh.
+    assert session["limit"] == {"max_s": 3600, "max_wh": 20_000} and session["tariff_version"] == 1
     r = await c.post("/api/v1/sessions", json=start, headers=bob)
     assert r.status_code == 409 and r.json()["detail"]["code"] == "socket_busy"
     r = await c.post("/api/v1/sessions", json={"qr": "shed-a-post-1-4"}, headers=bob)  # the edge refuses socket 4

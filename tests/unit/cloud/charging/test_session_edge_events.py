@@ -4,7 +4,7 @@ from datetime import time
 
 import pytest
 
-from cloud.core.charging.edge_events import BadSessionEvent, end_reason, machine_events, reading_ts
+from cloud.core.charging.edge_events import BadSessionEvent, end_reason, machine_events, reading_ts, wire_limit
 from cloud.core.charging.machine import Cut, EdgeEnded, EdgeResult, MeterReading, Notice, Notify, Settle, decide
 from cloud.core.charging.model import EndReason, Limit, Session, SessionStatus, SocketRef
 from cloud.core.charging.notices import (
@@ -156,3 +156,9 @@ def test_texts_say_where_why_energy_and_cost_and_opt_ins_choose_the_kind() -> No
     assert opted_in(Notice.FINISHED, finished=True, stopped=False)
     assert not opted_in(Notice.STOPPED, finished=True, stopped=False)
     assert opted_in(Notice.ENDED, finished=False, stopped=True)
+
+
+def test_the_limit_sent_to_the_edge_fits_the_command() -> None:
+    assert wire_limit(Limit(max_s=43_200, max_wh=3_333_333.3)) == Limit(max_s=43_200, max_wh=20_000)
+    assert wire_limit(Limit(max_s=90_000)) == Limit(max_s=86_400)
+    assert wire_limit(Limit(max_wh=500)) == Limit(max_wh=500)

@@ -36,6 +36,8 @@ def test_round_trip(body: dict[str, object]) -> None:
     [
         ({**ENERGY, "per_kwh": {"valley": 0.3}}, "no price for flat"),
         ({**ENERGY, "timezone": "Mars/Olympus"}, "unknown time zone"),
+        ({**ENERGY, "timezone": "America"}, "unknown time zone"),  # a directory of zones, not one
+        ({**ENERGY, "timezone": "../../etc/passwd"}, "unknown time zone"),
         ({**ENERGY, "power_bands": BANDS["power_bands"]}, "not power bands"),
         ({**BANDS, "per_kwh": {"flat": 1}}, "not per_kwh"),
         ({**BANDS, "power_bands": [{"max_w": 200, "per_hour": {"flat": 0.1}}]}, "unbounded"),
