@@ -289,9 +289,11 @@ class ChargingRepo:
 
     # -- wallets --------------------------------------------------------------------------------
 
-    def wallet(self, user_id: str) -> Wallet | None:
-        """A resident's wallet (None until the first credit)."""
-        row = self.conn.execute(select(wallets).where(wallets.c.user_id == user_id)).first()
+    def wallet(self, user_id: str, *, lock: bool = False) -> Wallet | None:
+        """A resident's wallet (None until the first credit); ``lock``: FOR UPDATE on PostgreSQL, so two credits
+        or a credit and a debit never both start from the same balance (SQLite's BEGIN IMMEDIATE serialises)."""
+        q = select(wallets).where(wallets.c.user_id == user_id)
+        row = self.conn.execute(q.with_for_update() if lock and not self.sqlite else q).first()
         if row is None:
             return None
         return Wallet(row.user_id, row.community, int(row.balance_fen), int(row.unpaid_fen))
@@ -333,7 +335,7 @@ class ChargingRepo:
         done = self.conn.execute(select(wallet_ledger.c.id).where(wallet_ledger.c.session == session.session_id))
         if done.first() is not None:
             return None
-        wallet = self.wallet(session.user_id)
+        wallet = self.wallet(session.user_id, lock=True)
         balance = wallet.balance_fen if wallet else 0
         result = settle(balance, session.cost_yuan)
         if wallet is None:

@@ -198,7 +198,10 @@ class ChargingService:
                 raise ChargingRefused(opened.code, opened.message, code)
             session = opened[0]
             session = session.evolve(limit=wire_limit(session.limit))
-            repo.insert_session(session, tariff_version=tariff[0], now_ms=now)
+            try:
+                repo.insert_session(session, tariff_version=tariff[0], now_ms=now)
+            except IntegrityError:  # another resident's session on this socket won the race
+                raise ChargingRefused("socket_busy", "this socket already has a session") from None
         self._publish([session])
         try:
             cmd = self.sender.send(

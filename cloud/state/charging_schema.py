@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from cloud.state.schema import events, metadata
@@ -52,6 +53,16 @@ charging_sessions = Table(
     Index("charging_sessions_user", "user_id", "requested_ms"),
     Index("charging_sessions_socket", "shed", "device", "socket", "status"),
     Index("charging_sessions_status", "status"),
+    # at most one session that has not ended per socket, even when two residents scan it at once
+    Index(
+        "charging_sessions_one_open",
+        "shed",
+        "device",
+        "socket",
+        unique=True,
+        sqlite_where=text("status != 'ended'"),
+        postgresql_where=text("status != 'ended'"),
+    ),
 )
 
 wallets = Table(

@@ -62,7 +62,7 @@ def credit_wallet(
     refused: str | None = None
     with store.engine.begin() as conn:  # no audit row inside: SQLite holds its write lock until the commit
         repo = ChargingRepo(conn, sqlite=store.is_sqlite)
-        wallet = repo.wallet(user_id)
+        wallet = repo.wallet(user_id, lock=True)
         community = wallet.community if wallet else body.community
         if community is None:
             raise HTTPException(status_code=422, detail="a first credit needs the resident's community")

@@ -43,6 +43,16 @@ def upgrade() -> None:
     op.create_index("charging_sessions_user", "charging_sessions", ["user_id", "requested_ms"])
     op.create_index("charging_sessions_socket", "charging_sessions", ["shed", "device", "socket", "status"])
     op.create_index("charging_sessions_status", "charging_sessions", ["status"])
+    # At most one session that has not ended per socket, even when two residents scan it at once.
+    open_only = sa.text("status != 'ended'")
+    op.create_index(
+        "charging_sessions_one_open",
+        "charging_sessions",
+        ["shed", "device", "socket"],
+        unique=True,
+        sqlite_where=open_only,
+        postgresql_where=open_only,
+    )
     op.create_table(
         "wallets",
         sa.Column("user_id", sa.String(64), primary_key=True),

@@ -85,7 +85,6 @@ def test_sessions_are_stored_listed_and_one_open_session_per_socket_is_found(sto
     with store.engine.begin() as conn:
         r = repo(conn, store)
         r.insert_session(_session("s-1"), tariff_version=1, now_ms=T0)
-        r.insert_session(_session("s-2").evolve(user_id="bob", requested_ms=T0 + 5), tariff_version=1, now_ms=T0)
     with store.engine.begin() as conn:
         r = repo(conn, store)
         row = r.session("s-1", lock=True)
@@ -94,6 +93,7 @@ def test_sessions_are_stored_listed_and_one_open_session_per_socket_is_found(sto
             status=SessionStatus.ENDED, end_reason=EndReason.FULL, ended_ms=T0 + 9, energy_wh=12.5
         )
         r.save_session(ended, now_ms=T0 + 9, stop_by="resident", reminders=2)
+        r.insert_session(_session("s-2").evolve(user_id="bob", requested_ms=T0 + 5), tariff_version=1, now_ms=T0)
     with store.engine.connect() as conn:
         r = repo(conn, store)
         row = r.session("s-1")
@@ -108,6 +108,19 @@ def test_sessions_are_stored_listed_and_one_open_session_per_socket_is_found(sto
         assert [x.session.session_id for x in r.ended_full_to_remind(2, T0)] == []  # 2 reminders queued already
         assert [x.session.session_id for x in r.ended_full_to_remind(3, T0)] == ["s-1"]
         assert r.ended_full_to_remind(3, T0 + 10) == []  # ended before the window
+
+
+def test_one_session_that_has_not_ended_per_socket(store: StateStore) -> None:
+    with store.engine.begin() as conn:
+        repo(conn, store).insert_session(_session("s-1"), tariff_version=1, now_ms=T0)
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:  # two residents scanned it at once
+        repo(conn, store).insert_session(_session("s-2"), tariff_version=1, now_ms=T0)
+    with store.engine.begin() as conn:
+        r = repo(conn, store)
+        r.save_session(_session("s-1", status=SessionStatus.ENDED), now_ms=T0)
+        r.insert_session(_session("s-2"), tariff_version=1, now_ms=T0)  # the socket is free for a new one
+        r.save_session(_session("s-2", status=SessionStatus.ENDED), now_ms=T0)
+        r.insert_session(_session("s-3"), tariff_version=1, now_ms=T0)
 
 
 def test_a_session_is_debited_once_in_integer_fen_never_below_zero(store: StateStore) -> None:
