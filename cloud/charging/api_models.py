@@ -71,6 +71,7 @@ class SessionOut(BaseModel):
     charged_fen: int | None  # debited from the wallet when it ended
     unpaid_fen: int | None  # what the balance could not pay
     stop_requested_by: Literal["resident", "staff"] | None
+    reminders: int  # "please move your bike" reminders queued after full (staff may move it after 3)
 
     @classmethod
     def of(cls, row: SessionRow) -> "SessionOut":
@@ -98,6 +99,7 @@ class SessionOut(BaseModel):
             charged_fen=row.charged_fen,
             unpaid_fen=row.unpaid_fen,
             stop_requested_by=row.stop_by,
+            reminders=row.reminders,
         )
 
 

@@ -457,10 +457,10 @@ class ChargingService:
             SocketStatus.FULL,
             SocketStatus.PLUGGED,
         )
+        if not still_there:
+            return  # taken away: no reminder (the session leaves the reminder window within the hour)
         with self.store.engine.begin() as conn:
             repo = ChargingRepo(conn, sqlite=self.store.is_sqlite)
-            if still_there:
-                for n in range(row.reminders + 1, due + 1):
-                    self._queue_notice(repo, s, "reminder", step=f"reminder-{n}", now=now)
-            # A bike taken away gets no more reminders: mark them all as done.
-            repo.save_session(s, now_ms=now, reminders=due if still_there else self.options.reminders.reminders)
+            for n in range(row.reminders + 1, due + 1):
+                self._queue_notice(repo, s, "reminder", step=f"reminder-{n}", now=now)
+            repo.save_session(s, now_ms=now, reminders=due)

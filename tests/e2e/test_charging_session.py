@@ -4,14 +4,14 @@ resident (HTTP, bearer token) -> cloud (API, session service, ingest, notifier) 
 shed broker -> simulated post and bike; and back: the edge meters and ends the session, the cloud bills it under
 the community's tariff, debits the wallet once, and notifies the resident at a local HTTP receiver ("charging
 finished", then the reminders the national guide asks for before staff may move the bike).
-The simulated clock starts at 17:55 in Shanghai, so the charge crosses the 18:00 flat -> peak boundary.
+The tariff's peak starts 5 simulated minutes after it is saved, so the charge crosses a flat -> peak boundary.
 """
 
 import secrets
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -38,17 +38,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 SPEED = 60
 START_MS = 1_772_445_300_000  # 2026-03-02 17:55 Asia/Shanghai
-PRICES = {"flat": 0.6, "peak": 1.2, "valley": 0.3}
-TARIFF = {
-    "timezone": "Asia/Shanghai",
-    "billing": "energy",
-    "schedule": [
-        {"start": "07:00", "period": "flat"},
-        {"start": "18:00", "period": "peak"},
-        {"start": "23:00", "period": "valley"},
-    ],
-    "per_kwh": PRICES,
-}
+ZONE = ZoneInfo("Asia/Shanghai")
+PRICES = {"flat": 0.6, "peak": 1.2}
+
+
+def tariff(peak_from: datetime) -> dict[str, Any]:
+    """Peak for 6 hours from ``peak_from`` (local, to the minute), flat the rest of the day."""
+    until = peak_from + timedelta(hours=6)
+    schedule = [{"start": f"{t:%H:%M}", "period": p} for t, p in ((peak_from, "peak"), (until, "flat"))]
+    return {"timezone": "Asia/Shanghai", "billing": "energy", "schedule": schedule, "per_kwh": PRICES}
+
+
 SCENARIO = """
 name = "e2e-charging-session"
 seed = 3
@@ -99,7 +99,8 @@ def run(
     (tmp_path / "scenario.toml").write_text(SCENARIO)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    clock = ["--clock", ScaledClock(speed=SPEED, epoch_ms=START_MS).spec()]
+    sim_clock = ScaledClock(speed=SPEED, epoch_ms=START_MS)
+    clock = ["--clock", sim_clock.spec()]
     logs, data = tmp_path / "logs", tmp_path / "cloud"
     cloud_args = ["cloud", "--broker", cloud_broker.url, "--port", str(port), "--data-dir", str(data), *clock]
     cloud_args += ["--shed-config", str(tmp_path / "shed.toml")]
@@ -110,7 +111,7 @@ def run(
         children.append(Child.shedwatch("edge", edge_args, log_dir=logs, cwd=ROOT))
         sim_args = ["sim", "run", str(tmp_path / "scenario.toml"), "--broker", shed_broker.url, *clock]
         children.append(Child.shedwatch("sim", sim_args, log_dir=logs, cwd=ROOT))
-        yield {"base": base, "receiver": receiver, "children": children, "db": data / "state.db"}
+        yield {"base": base, "receiver": receiver, "children": children, "db": data / "state.db", "clock": sim_clock}
     finally:
         codes = {c.name: c.stop() for c in reversed(children)}
         receiver.down()
@@ -126,28 +127,19 @@ def _health(url: str) -> bool:
         return False
 
 
-def _expected_fen(db: Path, session: str) -> tuple[int, float]:
+def _expected_fen(db: Path, session: str, peak_from: datetime) -> tuple[int, float]:
     """The tariff's price of what the edge metered (its session events), computed here on its own: each interval's
-    energy spread evenly over it, split at 18:00 local time; rounded half-up to the fen once."""
+    energy spread evenly over it, split where the peak starts; rounded half-up to the fen once."""
     with sqlite3.connect(db, timeout=30) as conn:
         rows = [orjson.loads(r[0]) for r in conn.execute("SELECT body FROM events ORDER BY seq")]
     mine = [r for r in rows if r.get("session") == session]
     readings = [(r["ts"], 0.0 if r["type"] == "session_started" else r["energy_wh"]) for r in mine]
-    zone = ZoneInfo("Asia/Shanghai")
-
-    def period(ts: int) -> str:
-        hour = datetime.fromtimestamp(ts / 1000, tz=UTC).astimezone(zone).hour
-        return "valley" if hour >= 23 or hour < 7 else "peak" if hour >= 18 else "flat"
-
-    boundary = int(datetime(2026, 3, 2, 18, tzinfo=zone).timestamp() * 1000)
+    boundary = int(peak_from.timestamp() * 1000)
     yuan = 0.0
     for (a, ea), (b, eb) in pairwise(readings):
         delta = eb - ea
-        if a < boundary < b:
-            share = (boundary - a) / (b - a)
-            yuan += delta * share / 1000 * PRICES["flat"] + delta * (1 - share) / 1000 * PRICES["peak"]
-        else:
-            yuan += delta / 1000 * PRICES[period(a)]
+        share = min(max((boundary - a) / (b - a), 0.0), 1.0)  # the part before the peak starts
+        yuan += delta * share / 1000 * PRICES["flat"] + delta * (1 - share) / 1000 * PRICES["peak"]
     fen = int((Decimal(repr(yuan)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return fen, readings[-1][1]
 
@@ -164,7 +156,10 @@ def test_a_resident_charges_by_qr_id_to_full_is_notified_and_billed_by_the_tarif
             assert child.exit_code is None, f"{child.name} died:\n{child.log_tail()}"
 
     with httpx.Client(base_url=base, timeout=30) as http:
-        assert http.put("/api/v1/communities/jinsong-north/tariff", json=TARIFF, headers=admin).status_code == 200
+        now = datetime.fromtimestamp(run["clock"].now_ms() / 1000, tz=UTC).astimezone(ZONE)
+        peak_from = (now + timedelta(minutes=6)).replace(second=0, microsecond=0)  # 5-6 simulated minutes ahead
+        body = tariff(peak_from)
+        assert http.put("/api/v1/communities/jinsong-north/tariff", json=body, headers=admin).status_code == 200
         credit = {"amount_fen": 2000, "community": "jinsong-north", "note": "cash at the desk"}
         assert http.post("/api/v1/residents/alice/wallet/credits", json=credit, headers=operator).status_code == 201
         hook = f"json://127.0.0.1:{receiver.port}/alice"
@@ -192,9 +187,10 @@ def test_a_resident_charges_by_qr_id_to_full_is_notified_and_billed_by_the_tarif
 
         done = wait_until(ended, timeout=60, what="the session ended")
         assert done["end_reason"] == "full", done
-        expected_fen, edge_wh = _expected_fen(db, sid)
+        expected_fen, edge_wh = _expected_fen(db, sid, peak_from)
         assert done["energy_wh"] == pytest.approx(edge_wh) and edge_wh > 5.0
-        assert set(done["cost_by_period_fen"]) == {"flat", "peak"}  # it crossed 18:00
+        assert done["active_ms"] < peak_from.timestamp() * 1000 < done["ended_ms"]  # it crossed into the peak
+        assert set(done["cost_by_period_fen"]) == {"flat", "peak"}
         assert done["cost_fen"] == expected_fen and done["charged_fen"] == expected_fen
         wallet = http.get("/api/v1/wallet", headers=alice).json()
         assert wallet["balance_fen"] == 2000 - expected_fen
@@ -210,3 +206,4 @@ def test_a_resident_charges_by_qr_id_to_full_is_notified_and_billed_by_the_tarif
         assert told[0]["title"] == "Charging finished: please move your bike"
         assert f"{expected_fen / 100:.2f} yuan" in told[0]["message"]
         assert [m["title"] for m in told[1:]] == ["Reminder: please move your bike"] * 3
+        assert http.get(f"/api/v1/sessions/{sid}", headers=operator).json()["reminders"] == 3  # staff may move it
