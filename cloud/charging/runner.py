@@ -31,7 +31,7 @@ class ChargingRunner:
         self.free_count = free_count
         self.errors = 0
         self.free_notices = 0
-        self._freed: set[str] = set()
+        self._freed: dict[str, int] = {}  # shed -> feed position of its newest free-up
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -52,7 +52,7 @@ class ChargingRunner:
             )
         ):
             with self._lock:
-                self._freed.add(event.shed)
+                self._freed[event.shed] = max(event.position, self._freed.get(event.shed, 0))
             self._wake.set()
 
     def wake(self, *_: object) -> None:
@@ -77,13 +77,17 @@ class ChargingRunner:
         """One pass: edge events, free-socket notices, timers."""
         self.service.apply_edge_events()
         with self._lock:
-            freed, self._freed = self._freed, set()
-        for shed in sorted(freed):
-            self.notify_free(shed)
+            freed, self._freed = self._freed, {}
+        for shed, position in sorted(freed.items()):
+            self.notify_free(shed, position)
         self.service.tick()
 
-    def notify_free(self, shed: str) -> int:
-        """Queue "a socket is free in shed X" for each watcher not told within the rate limit; how many."""
+    def notify_free(self, shed: str, position: int) -> int:
+        """Queue "a socket is free in shed X" for each watcher not told within the rate limit; how many.
+
+        ``position``: the free-up's place in the shed's feed, the same in every API process that sees it, so the
+        outbox (unique per step) keeps one notice per free-up however many processes react to it.
+        """
         free = self.free_count(shed)
         if free <= 0:
             return 0
@@ -98,7 +102,7 @@ class ChargingRunner:
             for user, channel, last in repo.watchers(shed):
                 if not channel or not free_notice_due(last, now, policy):
                     continue
-                step = f"free-{now}"
+                step = f"free-{position}"
                 if alarms.enqueue(
                     incident=f"free-{shed}"[:64],
                     step=step,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from cloud.api.app import create_app
 from cloud.charging.repo import ChargingRepo, NotifySettings
@@ -15,6 +16,7 @@ from cloud.charging.tariff_spec import TariffSpec
 from cloud.core.charging.model import EndReason, Limit, SessionStatus
 from cloud.core.events import SessionChanged
 from cloud.settings import CloudSettings
+from cloud.state.alarm_schema import alerts
 from protocol.config import PostSpec, ShedConfig
 from protocol.uplink import (
     SessionEndReason,
@@ -166,6 +168,18 @@ async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
                 timeout=15,
                 what="free",
             )
+            # Another bike comes and goes within the rate limit (600 s here): no second notice.
+            edge.send(lambda seq: status(SHED, seq, "post-1", 2, SocketStatus.PLUGGED, ts=cloud.clock.now_ms()))
+            edge.send(lambda seq: status(SHED, seq, "post-1", 2, SocketStatus.FREE, ts=cloud.clock.now_ms() + 1))
+            await asyncio.to_thread(
+                wait_until, lambda: cloud.live.socket(SHED, "post-1", 2)[0].seq >= edge.seq, timeout=15, what="freed"
+            )
+            charging.runner.run_once()
+            await asyncio.sleep(0.5)  # the notifier's tick
+            with store.engine.connect() as conn:
+                queued = conn.execute(select(alerts.c.step).where(alerts.c.incident == f"free-{SHED}")).all()
+            assert len(queued) == 1, queued
+            assert len([m for m in receiver.accepted if m["title"].startswith("A socket is free")]) == 1
 
             # 5. Stop by the resident: the edge ends it "stopped", billed to its final reading.
             second = await asyncio.to_thread(start, "shed-a-post-1-3", 3)
