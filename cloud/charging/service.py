@@ -436,11 +436,13 @@ class ChargingService:
             window = int((reminder.reminders + 1) * reminder.reminder_s * 1000)
             full_rows = repo.ended_full_to_remind(reminder.reminders, now - window)
         grace = self.options.edge_grace_s * 1000
+        confirm_ms = self.options.policy.confirm_timeout_s * 1000
         for row in open_rows:
             s = row.session
             limit_s = min(s.limit.max_s or self.options.policy.max_session_s, self.options.policy.max_session_s)
             overdue = s.active_ms is not None and now >= s.active_ms + limit_s * 1000 + grace
-            if s.status is SessionStatus.REQUESTED or overdue:
+            unconfirmed = s.status is SessionStatus.REQUESTED and now >= s.requested_ms + confirm_ms
+            if unconfirmed or overdue:  # only then: a tick that changes nothing would still write and publish
                 self.apply(s.session_id, [Tick()])
         for row in full_rows:
             self._remind(row, now)

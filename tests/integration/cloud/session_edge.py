@@ -1,5 +1,6 @@
 """A scripted edge for cloud session tests: answers start_session / stop_session on the broker as an edge would
-(start: applied and session_started; stop: applied and session_ended "stopped" at 40 Wh); refuses one socket."""
+(start: applied and session_started; stop: applied and session_ended "stopped" at 40 Wh); refuses one socket and
+may ignore starts on another."""
 
 import threading
 from typing import Any
@@ -19,11 +20,12 @@ SHED = "shed-a"
 class ScriptedEdge:
     """Answers the cloud's session commands on the broker as an edge would; the test sends the rest."""
 
-    def __init__(self, port: int, *, refuse_socket: int) -> None:
+    def __init__(self, port: int, *, refuse_socket: int, silent_socket: int = 0) -> None:
         self.pub = Publisher(port)
         self.seq = 0
         self.lock = threading.Lock()
         self.refuse_socket = refuse_socket
+        self.silent_socket = silent_socket  # a start_session there is never answered (a lost command)
         self.commands: list[Command] = []
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"scripted-edge-{id(self)}")
         self.client.on_message = self._on_message
@@ -51,6 +53,8 @@ class ScriptedEdge:
     def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
         cmd = Command.model_validate_json(message.payload)
         self.commands.append(cmd)
+        if cmd.action == "start_session" and cmd.socket == self.silent_socket:
+            return
         ok = not (cmd.action == "start_session" and cmd.socket == self.refuse_socket)
         answer = "applied" if ok else "rejected"
         detail = "" if ok else "socket 4 is tripped"

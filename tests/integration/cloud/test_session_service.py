@@ -210,3 +210,56 @@ async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
             assert any(e.end_reason == "full" and e.energy_wh == pytest.approx(250.0) for e in seen)
     finally:
         edge.close()
+
+
+async def test_an_unanswered_start_ends_not_confirmed_and_is_cut(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    settings = CloudSettings(
+        data_dir=tmp_path,
+        broker=mosquitto.url,
+        alarms=False,
+        charging_tick_s=0.1,
+        charging_confirm_timeout_s=1.0,
+        charging_command_timeout_s=0.3,
+    )
+    app = create_app(settings)
+    edge = ScriptedEdge(mosquitto.port, refuse_socket=4, silent_socket=1)
+    try:
+        async with app.router.lifespan_context(app):
+            cloud, service = app.state.cloud, app.state.charging.service
+            store = cloud.stores.state
+            store.import_inventory(
+                ShedConfig(shed=SHED, community="c1", mode="authorised", posts=[PostSpec(id="post-1", sockets=4)]),
+                actor="test",
+                now_ms=cloud.clock.now_ms(),
+            )
+            edge.send(lambda seq: birth(SHED, seq, {("post-1", 1): SocketStatus.PLUGGED}))
+            with store.engine.begin() as conn:
+                repo = ChargingRepo(conn, sqlite=store.is_sqlite)
+                repo.save_tariff("c1", TARIFF, actor="admin", now_ms=0)
+                repo.credit("alice", "c1", 1000, 1000, ts_ms=0, actor="op", note="")
+            await asyncio.to_thread(
+                wait_until,
+                lambda: cloud.live.socket(SHED, "post-1", 1) and service.sender and service.sender._connected.is_set(),
+                timeout=15,
+            )
+            ref, community = service.locate("shed-a-post-1-1")
+            row = await asyncio.to_thread(
+                lambda: service.start(
+                    user_id="alice", qr="shed-a-post-1-1", ref=ref, community=community, limit=Limit(max_s=600)
+                )
+            )
+            assert row.session.status is SessionStatus.REQUESTED  # no answer within the command timeout
+            sid = row.session.session_id
+            final = await asyncio.to_thread(
+                wait_until, lambda: (r := service._row(sid)) and not r.session.open and r, timeout=15, what="timeout"
+            )
+            assert final.session.end_reason is EndReason.NOT_CONFIRMED and final.charged_fen == 0
+            # When in doubt, cut: the edge is told to stop the session in case it energised late.
+            await asyncio.to_thread(
+                wait_until,
+                lambda: [c for c in edge.commands if c.action == "stop_session" and c.session == sid],
+                timeout=15,
+                what="the cut",
+            )
+    finally:
+        edge.close()
