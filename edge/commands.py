@@ -82,6 +82,10 @@ def on_command(ctx: Ctx, cmd: Command) -> None:
         return
     sock.hold_off = None
     ctx.interlock("restore", "socket", "operator_start", device=sock.device, socket=sock.socket, actor=cmd.actor)
+    if ctx.state.config.mode == "authorised" and sock.charge is None:
+        # an authorised shed energises a socket only under a charging session: lift the stop, switch nothing on
+        _answer(ctx, cmd, "applied", "stop lifted; an authorised shed energises the socket for a charging session")
+        return
     ctx.send_relay(sock, on=True, reason="operator_start")
     _answer(ctx, cmd, "applied")
 

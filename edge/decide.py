@@ -93,7 +93,7 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
         on_command(ctx, event.command)
     if st.sessions:  # an authorised shed's charging sessions: ends, limits, meter events (none in an open shed)
         src = event.src if isinstance(event, PostTelemetry | RelayResult) else None
-        sessions.review(ctx, src)
+        sessions.review(ctx, src, tick=isinstance(event, Tick))
 
 
 def _post_total(ctx: Ctx, event: PostTelemetry) -> float:

@@ -22,7 +22,7 @@ from typing import Any
 
 from edge.actions import SaveSession
 from edge.context import Ctx
-from edge.sessions_state import METER_INTERVAL_MS, ChargeSession
+from edge.sessions_state import CHECKPOINT_MS, METER_INTERVAL_MS, ChargeSession
 from edge.socket_rules import end_session
 from edge.state import ShedState, SocketState
 from protocol.commands import Command
@@ -156,12 +156,16 @@ def end(ctx: Ctx, ses: ChargeSession, reason: SessionEndReason) -> tuple[float, 
     return energy, duration
 
 
-def review(ctx: Ctx, device: str | None = None) -> None:
+def review(ctx: Ctx, device: str | None = None, *, tick: bool = False) -> None:
     """After every input: end the sessions that must end, meter the rest, re-energise one a post dropped.
 
     ``device``: only that post's sessions (after its telemetry or relay result); None: every session.
+    ``tick``: time passed; every ``CHECKPOINT_MS`` (10 s) of it all sessions are stored (time and energy so far).
     """
     st = ctx.state
+    checkpoint = tick and ctx.now - st.sessions_saved_ms >= CHECKPOINT_MS
+    if checkpoint:
+        st.sessions_saved_ms = ctx.now
     for ses in list(st.sessions.values()):
         if device is not None and ses.device != device:
             continue
@@ -173,6 +177,8 @@ def review(ctx: Ctx, device: str | None = None) -> None:
         assert sock is not None  # no reason to end: the socket exists
         if ctx.now >= ses.next_meter_ms:
             _meter(ctx, ses)
+        elif checkpoint:
+            ctx.actions.append(SaveSession(ses.session, True, ses.record(ctx.now)))
         if sock.seen and sock.plugged and not sock.relay and sock.pending is None:
             # the post opened the relay on its own (its watchdog while the edge was down, a reboot): the session
             # is still active and nothing holds the socket off, so power it again

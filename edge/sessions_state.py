@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 METER_INTERVAL_MS = 60_000  # a session_meter event every 60 s of monotonic time (docs/protocol.md)
+# every active session is stored at least this often (one transaction for all): a SIGKILL loses at most this
+# much of a session's time; more often would cost an SD card an fsync per reading
+CHECKPOINT_MS = 10_000
 
 
 def counter_step(previous_wh: float | None, counter_wh: float) -> float:

@@ -272,8 +272,8 @@ def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -
         sock.ended_full = False
         sock.hold_off = None if sock.hold_off != "operator_stop" else sock.hold_off
     # an authorised shed energises a socket only under a charging session (edge.sessions)
-    unauthorised = sock.charge is None and ctx.state.config.mode == "authorised"
-    if unauthorised and r.relay:
+    unauthorised = r.relay and sock.charge is None and ctx.state.config.mode == "authorised"
+    if unauthorised:
         _refuse_unauthorised(ctx, sock)
     in_session = sock.session_id is not None
     if r.relay and sock.plugged and not in_session and not unauthorised:

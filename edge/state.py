@@ -129,6 +129,7 @@ class ShedState:
     # an authorised shed's active charging sessions by id, and the last ended ones (id -> reason, oldest first)
     sessions: dict[str, ChargeSession] = field(default_factory=dict)
     ended_sessions: dict[str, str] = field(default_factory=dict)
+    sessions_saved_ms: int = 0  # monotonic ms of the last checkpoint of every active session
     counter: int = 0  # for unique relay request ids
     started_ms: int = 0
 

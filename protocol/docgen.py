@@ -314,7 +314,8 @@ MEANINGS: dict[str, dict[str, str]] = {
     },
     "command.action (Command)": {
         "stop_socket": "open one socket's relay and hold it off until start_socket",
-        "start_socket": "close one socket's relay (refused while latched, offline, or the edge clock is implausible)",
+        "start_socket": "close one socket's relay (refused while latched, offline, or the edge clock is implausible; "
+        "an authorised shed: lifts a stop_socket, switches nothing on without a session)",
         "reset_trip": "lift the latches of one socket, or with no target of the shed and every socket",
         "push_config": "apply a newer ShedConfig",
         "start_session": "authorised shed: energise one socket for a charging session (`session`, optional "

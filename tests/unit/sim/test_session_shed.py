@@ -35,3 +35,13 @@ def test_an_open_shed_still_charges_at_plug_in() -> None:
     (sim,) = load_scenario("bike-left-after-full").build(T0)
     sim.advance_to(T0 + 1000)
     assert sim.socket("post-3", 7).relay
+
+
+def test_residents_of_an_authorised_shed_plug_in_and_wait() -> None:
+    (sim,) = load_scenario("authorised-shed").build(
+        T0 + 2 * 3_600_000, residents=True
+    )  # 03:00 local: most sockets taken
+    sim.advance_to(sim.now_ms + 3_600_000)
+    socks = [s for p in sim.posts.values() for s in p.sockets]
+    assert len([r for r in sim.truth if r["record"] == "plug"]) >= 3  # residents' bikes besides the scenario's
+    assert not any(s.relay for s in socks) and all(s.energy_wh == 0.0 for s in socks)
