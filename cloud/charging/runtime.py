@@ -20,6 +20,7 @@ from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
 
 log = logging.getLogger(__name__)
+STOP_WAIT_S = 3.0  # of a shutdown's budget (a supervisor's SIGKILL after 10 s): the rest is ingest's and alarms'
 
 
 def options_from(settings: CloudSettings) -> ChargingOptions:
@@ -77,7 +78,8 @@ class ChargingRuntime:
         self.runner.start()
 
     def stop(self) -> None:
-        """Stop the loop and disconnect."""
-        self.runner.stop()
+        """Stop the loop (a pass still running is left to finish on its own: its thread is a daemon, and every
+        change it makes is one transaction) and disconnect."""
+        self.runner.stop(timeout=STOP_WAIT_S)
         if self._sender is not None:
             self._sender.stop()
