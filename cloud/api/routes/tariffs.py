@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import select
 
+from cloud.api.deps import CloudDep
 from cloud.api.principal import OK, REFUSED, AuditDep, PrincipalDep, require
 from cloud.charging.api_models import TariffOut
-from cloud.charging.deps import ChargingDep, logged_in
+from cloud.charging.deps import logged_in
 from cloud.charging.repo import ChargingRepo
 from cloud.charging.tariff_spec import TariffSpec
 from cloud.core.access.authorize import Resource
@@ -22,8 +23,8 @@ router = APIRouter(tags=["charging"])
 CommunityPath = Annotated[str, Path(min_length=1, max_length=100)]
 
 
-def _newest(charging: ChargingDep, community: str) -> TariffOut | None:
-    store = charging.service.store
+def _newest(cloud: CloudDep, community: str) -> TariffOut | None:
+    store = cloud.stores.state
     with store.engine.connect() as conn:
         found = ChargingRepo(conn, sqlite=store.is_sqlite).latest_tariff(community)
         if found is None:
@@ -41,9 +42,9 @@ def _newest(charging: ChargingDep, community: str) -> TariffOut | None:
 
 
 @router.get("/api/v1/communities/{community}/tariff")
-def get_tariff(community: CommunityPath, charging: ChargingDep) -> TariffOut:
+def get_tariff(community: CommunityPath, cloud: CloudDep) -> TariffOut:
     """The community's newest tariff, readable without login (prices are posted at every socket); 404 when none."""
-    out = _newest(charging, community)
+    out = _newest(cloud, community)
     if out is None:
         raise HTTPException(status_code=404, detail=f"community {community} has no tariff")
     return out
@@ -51,7 +52,7 @@ def get_tariff(community: CommunityPath, charging: ChargingDep) -> TariffOut:
 
 @router.put("/api/v1/communities/{community}/tariff")
 def put_tariff(
-    community: CommunityPath, body: TariffSpec, principal: PrincipalDep, charging: ChargingDep, audit: AuditDep
+    community: CommunityPath, body: TariffSpec, principal: PrincipalDep, cloud: CloudDep, audit: AuditDep
 ) -> TariffOut:
     """Save a new tariff version (admins of the community); 422 with the reason when it cannot bill correctly
     (a period without a price, bands out of order, a cheaper higher power band, an unknown time zone, ...)."""
@@ -62,12 +63,12 @@ def put_tariff(
     except TariffError as exc:
         audit(Action.CONFIG_TARIFF.value, community, REFUSED, str(exc), community=community)
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    store = charging.service.store
+    store = cloud.stores.state
     with store.engine.begin() as conn:
         version = ChargingRepo(conn, sqlite=store.is_sqlite).save_tariff(
-            community, body, actor=principal.user_id[:64], now_ms=charging.service.clock.now_ms()
+            community, body, actor=principal.user_id[:64], now_ms=cloud.clock.now_ms()
         )
     audit(Action.CONFIG_TARIFF.value, community, OK, f"version {version}", community=community)
-    out = _newest(charging, community)
+    out = _newest(cloud, community)
     assert out is not None
     return out

@@ -245,3 +245,16 @@ async def test_sessions_by_role_and_qr_import(api: tuple[httpx.AsyncClient, Any,
     assert r.status_code == 201 and r.json()["socket"] == 3 and r.json()["qr"] == "STICKER-7"
     r = await c.post("/api/v1/sessions", json={"qr": "shed-a-post-1-3"}, headers=bob)
     assert r.status_code == 404  # overridden
+
+
+async def test_with_charging_off_only_sessions_are_unavailable(tmp_path: Path) -> None:
+    settings = CloudSettings(data_dir=tmp_path, ingest=False, alarms=False, charging=False, environment="development")
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        admin, alice = who(settings, "admin", user="adm"), who(settings, "resident", user="alice")
+        assert (await c.put("/api/v1/communities/c1/tariff", json=TARIFF, headers=admin)).status_code == 200
+        assert (await c.get("/api/v1/communities/c1/tariff")).json()["version"] == 1
+        assert (await c.get("/api/v1/wallet", headers=alice)).json()["balance_fen"] == 0
+        r = await c.post("/api/v1/sessions", json={"qr": "shed-a-post-1-1"}, headers=alice)
+        assert r.status_code == 503 and "turned off" in r.json()["detail"]
