@@ -158,7 +158,7 @@ class CreditIn(BaseModel):
 
     amount_fen: Annotated[int, Field(gt=0, le=10_000_000)]
     community: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    note: Annotated[str, Field(max_length=500)] = ""
+    note: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""  # no control characters
 
 
 class TariffOut(TariffSpec):
@@ -175,7 +175,7 @@ class NotificationSettingsBody(BaseModel):
     ``bark://HOST/KEY``, ``mailto://...``, ``json://HOST:PORT/PATH``; empty: on the page only), the opt-ins, and
     the sheds to hear "a socket is free" from (ids of sheds in the resident's communities)."""
 
-    channel: Annotated[str, Field(max_length=2000)] = ""
+    channel: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
     finished: bool = False
     stopped: bool = False
     free_socket: bool = False
