@@ -157,7 +157,7 @@ class CreditIn(BaseModel):
     """A staff credit: whole fen (1 to the policy's most, 100,000 by default); ``community`` for a first credit."""
 
     amount_fen: Annotated[int, Field(gt=0, le=10_000_000)]
-    community: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    community: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
     note: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""  # no control characters
 
 

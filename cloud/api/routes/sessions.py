@@ -98,7 +98,7 @@ def list_sessions(
     principal: PrincipalDep,
     charging: ChargingDep,
     mine: bool = False,
-    community: Annotated[str | None, Query(max_length=100)] = None,
+    community: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] = None,
     status: Annotated[str | None, Query(pattern="^(requested|active|ended)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SessionOut]:

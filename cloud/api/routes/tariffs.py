@@ -20,7 +20,7 @@ from cloud.core.tariff.model import TariffError
 from cloud.state.charging_schema import tariffs
 
 router = APIRouter(tags=["charging"])
-CommunityPath = Annotated[str, Path(min_length=1, max_length=100)]
+CommunityPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 def _newest(cloud: CloudDep, community: str) -> TariffOut | None:
