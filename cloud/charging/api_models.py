@@ -1,6 +1,6 @@
 """Request and response bodies of the charging routes (sessions, wallet, tariffs, notifications, QR ids)."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -207,3 +207,39 @@ class QrCodes(BaseModel):
     """A shed's QR ids (``PUT`` replaces the imported ones; a socket not listed keeps its default id)."""
 
     codes: Annotated[list[QrCode], Field(max_length=10_000)]
+
+
+class RefusalOut(BaseModel):
+    """Why the cloud will not do it: a stable ``code`` (docs/api.md, "Refusals") and a sentence."""
+
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """An error answer: a sentence (401, 403, ...) or, from the session service, a coded refusal."""
+
+    detail: str | RefusalOut
+
+
+class InvalidOut(BaseModel):
+    """A 422: FastAPI's list of what breaks the request's schema, or a sentence (a tariff that cannot bill, ...)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+_WHY = {
+    400: "the body is not JSON",
+    401: "not logged in, or a bad or expired token",
+    402: "the wallet's balance is too low (insufficient_balance)",
+    403: "the caller's role or communities do not allow it",
+    404: "no such thing",
+    409: "refused as things stand (a coded refusal)",
+    422: "the request breaks its schema or the rules",
+    503: "the session service is off in this process, or the shed or broker cannot be reached",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: every error status it may answer, documented with its body."""
+    return {code: {"model": InvalidOut if code == 422 else ErrorOut, "description": _WHY[code]} for code in codes}

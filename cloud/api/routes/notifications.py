@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException
 
 from cloud.api.deps import CloudDep
 from cloud.api.principal import OK, REFUSED, AuditDep, PrincipalDep, require
-from cloud.charging.api_models import NotificationSettingsBody
+from cloud.charging.api_models import NotificationSettingsBody, errors
 from cloud.charging.deps import home_community, logged_in
 from cloud.charging.repo import ChargingRepo
 from cloud.core.access.authorize import Resource
@@ -30,7 +30,7 @@ def _check(principal: Principal, body: NotificationSettingsBody, communities: di
     return None
 
 
-@router.get("/api/v1/me/notifications")
+@router.get("/api/v1/me/notifications", responses=errors(401, 403))
 def get_notifications(principal: PrincipalDep, cloud: CloudDep) -> NotificationSettingsBody:
     """The caller's own settings (residents); all off with no channel until saved."""
     principal = logged_in(principal)
@@ -42,7 +42,7 @@ def get_notifications(principal: PrincipalDep, cloud: CloudDep) -> NotificationS
         )
 
 
-@router.put("/api/v1/me/notifications")
+@router.put("/api/v1/me/notifications", responses=errors(400, 401, 403, 422))
 def put_notifications(
     body: NotificationSettingsBody, principal: PrincipalDep, cloud: CloudDep, audit: AuditDep
 ) -> NotificationSettingsBody:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cloud.api.deps import CloudDep
 from cloud.api.principal import OK, AuditDep, PrincipalDep, require
-from cloud.charging.api_models import QrCode, QrCodes
+from cloud.charging.api_models import QrCode, QrCodes, errors
 from cloud.charging.deps import logged_in
 from cloud.charging.repo import ChargingRepo
 from cloud.core.access.authorize import Resource
@@ -31,7 +31,7 @@ def _sockets(cloud: CloudDep, shed: str) -> list[SocketRef]:
     return [SocketRef(shed, r.post, n) for r in rows for n in range(1, int(r.sockets) + 1)]
 
 
-@router.get("/api/v1/sheds/{shed}/qr-codes")
+@router.get("/api/v1/sheds/{shed}/qr-codes", responses=errors(401, 403, 404, 422))
 def get_qr_codes(shed: ShedPath, principal: PrincipalDep, cloud: CloudDep) -> QrCodes:
     """Every socket of the shed with its QR id (staff who read the inventory); 404 for a shed with no posts."""
     principal = logged_in(principal)
@@ -46,14 +46,16 @@ def get_qr_codes(shed: ShedPath, principal: PrincipalDep, cloud: CloudDep) -> Qr
         return QrCodes(codes=[QrCode(qr=repo.qr_of(r), device=r.device, socket=r.socket) for r in sockets])
 
 
-@router.put("/api/v1/sheds/{shed}/qr-codes")
+@router.put("/api/v1/sheds/{shed}/qr-codes", responses=errors(400, 401, 403, 404, 422))
 def put_qr_codes(shed: ShedPath, body: QrCodes, principal: PrincipalDep, cloud: CloudDep, audit: AuditDep) -> QrCodes:
-    """Import the shed's QR ids (admin, installer): 422 for a socket the inventory does not have, a socket named
-    twice, or an id another socket already uses."""
+    """Import the shed's QR ids (admin, installer): 404 for a shed with no posts; 422 for a socket the inventory
+    does not have, a socket named twice, or an id another socket already uses."""
     principal = logged_in(principal)
     community = cloud.stores.state.communities().get(shed)
     require(principal, Action.CONFIG_INVENTORY, Resource(community), target=shed)
     known = set(_sockets(cloud, shed))
+    if not known:
+        raise HTTPException(status_code=404, detail=f"shed {shed} has no posts in the inventory")
     refs = [(c.qr, SocketRef(shed, c.device, c.socket)) for c in body.codes]
     unknown = [f"{r.device}/{r.socket}" for _, r in refs if r not in known]
     if unknown:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from cloud.api.principal import OK, REFUSED, AuditDep, PrincipalDep, require
-from cloud.charging.api_models import SessionOut, StartSession
+from cloud.charging.api_models import SessionOut, StartSession, errors
 from cloud.charging.deps import ChargingDep, home_community, logged_in
 from cloud.charging.repo import ChargingRepo, SessionRow
 from cloud.charging.service import ChargingRefused
@@ -36,7 +36,7 @@ def _load(charging: ChargingDep, session_id: str) -> SessionRow:
     return row
 
 
-@router.post("/api/v1/sessions", status_code=201)
+@router.post("/api/v1/sessions", status_code=201, responses=errors(400, 401, 402, 403, 404, 409, 422, 503))
 def start_session(body: StartSession, principal: PrincipalDep, charging: ChargingDep, audit: AuditDep) -> SessionOut:
     """Start charging at the socket with this QR id (residents, their own community's sheds).
 
@@ -74,7 +74,7 @@ def start_session(body: StartSession, principal: PrincipalDep, charging: Chargin
     return SessionOut.of(row)
 
 
-@router.post("/api/v1/sessions/{session_id}/stop")
+@router.post("/api/v1/sessions/{session_id}/stop", responses=errors(401, 403, 404, 422, 503))
 def stop_session(
     session_id: SessionIdPath, principal: PrincipalDep, charging: ChargingDep, audit: AuditDep
 ) -> SessionOut:
@@ -93,7 +93,7 @@ def stop_session(
     return SessionOut.of(stopped)
 
 
-@router.get("/api/v1/sessions")
+@router.get("/api/v1/sessions", responses=errors(401, 403, 422, 503))
 def list_sessions(
     principal: PrincipalDep,
     charging: ChargingDep,
@@ -128,7 +128,7 @@ def list_sessions(
     return [SessionOut.of(r) for r in rows]
 
 
-@router.get("/api/v1/sessions/{session_id}")
+@router.get("/api/v1/sessions/{session_id}", responses=errors(401, 403, 404, 422, 503))
 def get_session(session_id: SessionIdPath, principal: PrincipalDep, charging: ChargingDep) -> SessionOut:
     """One session: the resident's own, or any of the community for admin and operator."""
     principal = logged_in(principal)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cloud.api.deps import CloudDep
 from cloud.api.principal import OK, REFUSED, AuditDep, PrincipalDep, require
-from cloud.charging.api_models import TariffOut
+from cloud.charging.api_models import TariffOut, errors
 from cloud.charging.deps import logged_in
 from cloud.charging.repo import ChargingRepo
 from cloud.charging.tariff_spec import TariffSpec
@@ -41,7 +41,7 @@ def _newest(cloud: CloudDep, community: str) -> TariffOut | None:
     )
 
 
-@router.get("/api/v1/communities/{community}/tariff")
+@router.get("/api/v1/communities/{community}/tariff", responses=errors(404, 422))
 def get_tariff(community: CommunityPath, cloud: CloudDep) -> TariffOut:
     """The community's newest tariff, readable without login (prices are posted at every socket); 404 when none."""
     out = _newest(cloud, community)
@@ -50,7 +50,7 @@ def get_tariff(community: CommunityPath, cloud: CloudDep) -> TariffOut:
     return out
 
 
-@router.put("/api/v1/communities/{community}/tariff")
+@router.put("/api/v1/communities/{community}/tariff", responses=errors(400, 401, 403, 422))
 def put_tariff(
     community: CommunityPath, body: TariffSpec, principal: PrincipalDep, cloud: CloudDep, audit: AuditDep
 ) -> TariffOut:

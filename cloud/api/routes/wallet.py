@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path
 
 from cloud.api.deps import CloudDep
 from cloud.api.principal import OK, REFUSED, AuditDep, PrincipalDep, require
-from cloud.charging.api_models import CreditIn, WalletOut
+from cloud.charging.api_models import CreditIn, WalletOut, errors
 from cloud.charging.deps import home_community, logged_in
 from cloud.charging.repo import ChargingRepo
 from cloud.charging.runtime import options_from
@@ -30,7 +30,7 @@ def _wallet(cloud: CloudDep, user_id: str) -> WalletOut:
         return WalletOut.of(user_id, repo.wallet(user_id), repo.ledger(user_id))
 
 
-@router.get("/api/v1/wallet")
+@router.get("/api/v1/wallet", responses=errors(401, 403))
 def own_wallet(principal: PrincipalDep, cloud: CloudDep) -> WalletOut:
     """The caller's own wallet (residents): balance, unpaid amounts and the newest 50 ledger lines."""
     principal = logged_in(principal)
@@ -38,7 +38,7 @@ def own_wallet(principal: PrincipalDep, cloud: CloudDep) -> WalletOut:
     return _wallet(cloud, principal.user_id)
 
 
-@router.get("/api/v1/residents/{user_id}/wallet")
+@router.get("/api/v1/residents/{user_id}/wallet", responses=errors(401, 403, 404, 422))
 def resident_wallet(user_id: UserPath, principal: PrincipalDep, cloud: CloudDep) -> WalletOut:
     """A resident's wallet for staff of its community (admin, operator); 404 when never credited."""
     principal = logged_in(principal)
@@ -50,7 +50,7 @@ def resident_wallet(user_id: UserPath, principal: PrincipalDep, cloud: CloudDep)
     return out
 
 
-@router.post("/api/v1/residents/{user_id}/wallet/credits", status_code=201)
+@router.post("/api/v1/residents/{user_id}/wallet/credits", status_code=201, responses=errors(400, 401, 403, 422))
 def credit_wallet(
     user_id: UserPath, body: CreditIn, principal: PrincipalDep, cloud: CloudDep, audit: AuditDep
 ) -> WalletOut:
