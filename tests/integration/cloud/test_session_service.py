@@ -212,7 +212,9 @@ async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
         edge.close()
 
 
-async def test_an_unanswered_start_ends_not_confirmed_and_is_cut(tmp_path: Path, mosquitto: Mosquitto) -> None:
+async def test_an_unanswered_start_ends_not_confirmed_and_a_silent_edge_past_the_limit_is_cut(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
     settings = CloudSettings(
         data_dir=tmp_path,
         broker=mosquitto.url,
@@ -220,6 +222,8 @@ async def test_an_unanswered_start_ends_not_confirmed_and_is_cut(tmp_path: Path,
         charging_tick_s=0.1,
         charging_confirm_timeout_s=1.0,
         charging_command_timeout_s=0.3,
+        charging_max_session_s=2.0,
+        charging_edge_grace_s=0.5,
     )
     app = create_app(settings)
     edge = ScriptedEdge(mosquitto.port, refuse_socket=4, silent_socket=1)
@@ -232,7 +236,7 @@ async def test_an_unanswered_start_ends_not_confirmed_and_is_cut(tmp_path: Path,
                 actor="test",
                 now_ms=cloud.clock.now_ms(),
             )
-            edge.send(lambda seq: birth(SHED, seq, {("post-1", 1): SocketStatus.PLUGGED}))
+            edge.send(lambda seq: birth(SHED, seq, {("post-1", n): SocketStatus.PLUGGED for n in (1, 2)}))
             with store.engine.begin() as conn:
                 repo = ChargingRepo(conn, sqlite=store.is_sqlite)
                 repo.save_tariff("c1", TARIFF, actor="admin", now_ms=0)
@@ -260,6 +264,27 @@ async def test_an_unanswered_start_ends_not_confirmed_and_is_cut(tmp_path: Path,
                 lambda: [c for c in edge.commands if c.action == "stop_session" and c.session == sid],
                 timeout=15,
                 what="the cut",
+            )
+            # The edge confirms the next one but then says nothing: past its limit (2 s) and the grace the cloud
+            # gives the edge's own end (0.5 s), the cloud ends it and tells the edge to stop.
+            ref2, _ = service.locate("shed-a-post-1-2")
+            second = await asyncio.to_thread(
+                lambda: service.start(
+                    user_id="alice", qr="shed-a-post-1-2", ref=ref2, community=community, limit=Limit(max_s=600)
+                )
+            )
+            assert second.session.limit.max_s == 2.0  # capped by the longest session
+            sid2 = second.session.session_id
+            ended = await asyncio.to_thread(
+                wait_until, lambda: (r := service._row(sid2)) and not r.session.open and r, timeout=15, what="limit"
+            )
+            assert ended.session.end_reason is EndReason.TIME_LIMIT
+            assert ended.session.ended_ms - ended.session.active_ms >= 2_500
+            await asyncio.to_thread(
+                wait_until,
+                lambda: [c for c in edge.commands if c.action == "stop_session" and c.session == sid2],
+                timeout=15,
+                what="the second cut",
             )
     finally:
         edge.close()
