@@ -59,6 +59,10 @@ class CloudSettings(AuthSettings):
     # How often the API polls the state store's event feed when ingest runs in other processes.
     live_poll_s: float = Field(default=0.2, gt=0)
 
+    # A command sender (remote commands through the API) in this API process: on, off, or unset = when ingest is
+    # on (its broker is then this process's too).
+    commands: bool | None = None
+
     # The alarm service and notifier (they run in whichever API process holds the leader lock).
     alarms: bool = True
     # TOML file of people, their alert targets, each community's rota and promise (docs/alarms.md).

@@ -1,22 +1,21 @@
-"""The charging part of one API process: the command sender, the session service and its loop.
+"""The charging part of one API process: the session service and its loop.
 
-The sender connects in the background (paho retries) so an API whose broker is down still starts; until it is
-connected, starting a session answers 503 ``unreachable``.
+Commands go through the process's command sender (``CloudState.commands``, shared with the staff API; on when
+ingest runs here, else as the setting ``commands`` says): until its broker has accepted it, starting a session
+answers 503 ``unreachable``.
 """
 
 import logging
+from collections.abc import Callable
 
 from cloud.api.live import LiveView
 from cloud.bus.local import Bus
 from cloud.charging.runner import ChargingRunner
-from cloud.charging.service import ChargingOptions, ChargingService
-from cloud.commands.sender import CommandSender
+from cloud.charging.service import ChargingOptions, ChargingService, Sender
 from cloud.core.charging.notices import ReminderPolicy
 from cloud.core.charging.policy import SessionPolicy
-from cloud.errors import CloudError
 from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
-from protocol.brokerurl import BrokerUrl
 from protocol.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -42,17 +41,21 @@ def options_from(settings: CloudSettings) -> ChargingOptions:
 
 
 class ChargingRuntime:
-    """Owns the sender, the service and the runner of one process."""
+    """Owns the service and the runner of one process; ``sender()`` is the process's command sender or None."""
 
     def __init__(
-        self, settings: CloudSettings, store: StateStore, clock: Clock, live: LiveView, bus: Bus, *, ingest: bool
+        self,
+        settings: CloudSettings,
+        store: StateStore,
+        clock: Clock,
+        live: LiveView,
+        bus: Bus,
+        *,
+        sender: Callable[[], Sender | None],
     ) -> None:
         self.live = live
-        self.service = ChargingService(store, clock, live=live, sender=None, bus=bus, options=options_from(settings))
+        self.service = ChargingService(store, clock, live=live, sender=sender, bus=bus, options=options_from(settings))
         self.runner = ChargingRunner(self.service, tick_s=settings.charging_tick_s, bus=bus, free_count=self.free_count)
-        self._settings = settings
-        self._bus = bus if ingest else None  # with ingest here the sender waits on the bus, else polls the audit row
-        self._sender: CommandSender | None = None
 
     def free_count(self, shed: str) -> int:
         """Free sockets of a shed now (live state)."""
@@ -62,24 +65,10 @@ class ChargingRuntime:
         return 0
 
     def start(self) -> None:
-        """Connect the sender (paho keeps reconnecting in the background) and start the loop."""
-        settings, store, clock = self._settings, self.service.store, self.service.clock
-        try:
-            broker = BrokerUrl.parse(settings.broker)
-            self._sender = CommandSender(store, broker, clock, bus=self._bus, ca_file=settings.tls_ca_file)
-            self._sender.start(wait=False)
-        except (
-            CloudError,
-            ValueError,
-        ) as exc:  # e.g. an unreadable CA file: sessions cannot start, everything else runs
-            log.error("charging: no command sender: %s", exc)
-        else:
-            self.service.sender = self._sender
+        """Start the loop."""
         self.runner.start()
 
     def stop(self) -> None:
         """Stop the loop (a pass still running is left to finish on its own: its thread is a daemon, and every
-        change it makes is one transaction) and disconnect."""
+        change it makes is one transaction)."""
         self.runner.stop(timeout=STOP_WAIT_S)
-        if self._sender is not None:
-            self._sender.stop()

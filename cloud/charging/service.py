@@ -11,7 +11,7 @@ once each (``charging_seen``), in per-shed seq order, so a replay or a restart n
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -127,19 +127,24 @@ class ChargingService:
         clock: Clock,
         *,
         live: SocketStates,
-        sender: Sender | None,
+        sender: Callable[[], Sender | None],
         bus: Bus | None = None,
         options: ChargingOptions | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.live = live
-        self.sender = sender
+        self._sender = sender
         self.bus = bus
         self.options = options or ChargingOptions()
         self.stats = ChargingStats()
         self._watermark_ms = 0  # arrival time before which every session event has been applied (with slack)
         self._passes = 0
+
+    @property
+    def sender(self) -> Sender | None:
+        """The process's command sender once its broker accepted it (the API's, shared with staff commands)."""
+        return self._sender()
 
     # -- start ----------------------------------------------------------------------------------
 
@@ -168,7 +173,8 @@ class ChargingService:
         if not found[1]:
             raise ChargingRefused("edge_offline", "the shed's controller is offline; try again later", 503)
         status = getattr(found[0], "status", SocketStatus.FREE)
-        if self.sender is None:
+        sender = self.sender
+        if sender is None:
             raise ChargingRefused("unreachable", "the cloud cannot reach the sheds now", 503)
         now = self.clock.now_ms()
         session_id = f"s-{uuid.uuid4().hex[:20]}"
@@ -204,7 +210,7 @@ class ChargingService:
                 raise ChargingRefused("socket_busy", "this socket already has a session") from None
         self._publish([session])
         try:
-            cmd = self.sender.send(
+            cmd = sender.send(
                 ref.shed,
                 "start_session",
                 actor=user_id[:64],
@@ -218,7 +224,7 @@ class ChargingService:
         except CloudError as exc:  # the broker is down: nothing was energised, nothing is billed
             self.apply(session_id, [EdgeResult(ok=False, error=f"the cloud could not reach the shed: {exc}")])
             raise ChargingRefused("unreachable", "the cloud cannot reach the shed now; try again later", 503) from None
-        record = self.sender.wait(ref.shed, cmd.request_id, self.options.command_timeout_s)
+        record = sender.wait(ref.shed, cmd.request_id, self.options.command_timeout_s)
         if record.status == "applied":
             return self.apply(session_id, [EdgeResult(ok=True)])
         if record.status in ("rejected", "expired", "failed"):
@@ -245,13 +251,14 @@ class ChargingService:
                     locked.session, now_ms=self.clock.now_ms(), stop_by="staff" if by_staff else "resident"
                 )
         ref = row.session.socket
-        if row.session.status is SessionStatus.ACTIVE and self.sender is not None:
+        sender = self.sender
+        if row.session.status is SessionStatus.ACTIVE and sender is not None:
             try:
-                cmd = self._send_stop(ref, session_id, actor)
+                cmd = self._send_stop(sender, ref, session_id, actor)
             except CloudError as exc:
                 log.warning("stop of session %s not sent: %s; the cloud ends it", session_id, exc)
             else:
-                record = self.sender.wait(ref.shed, cmd.request_id, self.options.command_timeout_s)
+                record = sender.wait(ref.shed, cmd.request_id, self.options.command_timeout_s)
                 if record.status == "applied":
                     return self._row(session_id)
         return self.apply(session_id, [StopRequest(by_staff=by_staff)])
@@ -318,19 +325,19 @@ class ChargingService:
 
     def _cut(self, cut: Cut) -> None:
         """Tell the edge to stop the session (fire and forget: the edge's own limits still hold)."""
-        if self.sender is None:
+        sender = self.sender
+        if sender is None:
             self.stats.cut_failures += 1
             return
         try:
-            self._send_stop(cut.socket, cut.session_id, "cloud")
+            self._send_stop(sender, cut.socket, cut.session_id, "cloud")
             self.stats.cuts_sent += 1
         except Exception:
             self.stats.cut_failures += 1
             log.exception("sending the cut of session %s failed", cut.session_id)
 
-    def _send_stop(self, ref: SocketRef, session_id: str, actor: str) -> Command:
-        assert self.sender is not None
-        return self.sender.send(
+    def _send_stop(self, sender: Sender, ref: SocketRef, session_id: str, actor: str) -> Command:
+        return sender.send(
             ref.shed,
             "stop_session",
             actor=actor[:64],

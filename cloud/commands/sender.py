@@ -50,19 +50,13 @@ class CommandSender:
         self._client.on_connect = lambda *_a: self._connected.set()
         self._sub = bus.subscribe(self._on_event, name="commands", kinds=(CommandAnswered,)) if bus else None
 
-    def start(self, timeout_s: float = 10.0, *, wait: bool = True) -> None:
-        """Connect; raises CloudError when the broker cannot be reached or does not accept us in time.
-
-        ``wait`` False returns at once: paho keeps (re)connecting in its thread, and a command sent meanwhile
-        raises CloudError (a long-running process that must start even while its broker is down).
-        """
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Connect; raises CloudError when the broker cannot be reached or does not accept us in time."""
         try:
             connect_async(self._client, self.broker, persistent=False, keepalive=30)
         except MqttError as exc:
             raise CloudError(str(exc)) from None
         self._client.loop_start()
-        if not wait:
-            return
         if not self._connected.wait(timeout_s):
             self.stop()
             raise CloudError(f"command broker {self.broker} did not accept a connection within {timeout_s:g} s")
@@ -130,6 +124,11 @@ class CommandSender:
         self._publish(shed_topic(Kind.CLOUD_CONFIG, config.shed), encode(push), retain=True)
         return request_id
 
+    def forget(self, shed: str, request_id: str) -> None:
+        """Stop tracking a command nobody will ``wait`` for (the API answers its result from the audit row)."""
+        with self._lock:
+            self._answered.pop((shed, request_id), None)
+
     def _audit(self, shed: str, rid: str, action: str, actor: str, target: str, now: int, expires: int) -> None:
         with self._lock:
             self._answered[(shed, rid)] = threading.Event()
@@ -156,12 +155,10 @@ class CommandSender:
             if record.status in FINAL:
                 break
             now = self.clock.now_ms()
-            if config_version and self.store.reported_config_version(shed) >= config_version:
-                detail = f"the edge's birth reports version {config_version}"
-                self.store.settle_command(shed, request_id, "applied", detail, now)
+            if settle_due(self.store, record, now, config_version=config_version):
                 continue
             left = deadline - time.monotonic()
-            if left <= 0 or timed_out(record, now, ANSWER_GRACE_MS):
+            if left <= 0:
                 self.store.settle_command(shed, request_id, "timed_out", "no answer in time", now)
                 continue
             if waiter is not None and self._sub is not None and not config_version:
@@ -171,3 +168,19 @@ class CommandSender:
         with self._lock:
             self._answered.pop((shed, request_id), None)
         return record
+
+
+def settle_due(store: StateStore, record: CommandRecord, now_ms: int, *, config_version: int = 0) -> bool:
+    """Settle a command still ``sent`` whose outcome is known without an answer; True when it settled one.
+
+    A push of ``config_version`` the edge's birth already reports is ``applied`` (an edge ignores a version it
+    runs, so it answers nothing); a command past its expiry plus ``ANSWER_GRACE_MS`` is ``timed_out``.
+    """
+    if record.status != "sent":
+        return False
+    if config_version and store.reported_config_version(record.shed) >= config_version:
+        detail = f"the edge's birth reports version {config_version}"
+        return store.settle_command(record.shed, record.request_id, "applied", detail, now_ms)
+    if timed_out(record, now_ms, ANSWER_GRACE_MS):
+        return store.settle_command(record.shed, record.request_id, "timed_out", "no answer in time", now_ms)
+    return False
