@@ -22,6 +22,7 @@ from cloud.api.routes import api_router
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
+from cloud.charging.runtime import ChargingRuntime
 from cloud.commands.sender import CommandSender
 from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised, SocketRemoved, SocketStatusChanged
 from cloud.errors import CloudError
@@ -165,6 +166,10 @@ def create_app(settings: CloudSettings) -> FastAPI:
         ]
         if settings.commands or (settings.commands is None and settings.ingest):
             tasks.append(asyncio.create_task(_start_commands(state)))
+        charging = None
+        if settings.charging:  # sessions on authorised sheds; commands through state.commands
+            charging = ChargingRuntime(settings, stores.state, clock, live, bus, sender=lambda: state.commands)
+        app.state.charging = charging
         if alarms is not None:
             alarms.start()
         if worker is not None:
@@ -173,6 +178,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
             follower.start(heads)
         eta.start()
         await asyncio.to_thread(alarm_feed.start)
+        if charging is not None:
+            charging.start()
         try:
             yield
         finally:
@@ -180,6 +187,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if charging is not None:
+                await asyncio.to_thread(charging.stop)
             if state.commands is not None:
                 await asyncio.to_thread(state.commands.stop)
             if worker is not None:

@@ -84,8 +84,14 @@ class CommandSender:
         ttl_s: float = 30.0,
         device: str | None = None,
         socket: int | None = None,
+        session: str | None = None,
+        limit_wh: float | None = None,
+        limit_s: float | None = None,
     ) -> Command:
-        """Audit, then publish (QoS 1) one command; returns it (its request_id is what to wait for)."""
+        """Audit, then publish (QoS 1) one command; returns it (its request_id is what to wait for).
+
+        ``session``, ``limit_wh``, ``limit_s``: a charging session's start_session / stop_session fields.
+        """
         now = self.clock.now_ms()
         cmd = build(
             shed,
@@ -96,6 +102,9 @@ class CommandSender:
             ttl_s=ttl_s,
             device=device,
             socket=socket,
+            session=session,
+            limit_wh=limit_wh,
+            limit_s=limit_s,
         )
         self._audit(shed, cmd.request_id, action, actor, target_of(cmd), now, cmd.expires_at)
         self._publish(shed_topic(Kind.CLOUD_COMMAND, shed), encode(cmd), retain=False)

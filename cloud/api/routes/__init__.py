@@ -14,12 +14,17 @@ from cloud.api.routes import (
     incidents,
     inspections,
     metrics,
+    notifications,
     pages,
+    qr_codes,
     ready,
+    sessions,
     sheds,
     sockets,
     staff_history,
     stream,
+    tariffs,
+    wallet,
 )
 
 api_router = APIRouter()
@@ -27,4 +32,7 @@ for module in (availability, sockets, cameras, history, dead_letters, health, pa
     api_router.include_router(module.router)
 # The staff API (docs/api.md, "Staff").
 for module in (sheds, staff_history, alarms, incidents, inspections, commands, config):
+    api_router.include_router(module.router)
+# Charging: sessions, wallets, tariffs, resident notifications, QR ids (docs/api.md, "Charging").
+for module in (sessions, wallet, tariffs, notifications, qr_codes):
     api_router.include_router(module.router)
