@@ -275,6 +275,7 @@ class Agent:
         for action in actions:
             if isinstance(action, Relay):
                 # built without re-validation: every field comes from a decision over validated config and input
+                # (socket None: a post-level off, every socket of the post; left out of the JSON)
                 cmd = RelayCommand.model_construct(
                     src=self.shed,
                     seq=next(self._relay_seq),

@@ -121,12 +121,12 @@ def _fail_safe(ctx: Ctx, event: Input, exc: Exception) -> None:
         posts = [ctx.state.posts[event.src]]
     else:
         posts = list(ctx.state.posts.values())
-    for post in posts:
-        for sock in post.sockets.values():
-            if sock.trip is None:
-                sock.trip = "internal_error"
-                ctx.interlock("cut", "socket", "internal_error", device=sock.device, socket=sock.socket, latched=True)
-            ctx.ensure_off(sock, "internal_error", force=True)
+    socks = [s for post in posts for s in post.sockets.values()]
+    ctx.cut(socks, "internal_error", force=True)  # the relays first: one post-level off per post
+    for sock in socks:
+        if sock.trip is None:
+            sock.trip = "internal_error"
+            ctx.interlock("cut", "socket", "internal_error", device=sock.device, socket=sock.socket, latched=True)
     raise_latched(ctx, AlarmClass.TROUBLE, "internal_error", message=f"{type(exc).__name__}: {exc}")
 
 
