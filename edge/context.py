@@ -92,46 +92,31 @@ class Ctx:
                 pending.sent_ms = self.now
                 self.actions.append(Relay(sock.device, sock.socket, False, pending.request_id, pending.reason))
             return
-        if _wants_off(sock, force):
+        if force or sock.relay or (sock.pending is not None and sock.pending.on):
             self.send_relay(sock, on=False, reason=reason)
 
-    def cut(self, sockets: Iterable[SocketState], reason: str, *, force: bool = False) -> None:
-        """Open these relays: one post-level command for a post all of whose sockets are among them.
+    def cut(self, sockets: Iterable[SocketState], reason: str) -> None:
+        """Open these relays now, even where they look open: one post-level command for a post all of whose
+        sockets are among them.
 
         A shed cut is then one message per post instead of one per socket (20 instead of 200 for a shed of
-        20 posts x 10 sockets). Every socket it covers waits for its own confirmation (a ``RelayResult``
-        with the command's request id, or telemetry showing the relay open) and is retried on its own
-        (edge.relays). A post only partly concerned gets per-socket commands, exactly as ``ensure_off``.
+        20 posts x 10 sockets). It is said again at once even where an earlier off is still unconfirmed: a
+        new cause must not wait for that command's retry. Every socket it covers waits for its own
+        confirmation (a ``RelayResult`` with the command's request id, or telemetry showing the relay open)
+        and is retried on its own (edge.relays). A post only partly concerned gets per-socket commands,
+        exactly as ``ensure_off(force=True)``.
         """
         by_post: dict[str, list[SocketState]] = {}
         for sock in sockets:
             by_post.setdefault(sock.device, []).append(sock)
         for device, group in by_post.items():
             post = self.state.posts.get(device) or self.state.retired.get(device)
-            whole = post is not None and len(post.sockets) > 1 and {s.socket for s in group} >= post.sockets.keys()
-            if not whole:
+            whole = post is not None and len(post.sockets) > 1 and post.sockets.keys() <= {s.socket for s in group}
+            if post is None or not whole:
                 for sock in group:
-                    self.ensure_off(sock, reason, force=force)
+                    self.ensure_off(sock, reason, force=True)
                 continue
-            in_flight = [s for s in group if _off_in_flight(s)]
-            fresh = [s for s in group if _wants_off(s, force)]
-            if fresh:
-                rid = self.next_request_id()
-                self.actions.append(Relay(device, None, False, rid, reason))
-                for sock in fresh:
-                    sock.pending = PendingRelay(request_id=rid, on=False, reason=reason, sent_ms=self.now)
-            for sock in in_flight:
-                self.ensure_off(sock, reason, force=force)  # an earlier off command: said again only when due
-
-
-def _off_in_flight(sock: SocketState) -> bool:
-    """An off command is on its way and still retried (not given up)."""
-    pending = sock.pending
-    return pending is not None and not pending.on and not pending.failed
-
-
-def _wants_off(sock: SocketState, force: bool) -> bool:
-    """Whether ``ensure_off`` would send a new off command (none in flight; ``force``, closed, or an on pending)."""
-    if _off_in_flight(sock):
-        return False
-    return force or sock.relay or (sock.pending is not None and sock.pending.on)
+            rid = self.next_request_id()
+            self.actions.append(Relay(device, None, False, rid, reason))
+            for sock in post.sockets.values():
+                sock.pending = PendingRelay(request_id=rid, on=False, reason=reason, sent_ms=self.now)

@@ -122,7 +122,7 @@ def _fail_safe(ctx: Ctx, event: Input, exc: Exception) -> None:
     else:
         posts = list(ctx.state.posts.values())
     socks = [s for post in posts for s in post.sockets.values()]
-    ctx.cut(socks, "internal_error", force=True)  # the relays first: one post-level off per post
+    ctx.cut(socks, "internal_error")  # the relays first: one post-level off per post
     for sock in socks:
         if sock.trip is None:
             sock.trip = "internal_error"

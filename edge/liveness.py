@@ -61,7 +61,7 @@ def on_tick(ctx: Ctx) -> None:
         if s.relay and s.last_ms is not None and s.trip is None and ctx.now - s.last_ms > stale_ms
     ]
     # every relay-off first (a silent post whose sockets were all switched on: one post-level off), then the events
-    ctx.cut(stale, "stale_telemetry", force=True)
+    ctx.cut(stale, "stale_telemetry")
     for sock in stale:
         trip_socket(
             ctx,

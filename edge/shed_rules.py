@@ -30,7 +30,7 @@ def trip_shed(
     new = reason not in ctx.state.shed_trips
     ctx.state.shed_trips.add(reason)
     if new:  # the relays first (one post-level off per post): the adapter publishes them before the events are built
-        ctx.cut(ctx.state.sockets(), reason, force=True)
+        ctx.cut(ctx.state.sockets(), reason)
         ctx.interlock("cut", "shed", reason, device=device, latched=True)
     raise_latched(ctx, alarm_class, reason, device=device, message=message, value=value, threshold=threshold)
 

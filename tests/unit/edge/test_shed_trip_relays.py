@@ -121,12 +121,35 @@ def test_telemetry_showing_the_relays_open_confirms_a_post_level_cut() -> None:
     assert all(s.pending is not None for s in state.posts["post-2"].sockets.values())
 
 
-def test_a_second_shed_cause_sends_nothing_while_the_first_cut_is_in_flight() -> None:
+def test_a_second_shed_cause_says_it_again_at_once_to_every_post() -> None:
+    # the first cut is still unconfirmed (a post that lagged): the new cause must not wait for its retry
     state = _switched_on(posts=3, sockets=4)
-    decide(state, _smoke(), T0)
-    _, actions = decide(state, _discharged(2), T0 + 100)
-    assert _relays(actions) == []
+    _, first = decide(state, _smoke(), T0)
+    _, again = decide(state, _discharged(2), T0 + 100)
+    relays = _relays(again)
+    assert [(r.device, r.socket, r.reason) for r in relays] == [
+        (p, None, "extinguisher_discharged") for p in ("post-1", "post-2", "post-3")
+    ]
+    assert not {r.request_id for r in relays} & {r.request_id for r in _relays(first)}
+    by_post = {r.device: r.request_id for r in relays}
+    assert all(s.pending is not None and s.pending.request_id == by_post[s.device] for s in state.sockets())
     assert state.shed_trips == {"smoke", "extinguisher_discharged"}
+
+
+def test_a_new_cut_over_a_given_up_command_still_clears_its_alarm_when_confirmed() -> None:
+    state = _switched_on(posts=1, sockets=2)
+    decide(state, _smoke(), T0)
+    t = state.config.thresholds
+    now = T0
+    for _ in range(t.relay_retries + 2):  # the post never answers: retries run out, relay_unconfirmed raised
+        now += int(t.relay_confirm_s * 1000)
+        decide(state, Tick(), now)
+    assert all(s.pending is not None and s.pending.failed for s in state.sockets())
+    _, acts = decide(state, _discharged(), now + 1)  # a new cause: a new post-level command replaces them
+    rid = _relays(acts)[0].request_id
+    _, acts = decide(state, _result("post-1", 1, rid, 50), now + 20)
+    cleared = [a.event for a in acts if isinstance(a, Emit) and isinstance(a.event, AlarmCleared)]
+    assert [(e.alarm_type, e.device, e.socket) for e in cleared] == [("relay_unconfirmed", "post-1", 1)]
 
 
 def test_a_post_only_partly_concerned_gets_per_socket_commands() -> None:
