@@ -176,6 +176,9 @@ def test_the_fail_safe_cuts_with_post_level_commands(monkeypatch: pytest.MonkeyP
         ("post-2", None, "internal_error"),
     ]
     assert all(s.trip == "internal_error" and s.pending is not None for s in state.sockets())
+    # failing again on every message: no new command before the retry is due, so the retries still run out
+    _, actions = decide(state, _smoke(2), T0 + 100)
+    assert _relays(actions) == []
 
 
 def test_a_one_socket_post_gets_a_per_socket_command() -> None:
