@@ -358,27 +358,34 @@ class Bench:
 
     def restore(self) -> None:
         """Sensors normal, posts confirm their cuts, latches reset, every socket switched on again."""
+        self._obeyed()  # before the posts report: a cut they had not obeyed yet was left unconfirmed (see below)
         self.sensors.environment()
         self.sensors.extinguisher(discharged=False)
         self.posts.round()  # every post reports its cut sockets off: the agent's relay commands are confirmed
         time.sleep(0.3)
         _reset(self.cloud_port)
         time.sleep(0.4)
-        # the simulated posts obey every relay command the probe saw before they are switched on again: a shed
-        # cut's last relay-offs, late at a starved subscriber, turned sockets off after normal() (the stale phase
-        # then found posts 17-20 already off: "missing" trials with nothing to cut)
-        deadline = time.monotonic() + 5.0
+        self._obeyed()
+        self.posts.normal()
+        self.posts.round()
+        time.sleep(0.3)
+        self.probe.clear()
+
+    def _obeyed(self, timeout: float = 5.0) -> None:
+        """Wait until the simulated posts have obeyed every relay command the probe saw.
+
+        A cut's last relay-offs, late at a starved subscriber, turned sockets off after normal() (the stale
+        phase then found posts already off: "missing" trials with nothing to cut); and a post that reported
+        before obeying left the agent's command unconfirmed, so its retry 2 s later cut the socket again.
+        """
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.probe.lock:
                 seen = self.probe.commands
             with self.posts.lock:
                 if self.posts.commands >= seen:
-                    break
+                    return
             time.sleep(0.01)
-        self.posts.normal()
-        self.posts.round()
-        time.sleep(0.3)
-        self.probe.clear()
 
     def _record(self, name: str, t_in: float | None, offs: list[float], key: str = "") -> None:
         """One trial: measured, or counted missing with why (``unmeasured`` in the output)."""
