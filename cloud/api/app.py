@@ -19,6 +19,7 @@ from cloud.api.live import LiveView
 from cloud.api.metrics import ApiMetrics, MeasureRequests
 from cloud.api.principal import install_access_handlers
 from cloud.api.routes import api_router
+from cloud.api.validation import install_validation_handler
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
@@ -205,6 +206,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
     metrics = ApiMetrics(lambda: getattr(app.state, "cloud", None))
     app.add_middleware(MeasureRequests, metrics=metrics)
     install_access_handlers(app)
+    install_validation_handler(app)
     app.include_router(api_router)
     app.include_router(alarm_router)
     return app

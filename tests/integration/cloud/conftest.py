@@ -1,5 +1,7 @@
 """Fixtures of the cloud integration tests: the `shedwatch cloud` command as a real process."""
 
+import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cloud.auth.settings import AuthSettings
 from cloud.state.store import StateStore
 from shedwatch.ports import free_port
 from tests.integration.cloud.postgres import fresh_schema
@@ -56,6 +59,8 @@ class CloudProcess:
         self.args = [sys.executable, "-m", "shedwatch", "cloud", *args]
         self.args += ["--port", str(self.port), "--data-dir", str(data_dir)]
         self.log = log
+        # A known token key, so a test can call the process's staff routes (tests.apiauth.bearer).
+        self.auth = AuthSettings(environment="development", secret_key=secrets.token_urlsafe(48))
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -66,7 +71,8 @@ class CloudProcess:
     def start(self) -> "CloudProcess":
         """Start and wait for /healthz."""
         with self.log.open("ab") as fh:
-            self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
+            env = {**os.environ, "SHEDWATCH_CLOUD_SECRET_KEY": self.auth.secret_key.get_secret_value()}
+            self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
@@ -78,9 +84,9 @@ class CloudProcess:
             time.sleep(0.1)
         raise AssertionError(f"cloud did not start: {self.log.read_text()[-3000:]}")
 
-    def get(self, path: str) -> object:
-        """GET a JSON document."""
-        r = httpx.get(f"{self.base}{path}", timeout=5)
+    def get(self, path: str, headers: dict[str, str] | None = None) -> object:
+        """GET a JSON document (``headers``: e.g. ``tests.apiauth.bearer(proc.auth, ...)``)."""
+        r = httpx.get(f"{self.base}{path}", timeout=5, headers=headers)
         r.raise_for_status()
         return r.json()
 
