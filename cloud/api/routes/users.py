@@ -58,8 +58,7 @@ def list_users(
     """Accounts of the admin's communities (or one of them), by user name; communities outside the admin's are
     not shown. A deployment-wide admin sees every account."""
     communities = scope(principal, MANAGE, community)
-    visible = None if communities is None else communities
-    return [UserOut.of(u, visible) for u in kit.directory.users(communities)]
+    return [UserOut.of(u, communities) for u in kit.directory.users(communities)]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
