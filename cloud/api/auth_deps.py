@@ -33,7 +33,12 @@ def auth_kit(request: Request, cloud: CloudState) -> AuthKit:
             kit = getattr(request.app.state, "auth_kit", None)
             if kit is None:
                 settings = cloud.settings
-                directory = Directory(cloud.stores.state.engine, settings.password_hasher(), now_ms=cloud.clock.now_ms)
+                directory = Directory(
+                    cloud.stores.state.engine,
+                    settings.password_hasher(),
+                    now_ms=cloud.clock.now_ms,
+                    max_concurrent_hashes=settings.argon2_max_concurrent,
+                )
                 kit = AuthKit(directory, settings.login_limiter())
                 request.app.state.auth_kit = kit
     assert isinstance(kit, AuthKit)

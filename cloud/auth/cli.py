@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = StateStore(settings.state_store_url())
         store.migrate()
-        directory = Directory(store.engine, settings.password_hasher(), now_ms=clock.now_ms)
+        directory = Directory(store.engine, settings.password_hasher(), now_ms=clock.now_ms, max_concurrent_hashes=1)
         cmd = args.user_command
         if cmd == "list":
             users = directory.users(None if args.community is None else {args.community})

@@ -1,10 +1,13 @@
 """The account directory: create, find, check and change accounts over the state store (used by the API and CLI).
 
 Each method is one transaction. Passwords are hashed here (Argon2id, cloud.auth.passwords) and never stored or
-logged in plain. Errors: AccountError (bad request), AccountConflict (taken), UnknownUser, WeakPassword.
+logged in plain. At most ``max_concurrent_hashes`` hashes or verifications run at once (each takes the Argon2
+memory cost, 64 MiB by default): a burst of logins from many addresses queues instead of exhausting memory.
+Errors: AccountError (bad request), AccountConflict (taken), UnknownUser, WeakPassword.
 """
 
 import secrets
+import threading
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Literal
@@ -23,10 +26,21 @@ LoginOutcome = Literal["ok", "bad credentials", "disabled"]
 class Directory:
     """Accounts in the state store behind ``engine``; ``now_ms`` gives epoch ms for ``created_ms``."""
 
-    def __init__(self, engine: Engine, hasher: PasswordHasher, *, now_ms: Callable[[], int]) -> None:
+    def __init__(
+        self, engine: Engine, hasher: PasswordHasher, *, now_ms: Callable[[], int], max_concurrent_hashes: int = 4
+    ) -> None:
         self._engine = engine
         self._hasher = hasher
         self._now_ms = now_ms
+        self._hashing = threading.BoundedSemaphore(max_concurrent_hashes)
+
+    def _hash(self, password: str) -> str:
+        with self._hashing:
+            return self._hasher.hash(password)
+
+    def _verify(self, stored: str | None, password: str) -> bool:
+        with self._hashing:
+            return self._hasher.verify(stored, password)
 
     def create_user(
         self,
@@ -51,7 +65,7 @@ class Directory:
             everywhere=everywhere,
             disabled=False,
             created_ms=self._now_ms(),
-            password_hash=self._hasher.hash(password),  # WeakPassword before anything is written
+            password_hash=self._hash(password),  # WeakPassword before anything is written
         )
         with self._engine.begin() as conn:
             self._check_exist(conn, wanted)
@@ -77,13 +91,13 @@ class Directory:
             name = ""
         with self._engine.connect() as conn:
             user = account_rows.by_username(conn, name) if name else None
-        if not self._hasher.verify(user.password_hash if user else None, password) or user is None:
+        if not self._verify(user.password_hash if user else None, password) or user is None:
             return None, "bad credentials"
         if user.disabled:
             return None, "disabled"
         if self._hasher.needs_rehash(user.password_hash):
             with self._engine.begin() as conn:
-                account_rows.update_user(conn, user.id, password_hash=self._hasher.hash(password))
+                account_rows.update_user(conn, user.id, password_hash=self._hash(password))
         return user, "ok"
 
     def get(self, user_id: str) -> User | None:
@@ -140,7 +154,7 @@ class Directory:
 
     def set_password(self, user_id: str, password: str) -> None:
         """Replace a password (policy-checked); raises WeakPassword or UnknownUser."""
-        digest = self._hasher.hash(password)
+        digest = self._hash(password)
         with self._engine.begin() as conn:
             if account_rows.by_id(conn, user_id) is None:
                 raise UnknownUser(f"no user {user_id!r}")

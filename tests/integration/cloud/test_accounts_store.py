@@ -1,5 +1,8 @@
 """Account tables (migration 0004) on SQLite and PostgreSQL: the audit log and the account directory."""
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import inspect
 
@@ -92,3 +95,33 @@ def test_directory_logins_changes_and_rehash(store: StateStore) -> None:
     assert new_hash != old_hash and "t=2" in new_hash
     d.set_password(uid, "another secret")
     assert d.authenticate("guard", "another secret")[1] == "ok"
+
+
+class _CountingHasher(PasswordHasher):
+    """Records how many verifications overlap (each held open a moment, as Argon2's real cost would)."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_kib=1024, parallelism=1)
+        self.lock = threading.Lock()
+        self.now = self.peak = self.calls = 0
+
+    def verify(self, stored: str | None, password: str) -> bool:
+        with self.lock:
+            self.now += 1
+            self.calls += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(0.05)
+        with self.lock:
+            self.now -= 1
+        return super().verify(stored, password)
+
+
+def test_at_most_max_concurrent_hashes_run_at_once(store: StateStore) -> None:
+    hasher = _CountingHasher()
+    d = Directory(store.engine, hasher, now_ms=lambda: 0, max_concurrent_hashes=2)
+    threads = [threading.Thread(target=d.authenticate, args=(f"user{i}", "long enough")) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert hasher.calls == 8 and 1 <= hasher.peak <= 2
