@@ -69,11 +69,13 @@ def _issue(cloud: CloudState, user: User) -> str:
 
 
 @router.post("/auth/token", response_model=TokenOut)
-def token(
+async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, cloud: CloudDep, kit: AuthKitDep
 ) -> TokenOut:
     """OAuth2 password flow (RFC 6749 4.3): form ``username``, ``password`` -> a short-lived bearer token."""
-    user = _login(cloud, kit, client_address(request), form.username, form.password)
+    # Logins wait on Argon2 in the event loop's own executor, not in the pool the sync routes share, so a burst
+    # of logins queues there without starving the other routes.
+    user = await asyncio.to_thread(_login, cloud, kit, client_address(request), form.username, form.password)
     return TokenOut(access_token=_issue(cloud, user), expires_in=cloud.settings.access_token_ttl_s)
 
 
