@@ -58,7 +58,8 @@ def list_users(
     """Accounts of the admin's communities (or one of them), by user name; communities outside the admin's are
     not shown. A deployment-wide admin sees every account."""
     communities = scope(principal, MANAGE, community)
-    return [UserOut.of(u, communities) for u in kit.directory.users(communities)]
+    assert principal is not None  # scope raised 401 otherwise
+    return [UserOut.of(u, _visible(principal)) for u in kit.directory.users(communities)]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)

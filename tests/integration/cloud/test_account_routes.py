@@ -121,6 +121,8 @@ async def test_a_deployment_wide_admin_reaches_everything(api: Api) -> None:
     ids = _seed(api)
     h = _root(api)
     assert len((await api.client.get("/api/v1/users", headers=h)).json()) == 3
+    only_c2 = (await api.client.get("/api/v1/users", params={"community": "c2"}, headers=h)).json()
+    assert [(u["username"], u["communities"]) for u in only_c2] == [("both", ["c1", "c2"]), ("sec2", ["c2"])]
     r = await api.client.patch(
         f"/api/v1/users/{ids['both']}", json={"role": "security", "communities": ["c2"]}, headers=h
     )
