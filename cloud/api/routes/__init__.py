@@ -2,13 +2,41 @@
 
 from fastapi import APIRouter
 
-from cloud.api.routes import availability, cameras, dead_letters, health, history, pages, sockets
+from cloud.api.routes import (
+    alarms,
+    audit,
+    auth,
+    availability,
+    cameras,
+    commands,
+    communities,
+    config,
+    dead_letters,
+    health,
+    history,
+    incidents,
+    inspections,
+    notifications,
+    pages,
+    qr_codes,
+    sessions,
+    sheds,
+    sockets,
+    staff_history,
+    tariffs,
+    users,
+    wallet,
+)
 
 api_router = APIRouter()
 for module in (availability, sockets, cameras, history, dead_letters, health, pages):
     api_router.include_router(module.router)
-
-from cloud.api.routes import audit, auth, communities, users  # noqa: E402  (accounts: issue 12)
-
+# Accounts: login, /me, users, communities, the audit log (docs/accounts.md).
 for module in (auth, users, communities, audit):
+    api_router.include_router(module.router)
+# The staff API (docs/api.md, "Staff").
+for module in (sheds, staff_history, alarms, incidents, inspections, commands, config):
+    api_router.include_router(module.router)
+# Charging: sessions, wallets, tariffs, resident notifications, QR ids (docs/api.md, "Charging").
+for module in (sessions, wallet, tariffs, notifications, qr_codes):
     api_router.include_router(module.router)
