@@ -6,13 +6,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from cloud.api.app import create_app
+from cloud.auth.directory import Directory
 from cloud.auth.settings import AuthSettings
+from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
 from shedwatch.ports import free_port
 from tests.integration.cloud.postgres import fresh_schema
@@ -49,6 +55,36 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
         s.migrate()
         yield s
         s.close()
+
+
+# Argon2 at its lowest costs: the tests hash many passwords; production costs are tested in tests/unit.
+CHEAP_ARGON2: dict[str, Any] = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
+
+
+@dataclass
+class Api:
+    """The API in-process: its settings, app, an httpx client over ASGI (base http://t) and its accounts."""
+
+    settings: CloudSettings
+    app: FastAPI
+    client: httpx.AsyncClient
+    directory: Directory
+
+
+@pytest.fixture
+async def api(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Api]:
+    """The app with stores opened by its lifespan (no ingest, no alarms); settings overridable by
+    ``@pytest.mark.parametrize("api_settings", [{...}])``-style indirect use via ``request.param``."""
+    over: dict[str, Any] = getattr(request, "param", {})
+    settings = CloudSettings(
+        data_dir=tmp_path, ingest=False, alarms=False, environment="development", **{**CHEAP_ARGON2, **over}
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        cloud = app.state.cloud
+        directory = Directory(cloud.stores.state.engine, settings.password_hasher(), now_ms=cloud.clock.now_ms)
+        yield Api(settings, app, client, directory)
 
 
 class CloudProcess:
