@@ -21,6 +21,7 @@ from cloud.state.store import StateStore
 from protocol.clock import Clock
 
 log = logging.getLogger(__name__)
+TIMERS_AFTER_EVENTS_S = 0.1  # a timer pass due just after edge events were paged waits this long
 
 
 def link_secret(configured: str, data_dir: Path) -> bytes:
@@ -58,6 +59,7 @@ class AlarmRunner:
         self._wake = threading.Event()
         self._notify = threading.Event()
         self._timers_due = 0.0  # monotonic time of the next timer pass
+        self._timers_hold = 0.0  # monotonic time before which it waits for the notifier (see _alarm_pass)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -86,14 +88,35 @@ class AlarmRunner:
 
     def _alarm_pass(self) -> None:
         if not self._leads():
+            self._timers_due = time.monotonic() + self.tick_s  # try again in a tick
             return
         # New edge events first, and the notifier told at once: timers (rules, escalation) never delay an alarm.
-        self.service.run_events(self.clock.now_ms())
+        applied = self._run_events()
+        now = time.monotonic()
+        if now < max(self._timers_due, self._timers_hold):
+            return
+        if applied and now < self._timers_due + self.tick_s:
+            # The notifier is sending what these events queued: the timers wait a moment rather than compete with
+            # it for the CPU and the GIL (a storm of events delays them by one tick at most).
+            self._timers_hold = now + TIMERS_AFTER_EVENTS_S
+            return
+        self._timers_due = now + self.tick_s
+        self.service.run_timers(self.clock.now_ms(), between=self._events_between)
         self._notify.set()
-        if time.monotonic() >= self._timers_due:
-            self._timers_due = time.monotonic() + self.tick_s
-            self.service.run_timers(self.clock.now_ms())
+
+    def _run_events(self) -> bool:
+        applied = self.service.run_events(self.clock.now_ms()) > 0
+        if applied:
             self._notify.set()
+        return applied
+
+    def _events_between(self, now: int) -> int:
+        """Between two steps of a timer pass: apply the edge events that woke us meanwhile (then the time now)."""
+        if not self._wake.is_set():
+            return now
+        self._wake.clear()  # before reading: an event stored after this wakes the next pass
+        self._run_events()
+        return self.clock.now_ms()
 
     def _notify_pass(self) -> None:
         if self.leadership.held:
@@ -101,19 +124,27 @@ class AlarmRunner:
                 pass
 
     def _alarm_loop(self) -> None:
-        self._loop(self._wake, self._alarm_pass, "alarm")
+        # Wake at the next timer pass, not a tick after the last pass ended: a timer pass then rarely falls due
+        # just as an edge event wakes the loop.
+        self._loop(
+            self._wake, self._alarm_pass, "alarm", lambda: max(self._timers_due, self._timers_hold) - time.monotonic()
+        )
 
     def _notify_loop(self) -> None:
-        self._loop(self._notify, self._notify_pass, "notifier")
+        self._loop(self._notify, self._notify_pass, "notifier", lambda: self.tick_s)
 
-    def _loop(self, wake: threading.Event, one_pass: Callable[[], None], what: str) -> None:
+    def _loop(self, wake: threading.Event, one_pass: Callable[[], None], what: str, wait: Callable[[], float]) -> None:
+        failed = False
         while not self._stop.is_set():
-            wake.wait(self.tick_s)
+            # ``wait()`` seconds until the next pass is due, at most a tick; a tick after a failure
+            wake.wait(self.tick_s if failed else min(max(wait(), 0.0), self.tick_s))
             wake.clear()
             if self._stop.is_set():
                 break
             try:
                 one_pass()
+                failed = False
             except Exception:
+                failed = True
                 self.errors += 1
                 log.exception("%s pass failed; the next pass retries", what)
