@@ -58,6 +58,7 @@ class AlarmRunner:
         self.errors = 0
         self._wake = threading.Event()
         self._notify = threading.Event()
+        self.notifier.on_sent = self._notify_soon  # an alert waiting behind one just sent goes next
         self._timers_due = 0.0  # monotonic time of the next timer pass
         self._timers_hold = 0.0  # monotonic time before which it waits for the notifier (see _alarm_pass)
         self._stop = threading.Event()
@@ -118,9 +119,13 @@ class AlarmRunner:
         self._run_events()
         return self.clock.now_ms()
 
+    def _notify_soon(self) -> None:
+        self._notify.set()
+
     def _notify_pass(self) -> None:
         if self.leadership.held:
-            while self.notifier.run_once(self.clock.now_ms()) and not self._stop.is_set():
+            # Sends run on the notifier's threads: this pass only starts them, so a new alert never waits here.
+            while self.notifier.run_once(self.clock.now_ms(), wait=False) and not self._stop.is_set():
                 pass
 
     def _alarm_loop(self) -> None:
