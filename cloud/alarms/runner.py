@@ -1,9 +1,13 @@
-"""The leader loop: one thread that, while this process leads, runs the alarm service and the notifier.
+"""The leader loop: while this process leads, one thread runs the alarm service, another the notifier's passes.
 
-It wakes every ``tick_s`` (a setting, 1 s by default) or at once when ingest stored something
-(``wake()``), so an alarm from the edge is paged within one pass, and timers need no in-memory state: each
-pass recomputes what is due from the store. Any error in a pass is logged and counted, and the next pass
-runs again: a bad row never stops alarms for everybody.
+The alarm thread wakes at once when ingest stored an edge alarm (``wake()``) and when the timers fall due
+(every ``tick_s``, 1 s by default); timers need no in-memory state: each pass recomputes what is due from the
+store. An alarm is never made to wait by the timers: edge events go first, the sends of the alerts they queued
+are started from the same thread right after the commit (the notifier's threads do the sending), a timer pass
+applies events that arrive between its steps, and it holds back for ``TIMERS_AFTER_EVENTS_S`` after paging.
+The notifier thread catches up every tick and whenever a send is recorded (retries, alerts queued by staff).
+Any error in a pass is logged and counted, and the next pass, a tick later, runs again: a bad row never stops
+alarms for everybody.
 """
 
 import logging
@@ -91,7 +95,7 @@ class AlarmRunner:
         if not self._leads():
             self._timers_due = time.monotonic() + self.tick_s  # try again in a tick
             return
-        # New edge events first, and the notifier told at once: timers (rules, escalation) never delay an alarm.
+        # New edge events first, their alerts on their way at once: timers (rules, escalation) never delay an alarm.
         applied = self._run_events()
         now = time.monotonic()
         if now < max(self._timers_due, self._timers_hold):
@@ -108,8 +112,17 @@ class AlarmRunner:
     def _run_events(self) -> bool:
         applied = self.service.run_events(self.clock.now_ms()) > 0
         if applied:
-            self._notify.set()
+            self._send_now()
         return applied
+
+    def _send_now(self) -> None:
+        # Start the sends of what was just queued from this thread, straight after the commit: the notifier's
+        # thread would have to wake first (the outbox stays the record; a pass picks a row only once).
+        try:
+            self._notify_pass()
+        except Exception:
+            log.exception("starting the sends after an alarm pass failed; the notifier's loop retries")
+            self._notify.set()
 
     def _events_between(self, now: int) -> int:
         """Between two steps of a timer pass: apply the edge events that woke us meanwhile (then the time now)."""

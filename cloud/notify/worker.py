@@ -65,6 +65,7 @@ class Notifier:
         self.stats = NotifyStats()
         self.on_sent: Callable[[], None] | None = None  # called after each attempt is recorded (the loop's wake)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sw-send")
+        self._pass = threading.Lock()
         self._lock = threading.Lock()
         self._inflight: dict[int, tuple[str, str]] = {}  # alert id -> (target, incident) while it is sent
 
@@ -76,33 +77,36 @@ class Notifier:
     def run_once(self, now: int, limit: int = 100, *, wait: bool = True) -> int:
         """Start a send of every due alert (up to ``limit``) not in flight and not behind an earlier alert of its
         incident to its target; returns how many were started. With ``wait`` (the default) it returns once they
-        are recorded; without, at once (``on_sent`` tells when each is)."""
-        with self.engine.connect() as conn:
-            due = conn.execute(
-                select(alerts)
-                .where(alerts.c.status == "pending", alerts.c.next_ms <= now)
-                .order_by(alerts.c.next_ms, alerts.c.id)
-                .limit(limit)
-            ).all()
-        with self._lock:
-            busy = set(self._inflight.values())
-            inflight = set(self._inflight)
+        are recorded; without, at once (``on_sent`` tells when each is). Safe to call from several threads."""
         started: list[Future[None]] = []
-        for row in due:
-            lane = (str(row.target), str(row.incident))
-            if row.id in inflight or lane in busy:
-                busy.add(lane)  # its later alerts wait too: one incident's messages to one target stay in order
-                continue
-            busy.add(lane)
-            wait_ms = self._rate_wait(row.target, now)
-            if wait_ms > 0:
-                self.stats.rate_waits += 1
-                with self.engine.begin() as conn:
-                    conn.execute(update(alerts).where(alerts.c.id == row.id).values(next_ms=now + wait_ms))
-                continue
+        with self._pass:  # one pass at a time picks rows: a row is marked in flight before the next pass reads
+            # In-flight first, then the outbox: a send recorded in between is then either still in flight here
+            # or no longer pending there, never picked again.
             with self._lock:
-                self._inflight[row.id] = lane
-            started.append(self._pool.submit(self._attempt, row, now))
+                busy = set(self._inflight.values())
+                inflight = set(self._inflight)
+            with self.engine.connect() as conn:
+                due = conn.execute(
+                    select(alerts)
+                    .where(alerts.c.status == "pending", alerts.c.next_ms <= now)
+                    .order_by(alerts.c.next_ms, alerts.c.id)
+                    .limit(limit)
+                ).all()
+            for row in due:
+                lane = (str(row.target), str(row.incident))
+                if row.id in inflight or lane in busy:
+                    busy.add(lane)  # its later alerts wait too: one incident's messages to one target stay in order
+                    continue
+                busy.add(lane)
+                wait_ms = self._rate_wait(row.target, now)
+                if wait_ms > 0:
+                    self.stats.rate_waits += 1
+                    with self.engine.begin() as conn:
+                        conn.execute(update(alerts).where(alerts.c.id == row.id).values(next_ms=now + wait_ms))
+                    continue
+                with self._lock:
+                    self._inflight[row.id] = lane
+                started.append(self._pool.submit(self._attempt, row, now))
         if wait:
             for future in started:
                 future.result()

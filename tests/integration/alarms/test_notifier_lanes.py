@@ -148,3 +148,32 @@ def test_a_send_that_raises_leaves_the_alert_pending_and_counted(store: StateSto
     assert calls == ["json://127.0.0.1:9/guard"] * 2
     assert _statuses(store) == {"inc-1/open": ("pending", 0)}
     assert notifier.stats.send_errors == 2
+
+
+def test_passes_from_two_threads_at_once_send_every_alert_exactly_once(
+    store: StateStore, webhook: HttpReceiver
+) -> None:
+    notifier = Notifier(store.engine, sqlite=True)
+    for i in range(30):
+        _queue(store, f"inc-{i}", "open", f"json://127.0.0.1:{webhook.port}/guard")
+    stop = threading.Event()
+
+    def passes() -> None:
+        # as the alarm thread and the notifier thread do: start sends, never wait for them
+        while not stop.is_set():
+            notifier.run_once(NOW, wait=False)
+
+    threads = [threading.Thread(target=passes) for _ in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        wait_until(lambda: len(webhook.texts()) >= 30, timeout=30, what="30 alerts")
+        time.sleep(0.3)  # a double send would arrive meanwhile
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        notifier.close()
+    refs = [t.rsplit("Ref: ", 1)[-1] for t in webhook.texts()]
+    assert sorted(refs) == sorted(f"inc-{i}/open/guard" for i in range(30))
+    assert set(_statuses(store).values()) == {("delivered", 1)}
