@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 EVENTS_PER_PASS = 500
 WATERMARK_SLACK_MS = 10 * 60_000
 FULL_SCAN_EVERY = 300  # timer passes (about 5 minutes at the default 1 s tick)
-SHEDS_PER_TRANSACTION = 50  # cloud rules: sheds per transaction, so edge events can be applied in between
+SHEDS_PER_TRANSACTION = 10  # cloud rules: sheds per transaction (~8 queries each), edge events applied in between
 
 
 def key_of(body: dict[str, object]) -> AlarmKey:

@@ -190,3 +190,20 @@ def test_an_edge_alarm_wakes_the_runner_and_is_delivered_while_timers_keep_their
         runner.stop()
     refs = sorted(t.rsplit("Ref: ", 1)[-1].split("/", 1)[1] for t in webhook.texts())
     assert refs == ["open/guard-li", "open/leader-wang"]  # each once
+
+
+def test_cloud_rules_make_way_for_events_every_few_sheds(store: StateStore, config: Path) -> None:
+    from cloud.alarms.service import SHEDS_PER_TRANSACTION
+
+    for i in range(25):
+        store.register_shed(ShedConfig.model_validate({"shed": f"shed-{i:02d}"}))
+    service = _service(store, config)
+    calls: list[int] = []
+
+    def between(now: int) -> int:
+        calls.append(now)
+        return now
+
+    service.run_timers(T0, between=between)
+    chunks = -(-26 // SHEDS_PER_TRANSACTION)  # shed-a and the 25
+    assert len(calls) == (chunks - 1) + 3  # between the rule chunks, then before the dampers, tick and paging
