@@ -44,7 +44,6 @@ CREATE TABLE IF NOT EXISTS arrivals(at_ms INTEGER PRIMARY KEY, max_id INTEGER NO
 _INSERT_RAW = "INSERT INTO raw(series, ts, fields) SELECT value->>0, value->>1, value->2 FROM json_each(?)"
 _INSERT_SEEN = "INSERT OR IGNORE INTO seen(src, seq, ts) SELECT value->>0, value->>1, value->>2 FROM json_each(?)"
 _NO_SOCKET = 0  # socket numbers start at 1; 0 stands for "the device itself" so UNIQUE works
-ROLLUP_ROWS = 10_000  # raw rows rolled up per transaction (see maintain)
 
 
 class SqliteTelemetryStore:
@@ -162,33 +161,7 @@ class SqliteTelemetryStore:
             return [Sample(*r) for r in cur]
 
     def maintain(self, now_ms: int) -> None:
-        """Recompute the rollup buckets touched since the last run, then apply retention.
-
-        The rollup goes ``ROLLUP_ROWS`` raw rows per transaction, up to the newest row when the run started:
-        a write waits for one window, never for the whole minute's rows (at 20,000 points/s, 1.2 million
-        rows held ingest, and the alarm events queued behind its telemetry, for seconds).
-        """
-        with self._lock:
-            try:
-                top = int(self._db.execute("SELECT coalesce(max(id), 0) FROM raw").fetchone()[0])
-            except sqlite3.Error as exc:
-                raise StoreError(f"telemetry maintenance: {exc}") from exc
-        while self._roll_up(top, ROLLUP_ROWS):
-            pass
-        with self._lock:
-            db = self._db
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                self._retain(db, now_ms, top)
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise StoreError(f"telemetry maintenance: {exc}") from exc
-
-    def _roll_up(self, top: int, rows: int) -> bool:
-        """Roll up the raw rows after the watermark, at most ``rows`` ids, never past ``top``; True when more are
-        left. A bucket is always recomputed whole from raw, so windows may split it."""
+        """Recompute the rollup buckets touched since the last run, then apply retention."""
         minute, hour = BUCKET_MS[Resolution.MINUTE], BUCKET_MS[Resolution.HOUR]
         with self._lock:
             db = self._db
@@ -196,14 +169,14 @@ class SqliteTelemetryStore:
                 db.execute("BEGIN IMMEDIATE")
                 wm_row = db.execute("SELECT value FROM meta WHERE key='rolled_raw_id'").fetchone()
                 wm = wm_row[0] if wm_row else 0
-                hi = min(top, wm + rows)
-                if hi > wm:
+                top = db.execute("SELECT coalesce(max(id), 0) FROM raw").fetchone()[0]
+                if top > wm:
                     db.execute("CREATE TEMP TABLE IF NOT EXISTS touched(series INTEGER, b INTEGER)")
                     db.execute("DELETE FROM touched")
                     db.execute(
                         f"INSERT INTO touched SELECT DISTINCT series, ts / {minute} * {minute} FROM raw "
                         "WHERE id > ? AND id <= ?",
-                        (wm, hi),
+                        (wm, top),
                     )
                     db.execute(
                         "INSERT OR REPLACE INTO minute(series, field, bucket, n, total, lo, hi) "
@@ -220,13 +193,13 @@ class SqliteTelemetryStore:
                         f"FROM touched_h t JOIN minute m ON m.series = t.series AND m.bucket >= t.b "
                         f"AND m.bucket < t.b + {hour} GROUP BY m.series, m.field, t.b"
                     )
-                    db.execute("INSERT OR REPLACE INTO meta VALUES ('rolled_raw_id', ?)", (hi,))
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('rolled_raw_id', ?)", (top,))
+                self._retain(db, now_ms, top)
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise StoreError(f"telemetry maintenance: {exc}") from exc
-        return hi < top
 
     def _retain(self, db: sqlite3.Connection, now_ms: int, top: int) -> None:
         """Apply retention; raw readings by when they arrived, never by the time they carry.
