@@ -6,7 +6,7 @@ read 1970 or 2106). The state is updated in place and returned. Any error inside
 fails safe: every socket that may be affected is cut and a trouble alarm raised.
 """
 
-from edge import clock_rules, liveness, orphans, relays
+from edge import clock_rules, liveness, orphans, relays, sessions
 from edge.actions import Action
 from edge.alarms import observe, raise_latched
 from edge.commands import on_command
@@ -91,6 +91,9 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
             clock_rules.check_device(ctx, event.src, event.ts)
     elif isinstance(event, CommandIn):
         on_command(ctx, event.command)
+    if st.sessions:  # an authorised shed's charging sessions: ends, limits, meter events (none in an open shed)
+        src = event.src if isinstance(event, PostTelemetry | RelayResult) else None
+        sessions.review(ctx, src, tick=isinstance(event, Tick))
 
 
 def _post_total(ctx: Ctx, event: PostTelemetry) -> float:
@@ -121,11 +124,15 @@ def _fail_safe(ctx: Ctx, event: Input, exc: Exception) -> None:
         posts = [ctx.state.posts[event.src]]
     else:
         posts = list(ctx.state.posts.values())
-    for post in posts:
-        for sock in post.sockets.values():
-            if sock.trip is None:
-                sock.trip = "internal_error"
-                ctx.interlock("cut", "socket", "internal_error", device=sock.device, socket=sock.socket, latched=True)
+    socks = [s for post in posts for s in post.sockets.values()]
+    # the relays first: a post failing for the first time gets one post-level off; sockets latched before are
+    # said again only when due (a rule failing on every message must not reset their retries each time)
+    ctx.cut([s for s in socks if s.trip is None], "internal_error")
+    for sock in socks:
+        if sock.trip is None:
+            sock.trip = "internal_error"
+            ctx.interlock("cut", "socket", "internal_error", device=sock.device, socket=sock.socket, latched=True)
+        else:
             ctx.ensure_off(sock, "internal_error", force=True)
     raise_latched(ctx, AlarmClass.TROUBLE, "internal_error", message=f"{type(exc).__name__}: {exc}")
 
@@ -142,7 +149,10 @@ def _statuses(ctx: Ctx) -> None:
             status = socket_status(sock, post_online=online, shed_tripped=tripped, full_power_w=full_w)
             if status != sock.status:
                 sock.status = status
-                energy = max(0.0, sock.session_energy_wh) if sock.session_start_ms is not None else None
+                if sock.charge is not None:  # an authorised session: its own metered energy (kept across restarts)
+                    energy: float | None = sock.charge.energy_wh
+                else:
+                    energy = max(0.0, sock.session_energy_wh) if sock.session_start_ms is not None else None
                 # built without re-validation (a shed cut emits one per socket before its relays leave): every
                 # field is a validated id, a socket number, an enum or a bounded session id
                 ctx.emit(

@@ -83,10 +83,16 @@ class AlarmRunner:
         """Stop both loops and give up leadership."""
         self._stop.set()
         self._wake.set()
+        self._notify.set()  # else the notifier loop sleeps out its tick before it sees the stop
         for thread in self._threads:
             thread.join(timeout)
         self.notifier.close()
         self.leadership.release()
+
+    @property
+    def running(self) -> bool:
+        """Both loops run (so leadership has been, or is being, decided)."""
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
 
     def _leads(self) -> bool:
         return self.leadership.try_acquire() and self.leadership.still_held()
