@@ -5,9 +5,12 @@ verdict is written right after. If the process dies between the two (SIGKILL in 
 alert is sent again after the restart: at least once, because for a fire a repeat is better than a loss.
 Each alert carries a ``Ref: INCIDENT/STEP/PERSON`` line so a receiver can drop such a repeat.
 
-Sends run on a few threads (``workers``), so one slow or dead channel (up to its 10 s timeout) never holds up
-an alert to another target, nor a new incident's alert behind another incident's message. An alert in flight
-is never picked again while it is sent, and the alerts of one incident to one target go one at a time, in order.
+Sends run on the notifier's own send thread(s), so the loop that starts them (the alarm thread, right after
+its commit) never waits for a channel. One by default, in queue order, as before: each send in flight is a
+window in which a SIGKILL repeats that alert after the restart, and with ``workers`` > 1 a kill finds more of
+them open (tests/integration/alarms/test_process_drill.py then sees a repeat). With ``workers`` > 1 one slow or
+dead channel (up to its 10 s timeout) no longer holds up an alert to another target or of another incident.
+Either way an alert in flight is never picked again, and one incident's alerts to one target go in order.
 """
 
 import logging
@@ -52,7 +55,7 @@ class Notifier:
         send: Sender | None = None,
         backoff: Backoff | None = None,
         rate_limits: dict[str, int] | None = None,
-        workers: int = 4,
+        workers: int = 1,
     ) -> None:
         self.engine = engine
         self.sqlite = sqlite

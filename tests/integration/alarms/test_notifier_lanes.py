@@ -1,7 +1,8 @@
 """The notifier's send threads over a real SQLite outbox and real HTTP receivers (one of them slow).
 
-A slow channel never holds up an alert of another incident; one incident's alerts to one target still go one at
-a time and in order; nothing in flight is picked twice; every alert is delivered exactly once.
+With several send threads a slow channel never holds up an alert of another incident; one incident's alerts to
+one target still go one at a time and in order; nothing in flight is picked twice; every alert is delivered
+exactly once.
 """
 
 import json
@@ -90,7 +91,7 @@ def _statuses(store: StateStore) -> dict[str, tuple[str, int]]:
 def test_a_slow_channel_does_not_hold_up_another_incidents_alert(
     store: StateStore, slow: SlowReceiver, webhook: HttpReceiver
 ) -> None:
-    notifier = Notifier(store.engine, sqlite=True)
+    notifier = Notifier(store.engine, sqlite=True, workers=4)
     try:
         _queue(store, "inc-1", "open", f"json://127.0.0.1:{slow.port}/guard")
         _queue(store, "inc-2", "open", f"json://127.0.0.1:{webhook.port}/guard")
@@ -112,7 +113,7 @@ def test_a_slow_channel_does_not_hold_up_another_incidents_alert(
 
 @pytest.mark.parametrize("slow", [0.5], indirect=True)
 def test_one_incidents_alerts_to_one_target_go_one_at_a_time_in_order(store: StateStore, slow: SlowReceiver) -> None:
-    notifier = Notifier(store.engine, sqlite=True)
+    notifier = Notifier(store.engine, sqlite=True, workers=4)
     sent: list[int] = []
     notifier.on_sent = lambda: sent.append(1)
     target = f"json://127.0.0.1:{slow.port}/guard"
@@ -153,7 +154,7 @@ def test_a_send_that_raises_leaves_the_alert_pending_and_counted(store: StateSto
 def test_passes_from_two_threads_at_once_send_every_alert_exactly_once(
     store: StateStore, webhook: HttpReceiver
 ) -> None:
-    notifier = Notifier(store.engine, sqlite=True)
+    notifier = Notifier(store.engine, sqlite=True, workers=4)
     for i in range(30):
         _queue(store, f"inc-{i}", "open", f"json://127.0.0.1:{webhook.port}/guard")
     stop = threading.Event()
