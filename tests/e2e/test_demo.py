@@ -21,7 +21,8 @@ def _availability(url: str) -> list[dict[str, object]] | None:
         sheds = httpx.get(f"{url}api/v1/availability", timeout=2).json()["sheds"]
     except (httpx.HTTPError, ValueError, KeyError):
         return None
-    return sheds if len(sheds) == 2 else None
+    # Both sheds, each with all 30 sockets reported (a shed appears with its first post's births).
+    return sheds if len(sheds) == 2 and all(s.get("total") == 30 for s in sheds) else None
 
 
 @pytest.mark.parametrize("broker", ["mosquitto", "embedded"])
@@ -44,7 +45,7 @@ def test_demo_runs_and_stops_cleanly_on_ctrl_c(tmp_path: Path, broker: str) -> N
         url = match.group(1)
         page = httpx.get(url, timeout=5)
         assert page.status_code == 200 and "<html" in page.text.lower()
-        sheds = wait_until(lambda: _availability(url), timeout=60, what="two sheds in availability")
+        sheds = wait_until(lambda: _availability(url), timeout=90, what="two sheds of 30 sockets in availability")
         assert [s["shed"] for s in sheds] == ["shed-a", "shed-b"]
         for shed in sheds:
             counts = [shed[k] for k in ("free", "charging", "plugged", "full", "faulted")]
@@ -53,7 +54,13 @@ def test_demo_runs_and_stops_cleanly_on_ctrl_c(tmp_path: Path, broker: str) -> N
         out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            # Ctrl-C first: the demo stops its children (each in a session of its own, so a SIGKILL of the demo
+            # alone would leave them running); kill only what does not stop.
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     assert proc.returncode == 0, "".join(lines) + (out or "")
     assert "stopped." in out
