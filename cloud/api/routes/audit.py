@@ -19,7 +19,9 @@ def audit_log(
     community: str | None = Query(default=None, max_length=100, description="only this community's entries"),
     action: str | None = Query(default=None, max_length=64, description="only this action, e.g. user.manage"),
     actor: str | None = Query(default=None, max_length=64, description="only this user id"),
-    before_id: int | None = Query(default=None, ge=1, description="entries older than this id (paging)"),
+    before_id: int | None = Query(
+        default=None, ge=1, le=2**63 - 1, description="entries older than this id (paging; a 64-bit row id)"
+    ),
     limit: int = Query(default=100, ge=1, le=500),
 ) -> AuditPage:
     """Admins read their communities' entries; entries with no community (logins, new communities) are shown to

@@ -13,6 +13,7 @@ from cloud.core.access.permissions import Action
 from cloud.history import downsample, pick_resolution
 from cloud.telemetry.base import Resolution, SeriesKey, TelemetryStore
 from protocol.clock import Clock
+from protocol.envelope import EPOCH_MS_MAX, EPOCH_MS_MIN
 from protocol.ids import ID_PATTERN
 from protocol.uplink import FIELD_PATTERN
 
@@ -69,8 +70,8 @@ def history(
     device: Annotated[str, Query(pattern=ID_PATTERN)],
     field: Annotated[str, Query(pattern=FIELD_PATTERN)],
     socket: Annotated[int | None, Query(ge=1, le=64)] = None,
-    start: int | None = None,
-    end: int | None = None,
+    start: Annotated[int | None, Query(ge=EPOCH_MS_MIN, le=EPOCH_MS_MAX)] = None,
+    end: Annotated[int | None, Query(ge=EPOCH_MS_MIN, le=EPOCH_MS_MAX)] = None,
     resolution: Resolution | None = None,
     max_points: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 500,
 ) -> HistoryResponse:

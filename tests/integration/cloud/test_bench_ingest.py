@@ -20,6 +20,7 @@ KEYS = {
     "two_workers_points_per_s",
     "lost",
     "duplicated",
+    "load_avg",  # [at start, at end]: how busy the machine was
 }
 
 
@@ -31,4 +32,5 @@ def test_bench_ingest_quick_prints_json_and_loses_nothing() -> None:
     result = orjson.loads(out.stdout.strip().splitlines()[-1])
     assert set(result) == KEYS
     assert (result["lost"], result["duplicated"]) == (0, 0)
-    assert all(result[k] > 0 for k in KEYS - {"lost", "duplicated"})
+    assert all(result[k] > 0 for k in KEYS - {"lost", "duplicated", "load_avg"})
+    assert len(result["load_avg"]) == 2
