@@ -1,0 +1,116 @@
+// Every API route the pages read or act through, in one place (docs/pages.md lists them). A route this cloud does
+// not serve (404) or refuses this user (403) yields null, and the page shows what it can without it.
+
+import { api, ApiError } from "./common.js";
+
+async function optional(path) {
+  try {
+    return await api(path);
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 403 || e.status === 405)) return null;
+    throw e;
+  }
+}
+
+function list(body, ...names) {
+  if (body === null) return null;
+  if (Array.isArray(body)) return body;
+  for (const n of names) if (Array.isArray(body[n])) return body[n];
+  return [];
+}
+
+/** Public counts per shed: GET api/v1/availability. */
+export async function availability() {
+  return (await api("api/v1/availability")).sheds;
+}
+
+/**
+ * One shed's sockets with live state: GET api/v1/sheds/{shed}. Flattened to
+ * [{shed, device, socket, status, power_w, temp_c, tripped}], or null when not served to this user.
+ */
+export async function shedSockets(shed) {
+  const body = await optional(`api/v1/sheds/${encodeURIComponent(shed)}`);
+  if (body === null) return null;
+  const out = [];
+  const add = (device, s) =>
+    out.push({
+      shed,
+      device: s.device ?? device,
+      socket: s.socket ?? s.number ?? s.id,
+      status: s.status ?? s.state,
+      power_w: s.power_w ?? s.power ?? null,
+      temp_c: s.temp_c ?? s.temperature_c ?? s.temperature ?? null,
+      tripped: Boolean(s.tripped),
+    });
+  for (const post of body.posts ?? []) for (const s of post.sockets ?? []) add(post.id ?? post.device, s);
+  for (const s of body.sockets ?? []) add(s.device, s);
+  return out;
+}
+
+/** Open alarms (staff): GET api/v1/alarms?state=open. */
+export async function openAlarms() {
+  return list(await optional("api/v1/alarms?state=open"), "alarms", "items");
+}
+
+/** Open incidents (staff): GET api/v1/incidents?state=open. */
+export async function openIncidents() {
+  return list(await optional("api/v1/incidents?state=open"), "incidents", "items");
+}
+
+/** Incidents opened since `sinceMs` (for the week's figures): GET api/v1/incidents?since=. */
+export async function incidentsSince(sinceMs) {
+  return list(await optional(`api/v1/incidents?since=${sinceMs}`), "incidents", "items");
+}
+
+/** One incident with its timeline and clocks: GET api/v1/incidents/{id}. */
+export async function incident(id) {
+  return optional(`api/v1/incidents/${encodeURIComponent(id)}`);
+}
+
+/** The shed's camera links: GET api/v1/sheds/{shed}/cameras. */
+export async function cameras(shed) {
+  return list(await optional(`api/v1/sheds/${encodeURIComponent(shed)}/cameras`), "cameras");
+}
+
+/** One series for a chart: GET api/v1/history (mean per point). */
+export async function history(shed, device, field, socket, startMs, endMs) {
+  const q = new URLSearchParams({ shed, device, field, start: startMs, end: endMs, max_points: 300 });
+  if (socket) q.set("socket", socket);
+  return optional(`api/v1/history?${q}`);
+}
+
+/** Incident actions (staff): POST api/v1/incidents/{id}/{ack|onsite|resolve}. */
+export function incidentAction(id, action, body = {}) {
+  return api(`api/v1/incidents/${encodeURIComponent(id)}/${action}`, { method: "POST", body });
+}
+
+/** Alarm actions (staff): POST api/v1/alarms/{key}/{ack|silence}. */
+export function alarmAction(key, action, body = {}) {
+  return api(`api/v1/alarms/${encodeURIComponent(key)}/${action}`, { method: "POST", body });
+}
+
+/** Residents: my sessions (GET api/v1/sessions?mine=true), start by QR id, stop. */
+export async function mySessions() {
+  return list(await optional("api/v1/sessions?mine=true"), "sessions", "items");
+}
+
+export function startSession(qr) {
+  return api("api/v1/sessions", { method: "POST", body: { qr } });
+}
+
+export function stopSession(id) {
+  return api(`api/v1/sessions/${encodeURIComponent(id)}/stop`, { method: "POST" });
+}
+
+/** Residents: my wallet (GET api/v1/wallet) and notification opt-ins (GET/PUT api/v1/me/notifications). */
+export function wallet() {
+  return optional("api/v1/wallet");
+}
+
+export function notifications() {
+  return optional("api/v1/me/notifications");
+}
+
+export function saveNotifications(body) {
+  return api("api/v1/me/notifications", { method: "PUT", body });
+}
