@@ -1,11 +1,16 @@
 """Helpers every benchmark shares: argument parsing and the one-JSON-line result."""
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
+
+# Benchmarks run throwaway clouds: development settings (a random token key per process) instead of refusing
+# to start without a secret; inherited by the `shedwatch cloud` processes they start.
+os.environ.setdefault("SHEDWATCH_CLOUD_ENVIRONMENT", "development")
 
 
 def parser(description: str) -> argparse.ArgumentParser:

@@ -1,13 +1,20 @@
-"""CloudSettings: the one settings object of a cloud process (env prefix SHEDWATCH_CLOUD_)."""
+"""CloudSettings: the one settings object of a cloud process (env prefix SHEDWATCH_CLOUD_).
+
+The accounts and token fields (environment, secret key, token lifetime, cookies, login throttling, Argon2 costs)
+come from cloud.auth.settings.AuthSettings, with its rule: outside development a missing or placeholder secret
+refuses to start (docs/accounts.md, "Settings").
+"""
 
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from cloud.auth.settings import AuthSettings
 
 
-class CloudSettings(BaseSettings):
+class CloudSettings(AuthSettings):
     """Everything a cloud process (API and/or ingest worker) is configured by."""
 
     model_config = SettingsConfigDict(env_prefix="SHEDWATCH_CLOUD_", extra="ignore")

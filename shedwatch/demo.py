@@ -6,6 +6,7 @@ Ctrl-C stops the parts in a safe order (devices, edges, cloud, broker) and exits
 """
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -89,6 +90,9 @@ class Demo:
 
     def start(self) -> str:
         """Start everything; the URL of the web page."""
+        # The demo is a development run: the cloud makes itself a random token key instead of refusing to
+        # start without one (docs/accounts.md, "Settings"). An exported environment/secret still wins.
+        os.environ.setdefault("SHEDWATCH_CLOUD_ENVIRONMENT", "development")
         broker = self.start_broker()
         clock = ScaledClock(speed=self.args.speed, epoch_ms=_evening_epoch_ms())
         port = self.args.port or free_port()

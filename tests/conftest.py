@@ -1,11 +1,17 @@
 """Fixtures shared by every test layer: real mosquitto brokers on free ports."""
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from shedwatch.mosquitto import Mosquitto
+
+# Tests run the cloud as a development deployment (a random token key per process) unless a test says
+# otherwise; set before any test builds CloudSettings, and inherited by every `shedwatch cloud` child process.
+# The production default (refuse to start without a secret) is tested in tests/unit/cloud/accounts.
+os.environ.setdefault("SHEDWATCH_CLOUD_ENVIRONMENT", "development")
 
 
 @pytest.fixture

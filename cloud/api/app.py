@@ -14,6 +14,7 @@ from cloud.alarms.runner import AlarmRunner, link_secret
 from cloud.api.alarm_routes import router as alarm_router
 from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
+from cloud.api.principal import install_access_handlers
 from cloud.api.routes import api_router
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
@@ -108,6 +109,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
             stores.close()
 
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
+    install_access_handlers(app)
     app.include_router(api_router)
     app.include_router(alarm_router)
     return app

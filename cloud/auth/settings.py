@@ -1,4 +1,4 @@
-"""AuthSettings: accounts and tokens (env prefix SHEDWATCH_CLOUD_, to be folded into CloudSettings).
+"""AuthSettings: accounts and tokens (env prefix SHEDWATCH_CLOUD_); CloudSettings inherits these fields.
 
 Outside development the secret key must be set, at least 32 characters, and not a placeholder, and
 session cookies must be Secure: the process refuses to start otherwise (pydantic ValidationError naming
@@ -41,6 +41,9 @@ class AuthSettings(BaseSettings):
     login_max_failures_per_user: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_window_s: float = Field(default=900.0, gt=0)
+    # Origins (scheme://host[:port]) besides the API's own whose pages may send cookie-authenticated writes
+    # (docs/accounts.md, "CSRF"); empty: same origin only.
+    allowed_origins: list[str] = []
     # Argon2id costs (RFC 9106 low-memory profile); lower them only for tests.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)

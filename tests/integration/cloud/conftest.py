@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cloud.state.store import StateStore
 from shedwatch.ports import free_port
+from tests.integration.cloud.postgres import fresh_schema
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -28,6 +30,22 @@ sensors = ["env-1"]
 id = "post-1"
 sockets = 10
 """
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """A migrated state store, once on SQLite and once on PostgreSQL (a fresh schema)."""
+    if request.param == "sqlite":
+        s = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+        s.migrate()
+        yield s
+        s.close()
+        return
+    with fresh_schema() as url:
+        s = StateStore(url)
+        s.migrate()
+        yield s
+        s.close()
 
 
 class CloudProcess:

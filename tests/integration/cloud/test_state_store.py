@@ -2,7 +2,6 @@
 
 import random
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,24 +13,8 @@ from protocol.config import PostSpec, ShedConfig
 from protocol.uplink import CommandResult, EdgeHeartbeat, EdgeState
 from protocol.uplink import SocketStatus as S
 from tests.integration.cloud.helpers import T0, birth, status
-from tests.integration.cloud.postgres import fresh_schema
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    if request.param == "sqlite":
-        s = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-        s.migrate()
-        yield s
-        s.close()
-        return
-    with fresh_schema() as url:
-        s = StateStore(url)
-        s.migrate()
-        yield s
-        s.close()
 
 
 def events_batch(*messages: object) -> Batch:

@@ -9,6 +9,13 @@ from cloud.core.access.roles import Principal, Role
 GOOD = "Zq9-uV3kP0wYt7sLr2mXc8bNf4hJd6gA1eQ5"
 
 
+@pytest.fixture(autouse=True)
+def _production_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    # tests/conftest.py makes every other test a development deployment; these test the real defaults.
+    monkeypatch.delenv("SHEDWATCH_CLOUD_ENVIRONMENT", raising=False)
+    monkeypatch.delenv("SHEDWATCH_CLOUD_SECRET_KEY", raising=False)
+
+
 @pytest.mark.parametrize("env", ["production", "staging"])
 @pytest.mark.parametrize(
     ("secret", "match"),
