@@ -1,6 +1,8 @@
 // What every page shares: translations, the language switch, calls to the API, login, and small formatters.
 // Paths are relative ("api/v1/...", "pages/...") so the pages also work behind a reverse proxy's sub-path.
 
+export { esc } from "./model.js";
+
 export const LANGS = ["zh-CN", "en"];
 export const DEFAULT_LANG = "zh-CN";
 const LANG_KEY = "shedwatch.lang";
@@ -134,11 +136,6 @@ export function loginForm(box) {
     });
     f.username.focus();
   });
-}
-
-/** Escape text for innerHTML templates. */
-export function esc(s) {
-  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
 /** Epoch ms as local time (the viewer's time zone). */

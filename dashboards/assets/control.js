@@ -5,7 +5,7 @@
 import { applyI18n, duration, esc, exposed, langSwitch, loadI18n, loginForm, logout, num, onLanguage, t, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { alarmKey, alarmWhere, annunciation, clockLeft, keptFigures, socketState, weekStart } from "./model.js";
+import { alarmKey, alarmWhere, annunciation, cameraLink, clockLeft, keptFigures, socketState, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
 
 const $ = (id) => document.getElementById(id);
@@ -167,8 +167,8 @@ async function selectIncident(id, focus = true) {
   $("incident-facts").innerHTML = `<dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
     <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${clock(inc.acked_ms ?? inc.onsite_ms, clocks.ack_due_ms)} ${esc(inc.acked_by ?? "")}</dd>
     <dt>${esc(t("alarm.onsite_clock"))}</dt><dd>${clock(inc.onsite_ms, clocks.onsite_due_ms)} ${esc(inc.onsite_by ?? "")}</dd>`;
-  const cams = await data.cameras(inc.shed);
-  $("incident-cameras").innerHTML = (cams ?? []).map((c) => `<li><a href="${esc(c.url)}" target="_blank" rel="noopener">${esc(c.name || c.id)}</a></li>`).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`;
+  const cams = body.cameras ?? (await data.cameras(inc.shed)) ?? [];
+  $("incident-cameras").innerHTML = cams.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`;
   $("incident-timeline").innerHTML = (body.timeline ?? [])
     .map((e) => `<li>${esc(new Date(e.ts).toLocaleTimeString())} <b>${esc(e.kind)}</b> ${esc(e.actor ?? "")} ${esc(e.detail ?? "")}</li>`)
     .join("");
@@ -254,7 +254,7 @@ async function main() {
   $("silence").addEventListener("click", () => {
     for (const a of state.alarms ?? []) {
       state.silencedHere.add(alarmKey(a));
-      data.alarmAction(alarmKey(a), "silence").catch(() => {}); // recorded by the server where it can
+      if (a.id !== undefined) data.alarmAction(a.id, "silence").catch(() => {}); // recorded by the server too
     }
     renderBanner();
   });
@@ -263,15 +263,15 @@ async function main() {
     const inc = (state.incidents ?? []).find((i) => i.shed === alarmWhere(a).shed);
     if (inc) {
       state.selectedIncident = inc.id;
-      await act("ack");
+      await act("acknowledge");
     } else {
-      await data.alarmAction(alarmKey(a), "ack").catch(() => {});
+      await data.alarmAction(a.id, "acknowledge").catch(() => {});
       await refresh();
     }
   });
   $("sound").addEventListener("click", async () => (await siren.unlock(), renderBanner()));
-  $("act-ack").addEventListener("click", () => act("ack"));
-  $("act-onsite").addEventListener("click", () => act("onsite"));
+  $("act-ack").addEventListener("click", () => act("acknowledge"));
+  $("act-onsite").addEventListener("click", () => act("on-site"));
   $("act-resolve").addEventListener("click", () => act("resolve"));
   applyI18n(document);
   await refresh().catch(() => {});

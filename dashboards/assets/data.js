@@ -42,7 +42,7 @@ export async function shedSockets(shed) {
       temp_c: s.temp_c ?? s.temperature_c ?? s.temperature ?? null,
       tripped: Boolean(s.tripped),
     });
-  for (const post of body.posts ?? []) for (const s of post.sockets ?? []) add(post.id ?? post.device, s);
+  for (const post of body.posts ?? []) for (const s of post.sockets ?? []) add(post.post ?? post.id ?? post.device, s);
   for (const s of body.sockets ?? []) add(s.device, s);
   return out;
 }
@@ -52,9 +52,9 @@ export async function openAlarms() {
   return list(await optional("api/v1/alarms?state=open"), "alarms", "items");
 }
 
-/** Open incidents (staff): GET api/v1/incidents?state=open. */
+/** Open incidents (staff): GET api/v1/incidents?open=true. */
 export async function openIncidents() {
-  return list(await optional("api/v1/incidents?state=open"), "incidents", "items");
+  return list(await optional("api/v1/incidents?open=true"), "incidents", "items");
 }
 
 /** Incidents opened since `sinceMs` (for the week's figures): GET api/v1/incidents?since=. */
@@ -62,7 +62,7 @@ export async function incidentsSince(sinceMs) {
   return list(await optional(`api/v1/incidents?since=${sinceMs}`), "incidents", "items");
 }
 
-/** One incident with its timeline and clocks: GET api/v1/incidents/{id}. */
+/** One incident with its clocks, timeline, alarm_list and cameras: GET api/v1/incidents/{id}. */
 export async function incident(id) {
   return optional(`api/v1/incidents/${encodeURIComponent(id)}`);
 }
@@ -79,14 +79,15 @@ export async function history(shed, device, field, socket, startMs, endMs) {
   return optional(`api/v1/history?${q}`);
 }
 
-/** Incident actions (staff): POST api/v1/incidents/{id}/{ack|onsite|resolve}. */
+/** Incident actions (staff): POST api/v1/incidents/{id}/{acknowledge|on-site|resolve}; resolve takes
+ * {classification: real|false|test|device_fault, note}. */
 export function incidentAction(id, action, body = {}) {
   return api(`api/v1/incidents/${encodeURIComponent(id)}/${action}`, { method: "POST", body });
 }
 
-/** Alarm actions (staff): POST api/v1/alarms/{key}/{ack|silence}. */
-export function alarmAction(key, action, body = {}) {
-  return api(`api/v1/alarms/${encodeURIComponent(key)}/${action}`, { method: "POST", body });
+/** Alarm actions (staff): POST api/v1/alarms/{id}/{acknowledge|silence} (id: the alarm's number). */
+export function alarmAction(id, action, body = {}) {
+  return api(`api/v1/alarms/${encodeURIComponent(id)}/${action}`, { method: "POST", body });
 }
 
 /** Residents: my sessions (GET api/v1/sessions?mine=true), start by QR id, stop. */

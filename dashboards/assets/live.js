@@ -75,7 +75,10 @@ export class LiveFeed {
       this.onEvent(type, data);
     };
     for (const type of EVENT_TYPES) es.addEventListener(type, handle(type));
-    es.addEventListener("ping", () => this.heard());
+    es.addEventListener("ping", () => {
+      this.heard();
+      this.onEvent("ping", null);
+    });
   }
 
   startPolling() {
@@ -118,18 +121,28 @@ export function showLiveState({ mode, lost }) {
 }
 
 /**
- * Follow the live feed: refresh() 100 ms after the first event of a burst (a shed cut sends one per socket), and on
- * every poll tick without a stream; the feed's state is shown (showLiveState) and passed to onState.
+ * Follow the live feed: refresh() 100 ms after the first event of a burst (a shed cut sends one per socket), again
+ * 1 s after an alarm or incident event (the alarm service records its alarm just after the edge's event is stored),
+ * at each ping (every 5 s, a safety net), and on every poll tick without a stream. The feed's state is shown
+ * (showLiveState) and passed to onState.
  */
 export function followLive(refresh, onState = () => {}) {
-  let soon = null;
-  const later = () => {
-    soon = null;
-    refresh().catch(() => {});
+  const timers = new Map();
+  const after = (ms) => {
+    if (timers.has(ms)) return;
+    timers.set(
+      ms,
+      setTimeout(() => {
+        timers.delete(ms);
+        refresh().catch(() => {});
+      }, ms),
+    );
   };
   const feed = new LiveFeed({
     onEvent: (type) => {
-      if (type !== "poll" && soon === null) soon = setTimeout(later, 100);
+      if (type === "poll") return;
+      after(100);
+      if (type === "alarm" || type === "incident") after(1000);
     },
     onState: (s) => {
       showLiveState(s);

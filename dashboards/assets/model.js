@@ -7,6 +7,11 @@ export const SOUNDING_CLASSES = new Set(["fire", "pre_fire"]);
 export const CLASS_ORDER = ["fire", "pre_fire", "supervisory", "trouble", "operational", "service"];
 const UNACKED = new Set(["unack", "rtn_unack"]);
 
+/** Escape text for innerHTML templates. */
+export function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
 /** The key of an alarm as the cloud writes it: SHED/DEVICE/SOCKET/TYPE. */
 export function alarmKey(a) {
   if (typeof a.key === "string") return a.key;
@@ -21,7 +26,7 @@ export function alarmWhere(a) {
     const [shed, device, socket, alarm_type] = a.key.split("/");
     return { shed, device, socket: Number(socket), alarm_type };
   }
-  return { shed: a.shed, device: a.device, socket: a.socket ?? 0, alarm_type: a.alarm_type };
+  return { shed: a.shed, device: a.device, socket: a.socket ?? 0, alarm_type: a.alarm_type ?? a.type };
 }
 
 /**
@@ -102,4 +107,11 @@ export function keptFigures(incidents, now = Date.now(), since = weekStart(now))
 export function clockLeft(doneMs, dueMs, now = Date.now()) {
   if (doneMs !== null && doneMs !== undefined) return null;
   return dueMs === undefined || dueMs === null ? null : (dueMs - now) / 1000;
+}
+
+/** A camera link as a list item: the API gives URLs (an incident's cameras) or {id, name, url} (a shed's). */
+export function cameraLink(c) {
+  const url = typeof c === "string" ? c : c.url;
+  const name = typeof c === "string" ? c : c.name || c.id || c.url;
+  return `<li><a href="${esc(url)}" target="_blank" rel="noopener">${esc(name)}</a></li>`;
 }

@@ -5,7 +5,7 @@
 import { ApiError, applyI18n, duration, esc, exposed, langSwitch, loadI18n, loginForm, logout, onLanguage, t, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { clockLeft } from "./model.js";
+import { cameraLink, clockLeft } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { link: null, me: null, incidents: null, details: {}, lost: false };
@@ -69,8 +69,6 @@ async function refresh() {
   const ids = (state.incidents ?? []).map((i) => i.id);
   const bodies = await Promise.all(ids.map((id) => data.incident(id)));
   state.details = Object.fromEntries(ids.map((id, i) => [id, bodies[i]]));
-  const cams = await Promise.all((state.incidents ?? []).map((i) => data.cameras(i.shed)));
-  state.cameras = Object.fromEntries((state.incidents ?? []).map((inc, i) => [inc.id, cams[i]]));
   render();
 }
 
@@ -92,10 +90,10 @@ function render() {
         <dt>${esc(t("phone.where"))}</dt><dd>${esc(inc.shed)} ${esc(inc.community ?? "")}</dd>
         <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${left === null ? esc(inc.acked_by ?? "—") : esc(duration(left))}</dd>
         <dt>${esc(t("phone.edge_did"))}</dt><dd>${edge.map((e) => esc(e.detail)).join("<br>") || "—"}</dd></dl>
-        <ul>${(state.cameras[inc.id] ?? []).map((c) => `<li><a href="${esc(c.url)}" target="_blank" rel="noopener">${esc(c.name || c.id)}</a></li>`).join("")}</ul>
+        <ul>${(body.cameras ?? []).map(cameraLink).join("")}</ul>
         <div class="actions">
-          <button class="primary" data-act="ack">${esc(t("alarm.acknowledge"))}</button>
-          <button data-act="onsite">${esc(t("alarm.onsite"))}</button>
+          <button class="primary" data-act="acknowledge">${esc(t("alarm.acknowledge"))}</button>
+          <button data-act="on-site">${esc(t("alarm.onsite"))}</button>
           <label class="sr-only" for="cls-${esc(inc.id)}">${esc(t("alarm.classification"))}</label>
           <select id="cls-${esc(inc.id)}" style="width:auto">${["real", "false", "test", "device_fault"].map((c) => `<option value="${c}">${esc(t(`resolution.${c}`))}</option>`).join("")}</select>
           <button data-act="resolve">${esc(t("alarm.resolve"))}</button>
