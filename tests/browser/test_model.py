@@ -82,8 +82,10 @@ def test_socket_cells_tell_tripped_from_faulted_and_offline(site: Site, new_page
 def test_kept_figures_count_stopped_and_overdue_clocks(site: Site, new_page: Callable[..., Page]) -> None:
     due = {"ack_due_ms": NOW + 180_000, "onsite_due_ms": NOW + 600_000}
     incidents = [
-        {"opened_ms": NOW, "acked_ms": NOW + 60_000, "onsite_ms": NOW + 700_000, "clocks": due},  # ack kept, onsite broken
-        {"opened_ms": NOW, "acked_ms": None, "onsite_ms": NOW + 100_000, "clocks": due},  # on site accepts too: both kept
+        # accepted in time, on site late
+        {"opened_ms": NOW, "acked_ms": NOW + 60_000, "onsite_ms": NOW + 700_000, "clocks": due},
+        # arriving on site accepts too: both kept
+        {"opened_ms": NOW, "acked_ms": None, "onsite_ms": NOW + 100_000, "clocks": due},
         {"opened_ms": NOW, "acked_ms": None, "onsite_ms": None, "clocks": due},  # still running, ack overdue
         {"opened_ms": NOW - 8 * 86_400_000, "acked_ms": NOW, "onsite_ms": None, "clocks": due},  # last week: ignored
     ]
