@@ -6,6 +6,7 @@ serious or critical violation.
 """
 
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,42 @@ class Site:
         """The edge's next sequence number."""
         self.seq += 1
         return self.seq
+
+    def thermal_runaway(self, device: str = "post-1", socket: int = 3) -> float:
+        """Publish what the edge reports when a socket runs away thermally: it cuts the socket (interlock), the
+        socket turns faulted, and a fire alarm rises. Returns the monotonic time it was sent."""
+        from protocol.uplink import AlarmClass, AlarmRaised, InterlockAction, SocketStatus
+        from tests.integration.cloud.helpers import status
+
+        now = time.time_ns() // 1_000_000
+        cut = InterlockAction(
+            src="shed-a",
+            seq=self.next_seq(),
+            ts=now,
+            action="cut",
+            scope="socket",
+            device=device,
+            socket=socket,
+            reason="thermal_runaway",
+            latched=True,
+        )
+        fault = status("shed-a", self.next_seq(), device, socket, SocketStatus.FAULTED, ts=now)
+        fire = AlarmRaised(
+            src="shed-a",
+            seq=self.next_seq(),
+            ts=now,
+            alarm_id=f"shed-a/{device}/{socket}/thermal_runaway",
+            alarm_class=AlarmClass.FIRE,
+            alarm_type="thermal_runaway",
+            device=device,
+            socket=socket,
+            message="socket temperature rising fast",
+            value=92.0,
+            threshold=80.0,
+        )
+        sent = time.monotonic()
+        self.pub.send([cut, fault, fire])
+        return sent
 
 
 def _start_site(tmp: Path, broker: Mosquitto) -> Site:
