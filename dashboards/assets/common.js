@@ -160,3 +160,9 @@ export function num(v, unit, digits = 0) {
 
 /** State every page exposes for tests and for the curious (window.shedwatch). */
 export const exposed = (window.shedwatch = window.shedwatch || {});
+
+/** The page has its first data on screen: window.shedwatch.ready, and readyMs since navigation (bench.pages). */
+export function markReady() {
+  exposed.readyMs = performance.now();
+  exposed.ready = true;
+}

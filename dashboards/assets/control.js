@@ -2,7 +2,7 @@
 // this week's kept promises and history charts. Any stream event (or each 1 s poll without a stream) refreshes
 // what it touches within a second (docs/pages.md).
 
-import { applyI18n, duration, esc, exposed, langSwitch, loadI18n, loginForm, logout, num, onLanguage, t, when, whoAmI } from "./common.js";
+import { applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, num, onLanguage, t, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
 import { alarmKey, alarmWhere, annunciation, cameraLink, clockLeft, keptFigures, socketState, weekStart } from "./model.js";
@@ -276,7 +276,7 @@ async function main() {
   applyI18n(document);
   await refresh().catch(() => {});
   followLive(refresh, onLive);
-  exposed.ready = true;
+  markReady();
 }
 
 main();

@@ -1,6 +1,6 @@
 // GET /: free sockets per shed, from the public availability (no login), refreshed live.
 
-import { esc, exposed, langSwitch, loadI18n, onLanguage, t, when } from "./common.js";
+import { esc, exposed, markReady, langSwitch, loadI18n, onLanguage, t, when } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
 
@@ -36,7 +36,7 @@ async function main() {
   onLanguage(render);
   await refresh().catch(() => {});
   followLive(refresh);
-  exposed.ready = true;
+  markReady();
 }
 
 main();

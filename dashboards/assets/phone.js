@@ -2,7 +2,7 @@
 // fragment, out of server and proxy logs) it acts as the person the link names without a login; logged in, it lists
 // the open incidents of my communities with their actions, where the shed is, what the edge did and the cameras.
 
-import { ApiError, applyI18n, duration, esc, exposed, langSwitch, loadI18n, loginForm, logout, onLanguage, t, when, whoAmI } from "./common.js";
+import { ApiError, applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, onLanguage, t, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
 import { cameraLink, clockLeft } from "./model.js";
@@ -134,7 +134,7 @@ async function main() {
     await refresh().catch(() => {});
     followLive(refresh);
   }
-  exposed.ready = true;
+  markReady();
 }
 
 main();

@@ -3,7 +3,7 @@
 // The QR code on a socket holds this page's address with the id: /resident?qr=SHED-POST-N (any phone camera opens
 // it); the id can also be typed.
 
-import { ApiError, applyI18n, duration, esc, exposed, langSwitch, loadI18n, loginForm, logout, onLanguage, t, when, whoAmI } from "./common.js";
+import { ApiError, applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, onLanguage, t, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
 
@@ -148,7 +148,7 @@ async function main() {
     if (qr) ask();
   }
   followLive(refresh);
-  exposed.ready = true;
+  markReady();
 }
 
 main();
