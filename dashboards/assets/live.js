@@ -34,6 +34,7 @@ export class LiveFeed {
 
   start() {
     this.openStream();
+    this.check();
     setInterval(() => this.check(), 500);
   }
 

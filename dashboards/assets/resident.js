@@ -74,6 +74,7 @@ function renderAccount() {
   }
   const w = state.wallet;
   $("wallet").textContent = w === null ? t("resident.no_wallet") : `¥${((w.balance_fen ?? 0) / 100).toFixed(2)}`;
+  $("wallet").className = w === null ? "muted" : "big";
   const n = state.notify;
   $("notify-note").textContent = n === null ? t("resident.no_notify_route") : "";
   $("notify-kinds").innerHTML = NOTIFY_KINDS.map(
