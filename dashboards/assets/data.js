@@ -43,7 +43,7 @@ export async function shedSockets(shed) {
       tripped: Boolean(s.tripped),
     });
   for (const post of body.posts ?? []) for (const s of post.sockets ?? []) add(post.post ?? post.id ?? post.device, s);
-  for (const s of body.sockets ?? []) add(s.device, s);
+  if (Array.isArray(body.sockets)) for (const s of body.sockets) add(s.device, s);
   return out;
 }
 

@@ -90,7 +90,8 @@ export class LiveFeed {
         await this.poll();
         this.heard();
         this.onEvent("poll", null);
-      } catch {
+      } catch (e) {
+        console.warn("live: poll failed", e); // in the browser's console for whoever looks into a NOT LIVE screen
         this.failing();
       }
     };

@@ -24,6 +24,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WALL = {"width": 3840, "height": 2160}
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1440, "height": 900}
+COMMUNITIES = ("jinsong-north",)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -94,12 +95,25 @@ def assert_accessible(page: Page) -> None:
 class Site:
     """A running cloud with one shed (shed-a, post-1 with 10 sockets) and a publisher acting as its edge."""
 
-    def __init__(self, cloud: CloudProcess, pub: Publisher, data: Path, receiver: HttpReceiver) -> None:
+    def __init__(self, cloud: CloudProcess, pub: Publisher, data: Path, receiver: HttpReceiver, secret: str) -> None:
         self.cloud = cloud
         self.pub = pub
         self.data = data
         self.receiver = receiver
+        self.secret = secret
         self.seq = 0
+
+    def login_as(self, page: Page, role: str, user_id: str = "u1", communities: tuple[str, ...] = COMMUNITIES) -> Page:
+        """Give the page's browser the session cookie of a principal with this role (the token the login route
+        would set, signed with the cloud's key)."""
+        from cloud.auth.settings import AuthSettings
+        from cloud.core.access.roles import Principal, Role
+
+        settings = AuthSettings(environment="development", secret_key=self.secret)  # type: ignore[arg-type]
+        principal = Principal(user_id, Role(role), frozenset(communities))
+        token = settings.token_codec().issue(principal, now_s=time.time())
+        page.context.add_cookies([{"name": "shedwatch_session", "value": token, "url": self.base}])
+        return page
 
     def close(self) -> None:
         """Stop the publisher, the cloud and the receiver."""
@@ -155,6 +169,9 @@ class Site:
 
 
 def _start_site(tmp: Path, broker: Mosquitto) -> Site:
+    import os
+    import secrets
+
     from protocol.uplink import SocketStatus
     from tests.integration.cloud.helpers import birth, wait_for
 
@@ -168,9 +185,19 @@ def _start_site(tmp: Path, broker: Mosquitto) -> Site:
     hook = f"json://127.0.0.1:{receiver.port}"
     people = {p: [f"{hook}/{p}"] for p in ("guard-li", "leader-wang", "manager-zhao")}
     alarms.write_text(rota_toml(cloud.base, people, community="jinsong-north"))
-    cloud.start()
+    # A token key the test shares with the cloud, so it can log a browser in as any role (login_as).
+    secret = secrets.token_urlsafe(48)
+    saved = os.environ.get("SHEDWATCH_CLOUD_SECRET_KEY")
+    os.environ["SHEDWATCH_CLOUD_SECRET_KEY"] = secret
+    try:
+        cloud.start()
+    finally:
+        if saved is None:
+            del os.environ["SHEDWATCH_CLOUD_SECRET_KEY"]
+        else:
+            os.environ["SHEDWATCH_CLOUD_SECRET_KEY"] = saved
     pub = Publisher(broker.port)
-    s = Site(cloud, pub, data, receiver)
+    s = Site(cloud, pub, data, receiver, secret)
     sockets = {("post-1", n): SocketStatus.FREE for n in range(1, 11)}
     pub.send([birth("shed-a", 0, sockets)])
     wait_for(lambda: cloud.get("/api/v1/availability")["sheds"], what="shed-a in availability")  # type: ignore[index]
