@@ -135,15 +135,19 @@ function renderIncidents() {
       const b = document.createElement("button");
       b.dataset.incident = inc.id;
       const left = clockLeft(inc.acked_ms, inc.clocks?.ack_due_ms, now);
-      b.textContent = `${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)} · ${
-        left === null ? t("alarm.accepted_by", { who: inc.acked_by ?? "—" }) : t("alarm.ack_left", { left: duration(left) })
-      }`;
+      const accepted = inc.acked_by ?? inc.onsite_by;
+      const clock = accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) });
+      b.textContent = `${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)} · ${clock}`;
       b.addEventListener("click", () => selectIncident(inc.id));
       li.append(b);
       return li;
     }),
   );
+  // A wall screen shows the newest open incident unless someone picked another one.
+  const open = (state.incidents ?? []).map((i) => i.id);
+  if (!open.includes(state.selectedIncident)) state.selectedIncident = open[0] ?? null;
   if (state.selectedIncident) selectIncident(state.selectedIncident, false);
+  else $("incident").classList.add("hidden");
 }
 
 async function selectIncident(id, focus = true) {
@@ -220,11 +224,13 @@ async function selectSocket(sock) {
   };
   const rows = [xs.map((x) => x / 1000), at(p), at(tc)];
   const box = $("chart");
+  const font = `${Math.round(0.8 * parseFloat(getComputedStyle(document.documentElement).fontSize))}px system-ui, sans-serif`;
   const opts = {
     width: Math.max(240, box.clientWidth),
     height: Math.max(180, Math.round(box.clientWidth * 0.45)),
     series: [{}, { label: t("chart.power"), stroke: "#1d5fbf", scale: "W" }, { label: t("chart.temp"), stroke: "#b42318", scale: "C" }],
-    axes: [{}, { scale: "W", label: "W" }, { scale: "C", side: 1, label: "°C", grid: { show: false } }],
+    // Axis text follows the page's root size, so it reads on a wall screen too.
+    axes: [{ font }, { scale: "W", label: "W", font, labelFont: font }, { scale: "C", side: 1, label: "°C", grid: { show: false }, font, labelFont: font }],
   };
   if (chart) chart.destroy();
   box.replaceChildren();
