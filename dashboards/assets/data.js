@@ -90,7 +90,8 @@ export function alarmAction(id, action, body = {}) {
   return api(`api/v1/alarms/${encodeURIComponent(id)}/${action}`, { method: "POST", body });
 }
 
-/** Residents: my sessions (GET api/v1/sessions?mine=true), start by QR id, stop. */
+/** Residents: my sessions, newest first (GET api/v1/sessions?mine=true: a list of sessions with status
+ * requested | active | ended, energy_wh, cost_fen, requested_ms / active_ms / ended_ms), start by QR id, stop. */
 export async function mySessions() {
   return list(await optional("api/v1/sessions?mine=true"), "sessions", "items");
 }
@@ -103,7 +104,8 @@ export function stopSession(id) {
   return api(`api/v1/sessions/${encodeURIComponent(id)}/stop`, { method: "POST" });
 }
 
-/** Residents: my wallet (GET api/v1/wallet) and notification opt-ins (GET/PUT api/v1/me/notifications). */
+/** Residents: my wallet (GET api/v1/wallet: balance_fen) and notification settings (GET/PUT
+ * api/v1/me/notifications: {channel, finished, stopped, free_socket, sheds}). */
 export function wallet() {
   return optional("api/v1/wallet");
 }

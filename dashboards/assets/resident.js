@@ -10,7 +10,7 @@ import { followLive } from "./live.js";
 const $ = (id) => document.getElementById(id);
 const state = { sheds: [], me: null, sessions: null, wallet: null, notify: null, refreshedAt: null };
 exposed.resident = state;
-const NOTIFY_KINDS = ["finished", "socket_free", "stopped"];
+const NOTIFY_KINDS = ["finished", "free_socket", "stopped"];
 
 /** Seconds until the next socket of a shed frees, from whichever field the availability carries; null if unknown. */
 export function etaSeconds(s) {
@@ -38,8 +38,9 @@ function renderSheds() {
   );
 }
 
+/** The session still running (requested or active), newest first as the API lists them. */
 function active(sessions) {
-  return (sessions ?? []).find((s) => !s.ended_ms && (s.state ?? s.status) !== "ended") ?? null;
+  return (sessions ?? []).find((s) => !s.ended_ms && s.status !== "ended") ?? null;
 }
 
 function renderAccount() {
@@ -51,12 +52,12 @@ function renderAccount() {
     if (!s) {
       box.innerHTML = `<p data-k="session-none">${esc(t("resident.no_session"))}</p>`;
     } else {
-      const started = s.started_ms ?? s.start_ms;
+      const started = s.active_ms ?? s.requested_ms;
       const secs = started ? (Date.now() - started) / 1000 : null;
       const cost = s.cost_fen ?? s.cost;
       box.innerHTML = `<dl class="kv" data-session="${esc(s.id)}">
         <dt>${esc(t("resident.socket"))}</dt><dd>${esc(s.qr ?? `${s.shed ?? ""} ${s.device ?? ""} #${s.socket ?? ""}`)}</dd>
-        <dt>${esc(t("resident.state"))}</dt><dd data-k="session-state">${esc(t(`session.${s.state ?? s.status ?? "active"}`))}</dd>
+        <dt>${esc(t("resident.state"))}</dt><dd data-k="session-state">${esc(t(`session.${s.status}`))}</dd>
         <dt>${esc(t("resident.energy"))}</dt><dd>${s.energy_wh === undefined || s.energy_wh === null ? "—" : esc((s.energy_wh / 1000).toFixed(2)) + " kWh"}</dd>
         <dt>${esc(t("resident.time"))}</dt><dd>${esc(duration(secs))}</dd>
         <dt>${esc(t("resident.cost"))}</dt><dd>${cost === undefined || cost === null ? "—" : "¥" + esc((cost / 100).toFixed(2))}</dd>
@@ -78,9 +79,9 @@ function renderAccount() {
   const n = state.notify;
   $("notify-note").textContent = n === null ? t("resident.no_notify_route") : "";
   $("notify-kinds").innerHTML = NOTIFY_KINDS.map(
-    (k) => `<label><input type="checkbox" name="${k}" ${n && (n.opt_ins?.[k] ?? n[k]) ? "checked" : ""} ${n === null ? "disabled" : ""}>${esc(t(`notify.${k}`))}</label>`,
+    (k) => `<label><input type="checkbox" name="${k}" ${n && n[k] ? "checked" : ""} ${n === null ? "disabled" : ""}>${esc(t(`notify.${k}`))}</label>`,
   ).join("");
-  $("notify-url").value = n?.channel ?? n?.url ?? "";
+  $("notify-url").value = n?.channel ?? "";
 }
 
 async function refreshSheds() {
@@ -130,9 +131,12 @@ async function main() {
   $("notify-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = ev.target;
-    const opt_ins = Object.fromEntries(NOTIFY_KINDS.map((k) => [k, f.elements[k].checked]));
+    const kinds = Object.fromEntries(NOTIFY_KINDS.map((k) => [k, f.elements[k].checked]));
+    // "A socket is free" is per shed: the sheds chosen before, else every shed this page shows.
+    const sheds = state.notify?.sheds?.length ? state.notify.sheds : state.sheds.map((s) => s.shed);
     try {
-      await data.saveNotifications({ opt_ins, channel: f.channel.value.trim() || null });
+      await data.saveNotifications({ ...kinds, channel: f.channel.value.trim(), sheds: kinds.free_socket ? sheds : [] });
+      state.notify = await data.notifications();
       $("notify-result").textContent = t("resident.saved");
     } catch (e) {
       $("notify-result").textContent = t("error.action", { detail: e instanceof ApiError ? e.detail : e.message });

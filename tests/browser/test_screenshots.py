@@ -55,6 +55,7 @@ def test_screenshots(site: Site, new_page: Callable[..., Page], tmp_path: Path) 
         page = site.login_as(new_page(SIZES[size]), ROLE[page_name])
         page.goto(f"{site.base}/{page_name}?lang={lang}")
         page.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true", timeout=15_000)
+        page.wait_for_function("() => window.shedwatch.live && window.shedwatch.live.mode !== 'connecting'")
         if page_name != "phone":
             expect(page.locator("[data-shed='shed-a'] [data-k='free']").first).to_contain_text("5")
         if page_name == "control" and page.locator("[data-socket='post-1/3']").count():
