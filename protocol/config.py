@@ -5,7 +5,7 @@ Edges load it from TOML; the cloud pushes new versions on ``sw/v1/cloud/{shed}/c
 (IEC 62196 / GB/T 20234 socket ratings, EN 54-7 / EN 54-5 detector classes, vendor post firmware).
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -13,6 +13,11 @@ from protocol.envelope import Envelope, Message
 from protocol.ids import Id
 
 Positive = Annotated[float, Field(gt=0)]
+
+# How residents charge in a shed: "open" = plug and charge (the post is energised on plug-in, no session);
+# "authorised" = a socket's relay is energised only while a charging session is active on it (OCPP's
+# "authorize before charging"), started by the cloud with a start_session command.
+ShedMode = Literal["open", "authorised"]
 
 
 class Thresholds(Message):
@@ -96,6 +101,7 @@ class ShedConfig(Message):
     shed: Id
     community: Annotated[str, Field(max_length=100)] = "default"
     name: Annotated[str, Field(max_length=100)] = ""
+    mode: ShedMode = "open"
     posts: Annotated[list[PostSpec], Field(max_length=200)] = []
     extinguishers: Annotated[list[Id], Field(max_length=200)] = []
     sensors: Annotated[list[Id], Field(max_length=200)] = []

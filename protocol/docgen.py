@@ -8,7 +8,8 @@ import sys
 from typing import get_args
 
 from protocol.codec import MAX_PAYLOAD_BYTES, encode
-from protocol.commands import Action
+from protocol.commands import LIMIT_S_MAX, LIMIT_WH_MAX, Action
+from protocol.config import ShedMode
 from protocol.device import SocketState
 from protocol.examples import examples
 from protocol.plausible import (
@@ -20,7 +21,7 @@ from protocol.plausible import (
     SOCKET_RANGES,
 )
 from protocol.topics import Kind
-from protocol.uplink import AlarmClass, CommandResult, EdgeState, InterlockAction, SocketStatus
+from protocol.uplink import AlarmClass, CommandResult, EdgeState, InterlockAction, SessionEndReason, SocketStatus
 
 # (direction, QoS, retained, what it is for) per kind.
 TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
@@ -51,7 +52,7 @@ TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
         "edge → cloud",
         1,
         False,
-        "alarm raised / cleared, interlock actions, socket and device status; at once",
+        "alarm raised / cleared, interlock actions, socket and device status, charging sessions; at once",
     ),
     Kind.EDGE_RESULT: ("edge → cloud", 1, False, "the result of a cloud command"),
     Kind.EDGE_STATE: (
@@ -70,7 +71,7 @@ TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
         "cloud → edge",
         1,
         False,
-        "stop / start a socket, reset a trip, push config: request id, expiry, actor",
+        "stop / start a socket, reset a trip, push config, start / stop a charging session: request id, expiry, actor",
     ),
     Kind.CLOUD_CONFIG: ("cloud → edge", 1, True, "the shed's current versioned config"),
     Kind.CLOUD_ACK: (
@@ -229,6 +230,34 @@ every birth (`config_version`): a push of the version it already runs counts as 
 
 """
 
+SESSIONS = f"""
+## Charging sessions (authorised sheds)
+
+A shed's `ShedConfig.mode` is `"open"` (default: plug and charge, no sessions) or `"authorised"`: then a
+socket's relay is energised only while a charging session is active on it; a bike plugged in without one is
+refused (the relay stays off). Sessions are named by the cloud (`session`: 1–64 characters of `[A-Za-z0-9_-]`)
+and enforced by the edge, which persists them: they survive an edge restart, and their limits hold while the
+cloud is unreachable.
+
+* `start_session` (`device`, `socket`, `session`, optional `limit_wh` 0 < x ≤ {LIMIT_WH_MAX:g} Wh and/or
+  `limit_s` 0 < x ≤ {LIMIT_S_MAX:g} s) is `applied` when the shed is authorised, the socket exists, is not
+  faulted, tripped or unsupervised (post offline) and has no other active session; sending the same session
+  again is applied again and changes nothing. Otherwise it is `rejected` with a `detail` naming why.
+* `stop_session` (`session`; `device` / `socket` optional) ends the session (`stopped`) and cuts its socket.
+  Stopping an ended or unknown session is `applied` (idempotent).
+* Expiry and the foreign-shed rule are those of every command.
+
+The edge reports on `edge/event` (stream messages: seq'd, kept until the cloud stores them):
+
+* `session_started` when it takes a session (with the limits it enforces),
+* `session_meter` every 60 s of monotonic time while active: `energy_wh` since the start (≥ 0) and
+  `duration_s` (seconds active, monotonic, including time before an edge restart),
+* `session_ended` once, with the final `energy_wh`, `duration_s` and `reason`; the socket's relay is cut.
+
+Energy is metered from the post's cumulative `energy_wh` counter, in deltas: a counter that goes down (the
+post rebooted) counts from its new value, so energy never goes negative and is never counted twice.
+"""
+
 EXAMPLES = """
 ## Examples
 """
@@ -273,6 +302,24 @@ MEANINGS: dict[str, dict[str, str]] = {
         "start_socket": "close one socket's relay (refused while latched, offline, or the edge clock is implausible)",
         "reset_trip": "lift the latches of one socket, or with no target of the shed and every socket",
         "push_config": "apply a newer ShedConfig",
+        "start_session": "authorised shed: energise one socket for a charging session (`session`, optional "
+        "`limit_wh` / `limit_s`); see Charging sessions",
+        "stop_session": "end a charging session (`session`) and cut its socket; stopping an ended or unknown "
+        "session is applied (idempotent)",
+    },
+    "ShedConfig.mode": {
+        "open": "plug and charge: a socket is energised on plug-in, no session (the default)",
+        "authorised": "a socket is energised only while a charging session is active on it",
+    },
+    "session_ended.reason (SessionEndReason)": {
+        "full": "the battery is full (the edge's full detection: below `full_power_w` for `full_hold_s`)",
+        "unplugged": "the bike was taken away (also while the edge was down)",
+        "stopped": "a stop_session command",
+        "limit_energy": "`limit_wh` metered",
+        "limit_time": "`limit_s` energised, or the shed's `max_session_s` / `forced_end_s`",
+        "interlock": "a safety cut: a trip of the socket or shed, the post over its limit, a stop_socket",
+        "fault": "the socket faulted or became unsupervised (post fault, post offline)",
+        "removed": "a config push dropped the post or socket, or turned the shed open",
     },
     "state.state (EdgeState)": {"birth": "connected, with a socket snapshot", "death": "disconnected (the will)"},
 }
@@ -284,6 +331,8 @@ ENUMS: dict[str, list[str]] = {
     "interlock.scope": list(get_args(InterlockAction.model_fields["scope"].annotation)),
     "result.status (CommandResult)": list(get_args(CommandResult.model_fields["status"].annotation)),
     "command.action (Command)": list(get_args(Action)),
+    "ShedConfig.mode": list(get_args(ShedMode)),
+    "session_ended.reason (SessionEndReason)": [v.value for v in SessionEndReason],
     "state.state (EdgeState)": list(get_args(EdgeState.model_fields["state"].annotation)),
 }
 # The alarm types and interlock reasons the edge emits (strings, so new ones need no schema change).
@@ -385,11 +434,12 @@ def render() -> str:
             pattern = pattern.replace(f"/dev/{topic.device}/", "/dev/{device}/")
         out.append(f"| `{pattern}` | {direction} | {qos} | {'yes' if retain else 'no'} | {what} |\n")
     out.append(REJECTIONS)
+    out.append(SESSIONS)
     out.append(values())
     out.append(EXAMPLES)
     for pairs in examples().values():
         for topic, msg in pairs:
-            label = getattr(msg, "type", None) or getattr(msg, "state", None)
+            label = getattr(msg, "type", None) or getattr(msg, "state", None) or getattr(msg, "action", None)
             title = f"{type(msg).__name__}" + (f" ({label})" if label else "")
             body = json.dumps(json.loads(encode(msg)), indent=2, ensure_ascii=False)
             out.append(f"\n### {title}\n\n`{topic}`\n\n```json\n{body}\n```\n")

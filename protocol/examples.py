@@ -27,6 +27,10 @@ from protocol.uplink import (
     InterlockAction,
     RejectCount,
     SeqRange,
+    SessionEnded,
+    SessionEndReason,
+    SessionMeter,
+    SessionStarted,
     SocketSnapshot,
     SocketStatus,
     SocketStatusChanged,
@@ -85,6 +89,7 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
         shed=SHED,
         community="jinsong-north",
         name="North shed",
+        mode="authorised",
         posts=[PostSpec(id=POST, sockets=10), PostSpec(id="post-2", sockets=10)],
         extinguishers=["ext-1", "ext-2"],
         sensors=["env-1"],
@@ -182,6 +187,30 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
                     energy_wh=0.0,
                 ),
                 DeviceStatusChanged(src=SHED, seq=4715, ts=T0, device="post-2", online=False),
+                SessionStarted(
+                    src=SHED, seq=4717, ts=T0, session="s-3f9a", device=POST, socket=3, limit_wh=500.0, limit_s=None
+                ),
+                SessionMeter(
+                    src=SHED,
+                    seq=4718,
+                    ts=T0 + 60_000,
+                    session="s-3f9a",
+                    device=POST,
+                    socket=3,
+                    energy_wh=3.04,
+                    duration_s=60.0,
+                ),
+                SessionEnded(
+                    src=SHED,
+                    seq=4790,
+                    ts=T0 + 9_840_000,
+                    session="s-3f9a",
+                    device=POST,
+                    socket=3,
+                    energy_wh=500.0,
+                    duration_s=9_840.0,
+                    reason=SessionEndReason.LIMIT_ENERGY,
+                ),
             )
         ],
         Kind.EDGE_RESULT: [
@@ -235,7 +264,36 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
                     device=POST,
                     socket=3,
                 ),
-            )
+            ),
+            (
+                Topic(Kind.CLOUD_COMMAND, SHED),
+                Command(
+                    src="cloud",
+                    seq=79,
+                    ts=T0,
+                    request_id="c-79",
+                    expires_at=T0 + 60_000,
+                    actor="resident:u-1024",
+                    action="start_session",
+                    device=POST,
+                    socket=3,
+                    session="s-3f9a",
+                    limit_wh=500.0,
+                ),
+            ),
+            (
+                Topic(Kind.CLOUD_COMMAND, SHED),
+                Command(
+                    src="cloud",
+                    seq=80,
+                    ts=T0 + 1_800_000,
+                    request_id="c-80",
+                    expires_at=T0 + 1_860_000,
+                    actor="resident:u-1024",
+                    action="stop_session",
+                    session="s-3f9a",
+                ),
+            ),
         ],
         Kind.CLOUD_CONFIG: [
             (Topic(Kind.CLOUD_CONFIG, SHED), ConfigPush(src="cloud", seq=78, ts=T0, config=config, actor="admin:li"))

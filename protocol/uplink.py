@@ -11,9 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
+from protocol.commands import LimitS, LimitWh
 from protocol.device import Text
 from protocol.envelope import Envelope, EpochMs, Message, SocketNo
-from protocol.ids import Id
+from protocol.ids import Id, SessionId
 
 FIELD_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 FIELD_MAX_LEN = 32
@@ -123,8 +124,61 @@ class DeviceStatusChanged(EdgeEvent):
     online: bool
 
 
+class SessionEndReason(StrEnum):
+    """Why the edge ended a charging session (OCPP 2.0.1 ``TransactionEventRequest.stoppedReason`` in spirit)."""
+
+    FULL = "full"  # the battery is full (the edge's full detection)
+    UNPLUGGED = "unplugged"  # the bike was taken away (also while the edge was down)
+    STOPPED = "stopped"  # a stop_session command (resident or staff)
+    LIMIT_ENERGY = "limit_energy"  # limit_wh metered
+    LIMIT_TIME = "limit_time"  # limit_s energised (monotonic), or the shed's max_session_s / forced_end_s
+    INTERLOCK = "interlock"  # a safety cut (trip, shed trip, post over its limit, operator stop_socket)
+    FAULT = "fault"  # the socket faulted or became unsupervised (post fault or offline)
+    REMOVED = "removed"  # a config push dropped the post or socket, or turned the shed open
+
+
+class _SessionBase(EdgeEvent):
+    session: SessionId
+    device: Id
+    socket: SocketNo
+
+
+class SessionStarted(_SessionBase):
+    """The edge took a start_session and energises the socket for it; the limits it enforces (None: none set)."""
+
+    type: Literal["session_started"] = "session_started"
+    limit_wh: LimitWh | None = None
+    limit_s: LimitS | None = None
+
+
+class SessionMeter(_SessionBase):
+    """An active session's energy (Wh since its start) and time (s, monotonic); every 60 s while active."""
+
+    type: Literal["session_meter"] = "session_meter"
+    energy_wh: Annotated[float, Field(ge=0)]
+    duration_s: Annotated[float, Field(ge=0)]
+
+
+class SessionEnded(_SessionBase):
+    """A session ended at the edge: its final energy (Wh) and duration (s), and why."""
+
+    type: Literal["session_ended"] = "session_ended"
+    energy_wh: Annotated[float, Field(ge=0)]
+    duration_s: Annotated[float, Field(ge=0)]
+    reason: SessionEndReason
+
+
+SessionEvent = SessionStarted | SessionMeter | SessionEnded
+
 Event = Annotated[
-    AlarmRaised | AlarmCleared | InterlockAction | SocketStatusChanged | DeviceStatusChanged,
+    AlarmRaised
+    | AlarmCleared
+    | InterlockAction
+    | SocketStatusChanged
+    | DeviceStatusChanged
+    | SessionStarted
+    | SessionMeter
+    | SessionEnded,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
