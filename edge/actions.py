@@ -1,11 +1,12 @@
-"""What a decision asks the adapters to do: switch a relay, emit an event, answer a command."""
+"""What a decision asks the adapters to do: switch a relay, emit an event, answer a command, store a session."""
 
 from dataclasses import dataclass
+from typing import Any
 
-from protocol.uplink import AlarmCleared, AlarmRaised, CommandResult, DeviceStatusChanged, InterlockAction
+from protocol.uplink import AnyEvent, CommandResult
 from protocol.uplink import SocketStatusChanged as SocketStatusChanged
 
-UplinkEvent = AlarmRaised | AlarmCleared | InterlockAction | SocketStatusChanged | DeviceStatusChanged
+UplinkEvent = AnyEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,4 +41,17 @@ class SaveConfig:
     version: int
 
 
-Action = Relay | Emit | Answer | SaveConfig
+@dataclass(frozen=True, slots=True)
+class SaveSession:
+    """Store a charging session's record (``active`` False: it ended) with the events of the same decision.
+
+    The adapter writes it in the same transaction as those events, so a session and what the cloud is told
+    about it never part (a SIGKILL keeps both or neither).
+    """
+
+    session: str
+    active: bool
+    record: dict[str, Any]
+
+
+Action = Relay | Emit | Answer | SaveConfig | SaveSession

@@ -19,13 +19,13 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from pydantic import BaseModel, ValidationError
 
-from edge import liveness
-from edge.actions import Action, Answer, Emit, Relay, SaveConfig
+from edge import liveness, sessions
+from edge.actions import Action, Answer, Emit, Relay, SaveConfig, SaveSession
 from edge.alarms import alarm_id
 from edge.decide import begin, finish
 from edge.inputs import CommandIn, Input, Tick
 from edge.latches import latches_of, restore
-from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder
+from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder, SessionRow
 from edge.rejects import RejectLog
 from edge.replay import SeqTrack, judge
 from edge.settings import EdgeConfigFile
@@ -70,6 +70,10 @@ class Agent:
         if restored:
             log.warning("restored %d safety latch(es) from before the restart: they hold until a reset", restored)
         self._latches = latches_of(self.state)
+        active, ended = self.outbox.load_sessions()
+        resumed = sessions.restore(self.state, active, ended, clock.mono_ms())
+        if resumed:
+            log.warning("resumed %d charging session(s) from before the restart: their limits still hold", resumed)
         self.lock = threading.RLock()
         self.counters: Counter[str] = Counter()
         self.rejects = RejectLog()
@@ -291,6 +295,7 @@ class Agent:
     def _execute(self, actions: list[Action], now: int) -> None:
         """Everything but the relays (already published by _relays): events, answers, configs to the outbox."""
         stream: list[tuple[str, str, PayloadBuilder]] = []
+        saved: list[SessionRow] = []
         for action in actions:
             if isinstance(action, Relay):
                 continue
@@ -301,8 +306,11 @@ class Agent:
             elif isinstance(action, SaveConfig):
                 body = self.state.config.model_dump_json()
                 self.writer.submit(partial(self.outbox.save_config, action.version, body, now))
-        if stream:
-            self.writer.submit(lambda: self.outbox.add_many(stream))
+            elif isinstance(action, SaveSession):
+                saved.append((action.session, action.active, action.record))
+        if stream or saved:
+            # one transaction: a session is stored with the events that report it (both or neither survive)
+            self.writer.submit(lambda: self.outbox.add_many(stream, saved))
 
     def _save_latches(self) -> None:
         """Store the latches when they changed (runs on the writer thread)."""

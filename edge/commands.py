@@ -4,7 +4,7 @@ Every command is checked for expiry and for a known target, applied, and answere
 a CommandResult. The adapter audits it locally and persists an applied config.
 """
 
-from edge import orphans
+from edge import orphans, sessions
 from edge.actions import Answer, SaveConfig
 from edge.alarms import clear_latched
 from edge.context import Ctx
@@ -14,7 +14,7 @@ from protocol.config import ShedConfig
 from protocol.uplink import CommandResult
 
 # commands that can let power flow again: refused while the edge cannot tell whether they expired
-_SWITCH_ON = frozenset({"start_socket", "reset_trip"})
+_SWITCH_ON = frozenset({"start_socket", "reset_trip", "start_session"})
 
 
 def _answer(ctx: Ctx, cmd: Command, status: str, detail: str = "") -> None:
@@ -56,6 +56,12 @@ def on_command(ctx: Ctx, cmd: Command) -> None:
     if cmd.action == "reset_trip":
         _reset(ctx, cmd)
         return
+    if cmd.action == "start_session":
+        _answer(ctx, cmd, *sessions.start(ctx, cmd))
+        return
+    if cmd.action == "stop_session":
+        _answer(ctx, cmd, *sessions.stop(ctx, cmd))
+        return
     sock = _socket(ctx, cmd)
     if sock is None:
         _answer(ctx, cmd, "rejected", f"unknown socket {cmd.device}/{cmd.socket}")
@@ -76,6 +82,10 @@ def on_command(ctx: Ctx, cmd: Command) -> None:
         return
     sock.hold_off = None
     ctx.interlock("restore", "socket", "operator_start", device=sock.device, socket=sock.socket, actor=cmd.actor)
+    if ctx.state.config.mode == "authorised" and sock.charge is None:
+        # an authorised shed energises a socket only under a charging session: lift the stop, switch nothing on
+        _answer(ctx, cmd, "applied", "stop lifted; an authorised shed energises the socket for a charging session")
+        return
     ctx.send_relay(sock, on=True, reason="operator_start")
     _answer(ctx, cmd, "applied")
 

@@ -6,7 +6,7 @@ read 1970 or 2106). The state is updated in place and returned. Any error inside
 fails safe: every socket that may be affected is cut and a trouble alarm raised.
 """
 
-from edge import clock_rules, liveness, orphans, relays
+from edge import clock_rules, liveness, orphans, relays, sessions
 from edge.actions import Action
 from edge.alarms import observe, raise_latched
 from edge.commands import on_command
@@ -91,6 +91,9 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
             clock_rules.check_device(ctx, event.src, event.ts)
     elif isinstance(event, CommandIn):
         on_command(ctx, event.command)
+    if st.sessions:  # an authorised shed's charging sessions: ends, limits, meter events (none in an open shed)
+        src = event.src if isinstance(event, PostTelemetry | RelayResult) else None
+        sessions.review(ctx, src, tick=isinstance(event, Tick))
 
 
 def _post_total(ctx: Ctx, event: PostTelemetry) -> float:
@@ -142,7 +145,10 @@ def _statuses(ctx: Ctx) -> None:
             status = socket_status(sock, post_online=online, shed_tripped=tripped, full_power_w=full_w)
             if status != sock.status:
                 sock.status = status
-                energy = max(0.0, sock.session_energy_wh) if sock.session_start_ms is not None else None
+                if sock.charge is not None:  # an authorised session: its own metered energy (kept across restarts)
+                    energy: float | None = sock.charge.energy_wh
+                else:
+                    energy = max(0.0, sock.session_energy_wh) if sock.session_start_ms is not None else None
                 # built without re-validation (a shed cut emits one per socket before its relays leave): every
                 # field is a validated id, a socket number, an enum or a bounded session id
                 ctx.emit(

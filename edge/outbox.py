@@ -16,7 +16,7 @@ telemetry, never a numbered message.
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,16 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE TABLE IF NOT EXISTS latches (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS config (version INTEGER PRIMARY KEY, body TEXT NOT NULL, applied_ts INTEGER NOT NULL);
+-- an authorised shed's charging sessions: the active ones, and the last ended ones (ids never started again)
+CREATE TABLE IF NOT EXISTS charge_sessions (
+    session TEXT PRIMARY KEY,
+    active INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    updated INTEGER NOT NULL
+);
 """
+ENDED_SESSIONS_KEPT = 1000
+SessionRow = tuple[str, bool, dict[str, Any]]  # session id, active, record (edge.sessions_state.ChargeSession)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +127,14 @@ class Outbox:
         """Store one message; ``build(seq)`` makes its payload with the seq assigned here."""
         return self.add_many([(kind, topic, build)])[0]
 
-    def add_many(self, items: Iterable[tuple[str, str, PayloadBuilder]]) -> list[int]:
-        """Store several messages in one transaction (one fsync); returns their seqs."""
+    def add_many(
+        self, items: Iterable[tuple[str, str, PayloadBuilder]], sessions: Sequence[SessionRow] = ()
+    ) -> list[int]:
+        """Store several messages in one transaction (one fsync); returns their seqs.
+
+        ``sessions``: charging session records stored in the same transaction, so a session and the events
+        that tell the cloud about it are both kept or both lost.
+        """
         with self._lock:
             seqs: list[int] = []
             seq = self._next_seq
@@ -128,12 +143,14 @@ class Outbox:
                 rows.append((seq, kind, topic, build(seq)))
                 seqs.append(seq)
                 seq += 1
-            if not rows:
+            if not rows and not sessions:
                 return seqs
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany("INSERT INTO outbox (seq, kind, topic, payload) VALUES (?, ?, ?, ?)", rows)
                 self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (seq,))
+                if sessions:
+                    self._save_sessions(sessions)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
@@ -408,6 +425,42 @@ class Outbox:
         """The stored safety latches."""
         with self._lock:
             return [orjson.loads(row[0]) for row in self._db.execute("SELECT body FROM latches ORDER BY id")]
+
+    def _save_sessions(self, sessions: Sequence[SessionRow]) -> None:
+        """Upsert session records (inside the caller's transaction); keep the newest ended ones only."""
+        top = self._db.execute("SELECT COALESCE(MAX(updated), 0) FROM charge_sessions").fetchone()[0]
+        self._db.executemany(
+            "INSERT OR REPLACE INTO charge_sessions (session, active, body, updated) VALUES (?, ?, ?, ?)",
+            [
+                (sid, int(active), orjson.dumps(rec).decode(), top + i + 1)
+                for i, (sid, active, rec) in enumerate(sessions)
+            ],
+        )
+        if any(not active for _sid, active, _rec in sessions):
+            self._db.execute(
+                "DELETE FROM charge_sessions WHERE active = 0 AND session NOT IN "
+                "(SELECT session FROM charge_sessions WHERE active = 0 ORDER BY updated DESC LIMIT ?)",
+                (ENDED_SESSIONS_KEPT,),
+            )
+
+    def load_sessions(self) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """The stored active session records, and the ended ones as (id, reason), oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT active, body FROM charge_sessions ORDER BY updated").fetchall()
+        active: list[dict[str, Any]] = []
+        ended: list[tuple[str, str]] = []
+        for is_active, body in rows:
+            try:
+                rec = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                continue  # a damaged row: the session cannot be enforced, the edge cuts what has none
+            if not isinstance(rec, dict):
+                continue
+            if is_active:
+                active.append(rec)
+            else:
+                ended.append((str(rec.get("session")), str(rec.get("reason") or "")))
+        return active, ended
 
     def save_config(self, version: int, body: str, ts: int) -> None:
         """Persist an applied config version."""

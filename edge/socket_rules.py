@@ -151,8 +151,10 @@ def _meter(ctx: Ctx, sock: SocketState, energy_wh: float) -> None:
 
 
 def _start_session(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -> None:
-    # at most 64 characters (SocketStatusChanged.session_id), unique by time whatever the device id's length
-    sock.session_id = f"{sock.device[:40]}-{sock.socket}-{ctx.wall}"
+    # an authorised shed's session keeps the cloud's id; else at most 64 characters (SocketStatusChanged
+    # .session_id), unique by time whatever the device id's length
+    charge = sock.charge
+    sock.session_id = charge.session if charge is not None else f"{sock.device[:40]}-{sock.socket}-{ctx.wall}"
     sock.session_start_ms = ctx.now
     sock.session_start_wall = ctx.wall
     anomalies.reset(sock)
@@ -252,6 +254,8 @@ def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -
     sock.current_a = max(0.0, r.current_a) if "current_a" not in bad else 0.0
     if "energy_wh" not in bad:
         _meter(ctx, sock, r.energy_wh)
+        if sock.charge is not None:
+            sock.charge.count(r.energy_wh)
     if sock.pending is not None and r.relay == sock.pending.on:
         confirmed(ctx, sock)
     if faults:
@@ -267,8 +271,12 @@ def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -
     if not sock.plugged:
         sock.ended_full = False
         sock.hold_off = None if sock.hold_off != "operator_stop" else sock.hold_off
+    # an authorised shed energises a socket only under a charging session (edge.sessions)
+    unauthorised = r.relay and sock.charge is None and ctx.state.config.mode == "authorised"
+    if unauthorised:
+        _refuse_unauthorised(ctx, sock)
     in_session = sock.session_id is not None
-    if r.relay and sock.plugged and not in_session:
+    if r.relay and sock.plugged and not in_session and not unauthorised:
         _start_session(ctx, post, sock, r)
         in_session = True
     elif in_session and not (r.relay and sock.plugged):
@@ -279,6 +287,17 @@ def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -
     if r.relay and (sock.trip is not None or ctx.state.shed_trips or sock.hold_off is not None):
         reason = sock.trip or next(iter(sorted(ctx.state.shed_trips)), None) or sock.hold_off or "cut"
         ctx.ensure_off(sock, reason)
+
+
+def _refuse_unauthorised(ctx: Ctx, sock: SocketState) -> None:
+    """A closed relay without a session in an authorised shed (a post that switches on at plug-in): open it.
+
+    Reported once per plug-in (an interlock ``refuse``, ``no_session``); the socket's status stays what it was.
+    """
+    if sock.plugged and sock.hold_off is None:
+        sock.hold_off = "no_session"  # lifted by the unplug, or by a session started here
+        ctx.interlock("refuse", "socket", "no_session", device=sock.device, socket=sock.socket)
+    ctx.ensure_off(sock, "no_session")
 
 
 def socket_status(sock: SocketState, *, post_online: bool, shed_tripped: bool, full_power_w: float) -> SocketStatus:

@@ -7,6 +7,7 @@ them, so one message costs no copies on a Raspberry Pi. Nothing here does I/O.
 from collections import deque
 from dataclasses import dataclass, field
 
+from edge.sessions_state import ChargeSession
 from protocol.config import ShedConfig
 from protocol.uplink import AlarmClass, SocketStatus
 
@@ -66,6 +67,8 @@ class SocketState:
     trip: str | None = None  # latched safety trip reason, cleared only by an authorised reset
     hold_off: str | None = None  # non-latched reason the edge keeps the relay open (cut after full, stop)
     pending: PendingRelay | None = None
+    # an authorised shed's charging session on this socket (the same object as in ShedState.sessions)
+    charge: ChargeSession | None = None
 
 
 @dataclass
@@ -123,6 +126,10 @@ class ShedState:
     shed_trips: set[str] = field(default_factory=set)  # latched whole-shed cut reasons
     # posts the config no longer has (or never had) whose relays are not yet confirmed open: still commanded off
     retired: dict[str, PostState] = field(default_factory=dict)
+    # an authorised shed's active charging sessions by id, and the last ended ones (id -> reason, oldest first)
+    sessions: dict[str, ChargeSession] = field(default_factory=dict)
+    ended_sessions: dict[str, str] = field(default_factory=dict)
+    sessions_saved_ms: int = 0  # monotonic ms of the last checkpoint of every active session
     counter: int = 0  # for unique relay request ids
     started_ms: int = 0
 

@@ -240,11 +240,16 @@ and enforced by the edge, which persists them: they survive an edge restart, and
 cloud is unreachable.
 
 * `start_session` (`device`, `socket`, `session`, optional `limit_wh` 0 < x ≤ {LIMIT_WH_MAX:g} Wh and/or
-  `limit_s` 0 < x ≤ {LIMIT_S_MAX:g} s) is `applied` when the shed is authorised, the socket exists, is not
-  faulted, tripped or unsupervised (post offline) and has no other active session; sending the same session
-  again is applied again and changes nothing. Otherwise it is `rejected` with a `detail` naming why.
+  `limit_s` 0 < x ≤ {LIMIT_S_MAX:g} s, seconds active) is `applied` when the shed is authorised, the socket
+  exists, is not faulted, tripped or unsupervised (post offline), is not held off by an operator's
+  `stop_socket`, its post is not over its soft limit, and it has no other active session; the edge then
+  closes the relay at once (the bike may be plugged in before or after). Sending the same session again is
+  applied again and changes nothing. Otherwise it is `rejected` with a `detail` naming why, also when the
+  session already ended (an ended id is never started again) or is active on another socket. A start is
+  refused, like `start_socket`, while the edge clock is not plausible (its expiry cannot be judged).
 * `stop_session` (`session`; `device` / `socket` optional) ends the session (`stopped`) and cuts its socket.
-  Stopping an ended or unknown session is `applied` (idempotent).
+  Stopping an ended or unknown session is `applied` (idempotent); naming another socket than the session's is
+  `rejected`.
 * Expiry and the foreign-shed rule are those of every command.
 
 The edge reports on `edge/event` (stream messages: seq'd, kept until the cloud stores them):
@@ -254,8 +259,18 @@ The edge reports on `edge/event` (stream messages: seq'd, kept until the cloud s
   `duration_s` (seconds active, monotonic, including time before an edge restart),
 * `session_ended` once, with the final `energy_wh`, `duration_s` and `reason`; the socket's relay is cut.
 
+A session ends on the first of (reason in brackets): its socket dropped by a config or the shed turned open
+(`removed`); a latched trip or shed trip, the post over its hard limit, an operator's `stop_socket`
+(`interlock`); a post fault, the post offline, a stale or implausible meter, a relay the post never confirmed
+on (`fault`); full detected (`full`, cut at once: no float top-up inside a session); the post reporting the
+socket empty after a plug was seen, no plug within `unplugged_window_s` (300 s) of the start, or the low-power
+rule (`unplugged`); `limit_wh` metered (`limit_energy`); `limit_s`, `max_session_s` or `forced_end_s` reached
+(`limit_time`); a `stop_session` (`stopped`). While a session is active and nothing holds the socket off, a
+relay the post opened on its own (its watchdog while the edge was down) is closed again.
+
 Energy is metered from the post's cumulative `energy_wh` counter, in deltas: a counter that goes down (the
-post rebooted) counts from its new value, so energy never goes negative and is never counted twice.
+post rebooted) counts from its new value, so energy never goes negative and is never counted twice (a reset
+whose new reading is above the old one cannot be told from growth and counts only the difference).
 """
 
 EXAMPLES = """
@@ -299,7 +314,8 @@ MEANINGS: dict[str, dict[str, str]] = {
     },
     "command.action (Command)": {
         "stop_socket": "open one socket's relay and hold it off until start_socket",
-        "start_socket": "close one socket's relay (refused while latched, offline, or the edge clock is implausible)",
+        "start_socket": "close one socket's relay (refused while latched, offline, or the edge clock is implausible; "
+        "an authorised shed: lifts a stop_socket, switches nothing on without a session)",
         "reset_trip": "lift the latches of one socket, or with no target of the shed and every socket",
         "push_config": "apply a newer ShedConfig",
         "start_session": "authorised shed: energise one socket for a charging session (`session`, optional "
@@ -316,9 +332,10 @@ MEANINGS: dict[str, dict[str, str]] = {
         "unplugged": "the bike was taken away (also while the edge was down)",
         "stopped": "a stop_session command",
         "limit_energy": "`limit_wh` metered",
-        "limit_time": "`limit_s` energised, or the shed's `max_session_s` / `forced_end_s`",
+        "limit_time": "`limit_s` seconds active, or the shed's `max_session_s` / `forced_end_s`",
         "interlock": "a safety cut: a trip of the socket or shed, the post over its limit, a stop_socket",
-        "fault": "the socket faulted or became unsupervised (post fault, post offline)",
+        "fault": "the socket faulted or became unsupervised (post fault, post offline, stale or implausible meter, "
+        "relay never confirmed on)",
         "removed": "a config push dropped the post or socket, or turned the shed open",
     },
     "state.state (EdgeState)": {"birth": "connected, with a socket snapshot", "death": "disconnected (the will)"},
@@ -369,8 +386,9 @@ ALARM_TYPES: dict[str, str] = {
 }
 # interlock.reason: every alarm type above that cuts, plus these
 INTERLOCK_REASONS: dict[str, str] = {
-    "full": "session end: float time after full is over",
-    "unplugged": "session end: average power below 3 W for 5 min",
+    "full": "session end: float time after full is over (an authorised shed's session: at full, no float)",
+    "unplugged": "session end: average power below 3 W for 5 min (an authorised shed's session: also the post "
+    "reporting the socket empty)",
     "max_session": "session end: longest session (timed charging)",
     "post_over_limit": "session end: the post is over its hard limit (newest first)",
     "post_soft_limit": "refuse: the post is over its soft limit",
@@ -378,6 +396,13 @@ INTERLOCK_REASONS: dict[str, str] = {
     "operator_start": "restore by a start_socket command",
     "decommissioned": "a config push dropped the socket",
     "unconfigured": "a post not in the config reported a closed relay",
+    "no_session": "refuse: an authorised shed's socket reported a closed relay without a charging session",
+    "session_start": "restore: a start_session energises the socket",
+    "session_stop": "session end: a stop_session",
+    "limit_energy": "session end: the session's `limit_wh` is metered",
+    "limit_time": "session end: the session's `limit_s` (or `max_session_s` / `forced_end_s`) is reached",
+    "session_fault": "session end: the socket faulted or became unsupervised",
+    "session_removed": "session end: a config turned the shed open",
 }
 
 

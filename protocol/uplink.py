@@ -170,7 +170,8 @@ class SessionEnded(_SessionBase):
 
 SessionEvent = SessionStarted | SessionMeter | SessionEnded
 
-Event = Annotated[
+# every event type an edge reports on edge/event (and the edge's own decisions emit)
+AnyEvent = (
     AlarmRaised
     | AlarmCleared
     | InterlockAction
@@ -178,9 +179,9 @@ Event = Annotated[
     | DeviceStatusChanged
     | SessionStarted
     | SessionMeter
-    | SessionEnded,
-    Field(discriminator="type"),
-]
+    | SessionEnded
+)
+Event = Annotated[AnyEvent, Field(discriminator="type")]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 

@@ -12,10 +12,13 @@ FIRMWARE = "shedwatch-sim 1.0"
 class PostTwin:
     """One post: its sockets, its sequence counter, and whether it is online."""
 
-    def __init__(self, shed: str, post_id: str, sockets: int, *, thresholds: Thresholds, boot_ms: int) -> None:
+    def __init__(
+        self, shed: str, post_id: str, sockets: int, *, thresholds: Thresholds, boot_ms: int, auto_on: bool = True
+    ) -> None:
         self.shed = shed
         self.id = post_id
-        self.sockets = [SocketTwin(number=n) for n in range(1, sockets + 1)]
+        # auto_on: plug and charge (an open shed); False: a relay closes only on the edge's command (authorised)
+        self.sockets = [SocketTwin(number=n, auto_on=auto_on) for n in range(1, sockets + 1)]
         self.thresholds = thresholds
         self.boot_ms = boot_ms
         self.seq = 0

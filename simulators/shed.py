@@ -75,8 +75,11 @@ class ShedSim:
         self.residents = residents
         self.resident_scale = resident_scale
         self.air = ShedAir(utc_offset_h=utc_offset_h)
+        # an authorised shed's posts wait for the edge to close a relay for a charging session
+        auto_on = config.mode == "open"
         self.posts = {
-            p.id: PostTwin(config.shed, p.id, p.sockets, thresholds=self.t, boot_ms=start_ms) for p in config.posts
+            p.id: PostTwin(config.shed, p.id, p.sockets, thresholds=self.t, boot_ms=start_ms, auto_on=auto_on)
+            for p in config.posts
         }
         self.extinguishers = {e: ExtinguisherTwin(config.shed, e) for e in config.extinguishers}
         self.sensors = {s: EnvironmentTwin(config.shed, s) for s in config.sensors}

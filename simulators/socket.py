@@ -1,8 +1,10 @@
 """One socket of a charging post: relay, meter, temperature, the plugged bike, and its true status.
 
 The socket moves through empty -> plugged -> charging -> full (float) -> unplugged.
-A plug-in closes the relay (the resident starts the session at the post, as on
-coin/QR posts) unless a safety trip latched it open. An opened relay stops current
+In an open shed a plug-in closes the relay (the resident starts the session at the post,
+as on coin/QR posts) unless a safety trip latched it open; in an authorised shed
+(``auto_on`` False) the bike waits until the edge closes the relay for a charging
+session. An opened relay stops current
 at once. Faults are plain attributes set by simulators.faults, so the physics stay
 in one place and each fault is a small, testable change of state.
 """
@@ -38,6 +40,13 @@ NORMAL_STOP_REASONS = frozenset(
         "post_soft_limit",
         "soft_limit",
         "post_over_limit",  # the edge ends the newest sessions to keep a post under its limit: not a trip
+        # an authorised shed's charging sessions (edge.sessions): a socket without one, and the ends of one
+        "no_session",
+        "session_stop",
+        "limit_energy",
+        "limit_time",
+        "session_fault",
+        "session_removed",
     }
 )
 
@@ -75,13 +84,14 @@ class SocketTwin:
     meter_stuck: SocketReading | None = None  # frozen meter: repeats this reading
     temp_stuck_c: float | None = None
     temp_noise_c: float = TEMP_NOISE_C
+    auto_on: bool = True  # the post closes the relay at plug-in (open shed); False: only on the edge's command
     _t_s: float = field(default=0.0, repr=False)
 
     # --- actions -------------------------------------------------------------------------------------------
     def plug(self, bike: Battery) -> None:
-        """A resident plugs a bike in; the post closes the relay unless a trip or fault holds it open."""
+        """A resident plugs a bike in; an open shed's post closes the relay unless a trip or fault holds it open."""
         self.bike = bike
-        if not self.tripped and self.post_fault is None and not self.damaged:
+        if self.auto_on and not self.tripped and self.post_fault is None and not self.damaged:
             self.relay = True
             self.power_w = bike.ac_power()  # the charger starts drawing at once
 
