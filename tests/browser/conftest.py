@@ -103,15 +103,23 @@ class Site:
         self.secret = secret
         self.seq = 0
 
-    def login_as(self, page: Page, role: str, user_id: str = "u1", communities: tuple[str, ...] = COMMUNITIES) -> Page:
-        """Give the page's browser the session cookie of a principal with this role (the token the login route
-        would set, signed with the cloud's key)."""
+    def token(self, role: str, user_id: str = "u1", communities: tuple[str, ...] = COMMUNITIES) -> str:
+        """A token the cloud accepts, for a principal with this role (as its login route would issue)."""
         from cloud.auth.settings import AuthSettings
         from cloud.core.access.roles import Principal, Role
 
         settings = AuthSettings(environment="development", secret_key=self.secret)  # type: ignore[arg-type]
         principal = Principal(user_id, Role(role), frozenset(communities))
-        token = settings.token_codec().issue(principal, now_s=time.time())
+        return settings.token_codec().issue(principal, now_s=time.time())
+
+    def bearer(self, role: str, user_id: str = "u1", communities: tuple[str, ...] = COMMUNITIES) -> dict[str, str]:
+        """An Authorization header for API calls as that principal."""
+        return {"Authorization": f"Bearer {self.token(role, user_id, communities)}"}
+
+    def login_as(self, page: Page, role: str, user_id: str = "u1", communities: tuple[str, ...] = COMMUNITIES) -> Page:
+        """Give the page's browser the session cookie of a principal with this role (the token the login route
+        would set, signed with the cloud's key)."""
+        token = self.token(role, user_id, communities)
         page.context.add_cookies([{"name": "shedwatch_session", "value": token, "url": self.base}])
         return page
 
@@ -168,7 +176,9 @@ class Site:
         return sent
 
 
-def _start_site(tmp: Path, broker: Mosquitto) -> Site:
+def _start_site(tmp: Path, broker: Mosquitto, *, mode: str = "open", birth_sockets: bool = True) -> Site:
+    """The cloud of ``site``; ``mode`` the shed's (open or authorised); without ``birth_sockets`` the test's own
+    edge announces the shed."""
     import os
     import secrets
 
@@ -176,7 +186,11 @@ def _start_site(tmp: Path, broker: Mosquitto) -> Site:
     from tests.integration.cloud.helpers import birth, wait_for
 
     shed = tmp / "shed-a.toml"
-    shed.write_text(SHED_TOML.format(shed="shed-a"))
+    shed.write_text(
+        SHED_TOML.format(shed="shed-a").replace(
+            'community = "jinsong-north"\n', f'community = "jinsong-north"\nmode = "{mode}"\n'
+        )
+    )
     receiver = HttpReceiver().up()
     alarms = tmp / "alarms.toml"
     data = tmp / "cloud"
@@ -190,7 +204,7 @@ def _start_site(tmp: Path, broker: Mosquitto) -> Site:
     saved = os.environ.get("SHEDWATCH_CLOUD_SECRET_KEY")
     os.environ["SHEDWATCH_CLOUD_SECRET_KEY"] = secret
     try:
-        cloud.start()
+        cloud.start(timeout=120)  # generous: a browser test module starts it while the machine may be busy
     finally:
         if saved is None:
             del os.environ["SHEDWATCH_CLOUD_SECRET_KEY"]
@@ -198,6 +212,8 @@ def _start_site(tmp: Path, broker: Mosquitto) -> Site:
             os.environ["SHEDWATCH_CLOUD_SECRET_KEY"] = saved
     pub = Publisher(broker.port)
     s = Site(cloud, pub, data, receiver, secret)
+    if not birth_sockets:
+        return s
     sockets = {("post-1", n): SocketStatus.FREE for n in range(1, 11)}
     pub.send([birth("shed-a", 0, sockets)])
     wait_for(lambda: cloud.get("/api/v1/availability")["sheds"], what="shed-a in availability")  # type: ignore[index]
