@@ -41,7 +41,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--no-ingest", dest="ingest", action="store_const", const=False, help="API only: ingest runs elsewhere"
     )
     parser.set_defaults(func=_run_api)
-    inner = parser.add_subparsers(dest="cloud_command", metavar="ingest|inventory|command|alarm")
+    inner = parser.add_subparsers(dest="cloud_command", metavar="ingest|inventory|command|alarm|user")
     ingest = inner.add_parser("ingest", help="run one standalone ingest worker (MQTT 5 shared subscription)")
     _common(ingest, argparse.SUPPRESS)
     ingest.add_argument("--worker-id", default="0", help="stable id of this worker (its broker session)")
@@ -74,6 +74,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     from cloud.alarms.cli import add_parser as add_alarm_parser
 
     add_alarm_parser(inner, _common)
+    from cloud.auth.cli import add_parser as add_user_parser
+
+    add_user_parser(inner, _common)
     return parser
 
 

@@ -59,6 +59,17 @@ class CloudSettings(AuthSettings):
     # How often the API polls the state store's event feed when ingest runs in other processes.
     live_poll_s: float = Field(default=0.2, gt=0)
 
+    # The live stream (GET /api/v1/stream): events kept for Last-Event-ID resumes, events a client may fall
+    # behind before it is dropped, seconds between ping frames.
+    stream_ring_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    stream_queue_size: int = Field(default=1_000, ge=1, le=100_000)
+    stream_ping_s: float = Field(default=5.0, gt=0, le=60)
+    # Seconds between polls of the alarm tables for the stream's cloud alarm and incident events.
+    stream_alarm_poll_s: float = Field(default=1.0, gt=0, le=60)
+
+    # Seconds between re-estimates of the free-socket ETA of full sheds (also at once when a shed fills up).
+    eta_refresh_s: float = Field(default=30.0, gt=0, le=3600)
+
     # A command sender (remote commands through the API) in this API process: on, off, or unset = when ingest is
     # on (its broker is then this process's too).
     commands: bool | None = None

@@ -82,6 +82,11 @@ class AlarmRunner:
         self.notifier.close()
         self.leadership.release()
 
+    @property
+    def running(self) -> bool:
+        """Both loops run (so leadership has been, or is being, decided)."""
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
     def _leads(self) -> bool:
         return self.leadership.try_acquire() and self.leadership.still_held()
 

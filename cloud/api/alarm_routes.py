@@ -16,11 +16,17 @@ from fastapi.responses import HTMLResponse
 from cloud.alarms.actions import ActionRefused, ack_incident, onsite_incident
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
+from cloud.api.errors_doc import errors
 from cloud.core.alarms.clocks import clocks
 from cloud.core.alarms.inputs import Actor
 from cloud.core.notify.links import LinkClaim, LinkError, verify
 
 router = APIRouter()
+_LINK_ERRORS = errors(
+    e403="the link is forged, expired or malformed",
+    e404="the incident is gone",
+    e503="the alarm service is off in this process",
+)
 _VERB = {"ack": "Accept this incident", "onsite": "I am on site"}
 
 
@@ -69,7 +75,7 @@ def _incident_html(runner: AlarmRunner, incident_id: str) -> str:
     )
 
 
-@router.get("/api/v1/alarms/link/{token}", response_class=HTMLResponse)
+@router.get("/api/v1/alarms/link/{token}", response_class=HTMLResponse, responses=_LINK_ERRORS)
 def link_page(token: str, runner: RunnerDep) -> HTMLResponse:
     """The page a link opens: a confirm button for ack / on-site, the incident for view."""
     claim = _claim(runner, token)
@@ -79,7 +85,11 @@ def link_page(token: str, runner: RunnerDep) -> HTMLResponse:
     return _page(f"{_VERB[claim.action]}: {claim.incident}", form + _incident_html(runner, claim.incident))
 
 
-@router.post("/api/v1/alarms/link/{token}", response_class=HTMLResponse)
+@router.post(
+    "/api/v1/alarms/link/{token}",
+    response_class=HTMLResponse,
+    responses={**_LINK_ERRORS, **errors(e405="a view link does not act", e409="the incident refused the action")},
+)
 def link_act(token: str, request: Request, runner: RunnerDep) -> HTMLResponse:
     """Do what the link says, as the person it names, from the phone that opened it."""
     claim = _claim(runner, token)
@@ -96,7 +106,7 @@ def link_act(token: str, request: Request, runner: RunnerDep) -> HTMLResponse:
     return _page("Done", f"<p>{html.escape(_VERB[claim.action])}: recorded for {html.escape(claim.person)}.</p>")
 
 
-@router.get("/api/v1/alarms/health")
+@router.get("/api/v1/alarms/health", responses=errors(e503="the alarm service is off in this process"))
 def alarm_health(runner: RunnerDep) -> dict[str, object]:
     """Leader, counters of the alarm service and the notifier, and loop errors."""
     stats = asdict(runner.service.stats)

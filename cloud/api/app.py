@@ -13,19 +13,26 @@ from cloud.alarms.config import load_alarm_config
 from cloud.alarms.runner import AlarmRunner, link_secret
 from cloud.api import alarm_config
 from cloud.api.alarm_routes import router as alarm_router
+from cloud.api.availability_view import AvailabilityView
 from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
+from cloud.api.metrics import ApiMetrics, MeasureRequests
 from cloud.api.principal import install_access_handlers
 from cloud.api.routes import api_router
+from cloud.api.validation import install_validation_handler
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
 from cloud.charging.runtime import ChargingRuntime
 from cloud.commands.sender import CommandSender
-from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised
+from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised, SocketRemoved, SocketStatusChanged
 from cloud.errors import CloudError
+from cloud.eta.service import EtaService
 from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
+from cloud.stream.alarm_feed import AlarmFeed
+from cloud.stream.hub import Hub
+from cloud.stream.source import BusSource
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import clock_from_spec
 
@@ -46,6 +53,14 @@ async def _maintain(state: CloudState) -> None:
         except Exception:
             log.exception("telemetry maintenance failed; retrying later")
         await asyncio.sleep(MAINTAIN_EVERY_S)
+
+
+async def _ping_stream(state: CloudState) -> None:
+    # One timer pings every stream client (cheaper than a timeout per client on every event).
+    while True:
+        await asyncio.sleep(state.settings.stream_ping_s)
+        if state.stream is not None:
+            state.stream.ping_all(state.clock.now_ms())
 
 
 async def _follow_inventory(state: CloudState) -> None:
@@ -113,11 +128,41 @@ def create_app(settings: CloudSettings) -> FastAPI:
             )
             # The bus says an edge alarm was stored: the alarm service reads it from the store at once.
             bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))
-        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms, alarm_seed=seed)
+        eta = EtaService(live.snapshot, stores.telemetry, clock.now_ms, refresh_s=settings.eta_refresh_s)
+        view = AvailabilityView(live, eta)
+        hub = Hub(ring_size=settings.stream_ring_size, queue_size=settings.stream_queue_size)
+        source = BusSource(hub, asyncio.get_running_loop(), community_of=live.community, availability_of=view.one)
+        eta.on_change = source.estimates_changed  # a new ETA goes out as the shed's availability event
+        bus.subscribe(eta.on_event, name="eta", kinds=(SocketStatusChanged, SocketRemoved))
+        bus.subscribe(source.on_event, name="stream")
+        alarm_feed = AlarmFeed(
+            stores.state.engine,
+            hub,
+            asyncio.get_running_loop(),
+            community_of=live.community,
+            poll_s=settings.stream_alarm_poll_s,
+        )
+        state = CloudState(
+            settings,
+            clock,
+            stores,
+            live,
+            bus,
+            worker,
+            follower,
+            alarms,
+            stream=hub,
+            metrics=metrics,
+            availability=view,
+            eta=eta,
+            alarm_feed=alarm_feed,
+            alarm_seed=seed,
+        )
         app.state.cloud = state
         tasks = [
             asyncio.create_task(_maintain(state)),
             asyncio.create_task(_follow_inventory(state)),
+            asyncio.create_task(_ping_stream(state)),
             asyncio.create_task(alarm_config.follow(state)),
         ]
         if settings.commands or (settings.commands is None and settings.ingest):
@@ -132,6 +177,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
             worker.start()
         if follower is not None:
             follower.start(heads)
+        eta.start()
+        await asyncio.to_thread(alarm_feed.start)
         if charging is not None:
             charging.start()
         try:
@@ -149,12 +196,17 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 await asyncio.to_thread(worker.stop)
             if follower is not None:
                 await asyncio.to_thread(follower.stop)
+            await asyncio.to_thread(eta.stop)
+            await asyncio.to_thread(alarm_feed.stop)
             if alarms is not None:
                 await asyncio.to_thread(alarms.stop)
             stores.close()
 
     app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
+    metrics = ApiMetrics(lambda: getattr(app.state, "cloud", None))
+    app.add_middleware(MeasureRequests, metrics=metrics)
     install_access_handlers(app)
+    install_validation_handler(app)
     app.include_router(api_router)
     app.include_router(alarm_router)
     return app

@@ -8,14 +8,19 @@ from fastapi import Depends, Request
 
 from cloud.alarms.config import AlarmConfig
 from cloud.alarms.runner import AlarmRunner
+from cloud.api.availability_view import AvailabilityView
 from cloud.api.live import LiveView
+from cloud.api.metrics import ApiMetrics
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.commands.sender import CommandSender
+from cloud.eta.service import EtaService
 from cloud.ingest.worker import IngestWorker
 from cloud.runtime import Stores
 from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
+from cloud.stream.alarm_feed import AlarmFeed
+from cloud.stream.hub import Hub
 from cloud.telemetry.base import TelemetryStore
 from protocol.clock import Clock
 
@@ -32,6 +37,11 @@ class CloudState:
     worker: IngestWorker | None
     follower: FeedFollower | None
     alarms: AlarmRunner | None = None
+    stream: Hub | None = None  # the live stream's fan-out (GET /api/v1/stream)
+    metrics: ApiMetrics | None = None  # GET /metrics
+    availability: AvailabilityView | None = None  # GET /api/v1/availability and the stream's availability
+    eta: EtaService | None = None  # the free-socket ETA of full sheds
+    alarm_feed: AlarmFeed | None = None  # the stream's cloud alarm and incident changes
     # The alarm TOML as read at start (the seed API-edited documents override) and the command sender (None
     # when commands are off in this process or its broker has not accepted it yet).
     alarm_seed: AlarmConfig = field(default_factory=AlarmConfig)

@@ -3,7 +3,7 @@
 import threading
 from collections.abc import Mapping
 
-from cloud.core.live import Availability, LiveState, ShedLive, SocketLive
+from cloud.core.live import Availability, LiveState, ShedLive, SocketLive, shed_availability
 
 
 class LiveView:
@@ -13,28 +13,45 @@ class LiveView:
         self._live = live
         self._communities = communities
         self._lock = threading.Lock()
+        # Bumped on every change, so readers can keep what they derived (an encoded response) until it moves.
+        self.version = 0
 
     def update(self, sheds: Mapping[str, ShedLive]) -> None:
         """Take the newly decided state of some sheds (copies: the caller keeps its own)."""
         with self._lock:
             for shed, live in sheds.items():
                 self._live.sheds[shed] = live.copy()
+            self.version += 1
 
     def replace(self, live: LiveState, communities: dict[str, str]) -> None:
         """Swap in state re-read from the store."""
         with self._lock:
             self._live = live
             self._communities = communities
+            self.version += 1
 
     def set_communities(self, communities: dict[str, str]) -> None:
         """The inventory changed."""
         with self._lock:
-            self._communities = communities
+            if communities != self._communities:
+                self._communities = communities
+                self.version += 1
 
     def availability(self) -> list[Availability]:
         """Counts per shed, sorted by shed id."""
         with self._lock:
             return self._live.availability(self._communities)
+
+    def shed_availability(self, shed: str) -> Availability | None:
+        """One shed's counts, or None when the shed was never heard from."""
+        with self._lock:
+            live = self._live.sheds.get(shed)
+            return shed_availability(live, self._communities.get(shed, "")) if live is not None else None
+
+    def community(self, shed: str) -> str:
+        """The shed's community ("" when the inventory does not name one)."""
+        with self._lock:
+            return self._communities.get(shed, "")
 
     def socket(self, shed: str, device: str, socket: int) -> tuple[SocketLive, bool] | None:
         """One socket's live state and whether its edge is online, or None when unknown."""

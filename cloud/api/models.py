@@ -8,7 +8,11 @@ from protocol.uplink import SocketStatus
 
 
 class ShedAvailability(BaseModel):
-    """Socket counts of one shed; ``edge_online`` false means the counts are as the edge last reported them."""
+    """Socket counts of one shed; ``edge_online`` false means the counts are as the edge last reported them.
+
+    ``next_free_s``: estimated seconds from ``eta_ts`` until a socket frees (docs/api.md, "Free-socket ETA"):
+    0 when one is free now (``eta_ts`` null); null when none can (all faulted) or not estimated yet.
+    """
 
     shed: str
     community: str
@@ -20,11 +24,23 @@ class ShedAvailability(BaseModel):
     total: int
     updated_ts: int  # epoch ms of the newest status counted
     edge_online: bool
+    next_free_s: float | None = None
+    eta_ts: int | None = None  # epoch ms (the cloud's clock) the estimate was made at
 
     @classmethod
-    def of(cls, a: Availability) -> "ShedAvailability":
-        """From the core's dataclass."""
+    def of(cls, a: Availability, eta: tuple[float | None, int] | None = None) -> "ShedAvailability":
+        """From the core's dataclass and the shed's estimate (seconds, made at epoch ms), if any."""
+        next_free_s: float | None
+        eta_ts: int | None
+        if a.free > 0:
+            next_free_s, eta_ts = 0.0, None
+        elif eta is not None:
+            next_free_s, eta_ts = (float(round(eta[0])) if eta[0] is not None else None), eta[1]
+        else:
+            next_free_s, eta_ts = None, None
         return cls(
+            next_free_s=next_free_s,
+            eta_ts=eta_ts,
             shed=a.shed,
             community=a.community,
             free=a.free,

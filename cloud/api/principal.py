@@ -2,6 +2,8 @@
 
 * ``PrincipalDep``: the caller from ``Authorization: Bearer <JWT>`` (cloud.auth.tokens) or the session cookie
   ``shedwatch_session`` (the same token, set by ``POST /api/v1/auth/login``); ``None`` when neither is sent.
+  A cookie past half its lifetime is renewed on use, after checking the account is still enabled (and taking
+  its current role and communities), so a page stays logged in while it is used.
   A bad or expired credential answers 401 with ``WWW-Authenticate: Bearer`` (and, for a cookie, clears it). A
   cookie-authenticated state-changing request from another origin answers 403 (cloud.auth.csrf). When both are
   sent the bearer token wins.
@@ -16,16 +18,17 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 from sqlalchemy.exc import SQLAlchemyError
 
+from cloud.api.auth_deps import auth_kit
 from cloud.api.deps import CloudDep, CloudState, get_cloud
 from cloud.auth.csrf import csrf_refusal
-from cloud.auth.errors import ExpiredToken, InvalidToken
+from cloud.auth.errors import AccountError, ExpiredToken, InvalidToken
 from cloud.auth.settings import AuthSettings
 from cloud.core.access.authorize import Resource, authorize
 from cloud.core.access.permissions import STATE_CHANGING, Action
@@ -53,18 +56,42 @@ def unauthorized(detail: str, *, clear_cookie: bool = False) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers=headers)
 
 
-def check_token(settings: AuthSettings, token: str, *, cookie: bool = False) -> Principal:
-    """The principal of a good token at the wall clock now; raises the 401 HTTPException otherwise.
+def decode_token(settings: AuthSettings, token: str, *, cookie: bool = False) -> tuple[Principal, dict[str, Any]]:
+    """The principal and claims of a good token at the wall clock now; raises the 401 HTTPException otherwise.
 
     Token times are epoch seconds of the wall clock (RFC 7519 ``exp``), never the simulated process clock.
     """
     try:
-        principal, _claims = settings.token_codec().check(token, now_s=time.time())
+        return settings.token_codec().check(token, now_s=time.time())
     except ExpiredToken:
         raise unauthorized("token expired", clear_cookie=cookie) from None
     except InvalidToken:
         raise unauthorized("invalid token", clear_cookie=cookie) from None
-    return principal
+
+
+def set_session_cookie(response: Response, settings: AuthSettings, token: str) -> None:
+    """Set the pages' session cookie: HttpOnly, SameSite=Strict, Secure per settings, as long as the token lives."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.access_token_ttl_s,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+    )
+
+
+def _renew(request: Request, cloud: CloudState, response: Response, principal: Principal) -> Principal:
+    user = auth_kit(request, cloud).directory.get(principal.user_id)
+    if user is None or user.disabled:
+        raise unauthorized("account disabled or removed", clear_cookie=True)
+    try:
+        fresh = user.principal()
+    except AccountError:
+        raise unauthorized("account disabled or removed", clear_cookie=True) from None
+    set_session_cookie(response, cloud.settings, cloud.settings.token_codec().issue(fresh, now_s=time.time()))
+    return fresh
 
 
 def client_address(request: Request) -> str:
@@ -74,6 +101,7 @@ def client_address(request: Request) -> str:
 
 async def current_principal(
     request: Request,
+    response: Response,
     cloud: CloudDep,
     token: Annotated[str | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
@@ -82,10 +110,10 @@ async def current_principal(
     if token is None and request.headers.get("authorization") is not None:
         raise unauthorized("unsupported Authorization scheme; send 'Bearer <token>'")
     if token is not None:
-        return check_token(cloud.settings, token)
+        return decode_token(cloud.settings, token)[0]
     if cookie is None:
         return None
-    principal = check_token(cloud.settings, cookie, cookie=True)
+    principal, claims = decode_token(cloud.settings, cookie, cookie=True)
     refusal = csrf_refusal(
         request.method,
         origin=request.headers.get("origin"),
@@ -95,6 +123,8 @@ async def current_principal(
     )
     if refusal is not None:
         raise HTTPException(status_code=403, detail=refusal)
+    if time.time() - claims["iat"] >= cloud.settings.access_token_ttl_s / 2:
+        principal = await asyncio.to_thread(_renew, request, cloud, response, principal)
     return principal
 
 
@@ -130,6 +160,21 @@ def require(
         target = target or resource.owner or resource.community or ""
         raise Refused(principal, action, resource, decision.reason, target)
     return principal
+
+
+def scope(principal: Principal | None, action: Action, community: str | None = None) -> frozenset[str] | None:
+    """The communities a list route shows for ``action``: ``{community}`` when one is asked for (``require``d),
+    else all of the caller's, or None for a deployment-wide admin (every community). 401/403 like ``require``."""
+    if community is not None:
+        require(principal, action, Resource(community=community))
+        return frozenset({community})
+    if principal is None:
+        raise unauthorized("login required")
+    if principal.everywhere:
+        require(principal, action, _ANYWHERE)
+        return None
+    require(principal, action, Resource(community=min(principal.communities)))  # the role's grant: same for each
+    return principal.communities
 
 
 def record_audit(

@@ -48,6 +48,8 @@ class AuthSettings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # Hashes / verifications at once per process (each holds argon2_memory_kib): bounds memory under a login burst.
+    argon2_max_concurrent: int = Field(default=4, ge=1, le=64)
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Self:

@@ -39,6 +39,11 @@ class FeedFollower:
         self._thread = threading.Thread(target=self._run, name="feed-follower", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """The polling thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
     def poll_once(self) -> int:
         """Publish whatever was stored since the last poll; how many events."""
         behind = self.cursor.behind(self.store.feed_heads())

@@ -4,28 +4,38 @@ from fastapi import APIRouter
 
 from cloud.api.routes import (
     alarms,
+    audit,
+    auth,
     availability,
     cameras,
     commands,
+    communities,
     config,
     dead_letters,
     health,
     history,
     incidents,
     inspections,
+    metrics,
     notifications,
     pages,
     qr_codes,
+    ready,
     sessions,
     sheds,
     sockets,
     staff_history,
+    stream,
     tariffs,
+    users,
     wallet,
 )
 
 api_router = APIRouter()
-for module in (availability, sockets, cameras, history, dead_letters, health, pages):
+for module in (availability, sockets, cameras, history, dead_letters, health, pages, stream, metrics, ready):
+    api_router.include_router(module.router)
+# Accounts: login, /me, users, communities, the audit log (docs/accounts.md).
+for module in (auth, users, communities, audit):
     api_router.include_router(module.router)
 # The staff API (docs/api.md, "Staff").
 for module in (sheds, staff_history, alarms, incidents, inspections, commands, config):

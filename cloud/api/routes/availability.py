@@ -1,14 +1,30 @@
-"""GET /api/v1/availability."""
+"""GET /api/v1/availability: public counts and the free-socket ETA per shed, filtered by community or shed."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from cloud.api.deps import LiveDep
-from cloud.api.models import AvailabilityResponse, ShedAvailability
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from cloud.api.deps import CloudDep
+from cloud.api.errors_doc import errors
+from cloud.api.models import AvailabilityResponse
+from protocol.ids import ID_PATTERN
 
 router = APIRouter()
 
 
-@router.get("/api/v1/availability")
-def availability(live: LiveDep) -> AvailabilityResponse:
-    """Free / charging / plugged / full / faulted sockets per shed."""
-    return AvailabilityResponse(sheds=[ShedAvailability.of(a) for a in live.availability()])
+@router.get(
+    "/api/v1/availability",
+    response_model=AvailabilityResponse,
+    responses=errors(e503="availability is not served by this process"),
+)
+async def availability(
+    cloud: CloudDep,
+    community: Annotated[str | None, Query(max_length=100)] = None,
+    shed: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+) -> Response:
+    """Free / charging / plugged / full / faulted sockets per shed and the estimated wait for a free one; no
+    login, no personal data. Unknown filters give an empty list."""
+    if cloud.availability is None:
+        raise HTTPException(status_code=503, detail="availability is not served by this process")
+    # In-memory and cached (cloud.api.availability_view): answered on the event loop, no thread hop.
+    return Response(cloud.availability.response(community, shed), media_type="application/json")

@@ -4,8 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from cloud.api.deps import ClockDep, TelemetryDep
+from cloud.api.deps import CloudDep
 from cloud.api.models import HistoryPoint, HistoryResponse
+from cloud.api.principal import PrincipalDep
+from cloud.api.responses import STAFF_ERRORS
+from cloud.api.scope import in_community, shed_community
+from cloud.core.access.permissions import Action
 from cloud.history import downsample, pick_resolution
 from cloud.telemetry.base import Resolution, SeriesKey, TelemetryStore
 from protocol.clock import Clock
@@ -56,10 +60,11 @@ def read_series(
     )
 
 
-@router.get("/api/v1/history")
+# 422 is also the route's own check (end before start, too long a span), a sentence rather than a list.
+@router.get("/api/v1/history", responses=STAFF_ERRORS)
 def history(
-    telemetry: TelemetryDep,
-    clock: ClockDep,
+    cloud: CloudDep,
+    principal: PrincipalDep,
     shed: Annotated[str, Query(pattern=ID_PATTERN)],
     device: Annotated[str, Query(pattern=ID_PATTERN)],
     field: Annotated[str, Query(pattern=FIELD_PATTERN)],
@@ -69,5 +74,10 @@ def history(
     resolution: Resolution | None = None,
     max_points: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 500,
 ) -> HistoryResponse:
-    """Readings of one series: raw for short ranges, minute/hour rollups for long ones, at most max_points."""
+    """Readings of one series: raw for short ranges, minute/hour rollups for long ones, at most max_points.
+
+    Staff only (``history.read`` in the shed's community; a shed outside the inventory: a deployment-wide admin).
+    """
+    in_community(cloud, principal, Action.HISTORY_READ, shed_community(cloud, shed), shed)
+    telemetry, clock = cloud.stores.telemetry, cloud.clock
     return read_series(telemetry, clock, SeriesKey(shed, device, field, socket), start, end, resolution, max_points)

@@ -1,15 +1,24 @@
 """Fixtures of the cloud integration tests: the `shedwatch cloud` command as a real process."""
 
+import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from cloud.api.app import create_app
+from cloud.auth.directory import Directory
+from cloud.auth.settings import AuthSettings
+from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
 from shedwatch.ports import free_port
 from tests.integration.cloud.postgres import fresh_schema
@@ -48,6 +57,36 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
         s.close()
 
 
+# Argon2 at its lowest costs: the tests hash many passwords; production costs are tested in tests/unit.
+CHEAP_ARGON2: dict[str, Any] = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
+
+
+@dataclass
+class Api:
+    """The API in-process: its settings, app, an httpx client over ASGI (base http://t) and its accounts."""
+
+    settings: CloudSettings
+    app: FastAPI
+    client: httpx.AsyncClient
+    directory: Directory
+
+
+@pytest.fixture
+async def api(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Api]:
+    """The app with stores opened by its lifespan (no ingest, no alarms); settings overridable by
+    ``@pytest.mark.parametrize("api_settings", [{...}])``-style indirect use via ``request.param``."""
+    over: dict[str, Any] = getattr(request, "param", {})
+    settings = CloudSettings(
+        data_dir=tmp_path, ingest=False, alarms=False, environment="development", **{**CHEAP_ARGON2, **over}
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        cloud = app.state.cloud
+        directory = Directory(cloud.stores.state.engine, settings.password_hasher(), now_ms=cloud.clock.now_ms)
+        yield Api(settings, app, client, directory)
+
+
 class CloudProcess:
     """`python -m shedwatch cloud ...` on a free HTTP port."""
 
@@ -56,6 +95,8 @@ class CloudProcess:
         self.args = [sys.executable, "-m", "shedwatch", "cloud", *args]
         self.args += ["--port", str(self.port), "--data-dir", str(data_dir)]
         self.log = log
+        # A known token key, so a test can call the process's staff routes (tests.apiauth.bearer).
+        self.auth = AuthSettings(environment="development", secret_key=secrets.token_urlsafe(48))
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -66,7 +107,8 @@ class CloudProcess:
     def start(self, timeout: float = 30.0) -> "CloudProcess":
         """Start and wait (at most ``timeout`` s) for /healthz."""
         with self.log.open("ab") as fh:
-            self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
+            env = {**os.environ, "SHEDWATCH_CLOUD_SECRET_KEY": self.auth.secret_key.get_secret_value()}
+            self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
@@ -78,9 +120,9 @@ class CloudProcess:
             time.sleep(0.1)
         raise AssertionError(f"cloud did not start: {self.log.read_text()[-3000:]}")
 
-    def get(self, path: str) -> object:
-        """GET a JSON document."""
-        r = httpx.get(f"{self.base}{path}", timeout=5)
+    def get(self, path: str, headers: dict[str, str] | None = None) -> object:
+        """GET a JSON document (``headers``: e.g. ``tests.apiauth.bearer(proc.auth, ...)``)."""
+        r = httpx.get(f"{self.base}{path}", timeout=5, headers=headers)
         r.raise_for_status()
         return r.json()
 

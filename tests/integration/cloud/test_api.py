@@ -8,6 +8,7 @@ import pytest
 
 from cloud.api.app import create_app
 from cloud.settings import CloudSettings
+from tests.apiauth import bearer
 from tests.integration.cloud.helpers import T0, telemetry
 
 pytestmark = pytest.mark.integration
@@ -19,11 +20,21 @@ async def test_history_picks_resolution_and_bounds_points(tmp_path: Path) -> Non
     settings = CloudSettings(data_dir=tmp_path, ingest=False, clock=f"1,{T0 + 3_600_000},{time.time_ns() // 1_000_000}")
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    admin = bearer(settings, "admin", everywhere=True)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t", headers=admin) as client,
+    ):
         store = app.state.cloud.stores.telemetry
         store.write([telemetry("shed-a", seq, points=10) for seq in range(1, 201)])  # 200 s of readings
         store.maintain(T0 + 3_600_000)
         q = {"shed": "shed-a", "device": "post-1", "socket": 1, "field": "power_w"}
+        # History is staff data: nobody without a login, and shed-a (outside the inventory) only for an
+        # everywhere admin, not for an admin of community c1.
+        anonymous = await client.get("/api/v1/history", params=q, headers={"Authorization": ""})
+        assert anonymous.status_code == 401
+        other = await client.get("/api/v1/history", params=q, headers=bearer(settings, "admin"))
+        assert other.status_code == 403
         r = await client.get("/api/v1/history", params={**q, "start": T0, "end": T0 + 3_600_000})
         body = r.json()
         assert r.status_code == 200 and body["resolution"] == "raw" and len(body["points"]) == 200
@@ -94,3 +105,16 @@ async def test_camera_links_of_a_shed_come_from_the_inventory(tmp_path: Path) ->
         got = (await client.get("/api/v1/sheds/shed-a/cameras")).json()
         assert got == [{"id": "cam-1", "name": "door", "url": "https://cams.example/1", "posts": ["post-1"]}]
         assert (await client.get("/api/v1/sheds/bad id/cameras")).status_code == 422
+
+
+async def test_a_body_with_infinity_is_a_422_not_a_500(tmp_path: Path) -> None:
+    # Python's JSON parser takes NaN / Infinity; strict JSON cannot echo them back, so the 422 itself failed.
+    app = create_app(CloudSettings(data_dir=tmp_path, ingest=False))
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for literal, echoed in (("Infinity", "inf"), ("-Infinity", "-inf"), ("NaN", "nan")):
+            body = '{"qr": "shed-a-post-1-1", "limit_wh": ' + literal + "}"
+            r = await client.post("/api/v1/sessions", content=body, headers={"content-type": "application/json"})
+            assert r.status_code == 422, r.text
+            errors = r.json()["detail"]
+            assert [e["loc"] for e in errors] == [["body", "limit_wh"]] and errors[0]["input"] == echoed

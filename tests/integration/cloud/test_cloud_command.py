@@ -3,10 +3,12 @@
 import signal
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from protocol.uplink import SocketStatus as S
 from shedwatch.mosquitto import Mosquitto
+from tests.apiauth import bearer
 from tests.integration.cloud.conftest import CloudProcess
 from tests.integration.cloud.helpers import Publisher, birth, status, telemetry, wait_for
 
@@ -46,7 +48,10 @@ def test_events_published_are_answered_by_availability(
     assert got["updated_ts"] == 1_767_225_600_000 + 14_000  # type: ignore[index]
     assert "<html" in __import__("httpx").get(cloud.base + "/").text
     pub.raw("sw/v1/edge/shed-a/event", b"\xff not json")
-    letters = wait_for(lambda: cloud.get("/api/v1/dead-letters"), what="a dead letter")
+    with pytest.raises(httpx.HTTPStatusError, match="401"):
+        cloud.get("/api/v1/dead-letters")  # a rejected payload is for a deployment-wide admin only
+    admin = bearer(cloud.auth, "admin", everywhere=True)
+    letters = wait_for(lambda: cloud.get("/api/v1/dead-letters", admin), what="a dead letter")
     assert letters[0]["reason"] == "malformed_json" and letters[0]["topic"] == "sw/v1/edge/shed-a/event"  # type: ignore[index]
     assert cloud.stop(signal.SIGINT) == 0
 

@@ -1,14 +1,11 @@
 """PrincipalDep, require and the audit helpers inside the real app (stores opened by its lifespan)."""
 
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import APIRouter
 
-from cloud.api.app import create_app
 from cloud.api.principal import OK, SESSION_COOKIE, AuditDep, PrincipalDep, require
 from cloud.core.access.authorize import Resource
 from cloud.core.access.permissions import Action
@@ -16,6 +13,7 @@ from cloud.core.access.roles import Principal, Role
 from cloud.settings import CloudSettings
 from cloud.state import audit_rows
 from tests.apiauth import bearer
+from tests.integration.cloud.conftest import Api
 
 pytestmark = pytest.mark.integration
 
@@ -35,14 +33,10 @@ def change_tariff(community: str, principal: PrincipalDep, audit: AuditDep) -> d
 
 
 @pytest.fixture
-async def app_client(tmp_path: Path) -> AsyncIterator[tuple[CloudSettings, httpx.AsyncClient]]:
-    settings = CloudSettings(data_dir=tmp_path, ingest=False, alarms=False, environment="development")
-    app = create_app(settings)
-    app.include_router(probe)
-    transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        client.app = app  # type: ignore[attr-defined]
-        yield settings, client
+def app_client(api: Api) -> tuple[CloudSettings, httpx.AsyncClient]:
+    api.app.include_router(probe)
+    api.client.app = api.app  # type: ignore[attr-defined]
+    return api.settings, api.client
 
 
 def _audit(client: httpx.AsyncClient) -> list[audit_rows.AuditEntry]:
