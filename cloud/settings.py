@@ -59,6 +59,10 @@ class CloudSettings(AuthSettings):
     # How often the API polls the state store's event feed when ingest runs in other processes.
     live_poll_s: float = Field(default=0.2, gt=0)
 
+    # A command sender (remote commands through the API) in this API process: on, off, or unset = when ingest is
+    # on (its broker is then this process's too).
+    commands: bool | None = None
+
     # The alarm service and notifier (they run in whichever API process holds the leader lock).
     alarms: bool = True
     # TOML file of people, their alert targets, each community's rota and promise (docs/alarms.md).
@@ -67,6 +71,19 @@ class CloudSettings(AuthSettings):
     # explicitly when API processes on several hosts serve the links.
     link_secret: str = ""
     alarm_tick_s: float = Field(default=1.0, gt=0, le=60)
+
+    # Charging sessions on authorised sheds (docs/api.md, "Charging"): the session service runs in every API
+    # process; its notices go out through the alarm service's notifier (``alarms``).
+    charging: bool = True
+    charging_tick_s: float = Field(default=1.0, gt=0, le=60)
+    charging_command_timeout_s: float = Field(default=10.0, gt=0, le=120)  # real seconds a start/stop waits
+    charging_confirm_timeout_s: float = Field(default=60.0, gt=0, le=3600)  # the edge's start, then ended
+    charging_edge_grace_s: float = Field(default=300.0, ge=0, le=86_400)  # past a time limit, before the cloud ends
+    charging_max_session_s: float = Field(default=43_200.0, gt=0, le=86_400)
+    charging_min_balance_fen: int = Field(default=100, ge=0)
+    charging_reminders: int = Field(default=3, ge=0, le=10)  # "please move your bike" reminders after full
+    charging_reminder_s: float = Field(default=900.0, gt=0)
+    charging_free_notice_s: float = Field(default=900.0, ge=0)  # per resident and shed, at most one per this
 
     # Retention per resolution, in days.
     raw_retention_days: float = Field(default=7, gt=0)

@@ -7,20 +7,67 @@ incident's timeline and the alarms' audit trail. A refused action raises ActionR
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.service import AlarmService
 from cloud.core.alarms.incidents import Incident, Resolution, acknowledge, arrive, resolve
-from cloud.core.alarms.inputs import Acknowledge, Actor, Shelve, Unshelve
-from cloud.core.alarms.model import AlarmKey, Lifecycle
+from cloud.core.alarms.inputs import Acknowledge, Actor, Assign, Shelve, StaffAction, Unshelve
+from cloud.core.alarms.lifecycle import decide
+from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.errors import CloudError
+from cloud.state.staff_rows import alarm_by_id
 
 
 class ActionRefused(CloudError):
     """A staff action the lifecycle or the incident refused (the message says why)."""
 
 
+class NothingToActOn(ActionRefused):
+    """The incident or alarm named does not exist."""
+
+
 def _incident(repo: AlarmRepo, incident_id: str) -> Incident:
     found = repo.incident(incident_id, lock=True)
     if found is None:
-        raise ActionRefused(f"no incident {incident_id!r}")
+        raise NothingToActOn(f"no incident {incident_id!r}")
     return found
+
+
+def act_on_alarm(service: AlarmService, alarm_id: int, inp: StaffAction, now: int) -> Alarm:
+    """Apply one staff input (acknowledge, silence, shelve, unshelve, assign, comment, ...) to the stored alarm
+    instance ``alarm_id``; the alarm after it. Refused with the lifecycle's reason, or when a newer instance
+    of the same condition exists (act on that one)."""
+    with service.engine.begin() as conn:
+        repo = AlarmRepo(conn, sqlite=service.sqlite)
+        row = alarm_by_id(conn, alarm_id)
+        if row is None:
+            raise NothingToActOn(f"no alarm {alarm_id}")
+        latest = repo.latest_alarm(row.alarm.key)
+        if latest is not None and latest[0].instance != row.alarm.instance:
+            raise ActionRefused(f"a newer instance ({latest[0].instance}) of {row.alarm.key} exists: act on it")
+        refused = decide(row.alarm, inp, now, service.policy).refused
+        if refused:
+            raise ActionRefused(refused)
+        after = service.apply(repo, inp, now, alarm=row.alarm)
+        assert after is not None  # decide accepted it
+        return after
+
+
+def comment_incident(service: AlarmService, incident_id: str, text: str, actor: Actor, now: int) -> None:
+    """A note on the incident's timeline (kind ``comment``)."""
+    if not text.strip():
+        raise ActionRefused("empty comment")
+    with service.engine.begin() as conn:
+        repo = AlarmRepo(conn, sqlite=service.sqlite)
+        _incident(repo, incident_id)
+        repo.note(incident_id, "comment", now, actor=actor.who, device=actor.device, detail=text)
+
+
+def assign_incident(service: AlarmService, incident_id: str, assignee: str, actor: Actor, now: int) -> None:
+    """Make ``assignee`` responsible for the open incident and each of its open alarms (timeline ``assigned``)."""
+    with service.engine.begin() as conn:
+        repo = AlarmRepo(conn, sqlite=service.sqlite)
+        if not _incident(repo, incident_id).open:
+            raise ActionRefused("incident resolved")
+        repo.note(incident_id, "assigned", now, actor=actor.who, device=actor.device, detail=assignee)
+        for alarm, _ in repo.open_alarms(incident=incident_id):
+            service.apply(repo, Assign(actor, assignee), now, alarm=alarm)
 
 
 def ack_incident(service: AlarmService, incident_id: str, actor: Actor, now: int) -> Incident:

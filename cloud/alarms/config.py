@@ -122,6 +122,19 @@ class AlarmConfig(_Model):
         return by_name.get(name) or by_name.get("default") or Community(name=name)
 
 
+def problems(config: AlarmConfig) -> list[str]:
+    """What makes ``config`` unusable: shifts naming unknown people or roles outside their chain (empty: fine)."""
+    people = config.people()
+    found = []
+    for community in config.community:
+        for shift in community.shift:
+            if shift.person not in people:
+                found.append(f"shift names unknown person {shift.person!r}")
+            if shift.role not in community.chain:
+                found.append(f"role {shift.role!r} is not in the chain {community.chain}")
+    return found
+
+
 def load_alarm_config(path: Path | None) -> AlarmConfig:
     """Read and check the file (None: defaults, nobody to alert); raises SettingsError naming the problem."""
     if path is None:
@@ -130,11 +143,7 @@ def load_alarm_config(path: Path | None) -> AlarmConfig:
         config = AlarmConfig.model_validate(tomllib.loads(path.read_text()))
     except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
         raise SettingsError(f"alarm config {path}: {exc}") from exc
-    people = config.people()
-    for community in config.community:
-        for shift in community.shift:
-            if shift.person not in people:
-                raise SettingsError(f"alarm config {path}: shift names unknown person {shift.person!r}")
-            if shift.role not in community.chain:
-                raise SettingsError(f"alarm config {path}: role {shift.role!r} is not in the chain {community.chain}")
+    found = problems(config)
+    if found:
+        raise SettingsError(f"alarm config {path}: {found[0]}")
     return config

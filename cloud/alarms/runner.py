@@ -76,6 +76,7 @@ class AlarmRunner:
         """Stop both loops and give up leadership."""
         self._stop.set()
         self._wake.set()
+        self._notify.set()  # else the notifier loop sleeps out its tick before it sees the stop
         for thread in self._threads:
             thread.join(timeout)
         self.notifier.close()

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from cloud.alarms.config import load_alarm_config
 from cloud.alarms.runner import AlarmRunner, link_secret
+from cloud.api import alarm_config
 from cloud.api.alarm_routes import router as alarm_router
 from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
@@ -19,13 +20,18 @@ from cloud.api.routes import api_router
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
+from cloud.charging.runtime import ChargingRuntime
+from cloud.commands.sender import CommandSender
 from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised
+from cloud.errors import CloudError
 from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
+from protocol.brokerurl import BrokerUrl
 from protocol.clock import clock_from_spec
 
 log = logging.getLogger(__name__)
 MAINTAIN_EVERY_S = 60.0
+COMMAND_CONNECT_S = 5.0
 # The alarm and notifier threads wait on SQLite and HTTP many times a pass; each time they come back they wait
 # for the GIL until the running thread (the ingest writer, parsing telemetry) is forced to yield, every switch
 # interval (CPython default 5 ms). At 1 ms those waits no longer add up to tens of ms per alarm (the edge does
@@ -56,6 +62,27 @@ async def _follow_inventory(state: CloudState) -> None:
             log.exception("inventory refresh failed; keeping the last one")
 
 
+async def _start_commands(state: CloudState) -> None:
+    """Connect this process's command sender, retrying while the broker refuses; routes answer 503 until then."""
+    settings = state.settings
+    while True:
+        sender = CommandSender(  # a fresh one per attempt: a failed start has stopped and unsubscribed the last
+            state.stores.state,
+            BrokerUrl.parse(settings.broker),
+            state.clock,
+            bus=state.bus if state.worker is not None else None,
+            ca_file=settings.tls_ca_file,
+        )
+        try:
+            await asyncio.to_thread(sender.start, COMMAND_CONNECT_S)
+        except CloudError as exc:
+            log.warning("command sender: %s; retrying", exc)
+            await asyncio.sleep(COMMAND_CONNECT_S)
+            continue
+        state.commands = sender
+        return
+
+
 def create_app(settings: CloudSettings) -> FastAPI:
     """The cloud API; nothing is opened until the app starts."""
 
@@ -74,25 +101,39 @@ def create_app(settings: CloudSettings) -> FastAPI:
         # With ingest in other processes, the store's event feed is the channel.
         follower = None if worker else FeedFollower(stores.state, committed, poll_s=settings.live_poll_s)
         alarms = None
+        # The alarm file is the seed; configuration saved through the API overrides it (cloud.api.alarm_config).
+        seed = load_alarm_config(settings.alarm_config)
         if settings.alarms:
             alarms = AlarmRunner(
                 stores.state,
                 clock,
-                config=load_alarm_config(settings.alarm_config),
+                config=await asyncio.to_thread(alarm_config.at_start, stores.state, seed),
                 secret=link_secret(settings.link_secret, settings.data_dir),
                 tick_s=settings.alarm_tick_s,
             )
             # The bus says an edge alarm was stored: the alarm service reads it from the store at once.
             bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))
-        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms)
+        state = CloudState(settings, clock, stores, live, bus, worker, follower, alarms, alarm_seed=seed)
         app.state.cloud = state
-        tasks = [asyncio.create_task(_maintain(state)), asyncio.create_task(_follow_inventory(state))]
+        tasks = [
+            asyncio.create_task(_maintain(state)),
+            asyncio.create_task(_follow_inventory(state)),
+            asyncio.create_task(alarm_config.follow(state)),
+        ]
+        if settings.commands or (settings.commands is None and settings.ingest):
+            tasks.append(asyncio.create_task(_start_commands(state)))
+        charging = None
+        if settings.charging:  # sessions on authorised sheds; commands through state.commands
+            charging = ChargingRuntime(settings, stores.state, clock, live, bus, sender=lambda: state.commands)
+        app.state.charging = charging
         if alarms is not None:
             alarms.start()
         if worker is not None:
             worker.start()
         if follower is not None:
             follower.start(heads)
+        if charging is not None:
+            charging.start()
         try:
             yield
         finally:
@@ -100,6 +141,10 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if charging is not None:
+                await asyncio.to_thread(charging.stop)
+            if state.commands is not None:
+                await asyncio.to_thread(state.commands.stop)
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             if follower is not None:

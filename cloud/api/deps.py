@@ -1,15 +1,17 @@
 """Typed dependencies of the routes (as the FastAPI full-stack template's api/deps.py): no route reaches into
 ``request.app.state`` itself."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from cloud.alarms.config import AlarmConfig
 from cloud.alarms.runner import AlarmRunner
 from cloud.api.live import LiveView
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
+from cloud.commands.sender import CommandSender
 from cloud.ingest.worker import IngestWorker
 from cloud.runtime import Stores
 from cloud.settings import CloudSettings
@@ -30,6 +32,10 @@ class CloudState:
     worker: IngestWorker | None
     follower: FeedFollower | None
     alarms: AlarmRunner | None = None
+    # The alarm TOML as read at start (the seed API-edited documents override) and the command sender (None
+    # when commands are off in this process or its broker has not accepted it yet).
+    alarm_seed: AlarmConfig = field(default_factory=AlarmConfig)
+    commands: CommandSender | None = None
 
 
 def get_cloud(request: Request) -> CloudState:

@@ -43,6 +43,12 @@ class LiveView:
             found = live.sockets.get((device, socket)) if live else None
             return (found, live.online) if found is not None and live is not None else None
 
+    def shed(self, shed: str) -> ShedLive | None:
+        """A copy of one shed's live state, None when never heard from."""
+        with self._lock:
+            live = self._live.sheds.get(shed)
+            return live.copy() if live is not None else None
+
     def snapshot(self) -> dict[str, ShedLive]:
         """Copies of every shed (for comparisons and the restart test)."""
         with self._lock:

@@ -43,6 +43,9 @@ def build(
     device: str | None = None,
     socket: int | None = None,
     config: ShedConfig | None = None,
+    session: str | None = None,
+    limit_wh: float | None = None,
+    limit_s: float | None = None,
 ) -> Command:
     """The command message; raises pydantic.ValidationError when its targets do not fit the action."""
     return Command(
@@ -56,11 +59,17 @@ def build(
         device=device,
         socket=socket,
         config=config,
+        session=session,
+        limit_wh=limit_wh,
+        limit_s=limit_s,
     )
 
 
 def target_of(cmd: Command) -> str:
-    """What the command acts on, for the audit: 'post-1/3', 'config v4' or 'shed'."""
+    """What the command acts on, for the audit: 'post-1/3', 'post-1/3 session S', 'config v4' or 'shed'."""
+    if cmd.session is not None:
+        where = f"{cmd.device}/{cmd.socket} " if cmd.device is not None else ""
+        return f"{where}session {cmd.session}"
     if cmd.device is not None:
         return f"{cmd.device}/{cmd.socket}" if cmd.socket is not None else cmd.device
     if cmd.config is not None:

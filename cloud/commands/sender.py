@@ -84,8 +84,14 @@ class CommandSender:
         ttl_s: float = 30.0,
         device: str | None = None,
         socket: int | None = None,
+        session: str | None = None,
+        limit_wh: float | None = None,
+        limit_s: float | None = None,
     ) -> Command:
-        """Audit, then publish (QoS 1) one command; returns it (its request_id is what to wait for)."""
+        """Audit, then publish (QoS 1) one command; returns it (its request_id is what to wait for).
+
+        ``session``, ``limit_wh``, ``limit_s``: a charging session's start_session / stop_session fields.
+        """
         now = self.clock.now_ms()
         cmd = build(
             shed,
@@ -96,6 +102,9 @@ class CommandSender:
             ttl_s=ttl_s,
             device=device,
             socket=socket,
+            session=session,
+            limit_wh=limit_wh,
+            limit_s=limit_s,
         )
         self._audit(shed, cmd.request_id, action, actor, target_of(cmd), now, cmd.expires_at)
         self._publish(shed_topic(Kind.CLOUD_COMMAND, shed), encode(cmd), retain=False)
@@ -114,6 +123,11 @@ class CommandSender:
         push = ConfigPush(src="cloud", seq=config.version, ts=now, config=config, actor=actor)
         self._publish(shed_topic(Kind.CLOUD_CONFIG, config.shed), encode(push), retain=True)
         return request_id
+
+    def forget(self, shed: str, request_id: str) -> None:
+        """Stop tracking a command nobody will ``wait`` for (the API answers its result from the audit row)."""
+        with self._lock:
+            self._answered.pop((shed, request_id), None)
 
     def _audit(self, shed: str, rid: str, action: str, actor: str, target: str, now: int, expires: int) -> None:
         with self._lock:
@@ -141,12 +155,10 @@ class CommandSender:
             if record.status in FINAL:
                 break
             now = self.clock.now_ms()
-            if config_version and self.store.reported_config_version(shed) >= config_version:
-                detail = f"the edge's birth reports version {config_version}"
-                self.store.settle_command(shed, request_id, "applied", detail, now)
+            if settle_due(self.store, record, now, config_version=config_version):
                 continue
             left = deadline - time.monotonic()
-            if left <= 0 or timed_out(record, now, ANSWER_GRACE_MS):
+            if left <= 0:
                 self.store.settle_command(shed, request_id, "timed_out", "no answer in time", now)
                 continue
             if waiter is not None and self._sub is not None and not config_version:
@@ -156,3 +168,19 @@ class CommandSender:
         with self._lock:
             self._answered.pop((shed, request_id), None)
         return record
+
+
+def settle_due(store: StateStore, record: CommandRecord, now_ms: int, *, config_version: int = 0) -> bool:
+    """Settle a command still ``sent`` whose outcome is known without an answer; True when it settled one.
+
+    A push of ``config_version`` the edge's birth already reports is ``applied`` (an edge ignores a version it
+    runs, so it answers nothing); a command past its expiry plus ``ANSWER_GRACE_MS`` is ``timed_out``.
+    """
+    if record.status != "sent":
+        return False
+    if config_version and store.reported_config_version(record.shed) >= config_version:
+        detail = f"the edge's birth reports version {config_version}"
+        return store.settle_command(record.shed, record.request_id, "applied", detail, now_ms)
+    if timed_out(record, now_ms, ANSWER_GRACE_MS):
+        return store.settle_command(record.shed, record.request_id, "timed_out", "no answer in time", now_ms)
+    return False

@@ -19,6 +19,7 @@ Hierarchy::
      +-- InterlockActed        power the edge cut, refused or restored, and why
      +-- CommandAnswered       the edge's result of a cloud command (OCPP-style request id)
      +-- GapDetected           seqs [first, last] of a shed's stream are missing at the cloud (asked again, or lost)
+     +-- SessionChanged        a resident's charging session changed status or meter (published by the cloud)
 """
 
 from dataclasses import dataclass
@@ -142,6 +143,24 @@ class GapDetected(DomainEvent):
     lost: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionChanged(DomainEvent):
+    """A charging session (cloud.core.charging) changed: its status, energy or cost; ``user_id`` owns it.
+
+    ``status`` is a ``SessionStatus`` value; ``end_reason`` an ``EndReason`` value once it ended.
+    """
+
+    kind: Literal["session_changed"] = "session_changed"
+    session_id: str
+    user_id: str
+    device: str
+    socket: int
+    status: str
+    energy_wh: float = 0.0
+    cost_yuan: float = 0.0
+    end_reason: str | None = None
+
+
 AnyEvent = (
     SocketStatusChanged
     | SocketRemoved
@@ -152,6 +171,7 @@ AnyEvent = (
     | InterlockActed
     | CommandAnswered
     | GapDetected
+    | SessionChanged
 )
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     SocketStatusChanged,
@@ -163,4 +183,5 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     InterlockActed,
     CommandAnswered,
     GapDetected,
+    SessionChanged,
 )

@@ -160,6 +160,18 @@ class SqliteTelemetryStore:
             )
             return [Sample(*r) for r in cur]
 
+    def latest(self, shed: str, since_ms: int) -> dict[tuple[str, int | None], tuple[int, dict[str, float]]]:
+        """The newest raw reading at or after ``since_ms`` of every device (and socket) of ``shed``: its time and
+        fields, by (device, socket or None). One statement for the whole shed (the staff API's live view)."""
+        with self._lock:
+            # SQLite's bare-column rule: with max(), the other columns come from the row holding the maximum.
+            rows = self._db.execute(
+                "SELECT s.device, s.socket, max(r.ts), r.fields FROM series s JOIN raw r ON r.series = s.id "
+                "WHERE s.shed=? AND r.ts>=? GROUP BY r.series",
+                (shed, since_ms),
+            ).fetchall()
+        return {(d, n or None): (int(ts), orjson.loads(fields)) for d, n, ts, fields in rows}
+
     def maintain(self, now_ms: int) -> None:
         """Recompute the rollup buckets touched since the last run, then apply retention."""
         minute, hour = BUCKET_MS[Resolution.MINUTE], BUCKET_MS[Resolution.HOUR]

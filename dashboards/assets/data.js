@@ -1,5 +1,6 @@
 // Every API route the pages read or act through, in one place (docs/pages.md lists them). A route this cloud does
-// not serve (404) or refuses this user (403) yields null, and the page shows what it can without it.
+// not serve (404), or refuses to this caller (401 not logged in, 403 not allowed), yields null, and the page shows
+// what it can without it.
 
 import { api, ApiError } from "./common.js";
 
@@ -7,7 +8,7 @@ async function optional(path) {
   try {
     return await api(path);
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 403 || e.status === 405)) return null;
+    if (e instanceof ApiError && [401, 403, 404, 405].includes(e.status)) return null;
     throw e;
   }
 }

@@ -56,11 +56,23 @@ class StopRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class EdgeEnded:
+    """The edge ended the session itself (its ``session_ended`` event) and has already opened the relay.
+
+    ``final``: the session's last reading, billed first; the edge's reason stands (no limit is checked on it).
+    """
+
+    reason: EndReason
+    detail: str = ""
+    final: MeterReading | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed (checks the confirmation timeout and the time limit)."""
 
 
-Event = EdgeResult | MeterReading | SocketSeen | StopRequest | Tick
+Event = EdgeResult | EdgeEnded | MeterReading | SocketSeen | StopRequest | Tick
 
 # --- actions ---------------------------------------------------------------------------------------------
 
@@ -190,6 +202,10 @@ def decide(
             return _end(session, EndReason.REFUSED, now_ms, detail=event.error)
         if session.status is SessionStatus.REQUESTED:
             session = session.evolve(status=SessionStatus.ACTIVE, active_ms=now_ms)
+    elif isinstance(event, EdgeEnded):
+        if event.final is not None and session.status is SessionStatus.ACTIVE:
+            session = _meter(session, event.final, tariff)
+        return _end(session, event.reason, now_ms, detail=event.detail, cut=False)
     elif isinstance(event, StopRequest):
         return _end(session, EndReason.STAFF_STOP if event.by_staff else EndReason.RESIDENT_STOP, now_ms)
     elif isinstance(event, SocketSeen):
@@ -251,10 +267,12 @@ def _limits(session: Session, policy: SessionPolicy, now_ms: int) -> tuple[Sessi
     return session, []
 
 
-def _end(session: Session, reason: EndReason, now_ms: int, *, detail: str = "") -> tuple[Session, list[Action]]:
+def _end(
+    session: Session, reason: EndReason, now_ms: int, *, detail: str = "", cut: bool = True
+) -> tuple[Session, list[Action]]:
     ended = session.evolve(status=SessionStatus.ENDED, ended_ms=now_ms, end_reason=reason, end_detail=detail)
     actions: list[Action] = []
-    if reason in _CUT_REASON:
+    if cut and reason in _CUT_REASON:  # an end the edge decided needs no cut: its relay is already open
         actions.append(Cut(session.socket, session.session_id, _CUT_REASON[reason]))
     actions.append(Notify(session.user_id, session.session_id, _NOTICE.get(reason, Notice.STOPPED), reason, detail))
     actions.append(Settle(session.user_id, session.session_id, ended.cost_yuan))

@@ -88,7 +88,7 @@ class Tariff:
         object.__setattr__(self, "schedule", tuple(sorted(self.schedule, key=lambda b: b.start)))
         try:
             ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a zone directory such as "America"
             raise TariffError(f"unknown time zone {self.timezone!r}") from None
         used = {b.period for b in self.schedule}
         if self.billing is Billing.ENERGY:
