@@ -85,10 +85,11 @@ function render() {
       card.className = `card alert-card ${inc.alarm_class}`;
       card.dataset.incident = inc.id;
       const left = clockLeft(inc.acked_ms, clocks.ack_due_ms, now);
+      const accepted = inc.acked_by ?? inc.onsite_by;
       card.innerHTML = `<h3>${esc(t(`class.${inc.alarm_class}`))} · ${esc(inc.shed)}</h3>
         <dl class="kv"><dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
         <dt>${esc(t("phone.where"))}</dt><dd>${esc(inc.shed)} ${esc(inc.community ?? "")}</dd>
-        <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${left === null ? esc(inc.acked_by ?? "—") : esc(duration(left))}</dd>
+        <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${esc(accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) }))}</dd>
         <dt>${esc(t("phone.edge_did"))}</dt><dd>${edge.map((e) => esc(e.detail)).join("<br>") || "—"}</dd></dl>
         <ul>${(body.cameras ?? []).map(cameraLink).join("")}</ul>
         <div class="actions">
