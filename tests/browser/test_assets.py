@@ -1,5 +1,6 @@
 """The pages' route serves only the assets folders, with their types; both translations carry the same keys."""
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def test_asset_type_allows_only_page_assets(path: str, kind: str | None) -> None
     assert asset_type(path) == kind
 
 
-async def test_pages_and_assets_are_served_with_their_types(tmp_path: Path) -> None:
+async def _serve_and_check(tmp_path: Path) -> None:
     app = create_app(CloudSettings(data_dir=tmp_path, ingest=False, alarms=False))
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -47,6 +48,11 @@ async def test_pages_and_assets_are_served_with_their_types(tmp_path: Path) -> N
         assert (await client.get("/pages/i18n/en.json")).json()["lang.switch"] == "中文"
         for bad in ("/pages/assets/nope.js", "/pages/assets/../__init__.py", "/pages/vendor/uplot/LICENSE"):
             assert (await client.get(bad)).status_code == 404, bad
+
+
+def test_pages_and_assets_are_served_with_their_types(tmp_path: Path) -> None:
+    # A plain test running its own loop (not pytest-asyncio's), like the browser tests beside it.
+    asyncio.run(_serve_and_check(tmp_path))
 
 
 def test_translations_have_the_same_keys_and_placeholders() -> None:
