@@ -59,6 +59,41 @@ ARGS += ["--autoplay-policy=no-user-gesture-required"]  # the siren may sound wi
 SECRET = secrets.token_urlsafe(48)  # the cloud's token key, so the bench can give the browser an operator session
 
 
+def thermal_runaway_report(
+    shed: str, first_seq: int, device: str, socket: int, now_ms: int
+) -> list[InterlockAction | SocketStatusChanged | AlarmRaised]:
+    """The three events an edge sends when a socket runs away thermally, numbered from ``first_seq``: it cuts the
+    socket (a latched interlock), the socket turns faulted, and a fire alarm rises (docs/edge.md)."""
+    cut = InterlockAction(
+        src=shed,
+        seq=first_seq,
+        ts=now_ms,
+        action="cut",
+        scope="socket",
+        device=device,
+        socket=socket,
+        reason="thermal_runaway",
+        latched=True,
+    )
+    fault = SocketStatusChanged(
+        src=shed, seq=first_seq + 1, ts=now_ms, device=device, socket=socket, status=SocketStatus.FAULTED
+    )
+    fire = AlarmRaised(
+        src=shed,
+        seq=first_seq + 2,
+        ts=now_ms,
+        alarm_id=f"{shed}/{device}/{socket}/thermal_runaway",
+        alarm_class=AlarmClass.FIRE,
+        alarm_type="thermal_runaway",
+        device=device,
+        socket=socket,
+        message="socket temperature rising fast",
+        value=92.0,
+        threshold=80.0,
+    )
+    return [cut, fault, fire]
+
+
 class Edge:
     """Publishes shed-a's messages like its edge would (QoS 1, every PUBACK awaited)."""
 
@@ -86,34 +121,10 @@ class Edge:
 
     def thermal_runaway(self, device: str, socket: int) -> None:
         """What the edge reports: the socket cut, faulted, and a fire alarm."""
-        now = time.time_ns() // 1_000_000
-        self.seq += 1
-        cut = InterlockAction(
-            src="shed-a",
-            seq=self.seq,
-            ts=now,
-            action="cut",
-            scope="socket",
-            device=device,
-            socket=socket,
-            reason="thermal_runaway",
-            latched=True,
-        )
-        self.send(Kind.EDGE_EVENT, cut)
-        self.status(device, socket, SocketStatus.FAULTED)
-        self.seq += 1
-        fire = AlarmRaised(
-            src="shed-a",
-            seq=self.seq,
-            ts=now,
-            alarm_id=f"shed-a/{device}/{socket}/thermal_runaway",
-            alarm_class=AlarmClass.FIRE,
-            alarm_type="thermal_runaway",
-            device=device,
-            socket=socket,
-            message="socket temperature rising fast",
-        )
-        self.send(Kind.EDGE_EVENT, fire)
+        first = self.seq + 1
+        self.seq += 3
+        for event in thermal_runaway_report("shed-a", first, device, socket, time.time_ns() // 1_000_000):
+            self.send(Kind.EDGE_EVENT, event)
 
     def close(self) -> None:
         self.client.disconnect()

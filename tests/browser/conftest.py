@@ -144,37 +144,13 @@ class Site:
     def thermal_runaway(self, device: str = "post-1", socket: int = 3) -> float:
         """Publish what the edge reports when a socket runs away thermally: it cuts the socket (interlock), the
         socket turns faulted, and a fire alarm rises. Returns the monotonic time it was sent."""
-        from protocol.uplink import AlarmClass, AlarmRaised, InterlockAction, SocketStatus
-        from tests.integration.cloud.helpers import status
+        from bench.pages import thermal_runaway_report
 
-        now = time.time_ns() // 1_000_000
-        cut = InterlockAction(
-            src="shed-a",
-            seq=self.next_seq(),
-            ts=now,
-            action="cut",
-            scope="socket",
-            device=device,
-            socket=socket,
-            reason="thermal_runaway",
-            latched=True,
-        )
-        fault = status("shed-a", self.next_seq(), device, socket, SocketStatus.FAULTED, ts=now)
-        fire = AlarmRaised(
-            src="shed-a",
-            seq=self.next_seq(),
-            ts=now,
-            alarm_id=f"shed-a/{device}/{socket}/thermal_runaway",
-            alarm_class=AlarmClass.FIRE,
-            alarm_type="thermal_runaway",
-            device=device,
-            socket=socket,
-            message="socket temperature rising fast",
-            value=92.0,
-            threshold=80.0,
-        )
+        first = self.seq + 1
+        self.seq += 3
+        events = thermal_runaway_report("shed-a", first, device, socket, time.time_ns() // 1_000_000)
         sent = time.monotonic()
-        self.pub.send([cut, fault, fire])
+        self.pub.send(events)
         return sent
 
 
