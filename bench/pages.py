@@ -19,6 +19,7 @@ runaway with its siren within 2 s.
 """
 
 import os
+import random
 import secrets
 import shutil
 import tempfile
@@ -235,10 +236,14 @@ def run(loads: int, updates: int) -> dict[str, Any]:
                 time.sleep(1.0)  # let the live feed settle (stream opened, or polling)
                 result["live_mode"] = page.evaluate("window.shedwatch.live && window.shedwatch.live.mode")
                 lat = []
+                rng = random.Random(7)
                 for i in range(updates):
                     device, socket = SOCKETS[i % len(SOCKETS)]
                     charging = (i // len(SOCKETS)) % 2 == 0
                     free_after = len(SOCKETS) - (i % len(SOCKETS)) - 1 if charging else i % len(SOCKETS) + 1
+                    # A random pause first: without it each change would follow the page's last refresh at once
+                    # (the loop waits for that refresh), and a polling page would always show it a full period late.
+                    time.sleep(rng.uniform(0, 1.0))
                     t0 = time.monotonic()
                     edge.status(device, socket, SocketStatus.CHARGING if charging else SocketStatus.FREE)
                     page.wait_for_function(
