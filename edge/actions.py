@@ -11,10 +11,10 @@ UplinkEvent = AnyEvent
 
 @dataclass(frozen=True, slots=True)
 class Relay:
-    """Publish a RelayCommand to a post at once."""
+    """Publish a RelayCommand to a post at once; ``socket`` None is a post-level off (every socket of the post)."""
 
     device: str
-    socket: int
+    socket: int | None
     on: bool
     request_id: str
     reason: str

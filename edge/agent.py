@@ -6,6 +6,7 @@ the disk quota), the uplink has its own network loop and drain thread. One lock
 serialises every decision.
 """
 
+import contextlib
 import gc
 import itertools
 import logging
@@ -47,6 +48,10 @@ from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, SocketSnapsho
 log = logging.getLogger("shedwatch.edge")
 
 GIL_SWITCH_S = 0.0002  # 0.2 ms (CPython default 5 ms); see Agent.run and docs/edge.md "Interlock latency"
+# relay commands in flight (QoS 1, not yet PUBACKed) on the shed broker; paho's default of 20 queued the rest of a
+# burst until PUBACKs were read, which the hot path's thread does only after its callback returns (a per-socket
+# shed cut of 200 took 1-1.8 s). Lowered to the broker's Receive Maximum when it states one (MQTT 5 CONNACK).
+SHED_INFLIGHT = 1000
 
 # events after which the latches and sessions are stored (a session starts or ends with a status change)
 _LATCH_EVENTS = frozenset({"interlock", "alarm_raised", "alarm_cleared", "socket_status"})
@@ -99,6 +104,8 @@ class Agent:
             manual_ack=True,
         )
         self.shed_client.max_queued_messages_set(0)
+        self._shed_inflight = SHED_INFLIGHT
+        self.shed_client.max_inflight_messages_set(SHED_INFLIGHT)
         self.shed_client.reconnect_delay_set(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
         self.shed_client.on_connect = self._on_shed_connect
         self.shed_client.on_message = self._on_shed_message
@@ -279,6 +286,7 @@ class Agent:
         for action in actions:
             if isinstance(action, Relay):
                 # built without re-validation: every field comes from a decision over validated config and input
+                # (socket None: a post-level off, every socket of the post; left out of the JSON)
                 cmd = RelayCommand.model_construct(
                     src=self.shed,
                     seq=next(self._relay_seq),
@@ -356,16 +364,25 @@ class Agent:
 
     # -- shed broker ----------------------------------------------------------------------------
 
-    def _on_shed_connect(self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+    def _on_shed_connect(self, client: mqtt.Client, _u: object, _f: object, rc: object, props: object) -> None:
         if getattr(rc, "is_failure", False):
             log.warning("shed broker refused the connection: %s", rc)
             return
         no_delay(client)
         client.subscribe([(device_filter(self.shed, kind), 1) for kind in _DEVICE_KINDS])
+        # never more in flight than the broker takes (MQTT 5 Receive Maximum; absent means 65,535). paho cannot
+        # change it on an open connection: it applies from the next one (a broker we overran disconnects us)
+        receive_max = getattr(props, "ReceiveMaximum", None) if props is not None else None
+        if isinstance(receive_max, int) and 0 < receive_max < self._shed_inflight:
+            self._shed_inflight = receive_max
+            log.warning("shed broker takes %d messages in flight at most: used from the next connection", receive_max)
         held = self.shed_outage.up()
         log.info("shed broker connected%s", f" ({held} reconnect error(s) not logged)" if held else "")
 
-    def _on_shed_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+    def _on_shed_disconnect(self, client: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+        if client.max_inflight_messages != self._shed_inflight:
+            with contextlib.suppress(RuntimeError):  # the connection is closed here; never let this end the loop
+                client.max_inflight_messages_set(self._shed_inflight)
         if not self.stop_event.is_set():
             self.shed_outage.down()
             log.warning("shed broker lost: %s", rc)

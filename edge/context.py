@@ -1,5 +1,6 @@
 """The working context of one decision: state, time, thresholds and the actions collected."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from edge.actions import Action, Emit, Relay, UplinkEvent
@@ -93,3 +94,29 @@ class Ctx:
             return
         if force or sock.relay or (sock.pending is not None and sock.pending.on):
             self.send_relay(sock, on=False, reason=reason)
+
+    def cut(self, sockets: Iterable[SocketState], reason: str) -> None:
+        """Open these relays now, even where they look open: one post-level command for a post all of whose
+        sockets are among them.
+
+        A shed cut is then one message per post instead of one per socket (20 instead of 200 for a shed of
+        20 posts x 10 sockets). It is said again at once even where an earlier off is still unconfirmed: a
+        new cause must not wait for that command's retry. Every socket it covers waits for its own
+        confirmation (a ``RelayResult`` with the command's request id, or telemetry showing the relay open)
+        and is retried on its own (edge.relays). A post only partly concerned gets per-socket commands,
+        exactly as ``ensure_off(force=True)``.
+        """
+        by_post: dict[str, list[SocketState]] = {}
+        for sock in sockets:
+            by_post.setdefault(sock.device, []).append(sock)
+        for device, group in by_post.items():
+            post = self.state.posts.get(device) or self.state.retired.get(device)
+            whole = post is not None and len(post.sockets) > 1 and post.sockets.keys() <= {s.socket for s in group}
+            if post is None or not whole:
+                for sock in group:
+                    self.ensure_off(sock, reason, force=True)
+                continue
+            rid = self.next_request_id()
+            self.actions.append(Relay(device, None, False, rid, reason))
+            for sock in post.sockets.values():
+                sock.pending = PendingRelay(request_id=rid, on=False, reason=reason, sent_ms=self.now)

@@ -124,11 +124,15 @@ def _fail_safe(ctx: Ctx, event: Input, exc: Exception) -> None:
         posts = [ctx.state.posts[event.src]]
     else:
         posts = list(ctx.state.posts.values())
-    for post in posts:
-        for sock in post.sockets.values():
-            if sock.trip is None:
-                sock.trip = "internal_error"
-                ctx.interlock("cut", "socket", "internal_error", device=sock.device, socket=sock.socket, latched=True)
+    socks = [s for post in posts for s in post.sockets.values()]
+    # the relays first: a post failing for the first time gets one post-level off; sockets latched before are
+    # said again only when due (a rule failing on every message must not reset their retries each time)
+    ctx.cut([s for s in socks if s.trip is None], "internal_error")
+    for sock in socks:
+        if sock.trip is None:
+            sock.trip = "internal_error"
+            ctx.interlock("cut", "socket", "internal_error", device=sock.device, socket=sock.socket, latched=True)
+        else:
             ctx.ensure_off(sock, "internal_error", force=True)
     raise_latched(ctx, AlarmClass.TROUBLE, "internal_error", message=f"{type(exc).__name__}: {exc}")
 

@@ -60,8 +60,8 @@ def on_tick(ctx: Ctx) -> None:
         for s in ctx.state.sockets()
         if s.relay and s.last_ms is not None and s.trip is None and ctx.now - s.last_ms > stale_ms
     ]
-    for sock in stale:  # every relay-off first (a silent post: all its sockets), then the events
-        ctx.ensure_off(sock, "stale_telemetry", force=True)
+    # every relay-off first (a silent post whose sockets were all switched on: one post-level off), then the events
+    ctx.cut(stale, "stale_telemetry")
     for sock in stale:
         trip_socket(
             ctx,

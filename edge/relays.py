@@ -15,11 +15,13 @@ from protocol.uplink import AlarmClass
 
 
 def confirmed(ctx: Ctx, sock: SocketState) -> None:
-    """The relay is where we wanted it: forget the pending command, clear any trouble alarm."""
-    failed = sock.pending is not None and sock.pending.failed
+    """The relay is where we wanted it: forget the pending command, clear any trouble alarm.
+
+    The alarm is looked up even when this command did not fail: a later command (a new cut) may have
+    replaced the one whose retries ran out.
+    """
     sock.pending = None
-    if failed:
-        clear_now(ctx, "relay_unconfirmed", device=sock.device, socket=sock.socket)
+    clear_now(ctx, "relay_unconfirmed", device=sock.device, socket=sock.socket)
 
 
 def on_result(ctx: Ctx, result: RelayResult) -> None:

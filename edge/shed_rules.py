@@ -29,9 +29,8 @@ def trip_shed(
     """Cut every socket in the shed and latch until an authorised reset."""
     new = reason not in ctx.state.shed_trips
     ctx.state.shed_trips.add(reason)
-    if new:  # the relays first: the adapter publishes them before the events are even built
-        for sock in ctx.state.sockets():
-            ctx.ensure_off(sock, reason, force=True)
+    if new:  # the relays first (one post-level off per post): the adapter publishes them before the events are built
+        ctx.cut(ctx.state.sockets(), reason)
         ctx.interlock("cut", "shed", reason, device=device, latched=True)
     raise_latched(ctx, alarm_class, reason, device=device, message=message, value=value, threshold=threshold)
 

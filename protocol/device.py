@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from protocol.envelope import Envelope, Message, SocketNo
 
@@ -59,12 +59,30 @@ class PostHeartbeat(Envelope):
 
 
 class RelayCommand(Envelope):
-    """Edge asks a post to open or close one socket's relay; src is the shed (edge) id."""
+    """Edge asks a post to open or close one socket's relay, or to open every relay of the post; src is the shed.
+
+    ``socket`` names one socket (1..64). Omitted, the command is **post-level**: open every relay of the
+    post at once (a shed-wide or post-wide cut in one message instead of one per socket). A post-level
+    command can only switch off (``on`` must be false): closing every relay at once is never a safe default.
+    The post answers a post-level command with one ``RelayResult`` per socket, each with the command's
+    ``request_id``, so the edge confirms every socket on its own.
+    """
 
     request_id: Annotated[str, Field(min_length=1, max_length=64)]
-    socket: SocketNo
+    socket: SocketNo | None = None  # None (omitted on the wire): every socket of the post
     on: bool
     reason: Text
+
+    @model_validator(mode="after")
+    def _post_level_only_off(self) -> "RelayCommand":
+        if self.socket is None and self.on:
+            raise ValueError("a post-level relay command (no socket) can only switch off: on must be false")
+        return self
+
+    @property
+    def post_level(self) -> bool:
+        """True when the command concerns every socket of the post (no ``socket``)."""
+        return self.socket is None
 
 
 class EdgeKeepAlive(Envelope):

@@ -32,8 +32,19 @@ TOPIC_TABLE: dict[Kind, tuple[str, int, bool, str]] = {
         "all sockets of a post: V, A, W, cumulative Wh, °C, relay, state; every 10 s (1 s in a fault)",
     ),
     Kind.POST_HEARTBEAT: ("post → edge", 1, False, "sign of life every 60 s; 3 missed = offline"),
-    Kind.RELAY_SET: ("edge → post", 1, False, "open or close one socket's relay; src is the shed (edge) id"),
-    Kind.RELAY_RESULT: ("post → edge", 1, False, "the relay state after a RelayCommand, with its request_id"),
+    Kind.RELAY_SET: (
+        "edge → post",
+        1,
+        False,
+        "open or close one socket's relay; without `socket`, open every relay of the post (post-level: `on` must"
+        " be false); src is the shed (edge) id",
+    ),
+    Kind.RELAY_RESULT: (
+        "post → edge",
+        1,
+        False,
+        "the relay state after a RelayCommand, with its request_id; a post-level command gets one per socket",
+    ),
     Kind.KEEPALIVE: (
         "edge → post",
         0,
@@ -213,6 +224,26 @@ The topic root and `v` move together. Within version 1, fields are never removed
 field is a new minor revision that old readers refuse as `unknown_field` (deliberately strict: devices and edges
 are configured by us, and a silent misread is worse than a counted rejection). A breaking change gets `sw/v2`
 and `v: 2`, served side by side during migration.
+
+## Relay commands: per socket or per post
+
+A `RelayCommand` on `sw/v1/shed/{{shed}}/dev/{{post}}/relay/set` names one `socket` (1 … 64) and opens (`on:
+false`) or closes (`on: true`) its relay. Without `socket` (omitted, or `null`) it is **post-level**: open every
+relay of the post at once. A post-level command can only switch off (`"on": true` without a socket is refused
+as `invalid_value`): closing every relay at once is never a safe default. The edge uses it for cuts that
+concern every socket of a post (a shed-wide trip: off-gas, smoke, heat, extinguisher discharge; a post whose
+switched-on sockets all went silent; the fail-safe), so a shed of 20 posts × 10 sockets is cut with 20
+messages instead of 200.
+
+* The post opens every relay and answers **one `RelayResult` per socket**, each with the command's
+  `request_id` and its `socket` (`ok: false` with an `error` for a socket it could not open).
+* The edge tracks every socket on its own: a socket is confirmed by its `RelayResult` (same `request_id`,
+  `ok`, `relay: false`) or by telemetry showing its relay open. A socket not confirmed within
+  `relay_confirm_s` (2 s) gets a **per-socket** command with the same `request_id`, up to `relay_retries` (3)
+  times, then a `relay_unconfirmed` trouble alarm naming it.
+* Compatibility: a per-socket command is exactly as before. A post whose firmware predates the post-level
+  command refuses it (`missing_field: socket`) and answers nothing; the edge's per-socket retries then cut
+  it after `relay_confirm_s`. Update post firmware before relying on the millisecond shed cut.
 
 ## Config
 
@@ -465,6 +496,7 @@ def render() -> str:
     for pairs in examples().values():
         for topic, msg in pairs:
             label = getattr(msg, "type", None) or getattr(msg, "state", None) or getattr(msg, "action", None)
+            label = label or ("post-level" if getattr(msg, "post_level", False) else None)
             title = f"{type(msg).__name__}" + (f" ({label})" if label else "")
             body = json.dumps(json.loads(encode(msg)), indent=2, ensure_ascii=False)
             out.append(f"\n### {title}\n\n`{topic}`\n\n```json\n{body}\n```\n")

@@ -117,7 +117,11 @@ def examples() -> dict[Kind, list[tuple[Topic, Any]]]:
             (
                 dev[Kind.RELAY_SET],
                 RelayCommand(src=SHED, seq=90, ts=T0, request_id="r-90", socket=3, on=False, reason="over_power"),
-            )
+            ),
+            (  # post-level: every relay of the post off (a shed-wide cut is one of these per post)
+                dev[Kind.RELAY_SET],
+                RelayCommand(src=SHED, seq=92, ts=T0, request_id="r-92", on=False, reason="smoke"),
+            ),
         ],
         Kind.RELAY_RESULT: [
             (

@@ -90,20 +90,29 @@ class PostTwin:
             self.socket(n).set_relay(False, "watchdog")
         return opened
 
-    def handle_relay(self, cmd: RelayCommand, ts: int) -> RelayResult:
-        """Obey a relay command and answer it."""
-        if 1 <= cmd.socket <= len(self.sockets):
-            sock = self.socket(cmd.socket)
+    def handle_relay(self, cmd: RelayCommand, ts: int) -> list[RelayResult]:
+        """Obey a relay command and answer it: one result, or one per socket for a post-level command.
+
+        A post-level command (no ``socket``) opens every relay of the post; each socket answers with the
+        command's request id, so the edge confirms every socket on its own.
+        """
+        if cmd.socket is None:
+            return [self._obey(n, cmd, ts) for n in range(1, len(self.sockets) + 1)]
+        return [self._obey(cmd.socket, cmd, ts)]
+
+    def _obey(self, number: int, cmd: RelayCommand, ts: int) -> RelayResult:
+        if 1 <= number <= len(self.sockets):
+            sock = self.socket(number)
             ok, error = sock.set_relay(cmd.on, cmd.reason)
             relay = sock.relay
         else:
-            ok, relay, error = False, False, f"no socket {cmd.socket} (post has {len(self.sockets)})"
+            ok, relay, error = False, False, f"no socket {number} (post has {len(self.sockets)})"
         return RelayResult(
             src=self.id,
             seq=self.next_seq(),
             ts=ts,
             request_id=cmd.request_id,
-            socket=cmd.socket,
+            socket=number,
             ok=ok,
             relay=relay,
             error=error,

@@ -245,6 +245,7 @@ class ShedSim:
     def handle_relay(self, device: str, cmd: RelayCommand) -> None:
         """Obey a decoded RelayCommand addressed to one post."""
         post = self.post(device)
+        # a post-level command (every socket of the post) is recorded with socket None
         base = {"ts": self.now_ms, "shed": self.shed, "device": device, "socket": cmd.socket}
         self.truth.append(
             {"record": "relay_command", **base, "request_id": cmd.request_id, "on": cmd.on, "reason": cmd.reason}
@@ -252,18 +253,19 @@ class ShedSim:
         if not post.online:
             self.truth.append({"record": "relay_ignored", **base, "request_id": cmd.request_id})
             return
-        result = post.handle_relay(cmd, self.now_ms)
-        self.truth.append(
-            {
-                "record": "relay_result",
-                **base,
-                "request_id": cmd.request_id,
-                "ok": result.ok,
-                "relay": result.relay,
-                "error": result.error,
-            }
-        )
-        self._emit(Kind.RELAY_RESULT, device, result)
+        for result in post.handle_relay(cmd, self.now_ms):  # one per socket the command concerns
+            self.truth.append(
+                {
+                    "record": "relay_result",
+                    **base,
+                    "socket": result.socket,
+                    "request_id": cmd.request_id,
+                    "ok": result.ok,
+                    "relay": result.relay,
+                    "error": result.error,
+                }
+            )
+            self._emit(Kind.RELAY_RESULT, device, result)
         self.report_now(device)
 
     # --- time ----------------------------------------------------------------------------------------------

@@ -262,10 +262,16 @@ def reading(
 
 
 class RelayResponder:
-    """Answers every RelayCommand of a shed with an ok RelayResult (a post that obeys)."""
+    """Answers every RelayCommand of a shed with an ok RelayResult (a post that obeys).
 
-    def __init__(self, url: str, shed: str = "shed-a", client_id: str = "responder", post: str = "+") -> None:
+    A post-level command (no socket) is answered with one result per socket, 1..``sockets``.
+    """
+
+    def __init__(
+        self, url: str, shed: str = "shed-a", client_id: str = "responder", post: str = "+", sockets: int = 4
+    ) -> None:
         self.shed = shed
+        self.sockets = sockets
         self.commands: list[RelayCommand] = []
         self.client = client(url, client_id)
         self.client.on_message = self._on_message
@@ -278,17 +284,18 @@ class RelayResponder:
     def _on_message(self, c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         topic, cmd = decode_message(msg.topic, bytes(msg.payload))
         self.commands.append(cmd)
-        self.seq += 1
-        result = RelayResult(
-            src=topic.device,
-            seq=self.seq,
-            ts=SystemClock().now_ms(),
-            request_id=cmd.request_id,
-            socket=cmd.socket,
-            ok=True,
-            relay=cmd.on,
-        )
-        c.publish(device_topic(Kind.RELAY_RESULT, self.shed, topic.device or ""), encode(result), qos=1)
+        for socket in range(1, self.sockets + 1) if cmd.socket is None else (cmd.socket,):
+            self.seq += 1
+            result = RelayResult(
+                src=topic.device,
+                seq=self.seq,
+                ts=SystemClock().now_ms(),
+                request_id=cmd.request_id,
+                socket=socket,
+                ok=True,
+                relay=cmd.on,
+            )
+            c.publish(device_topic(Kind.RELAY_RESULT, self.shed, topic.device or ""), encode(result), qos=1)
 
     def close(self) -> None:
         """Disconnect."""

@@ -1,6 +1,7 @@
 """Runs interlock scenario tables (TOML data files) through the pure decide()."""
 
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +110,31 @@ def _matches(obj: Any, expected: dict[str, Any]) -> bool:
     return True
 
 
+def per_socket(actions: Sequence[Action], state: ShedState) -> list[Relay]:
+    """The relay commands of a decision, a post-level one (socket None) spelled out for every socket of its post."""
+    out: list[Relay] = []
+    for a in actions:
+        if not isinstance(a, Relay):
+            continue
+        if a.socket is not None:
+            out.append(a)
+            continue
+        post = state.posts.get(a.device) or state.retired.get(a.device)
+        assert post is not None, f"post-level relay command for {a.device}, which the edge does not know"
+        out += [Relay(a.device, n, a.on, a.request_id, a.reason) for n in sorted(post.sockets)]
+    return out
+
+
 def check(actions: list[Action], state: ShedState, step: dict[str, Any], where: str) -> None:
-    """Assert a step's expectations against what decide() did."""
-    relays = [a for a in actions if isinstance(a, Relay)]
+    """Assert a step's expectations against what decide() did.
+
+    ``relays`` and ``relay_count`` are per socket (a post-level command counts for every socket of its post);
+    ``relay_messages`` counts the commands themselves (one post-level command is one message).
+    """
+    relays = per_socket(actions, state)
+    if "relay_messages" in step:
+        messages = [a for a in actions if isinstance(a, Relay)]
+        assert len(messages) == step["relay_messages"], f"{where}: relay messages {messages}"
     events = [a.event for a in actions if isinstance(a, Emit)]
     answers = [a.result for a in actions if isinstance(a, Answer)]
     for want in step.get("relays", []):

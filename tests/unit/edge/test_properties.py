@@ -10,7 +10,7 @@ from edge.decide import decide
 from edge.inputs import Tick
 from protocol.device import EnvironmentReading, PostTelemetry, SocketReading, SocketState
 from protocol.uplink import AlarmCleared, AlarmRaised, SocketStatus, SocketStatusChanged
-from tests.unit.edge.scenario import T0, make_state
+from tests.unit.edge.scenario import T0, make_state, per_socket
 
 readings = st.builds(
     SocketReading,
@@ -65,7 +65,7 @@ def _run(seq: list[tuple[int, tuple[str, Any]]]) -> None:
         was_tripped = {s.socket: s.trip is not None for s in state.sockets()}
         was_shed = bool(state.shed_trips)
         state, actions = decide(state, event, now)
-        relays = [a for a in actions if isinstance(a, Relay)]
+        relays = per_socket(actions, state)
         events = [a.event for a in actions if isinstance(a, Emit)]
         assert not any(isinstance(e, AlarmRaised) and e.alarm_type == "internal_error" for e in events)
         # every over-limit reading trips its socket, and a fresh trip opens the relay in the same decision
@@ -146,7 +146,7 @@ def test_an_error_inside_a_rule_fails_safe(monkeypatch) -> None:
     state, actions = decide(
         state, PostTelemetry(src="post-1", seq=1, ts=T0, total_power_w=200.0, sockets=[reading]), T0
     )
-    relays = [a for a in actions if isinstance(a, Relay)]
+    relays = per_socket(actions, state)
     assert {a.socket for a in relays} == {1, 2, 3, 4} and not any(a.on for a in relays)
     events = [a.event for a in actions if isinstance(a, Emit)]
     assert any(isinstance(e, AlarmRaised) and e.alarm_type == "internal_error" for e in events)
