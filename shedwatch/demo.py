@@ -20,7 +20,7 @@ import httpx
 
 from protocol.clock import ScaledClock
 from protocol.config import ShedConfig
-from shedwatch.demo_alerts import alarm_toml, drill_scenario, watch_alerts
+from shedwatch.demo_alerts import alarm_toml, demo_accounts, drill_scenario, watch_alerts
 from shedwatch.demo_config import demo_sheds, shed_toml
 from shedwatch.mosquitto import Mosquitto, find_mosquitto
 from shedwatch.ports import free_port, wait_listening
@@ -87,6 +87,7 @@ class Demo:
         self.logs = self.data / "logs"
         self.broker: Mosquitto | None = None
         self.receiver: HttpReceiver | None = None
+        self.accounts: list[tuple[str, str, str | None]] = []
         self.children: list[Child] = []
 
     def start_broker(self) -> str:
@@ -150,6 +151,7 @@ class Demo:
         self.receiver = HttpReceiver().up()
         alarms = self.data / "alarms.toml"
         alarms.write_text(alarm_toml(url, f"127.0.0.1:{self.receiver.port}", sheds[0].community))
+        self.accounts = demo_accounts(self.data / "cloud", sheds[0].community)
         cloud = Child.shedwatch(
             "cloud",
             [
@@ -242,6 +244,9 @@ def run(args: argparse.Namespace) -> int:
         url = demo.start()
         print(f"ShedWatch demo is running: open {url}  (API: {url}api/v1/availability; logs: {demo.logs})")
         print(f"pages: control room {url}control  security phone {url}phone  residents {url}resident")
+        for role, username, password in demo.accounts:
+            shown = password if password is not None else "(from an earlier run in this data dir)"
+            print(f"account: {role:9} user {username:9} password {shown}")
         if args.drill is not None:
             device, socket = drill_socket(demo_sheds(1, args.posts, args.sockets)[0])
             print(f"drill: thermal runaway at shed-a {device} socket {socket} after {args.drill:g} simulated s")

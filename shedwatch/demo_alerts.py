@@ -1,6 +1,11 @@
-"""What the demo adds to show the whole product: a rota whose alerts go to a local webhook receiver the demo runs
-(printed as they arrive), and the thermal-runaway drill as a simulator scenario for one shed."""
+"""What the demo adds to show the whole product: an account per role with a random password, a rota whose alerts
+go to a local webhook receiver the demo runs (printed as they arrive), and the thermal-runaway drill as a simulator
+scenario for one shed."""
 
+import os
+import secrets
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +16,35 @@ from shedwatch.webhook_receiver import HttpReceiver
 
 # Demo staff on duty all day: the escalation chain of docs/alarms.md, one person per level.
 PEOPLE = {"guard-li": "guard", "leader-wang": "shift_leader", "manager-zhao": "property_manager"}
+
+
+ROLES = ("admin", "operator", "security", "installer", "resident")
+PASSWORD_ENV = "SHEDWATCH_DEMO_PASSWORD"
+EXIT_REFUSED = 1  # `shedwatch cloud user`: refused, e.g. the user name is taken (docs/accounts.md)
+
+
+def demo_accounts(data_dir: Path, community: str) -> list[tuple[str, str, str | None]]:
+    """One account per role (user name = the role), each with a fresh random password, through
+    `shedwatch cloud user`; (role, user name, password), the password None when the account was already there from
+    an earlier run in the same data dir (its password is the one printed then). Never a default password."""
+    made: list[tuple[str, str, str | None]] = []
+    for role in ROLES:
+        password = secrets.token_urlsafe(12)
+        base = [sys.executable, "-m", "shedwatch", "cloud", "user", "--data-dir", str(data_dir)]
+        if role == "admin":
+            args = [*base, "create-admin", "--username", role]
+        else:
+            args = [*base, "add", "--username", role, "--role", role, "--community", community, "--create-community"]
+        args += ["--password-env", PASSWORD_ENV]
+        env = {**os.environ, PASSWORD_ENV: password}
+        done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+        if done.returncode == EXIT_REFUSED and "taken" in (done.stderr + done.stdout):
+            made.append((role, role, None))
+        elif done.returncode != 0:
+            raise RuntimeError(f"demo account {role}: exit {done.returncode}: {done.stderr.strip() or done.stdout}")
+        else:
+            made.append((role, role, password))
+    return made
 
 
 def alarm_toml(base_url: str, receiver_url: str, community: str) -> str:

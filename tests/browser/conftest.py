@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from shedwatch.mosquitto import Mosquitto
 from tests.integration.alarms.conftest import rota_toml
 from tests.integration.alarms.receivers import HttpReceiver
-from tests.integration.cloud.conftest import SHED_TOML, CloudProcess
+from tests.integration.cloud.conftest import REPO, SHED_TOML, CloudProcess
 from tests.integration.cloud.helpers import Publisher
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -103,6 +103,7 @@ class Site:
         self.data = data
         self.receiver = receiver
         self.secret = secret
+        self.passwords: dict[str, str] = {}
         self.seq = 0
 
     def token(self, role: str, user_id: str = "u1", communities: tuple[str, ...] = COMMUNITIES) -> str:
@@ -118,11 +119,40 @@ class Site:
         """An Authorization header for API calls as that principal."""
         return {"Authorization": f"Bearer {self.token(role, user_id, communities)}"}
 
-    def login_as(self, page: Page, role: str, user_id: str = "u1", communities: tuple[str, ...] = COMMUNITIES) -> Page:
-        """Give the page's browser the session cookie of a principal with this role (the token the login route
-        would set, signed with the cloud's key)."""
-        token = self.token(role, user_id, communities)
-        page.context.add_cookies([{"name": "shedwatch_session", "value": token, "url": self.base}])
+    def account(self, role: str, user_id: str = "", communities: tuple[str, ...] = COMMUNITIES) -> str:
+        """Make the account (`shedwatch cloud user add`, once per user id; default ROLE-1) and return its
+        password."""
+        import os
+        import secrets
+        import subprocess
+        import sys
+
+        user_id = user_id or f"{role}-1"
+        if user_id in self.passwords:
+            return self.passwords[user_id]
+        password = secrets.token_urlsafe(12)
+        args = [sys.executable, "-m", "shedwatch", "cloud", "user", "--data-dir", str(self.data), "add"]
+        args += ["--username", user_id, "--role", role, "--create-community", "--password-env", "PW"]
+        for c in communities:
+            args += ["--community", c]
+        done = subprocess.run(
+            args, env={**os.environ, "PW": password}, cwd=REPO, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        self.passwords[user_id] = password
+        return password
+
+    def login_as(self, page: Page, role: str, user_id: str = "", communities: tuple[str, ...] = COMMUNITIES) -> Page:
+        """Log the page's browser in as an account with this role: made if new, logged in through
+        POST /api/v1/auth/login, whose session cookie the browser then carries."""
+        import httpx
+
+        user_id = user_id or f"{role}-1"
+        password = self.account(role, user_id, communities)
+        r = httpx.post(f"{self.base}/api/v1/auth/login", json={"username": user_id, "password": password}, timeout=30)
+        assert r.status_code == 200, r.text
+        cookie = r.cookies["shedwatch_session"]
+        page.context.add_cookies([{"name": "shedwatch_session", "value": cookie, "url": self.base}])
         return page
 
     def close(self) -> None:

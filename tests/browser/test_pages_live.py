@@ -22,13 +22,17 @@ def _open(page: Page, url: str) -> Page:
 
 
 PAGES = ["/control", "/phone", "/resident", "/"]
+ROLE = {"/control": "operator", "/phone": "security"}  # the staff pages ask for a login first
 
 
 def test_each_page_is_chinese_by_default_english_on_switch_and_accessible(
     site: Site, new_page: Callable[..., Page]
 ) -> None:
     for path in PAGES:
-        page = _open(new_page(), site.base + path)
+        page = new_page()
+        if path in ROLE:
+            site.login_as(page, ROLE[path], user_id=f"{ROLE[path]}-1")
+        page = _open(page, site.base + path)
         assert page.evaluate("document.documentElement.lang") == "zh-CN"
         zh_title = page.title()
         assert any("\u4e00" <= c <= "\u9fff" for c in zh_title), (path, zh_title)
@@ -44,7 +48,7 @@ def test_each_page_is_chinese_by_default_english_on_switch_and_accessible(
 
 
 def test_keyboard_focus_is_visible(site: Site, new_page: Callable[..., Page]) -> None:
-    page = _open(new_page(), site.base + "/control")
+    page = _open(site.login_as(new_page(), "operator", user_id="operator-1"), site.base + "/control")
     page.keyboard.press("Tab")
     style = page.evaluate(
         "() => { const s = getComputedStyle(document.activeElement);"
@@ -54,7 +58,7 @@ def test_keyboard_focus_is_visible(site: Site, new_page: Callable[..., Page]) ->
 
 
 def test_control_room_counts_follow_the_shed(site: Site, new_page: Callable[..., Page]) -> None:
-    page = _open(new_page(WALL), site.base + "/control?lang=en")
+    page = _open(site.login_as(new_page(WALL), "operator", user_id="operator-1"), site.base + "/control?lang=en")
     free = page.locator("[data-shed='shed-a'] .count[data-k='free'] b")
     expect(free).to_have_text("10")
     t0 = time.monotonic()
@@ -75,7 +79,12 @@ def test_resident_sees_free_sockets_change(site: Site, new_page: Callable[..., P
 
 
 def test_stream_lost_warning_on_every_page_when_the_cloud_stops(own_site: Site, new_page: Callable[..., Page]) -> None:
-    pages = [_open(new_page(), own_site.base + path) for path in PAGES]
+    pages = []
+    for path in PAGES:
+        page = new_page()
+        if path in ROLE:
+            own_site.login_as(page, ROLE[path], user_id=f"{ROLE[path]}-1")
+        pages.append(_open(page, own_site.base + path))
     for page in pages:
         expect(page.locator("#stream-lost")).to_be_hidden()
     own_site.cloud.stop()

@@ -22,15 +22,19 @@ TARIFF = {"schedule": [{"start": "00:00", "period": "flat"}], "per_kwh": {"flat"
 
 @pytest.fixture
 def charging_site(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[tuple[Site, ScriptedEdge]]:
-    """An authorised shed-a whose edge is scripted (answers start / stop), a tariff, and 10 yuan for resident r1."""
+    """An authorised shed-a whose edge is scripted (answers start / stop), a tariff, and 10 yuan for resident res-1."""
     site = _start_site(tmp_path, mosquitto, mode="authorised", birth_sockets=False)
     edge = ScriptedEdge(mosquitto.port, refuse_socket=9)
     edge.send(lambda seq: birth("shed-a", seq, {("post-1", n): SocketStatus.PLUGGED for n in range(1, 11)}))
+    password = site.account("resident", "res-1")  # the wallet's owner exists before the credit
+    login = httpx.post(f"{site.base}/api/v1/auth/login", json={"username": "res-1", "password": password}, timeout=30)
+    cookie = {"Cookie": f"shedwatch_session={login.cookies['shedwatch_session']}"}
+    me = httpx.get(f"{site.base}/api/v1/me", headers=cookie, timeout=10).json()
     admin = site.bearer("admin")
     r = httpx.put(f"{site.base}/api/v1/communities/jinsong-north/tariff", json=TARIFF, headers=admin, timeout=10)
     assert r.status_code == 200, r.text
     credit = {"amount_fen": 1000, "community": "jinsong-north"}
-    r = httpx.post(f"{site.base}/api/v1/residents/r1/wallet/credits", json=credit, headers=admin, timeout=10)
+    r = httpx.post(f"{site.base}/api/v1/residents/{me['id']}/wallet/credits", json=credit, headers=admin, timeout=10)
     assert r.status_code == 201, r.text
     yield site, edge
     edge.close()
@@ -41,7 +45,7 @@ def test_resident_starts_watches_and_stops_a_session(
     charging_site: tuple[Site, ScriptedEdge], new_page: Callable[..., Page]
 ) -> None:
     site, edge = charging_site
-    page = site.login_as(new_page(PHONE), "resident", user_id="r1")
+    page = site.login_as(new_page(PHONE), "resident", user_id="res-1")
     page.goto(f"{site.base}/resident?lang=en&qr=shed-a-post-1-2")
     page.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true")
     expect(page.locator("#wallet")).to_have_text("¥10.00")

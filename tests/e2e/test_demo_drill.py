@@ -1,5 +1,5 @@
-"""`shedwatch demo --drill`: it prints the pages' addresses, runs the thermal-runaway drill, and the incident's
-alerts reach the local receiver the demo runs (printed as ALERT lines with their signed links)."""
+"""`shedwatch demo --drill`: it prints the pages' addresses and an account per role, runs the thermal-runaway
+drill, and the incident's alerts reach the local receiver the demo runs (printed as ALERT lines with their links)."""
 
 import re
 import signal
@@ -45,6 +45,13 @@ def test_demo_drill_pages_and_alerts(tmp_path: Path) -> None:
         for url in pages.groups():
             assert httpx.get(url, timeout=5).status_code == 200, url
         assert "drill: thermal runaway at shed-a a-post-1 socket 3 after 10 simulated s" in text()
+        # One account per role, each with its own random password, that logs in.
+        accounts = dict(re.findall(r"account: (\w+) +user \w+ +password (\S+)", text()))
+        assert set(accounts) == {"admin", "operator", "security", "installer", "resident"}, text()
+        assert len(set(accounts.values())) == 5
+        base = pages.group(1).rsplit("/", 1)[0]
+        login = httpx.post(f"{base}/api/v1/auth/login", json={"username": "operator", "password": accounts["operator"]})
+        assert login.status_code == 200, login.text
         # Off-gas first (pre-fire), then the fire: the guard is alerted with links to accept from the phone.
         wait_until(lambda: re.search(r"ALERT \[(PRE-FIRE|FIRE)\] shed-a", text()), timeout=120, what="drill alert")
         accept = re.search(r"Accept: (http\S+/api/v1/alarms/link/ack\.\S+)", text())
