@@ -187,9 +187,6 @@ class Site:
 def _start_site(tmp: Path, broker: Mosquitto, *, mode: str = "open", birth_sockets: bool = True) -> Site:
     """The cloud of ``site``; ``mode`` the shed's (open or authorised); without ``birth_sockets`` the test's own
     edge announces the shed."""
-    import os
-    import secrets
-
     from protocol.uplink import SocketStatus
     from tests.integration.cloud.helpers import birth, wait_for
 
@@ -207,17 +204,8 @@ def _start_site(tmp: Path, broker: Mosquitto, *, mode: str = "open", birth_socke
     hook = f"json://127.0.0.1:{receiver.port}"
     people = {p: [f"{hook}/{p}"] for p in ("guard-li", "leader-wang", "manager-zhao")}
     alarms.write_text(rota_toml(cloud.base, people, community="jinsong-north"))
-    # A token key the test shares with the cloud, so it can log a browser in as any role (login_as).
-    secret = secrets.token_urlsafe(48)
-    saved = os.environ.get("SHEDWATCH_CLOUD_SECRET_KEY")
-    os.environ["SHEDWATCH_CLOUD_SECRET_KEY"] = secret
-    try:
-        cloud.start(timeout=120)  # generous: a browser test module starts it while the machine may be busy
-    finally:
-        if saved is None:
-            del os.environ["SHEDWATCH_CLOUD_SECRET_KEY"]
-        else:
-            os.environ["SHEDWATCH_CLOUD_SECRET_KEY"] = saved
+    cloud.start(timeout=120)  # generous: a browser test module starts it while the machine may be busy
+    secret = cloud.auth.secret_key.get_secret_value()  # the process's token key (tests can mint tokens)
     pub = Publisher(broker.port)
     s = Site(cloud, pub, data, receiver, secret)
     if not birth_sockets:
