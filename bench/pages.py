@@ -22,6 +22,8 @@ import os
 import random
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -57,7 +59,6 @@ PUBLIC = ("/", "/resident")
 SOCKETS = [(f"post-{p}", n) for p in (1, 2, 3) for n in range(1, 11)]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 ARGS += ["--autoplay-policy=no-user-gesture-required"]  # the siren may sound without a click
-SECRET = secrets.token_urlsafe(48)  # the cloud's token key, so the bench can give the browser an operator session
 
 
 def thermal_runaway_report(
@@ -138,7 +139,6 @@ def _start_cloud(tmp: Path, broker: Mosquitto) -> tuple[Child, str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     args = ["cloud", "--broker", broker.url, "--port", str(port), "--data-dir", str(tmp / "cloud")]
-    os.environ["SHEDWATCH_CLOUD_SECRET_KEY"] = SECRET  # this process only; the cloud child inherits it
     cloud = Child.shedwatch("cloud", [*args, "--shed-config", str(tmp / "shed.toml")], log_dir=tmp / "logs", cwd=REPO)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -151,19 +151,22 @@ def _start_cloud(tmp: Path, broker: Mosquitto) -> tuple[Child, str]:
     raise SystemExit(f"cloud did not start:\n{cloud.log_tail()}")
 
 
-def _operator_cookie(base: str) -> dict[str, str]:
-    from cloud.auth.settings import AuthSettings
-    from cloud.core.access.roles import Principal, Role
+def _operator_cookie(base: str, data_dir: Path) -> dict[str, str]:
+    """An operator account (`shedwatch cloud user add`) logged in: its session cookie for the browser."""
+    password = secrets.token_urlsafe(12)
+    args = [sys.executable, "-m", "shedwatch", "cloud", "user", "--data-dir", str(data_dir), "add"]
+    args += ["--username", "bench-operator", "--role", "operator", "--community", "bench", "--create-community"]
+    env = {**os.environ, "BENCH_PASSWORD": password}
+    subprocess.run([*args, "--password-env", "BENCH_PASSWORD"], env=env, check=True, capture_output=True, timeout=120)
+    login = httpx.post(f"{base}/api/v1/auth/login", json={"username": "bench-operator", "password": password})
+    login.raise_for_status()
+    return {"name": "shedwatch_session", "value": login.cookies["shedwatch_session"], "url": base}
 
-    settings = AuthSettings(environment="development", secret_key=SECRET)  # type: ignore[arg-type]
-    token = settings.token_codec().issue(Principal("bench", Role.OPERATOR, frozenset({"bench"})), now_s=time.time())
-    return {"name": "shedwatch_session", "value": token, "url": base}
 
-
-def _alarms(browser: Any, base: str, edge: Edge, count: int) -> dict[str, Any]:
+def _alarms(browser: Any, base: str, data_dir: Path, edge: Edge, count: int) -> dict[str, Any]:
     """Thermal runaways on post-3 until the control screen's siren sounds; silenced before each next one."""
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
-    ctx.add_cookies([_operator_cookie(base)])
+    ctx.add_cookies([_operator_cookie(base, data_dir)])
     page = ctx.new_page()
     page.goto(base + "/control?lang=en")
     page.wait_for_function("() => window.shedwatch && window.shedwatch.ready", timeout=15_000)
@@ -258,7 +261,7 @@ def run(loads: int, updates: int) -> dict[str, Any]:
                 result["update_ms_p99"] = round(percentile(lat, 99), 1)
                 result["update_ms_max"] = round(max(lat), 1)
                 ctx.close()
-                result.update(_alarms(browser, base, edge, max(1, updates // 10)))
+                result.update(_alarms(browser, base, tmp / "cloud", edge, max(1, updates // 10)))
                 browser.close()
         finally:
             edge.close()
