@@ -15,9 +15,10 @@ edge decision (the edge event's ts) -> cloud receive (events.received_ms) -> ala
 -> notifier pass (alerts.sent_ms) -> receiver (arrival). Wall clock across processes on one machine.
 
 Last line: one JSON object with p50_ms, p99_ms, max_ms, drills, background_points_per_s (published; stored
-points are counted too), lost_alerts, duplicate_alerts.
+points are counted too), lost_alerts, duplicate_alerts, load_avg (the 1-minute load average at start and end).
 """
 
+import os
 import signal
 import sqlite3
 import sys
@@ -207,6 +208,7 @@ def main() -> None:
     # `timeout` and Ctrl-C end the run through the finally below, which stops every process it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     drills = 20 if args.quick and args.drills == 200 else args.drills
+    load_start = os.getloadavg()[0]  # the machine is shared: say how busy it was
     tmp = Path(tempfile.mkdtemp(prefix="sw-bench-alarm-"))
     brokers = [Mosquitto(workdir=tmp / "shed-broker").start(), Mosquitto(workdir=tmp / "cloud-broker").start()]
     shed_broker, cloud_broker = brokers
@@ -303,6 +305,7 @@ def main() -> None:
             "lost_alerts": lost,
             "duplicate_alerts": sum(n - 1 for n in refs.values()),
             "over_10s": timeouts,
+            "load_avg": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         }
     finally:
         if background is not None:

@@ -11,6 +11,7 @@ Last line: one JSON object (see docs/performance.md, "bench.ingest").
 """
 
 import argparse
+import os
 import re
 import sqlite3
 import subprocess
@@ -243,6 +244,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller backlogs (a smoke run)")
     args = parser.parse_args()
     n_small, m_batches = (5_000, 60) if args.quick else (100_000, 1_000)
+    load_start = os.getloadavg()[0]  # the machine is shared: say how busy it was
     tmp = Path(tempfile.mkdtemp(prefix="sw-bench-ingest-"))
     result: dict[str, float | int] = {}
     lost = duplicated = 0
@@ -288,6 +290,7 @@ def main() -> int:
 
     result["lost"] = lost
     result["duplicated"] = duplicated
+    result["load_avg"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]  # type: ignore[assignment]
     emit(result)
     return 0
 

@@ -1,9 +1,13 @@
-"""The leader loop: one thread that, while this process leads, runs the alarm service and the notifier.
+"""The leader loop: while this process leads, one thread runs the alarm service, another the notifier's passes.
 
-It wakes every ``tick_s`` (a setting, 1 s by default) or at once when ingest stored something
-(``wake()``), so an alarm from the edge is paged within one pass, and timers need no in-memory state: each
-pass recomputes what is due from the store. Any error in a pass is logged and counted, and the next pass
-runs again: a bad row never stops alarms for everybody.
+The alarm thread wakes at once when ingest stored an edge alarm (``wake()``) and when the timers fall due
+(every ``tick_s``, 1 s by default); timers need no in-memory state: each pass recomputes what is due from the
+store. An alarm is never made to wait by the timers: edge events go first, the sends of the alerts they queued
+are started from the same thread right after the commit (the notifier's threads do the sending), a timer pass
+applies events that arrive between its steps, and it holds back for ``TIMERS_AFTER_EVENTS_S`` after paging.
+The notifier thread catches up every tick and whenever a send is recorded (retries, alerts queued by staff).
+Any error in a pass is logged and counted, and the next pass, a tick later, runs again: a bad row never stops
+alarms for everybody.
 """
 
 import logging
@@ -21,6 +25,7 @@ from cloud.state.store import StateStore
 from protocol.clock import Clock
 
 log = logging.getLogger(__name__)
+TIMERS_AFTER_EVENTS_S = 0.1  # a timer pass due just after edge events were paged waits this long
 
 
 def link_secret(configured: str, data_dir: Path) -> bytes:
@@ -57,7 +62,9 @@ class AlarmRunner:
         self.errors = 0
         self._wake = threading.Event()
         self._notify = threading.Event()
+        self.notifier.on_sent = self._notify_soon  # an alert waiting behind one just sent goes next
         self._timers_due = 0.0  # monotonic time of the next timer pass
+        self._timers_hold = 0.0  # monotonic time before which it waits for the notifier (see _alarm_pass)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -92,34 +99,76 @@ class AlarmRunner:
 
     def _alarm_pass(self) -> None:
         if not self._leads():
+            self._timers_due = time.monotonic() + self.tick_s  # try again in a tick
             return
-        # New edge events first, and the notifier told at once: timers (rules, escalation) never delay an alarm.
-        self.service.run_events(self.clock.now_ms())
+        # New edge events first, their alerts on their way at once: timers (rules, escalation) never delay an alarm.
+        applied = self._run_events()
+        now = time.monotonic()
+        if now < max(self._timers_due, self._timers_hold):
+            return
+        if applied and now < self._timers_due + self.tick_s:
+            # The notifier is sending what these events queued: the timers wait a moment rather than compete with
+            # it for the CPU and the GIL (a storm of events delays them by one tick at most).
+            self._timers_hold = now + TIMERS_AFTER_EVENTS_S
+            return
+        self._timers_due = now + self.tick_s
+        self.service.run_timers(self.clock.now_ms(), between=self._events_between)
         self._notify.set()
-        if time.monotonic() >= self._timers_due:
-            self._timers_due = time.monotonic() + self.tick_s
-            self.service.run_timers(self.clock.now_ms())
+
+    def _run_events(self) -> bool:
+        applied = self.service.run_events(self.clock.now_ms()) > 0
+        if applied:
+            self._send_now()
+        return applied
+
+    def _send_now(self) -> None:
+        # Start the sends of what was just queued from this thread, straight after the commit: the notifier's
+        # thread would have to wake first (the outbox stays the record; a pass picks a row only once).
+        try:
+            self._notify_pass()
+        except Exception:
+            log.exception("starting the sends after an alarm pass failed; the notifier's loop retries")
             self._notify.set()
+
+    def _events_between(self, now: int) -> int:
+        """Between two steps of a timer pass: apply the edge events that woke us meanwhile (then the time now)."""
+        if not self._wake.is_set():
+            return now
+        self._wake.clear()  # before reading: an event stored after this wakes the next pass
+        self._run_events()
+        return self.clock.now_ms()
+
+    def _notify_soon(self) -> None:
+        self._notify.set()
 
     def _notify_pass(self) -> None:
         if self.leadership.held:
-            while self.notifier.run_once(self.clock.now_ms()) and not self._stop.is_set():
+            # Sends run on the notifier's threads: this pass only starts them, so a new alert never waits here.
+            while self.notifier.run_once(self.clock.now_ms(), wait=False) and not self._stop.is_set():
                 pass
 
     def _alarm_loop(self) -> None:
-        self._loop(self._wake, self._alarm_pass, "alarm")
+        # Wake at the next timer pass, not a tick after the last pass ended: a timer pass then rarely falls due
+        # just as an edge event wakes the loop.
+        self._loop(
+            self._wake, self._alarm_pass, "alarm", lambda: max(self._timers_due, self._timers_hold) - time.monotonic()
+        )
 
     def _notify_loop(self) -> None:
-        self._loop(self._notify, self._notify_pass, "notifier")
+        self._loop(self._notify, self._notify_pass, "notifier", lambda: self.tick_s)
 
-    def _loop(self, wake: threading.Event, one_pass: Callable[[], None], what: str) -> None:
+    def _loop(self, wake: threading.Event, one_pass: Callable[[], None], what: str, wait: Callable[[], float]) -> None:
+        failed = False
         while not self._stop.is_set():
-            wake.wait(self.tick_s)
+            # ``wait()`` seconds until the next pass is due, at most a tick; a tick after a failure
+            wake.wait(self.tick_s if failed else min(max(wait(), 0.0), self.tick_s))
             wake.clear()
             if self._stop.is_set():
                 break
             try:
                 one_pass()
+                failed = False
             except Exception:
+                failed = True
                 self.errors += 1
                 log.exception("%s pass failed; the next pass retries", what)

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 EVENTS_PER_PASS = 500
 WATERMARK_SLACK_MS = 10 * 60_000
 FULL_SCAN_EVERY = 300  # timer passes (about 5 minutes at the default 1 s tick)
+SHEDS_PER_TRANSACTION = 10  # cloud rules: sheds per transaction (~8 queries each), edge events applied in between
 
 
 def key_of(body: dict[str, object]) -> AlarmKey:
@@ -96,20 +97,26 @@ class AlarmService:
         self.run_events(now)
         self.run_timers(now)
 
-    def run_events(self, now: int) -> None:
-        """The fast half: apply new edge events and page what they opened (what an alarm waits for)."""
-        self.apply_new_events(now, page=True)
+    def run_events(self, now: int) -> int:
+        """The fast half: apply new edge events and page what they opened (what an alarm waits for); how many."""
+        return self.apply_new_events(now, page=True)
 
-    def run_timers(self, now: int) -> None:
-        """The timed half: cloud rules, shelve expiry, escalation steps."""
+    def run_timers(self, now: int, *, between: Callable[[int], int] | None = None) -> None:
+        """The timed half: cloud rules, shelve expiry, escalation steps.
+
+        ``between(now)`` runs between its transactions and returns the time (epoch ms) for the rest: the leader
+        loop applies edge events that arrived meanwhile, so a timer pass delays an alarm by one step at most.
+        """
+        step = between or (lambda t: t)
         self._timer_passes += 1
         if self._timer_passes % FULL_SCAN_EVERY == 0:
             # Now and then look at every arrival again: an event committed later than the slack is never missed.
             self._watermark_ms = 0
             self.apply_new_events(now, page=True)
-        self.evaluate_rules(now)
-        self.tick(now)
-        self.page_due(now)
+            now = step(now)
+        now = self.evaluate_rules(now, between=step)
+        self.tick(step(now))
+        self.page_due(step(now))
 
     def apply_new_events(self, now: int, *, page: bool = False) -> int:
         """Apply every stored edge alarm event not yet applied (and with ``page``, queue the alerts they call for
@@ -164,27 +171,42 @@ class AlarmService:
         if passed is not None:
             self.apply(repo, passed, now)
 
-    def evaluate_rules(self, now: int) -> None:
-        """Raise and clear the cloud-side alarms of every shed."""
-        with self.engine.begin() as conn:
-            repo = AlarmRepo(conn, sqlite=self.sqlite)
-            for shed, community in repo.sheds():
-                crowded = self.config.community_of(community).crowded
-                facts = replace(repo.facts(shed, now, crowded=crowded), lost_gaps=self._gaps_of(repo, shed, now))
-                active = evaluate(facts, now, self.rules)
-                open_keys = [a.key for a, _ in repo.open_alarms(shed) if a.active]
-                for inp in transitions(open_keys, active):
-                    self.apply(repo, inp, now)
-        # Held clears of chattering keys are released by time.
-        for key in list(self._dampers):
+    def evaluate_rules(self, now: int, *, between: Callable[[int], int] | None = None) -> int:
+        """Raise and clear the cloud-side alarms of every shed, ``SHEDS_PER_TRANSACTION`` sheds at a time with
+        ``between(now)`` (see run_timers) between them; returns the time the last step ran at."""
+        step = between or (lambda t: t)
+        with self.engine.connect() as conn:
+            every = AlarmRepo(conn, sqlite=self.sqlite).sheds()
+        for i in range(0, len(every), SHEDS_PER_TRANSACTION):
+            if i:
+                now = step(now)
             with self.engine.begin() as conn:
                 repo = AlarmRepo(conn, sqlite=self.sqlite)
-                damper, passed, _ = damp(self._dampers[key], None, now, self.chatter)
+                for shed, community in every[i : i + SHEDS_PER_TRANSACTION]:
+                    crowded = self.config.community_of(community).crowded
+                    facts = replace(repo.facts(shed, now, crowded=crowded), lost_gaps=self._gaps_of(repo, shed, now))
+                    active = evaluate(facts, now, self.rules)
+                    open_keys = [a.key for a, _ in repo.open_alarms(shed) if a.active]
+                    for inp in transitions(open_keys, active):
+                        self.apply(repo, inp, now)
+        # Held clears of chattering keys are released by time: decided in memory first, and stored in one
+        # transaction only when one passes (a transaction per key took the write lock for each key every pass).
+        # No events run from here to the end: they update the same dampers.
+        now = step(now)
+        ticked = {key: damp(d, None, now, self.chatter) for key, d in self._dampers.items()}
+        released = [passed for _, passed, _ in ticked.values() if passed is not None]
+        if released:
+            with self.engine.begin() as conn:
+                repo = AlarmRepo(conn, sqlite=self.sqlite)
+                for inp in released:
+                    self.apply(repo, inp, now)
+        # Kept only once stored: if that transaction fails, the clears stay held for the next pass.
+        for key, (damper, _, _) in ticked.items():
+            if not damper.raises_ms and damper.held_clear_ms is None:
+                self._dampers.pop(key, None)
+            else:
                 self._dampers[key] = damper
-                if passed is not None:
-                    self.apply(repo, passed, now)
-                if not damper.raises_ms and damper.held_clear_ms is None:
-                    del self._dampers[key]
+        return now
 
     def _gaps_of(self, repo: AlarmRepo, shed: str, now: int) -> tuple[LostGap, ...]:
         """The shed's given-up gaps that may still be active, reading only feed rows not read before."""

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloud.auth.accounts import User
+from cloud.auth.accounts import MAX_COMMUNITY_NAME, User
 from cloud.auth.passwords import MAX_LENGTH
 from cloud.core.access.roles import Role
 from cloud.state.audit_rows import AuditEntry
@@ -105,10 +105,10 @@ class CommunityOut(BaseModel):
 
 
 class NewCommunityIn(_In):
-    """``POST /api/v1/communities``: id (a-z 0-9 - _, 1-100) and display name (default: the id)."""
+    """``POST /api/v1/communities``: id (a-z 0-9 - _, 1-100) and display name (≤ 100 characters; default: the id)."""
 
     community: str = Field(min_length=1, max_length=100)
-    name: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=MAX_COMMUNITY_NAME)
 
 
 class AuditOut(BaseModel):

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from cloud.alarms.actions import ActionRefused, ack_incident, onsite_incident
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
-from cloud.api.errors_doc import errors
+from cloud.api.responses import errors
 from cloud.core.alarms.clocks import clocks
 from cloud.core.alarms.inputs import Actor
 from cloud.core.notify.links import LinkClaim, LinkError, verify

@@ -17,6 +17,7 @@ from cloud.api.availability_view import AvailabilityView
 from cloud.api.deps import CloudState
 from cloud.api.live import LiveView
 from cloud.api.metrics import ApiMetrics, MeasureRequests
+from cloud.api.openapi_errors import install_implied_errors
 from cloud.api.principal import install_access_handlers
 from cloud.api.routes import api_router
 from cloud.api.validation import install_validation_handler
@@ -207,6 +208,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
     app.add_middleware(MeasureRequests, metrics=metrics)
     install_access_handlers(app)
     install_validation_handler(app)
+    install_implied_errors(app)
     app.include_router(api_router)
     app.include_router(alarm_router)
     return app

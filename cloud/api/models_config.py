@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.alarms.config import Person, ShiftConfig
 from cloud.alarms.config_docs import CommunitySettings
+from cloud.auth.accounts import MAX_COMMUNITY_NAME
 from protocol.config import ShedConfig, Thresholds
 from protocol.shedfile import CameraLink
 
@@ -13,7 +14,7 @@ from protocol.shedfile import CameraLink
 class CommunityIn(CommunitySettings):
     """A community's display name, zone, service promise and inspection rhythm."""
 
-    name: Annotated[str, Field(max_length=100)] = ""
+    name: Annotated[str, Field(max_length=MAX_COMMUNITY_NAME)] = ""
 
 
 class CommunityOut(CommunityIn):

@@ -1,9 +1,11 @@
 """The 422 answer for a request that does not validate, safe for any input.
 
-FastAPI's own handler echoes each error's ``input``; a JSON body may carry ``NaN`` or ``Infinity`` (Python's
-parser accepts them), which strict JSON (RFC 8259) cannot encode, so the answer itself failed and the client got
-a 500. Here non-finite numbers in the echo become strings ("inf", "-inf", "nan"); the shape stays FastAPI's
-documented ``HTTPValidationError`` (``{"detail": [{"loc", "msg", "type", "input", ...}]}``).
+FastAPI's own handler echoes each error's ``input``, and two kinds of input cannot be echoed as strict JSON
+(RFC 8259), so the answer itself failed and the client got a 500: a JSON body may carry ``NaN`` or ``Infinity``
+(Python's parser accepts them), and a body that is not UTF-8 is echoed as the raw ``bytes``. Here non-finite
+numbers become strings ("inf", "-inf", "nan") and bytes their UTF-8 decoding with U+FFFD for what does not
+decode; the shape stays FastAPI's documented ``HTTPValidationError`` (``{"detail": [{"loc", "msg", "type",
+"input", ...}]}``).
 """
 
 import math
@@ -15,21 +17,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 
-def finite(value: Any) -> Any:
-    """``value`` with every non-finite float (at any depth of lists and dicts) replaced by its ``str``."""
+def echoable(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by its ``str`` and every ``bytes`` by its UTF-8 decoding
+    (undecodable bytes as U+FFFD), at any depth of lists, tuples and dicts."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
     if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
+        return {k: echoable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
+        return [echoable(v) for v in value]
     return value
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     del request
-    return JSONResponse(status_code=422, content={"detail": finite(jsonable_encoder(exc.errors()))})
+    # Before the encoder (which decodes bytes strictly) and after it (which may make floats of other types).
+    return JSONResponse(status_code=422, content={"detail": echoable(jsonable_encoder(echoable(exc.errors())))})
 
 
 def install_validation_handler(app: FastAPI) -> None:

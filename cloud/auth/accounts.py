@@ -14,6 +14,9 @@ from cloud.core.access.roles import AccessError, Principal, Role
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{2,63}")
 _COMMUNITY = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 MAX_DISPLAY_NAME = 200
+# A community's display name: one limit whichever route sets it (POST /communities, PUT /config/communities/...),
+# so a name one accepts the other can always show.
+MAX_COMMUNITY_NAME = 100
 
 
 def normalize_username(raw: str) -> str:
@@ -24,11 +27,12 @@ def normalize_username(raw: str) -> str:
     return name
 
 
-def check_display_name(name: str) -> str:
-    """The display name stripped; raises AccountError when longer than MAX_DISPLAY_NAME or with control characters."""
+def check_display_name(name: str, limit: int = MAX_DISPLAY_NAME) -> str:
+    """The display name stripped; raises AccountError when longer than ``limit`` characters or with control
+    characters."""
     name = name.strip()
-    if len(name) > MAX_DISPLAY_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise AccountError(f"a display name has at most {MAX_DISPLAY_NAME} printable characters")
+    if len(name) > limit or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise AccountError(f"a display name has at most {limit} printable characters")
     return name
 
 

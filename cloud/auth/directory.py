@@ -14,7 +14,14 @@ from typing import Literal
 
 from sqlalchemy import Connection, Engine
 
-from cloud.auth.accounts import User, check_account, check_community_id, check_display_name, normalize_username
+from cloud.auth.accounts import (
+    MAX_COMMUNITY_NAME,
+    User,
+    check_account,
+    check_community_id,
+    check_display_name,
+    normalize_username,
+)
 from cloud.auth.errors import AccountError, UnknownUser
 from cloud.auth.passwords import PasswordHasher
 from cloud.core.access.roles import Role
@@ -169,7 +176,7 @@ class Directory:
         """A new community (name defaults to its id); raises AccountError or AccountConflict."""
         check_community_id(community)
         with self._engine.begin() as conn:
-            account_rows.insert_community(conn, community, check_display_name(name) or community)
+            account_rows.insert_community(conn, community, check_display_name(name, MAX_COMMUNITY_NAME) or community)
 
     def admins_everywhere(self) -> int:
         """How many enabled deployment-wide admins exist."""

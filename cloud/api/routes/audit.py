@@ -5,13 +5,14 @@ from fastapi import APIRouter, Query
 from cloud.api.account_models import AuditOut, AuditPage
 from cloud.api.deps import CloudDep
 from cloud.api.principal import PrincipalDep, scope
+from cloud.api.responses import errors
 from cloud.core.access.permissions import Action
 from cloud.state import audit_rows
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
 
-@router.get("/audit", response_model=AuditPage)
+@router.get("/audit", response_model=AuditPage, responses=errors(403))
 def audit_log(
     principal: PrincipalDep,
     cloud: CloudDep,

@@ -10,6 +10,7 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ValidationError
 
@@ -29,6 +30,7 @@ from cloud.api.principal import (
     set_session_cookie,
     unauthorized,
 )
+from cloud.api.responses import errors
 from cloud.auth.accounts import User
 from cloud.auth.csrf import csrf_refusal
 from cloud.auth.errors import AccountError, WeakPassword
@@ -68,7 +70,11 @@ def _issue(cloud: CloudState, user: User) -> str:
     return cloud.settings.token_codec().issue(user.principal(), now_s=time.time())
 
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses=errors(429, e401="incorrect user name or password, or the account is disabled"),
+)
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, cloud: CloudDep, kit: AuthKitDep
 ) -> TokenOut:
@@ -80,7 +86,8 @@ async def token(
 
 
 async def _credentials(request: Request) -> LoginIn:
-    """The login body: JSON ``{"username", "password"}`` or a form with those fields; 422 otherwise."""
+    """The login body: JSON ``{"username", "password"}`` or a form with those fields; 422 otherwise (FastAPI's
+    ``HTTPValidationError``, as for any other body, its ``loc`` starting with ``body``)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -88,12 +95,21 @@ async def _credentials(request: Request) -> LoginIn:
             return LoginIn.model_validate({k: v for k, v in form.items() if k in ("username", "password")})
         return LoginIn.model_validate_json(await request.body())
     except ValidationError as exc:
-        raise HTTPException(422, [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors()]) from None
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)], body=None
+        ) from None
 
 
 @router.post(
     "/auth/login",
     response_model=LoginOut,
+    # The body is read by hand (JSON or a form), so FastAPI documents no 422 of its own: its shape is listed here.
+    responses=errors(
+        429,
+        e401="incorrect user name or password, or the account is disabled",
+        e403="a browser's login from a page of another origin (login CSRF)",
+        e422="the body is neither JSON nor a form with `username` and `password` (HTTPValidationError)",
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -149,13 +165,24 @@ def _me(principal: Principal | None, kit: AuthKit) -> User:
     return user
 
 
-@router.get("/me", response_model=UserOut)
+@router.get(
+    "/me", response_model=UserOut, responses=errors(e401="not logged in, or the account was disabled or removed")
+)
 def me(principal: PrincipalDep, kit: AuthKitDep) -> UserOut:
     """The caller's own account (401 when not logged in, or the account was disabled or removed)."""
     return UserOut.of(_me(principal, kit))
 
 
-@router.post("/me/password", status_code=204)
+@router.post(
+    "/me/password",
+    status_code=204,
+    responses=errors(
+        429,
+        e401="not logged in, or the account was disabled or removed",
+        e403="the current password is wrong, or a session cookie sent cross-site",
+        e422="the new password fails the policy (a sentence), or the body its schema",
+    ),
+)
 def change_own_password(body: PasswordChangeIn, principal: PrincipalDep, kit: AuthKitDep, audit: AuditDep) -> Response:
     """Change one's own password: 403 when the current one is wrong, 422 when the new one fails the policy."""
     user = _me(principal, kit)

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from cloud.api.deps import CloudDep
-from cloud.api.errors_doc import errors
 from cloud.api.models import AvailabilityResponse
+from cloud.api.responses import errors
 from protocol.ids import ID_PATTERN
 
 router = APIRouter()

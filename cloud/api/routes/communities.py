@@ -5,6 +5,7 @@ from fastapi import APIRouter, HTTPException
 from cloud.api.account_models import CommunityOut, NewCommunityIn
 from cloud.api.auth_deps import AuthKitDep
 from cloud.api.principal import FAILED, OK, AuditDep, PrincipalDep, require, scope
+from cloud.api.responses import errors
 from cloud.auth.errors import AccountConflict, AccountError
 from cloud.core.access.authorize import Resource
 from cloud.core.access.permissions import Action
@@ -12,14 +13,19 @@ from cloud.core.access.permissions import Action
 router = APIRouter(prefix="/api/v1", tags=["communities"])
 
 
-@router.get("/communities", response_model=list[CommunityOut])
+@router.get("/communities", response_model=list[CommunityOut], responses=errors(403))
 def list_communities(principal: PrincipalDep, kit: AuthKitDep) -> list[CommunityOut]:
     """The caller's communities that exist (every one for a deployment-wide admin), by id; staff only."""
     communities = scope(principal, Action.INVENTORY_READ)
     return [CommunityOut(community=c, name=n) for c, n in kit.directory.communities(communities).items()]
 
 
-@router.post("/communities", response_model=CommunityOut, status_code=201)
+@router.post(
+    "/communities",
+    response_model=CommunityOut,
+    status_code=201,
+    responses=errors(403, e409="the community exists", e422="a bad id, or the body its schema"),
+)
 def create_community(body: NewCommunityIn, principal: PrincipalDep, kit: AuthKitDep, audit: AuditDep) -> CommunityOut:
     """A new community (deployment-wide admins only): 409 when the id exists, 422 for a bad id."""
     target = f"community:{body.community}"

@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cloud.api.deps import CloudDep
-from cloud.api.errors_doc import errors
+from cloud.api.responses import errors
 
 router = APIRouter()
 

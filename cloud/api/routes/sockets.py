@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 
 from cloud.api.deps import LiveDep
-from cloud.api.errors_doc import errors
 from cloud.api.models import SocketLiveResponse
+from cloud.api.responses import errors
 from protocol.ids import ID_PATTERN
 
 router = APIRouter()

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Header, HTTPException
 from sse_starlette import EventSourceResponse
 
 from cloud.api.deps import CloudDep
-from cloud.api.errors_doc import errors
 from cloud.api.principal import PrincipalDep
+from cloud.api.responses import errors
 from cloud.core.access.roles import Principal
 from cloud.stream.hub import Hub
 

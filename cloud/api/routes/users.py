@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from cloud.api.account_models import NewUserIn, PasswordIn, UserChangeIn, UserOut
 from cloud.api.auth_deps import AuthKitDep
 from cloud.api.principal import FAILED, OK, AuditDep, PrincipalDep, Refused, require, scope
+from cloud.api.responses import errors
 from cloud.auth.accounts import User
 from cloud.auth.errors import AccountConflict, AccountError, UnknownUser, WeakPassword
 from cloud.core.access.authorize import Resource
@@ -49,7 +50,7 @@ def _failed(audit: AuditDep, target: str, community: str | None, exc: Exception,
     return HTTPException(status, str(exc))
 
 
-@router.get("/users", response_model=list[UserOut])
+@router.get("/users", response_model=list[UserOut], responses=errors(403))
 def list_users(
     principal: PrincipalDep,
     kit: AuthKitDep,
@@ -62,7 +63,16 @@ def list_users(
     return [UserOut.of(u, _visible(principal)) for u in kit.directory.users(communities)]
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    responses=errors(
+        403,
+        e409="the user name is taken",
+        e422="a bad user name, an unknown community or a password the policy refuses, or the body its schema",
+    ),
+)
 def create_user(body: NewUserIn, principal: PrincipalDep, kit: AuthKitDep, audit: AuditDep) -> UserOut:
     """A new staff or resident account in some of the admin's communities: 409 when the name is taken, 422 for a
     bad name, unknown community or a password the policy refuses."""
@@ -86,7 +96,7 @@ def create_user(body: NewUserIn, principal: PrincipalDep, kit: AuthKitDep, audit
     return UserOut.of(user, _visible(who))
 
 
-@router.get("/users/{user_id}", response_model=UserOut)
+@router.get("/users/{user_id}", response_model=UserOut, responses=errors(403, e404="no such user"))
 def get_user(user_id: str, principal: PrincipalDep, kit: AuthKitDep) -> UserOut:
     """One account of the admin's communities (403 outside them, 404 when there is none)."""
     user = _existing(kit, user_id)
@@ -94,7 +104,15 @@ def get_user(user_id: str, principal: PrincipalDep, kit: AuthKitDep) -> UserOut:
     return UserOut.of(user, _visible(who))
 
 
-@router.patch("/users/{user_id}", response_model=UserOut)
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserOut,
+    responses=errors(
+        e403="refused by the permission table, or a change of one's own role or disabling oneself",
+        e404="no such user",
+        e422="an unknown community or a bad change, or the body its schema",
+    ),
+)
 def change_user(user_id: str, body: UserChangeIn, principal: PrincipalDep, kit: AuthKitDep, audit: AuditDep) -> UserOut:
     """Change role, communities, display name or disabled; the admin needs every community before and after."""
     target = f"user:{user_id}"
@@ -120,7 +138,11 @@ def change_user(user_id: str, body: UserChangeIn, principal: PrincipalDep, kit: 
     return UserOut.of(after, _visible(who))
 
 
-@router.post("/users/{user_id}/password", status_code=204)
+@router.post(
+    "/users/{user_id}/password",
+    status_code=204,
+    responses=errors(403, e404="no such user", e422="the password fails the policy, or the body its schema"),
+)
 def reset_password(
     user_id: str, body: PasswordIn, principal: PrincipalDep, kit: AuthKitDep, audit: AuditDep
 ) -> Response:
