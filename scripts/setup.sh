@@ -31,6 +31,10 @@ if [ $want_test -eq 1 ]; then
   command -v openssl >/dev/null || need+=(openssl)
   # InfluxDB's /api/v2/write path is tested against VictoriaMetrics (no InfluxDB 2 in the registries here).
   command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
+  # The pages' browser tests drive Debian's chromium through Playwright (which cannot download browsers here).
+  command -v chromium >/dev/null || need+=(chromium)
+  # A CJK font, so the Chinese pages' screenshots show characters (a phone or wall screen has its own).
+  [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"

@@ -19,10 +19,13 @@ from typing import Any
 import httpx
 
 from protocol.clock import ScaledClock
+from protocol.config import ShedConfig
+from shedwatch.demo_alerts import alarm_toml, demo_accounts, drill_scenario, watch_alerts
 from shedwatch.demo_config import demo_sheds, shed_toml
 from shedwatch.mosquitto import Mosquitto, find_mosquitto
 from shedwatch.ports import free_port, wait_listening
 from shedwatch.processes import Child
+from shedwatch.webhook_receiver import HttpReceiver
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -44,6 +47,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000, help="HTTP port of the web page and API (0: any free port)")
     parser.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where SQLite files and logs go")
     parser.add_argument("--duration", type=float, default=0, help="stop by itself after this many seconds (0: never)")
+    parser.add_argument(
+        "--drill",
+        type=float,
+        default=None,
+        metavar="SIM_SECONDS",
+        help="the thermal-runaway drill: a lithium pack on shed-a's first post, socket 3, runs away this many "
+        "simulated seconds after the start (off-gas, heat, smoke, the edge's cut, the incident and its alerts)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -54,6 +65,12 @@ def _evening_epoch_ms() -> int:
     if start > datetime.now(UTC):
         start -= timedelta(days=1)
     return int(start.timestamp() * 1000)
+
+
+def drill_socket(shed: ShedConfig) -> tuple[str, int]:
+    """Where the drill's pack charges: the shed's first post, socket 3 (or its last, on smaller posts)."""
+    post = shed.posts[0]
+    return post.id, min(3, post.sockets)
 
 
 def ingest_ready(health: Any) -> bool:
@@ -69,6 +86,8 @@ class Demo:
         self.data = args.data_dir.resolve()
         self.logs = self.data / "logs"
         self.broker: Mosquitto | None = None
+        self.receiver: HttpReceiver | None = None
+        self.accounts: list[tuple[str, str, str | None]] = []
         self.children: list[Child] = []
 
     def start_broker(self) -> str:
@@ -127,10 +146,18 @@ class Demo:
                 stdout=subprocess.DEVNULL,
                 timeout=60,
             )
+        url = f"http://127.0.0.1:{port}/"
+        # Alerts go to a webhook receiver the demo runs and prints (no chat app needed to see them).
+        self.receiver = HttpReceiver().up()
+        alarms = self.data / "alarms.toml"
+        alarms.write_text(alarm_toml(url, f"127.0.0.1:{self.receiver.port}", sheds[0].community))
+        self.accounts = demo_accounts(self.data / "cloud", sheds[0].community)
         cloud = Child.shedwatch(
             "cloud",
             [
                 "cloud",
+                "--alarm-config",
+                str(alarms),
                 "--broker",
                 broker,
                 "--host",
@@ -144,32 +171,22 @@ class Demo:
             log_dir=self.logs,
         )
         self.children.append(cloud)
-        url = f"http://127.0.0.1:{port}/"
         # The cloud's ingest session must exist before the first edge speaks: from then on the
         # broker queues for it, but a message sent before its first subscription has nobody to go to.
         self.wait_healthy(url, cloud)
-        for shed, path in zip(sheds, paths, strict=True):
+        for i, (shed, path) in enumerate(zip(sheds, paths, strict=True)):
             self.children.append(
                 Child.shedwatch(f"edge-{shed.shed}", ["edge", "--config", str(path), *common], log_dir=self.logs)
             )
-            self.children.append(
-                Child.shedwatch(
-                    f"sim-{shed.shed}",
-                    [
-                        "sim",
-                        "shed",
-                        "--config",
-                        str(path),
-                        "--broker",
-                        broker,
-                        "--residents",
-                        "--truth",
-                        str(self.data / f"truth-{shed.shed}.jsonl"),
-                        *common,
-                    ],
-                    log_dir=self.logs,
-                )
-            )
+            truth = ["--truth", str(self.data / f"truth-{shed.shed}.jsonl")]
+            if i == 0 and self.args.drill is not None:
+                # The first shed runs as a scenario: the same residents, plus the drill's pack and its fault.
+                scenario = self.data / "drill.toml"
+                scenario.write_text(drill_scenario(path, self.args.drill, *drill_socket(shed)))
+                sim = ["sim", "run", str(scenario), "--broker", broker, "--residents", *truth, *common]
+            else:
+                sim = ["sim", "shed", "--config", str(path), "--broker", broker, "--residents", *truth, *common]
+            self.children.append(Child.shedwatch(f"sim-{shed.shed}", sim, log_dir=self.logs))
         return url
 
     def wait_healthy(self, url: str, cloud: Child, timeout: float = 60.0) -> None:
@@ -200,6 +217,8 @@ class Demo:
             child.stop()
         if self.broker:
             self.broker.stop()
+        if self.receiver is not None:
+            self.receiver.down()
 
 
 def _summary(url: str) -> str:
@@ -224,6 +243,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         url = demo.start()
         print(f"ShedWatch demo is running: open {url}  (API: {url}api/v1/availability; logs: {demo.logs})")
+        print(f"pages: control room {url}control  security phone {url}phone  residents {url}resident")
+        for role, username, password in demo.accounts:
+            shown = password if password is not None else "(from an earlier run in this data dir)"
+            print(f"account: {role:9} user {username:9} password {shown}")
+        if args.drill is not None:
+            device, socket = drill_socket(demo_sheds(1, args.posts, args.sockets)[0])
+            print(f"drill: thermal runaway at shed-a {device} socket {socket} after {args.drill:g} simulated s")
+        if demo.receiver is not None:
+            print(f"alerts: to the local receiver on 127.0.0.1:{demo.receiver.port}, printed here as ALERT lines")
+            watch_alerts(demo.receiver, stop, lambda line: print(line, flush=True))
         print("Ctrl-C stops it.", flush=True)
         deadline = time.monotonic() + args.duration if args.duration else None
         while not stop.wait(10 if deadline is None else min(10, max(0.1, deadline - time.monotonic()))):

@@ -79,10 +79,13 @@ def _incident_html(runner: AlarmRunner, incident_id: str) -> str:
 def link_page(token: str, runner: RunnerDep) -> HTMLResponse:
     """The page a link opens: a confirm button for ack / on-site, the incident for view."""
     claim = _claim(runner, token)
+    # The security staff's phone view (dashboards/phone.html) takes the same token: the map, what the edge did,
+    # the cameras and every action, live.
+    phone = f"<p><a href='/phone#link={html.escape(token)}'>Open in the phone view</a></p>"
     if claim.action == "view":
-        return _page(f"Incident {claim.incident}", _incident_html(runner, claim.incident))
+        return _page(f"Incident {claim.incident}", phone + _incident_html(runner, claim.incident))
     form = f"<form method=post><button style='font-size:2em'>{_VERB[claim.action]}</button></form>"
-    return _page(f"{_VERB[claim.action]}: {claim.incident}", form + _incident_html(runner, claim.incident))
+    return _page(f"{_VERB[claim.action]}: {claim.incident}", form + phone + _incident_html(runner, claim.incident))
 
 
 @router.post(

@@ -21,6 +21,10 @@ def test_the_wheel_ships_the_pages_as_package_data(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("shedwatch-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"dashboards/index.html", "cloud/migrations/versions/0001_initial.py"} <= names
+    # Every file of the pages (assets, translations, vendored libraries and their licences) is in the wheel.
+    pages = {str(p.relative_to(ROOT)) for p in (ROOT / "dashboards").rglob("*") if p.is_file()}
+    pages = {p for p in pages if "__pycache__" not in p}
+    assert pages <= names, sorted(pages - names)
     # Only the wheel on the path (isolated mode: no checkout, no site-packages): the page still reads.
     code = "from importlib.resources import files; print(len((files('dashboards') / 'index.html').read_text()))"
     out = subprocess.run(

@@ -104,12 +104,12 @@ class CloudProcess:
         """Base URL of the API."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "CloudProcess":
-        """Start and wait for /healthz."""
+    def start(self, timeout: float = 30.0) -> "CloudProcess":
+        """Start and wait (at most ``timeout`` s) for /healthz."""
         with self.log.open("ab") as fh:
             env = {**os.environ, "SHEDWATCH_CLOUD_SECRET_KEY": self.auth.secret_key.get_secret_value()}
             self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
             try:

@@ -1,0 +1,168 @@
+// What every page shares: translations, the language switch, calls to the API, login, and small formatters.
+// Paths are relative ("api/v1/...", "pages/...") so the pages also work behind a reverse proxy's sub-path.
+
+export { esc } from "./model.js";
+
+export const LANGS = ["zh-CN", "en"];
+export const DEFAULT_LANG = "zh-CN";
+const LANG_KEY = "shedwatch.lang";
+let dict = {};
+const rerenders = [];
+
+/** The language in force: ?lang= first, then the one the user chose last, else zh-CN. */
+export function currentLang() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  if (LANGS.includes(asked)) return asked;
+  const kept = localStorage.getItem(LANG_KEY);
+  return LANGS.includes(kept) ? kept : DEFAULT_LANG;
+}
+
+/** Load the dictionary of the current language and translate the document. */
+export async function loadI18n() {
+  const lang = currentLang();
+  const r = await fetch(`pages/i18n/${lang}.json`);
+  dict = await r.json();
+  document.documentElement.lang = lang;
+  applyI18n(document);
+  for (const fn of rerenders) fn();
+}
+
+/** A translated string; `{name}` placeholders are filled from vars. Unknown keys show as themselves. */
+export function t(key, vars = {}) {
+  let s = dict[key] ?? key;
+  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+
+/** Translate data-i18n (text), data-i18n-label (aria-label), data-i18n-placeholder and data-i18n-title. */
+export function applyI18n(root) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  const title = document.querySelector("title[data-i18n]");
+  if (title) document.title = t(title.dataset.i18n);
+}
+
+/** Call fn again after each language switch (pages redraw what they built from strings). */
+export function onLanguage(fn) {
+  rerenders.push(fn);
+}
+
+/** Wire a button that switches between zh-CN and English; the choice is kept in localStorage. */
+export function langSwitch(button) {
+  button.addEventListener("click", async () => {
+    const next = currentLang() === "zh-CN" ? "en" : "zh-CN";
+    localStorage.setItem(LANG_KEY, next);
+    const url = new URL(location.href);
+    url.searchParams.delete("lang");
+    history.replaceState(null, "", url);
+    await loadI18n();
+  });
+}
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(`${status} ${detail}`);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+/** JSON from the API. Throws ApiError(status, detail) on an HTTP error, TypeError when the server is unreachable. */
+export async function api(path, { method = "GET", body, form } = {}) {
+  const headers = { Accept: "application/json" };
+  let payload;
+  if (form) {
+    payload = new URLSearchParams(form);
+  } else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const r = await fetch(path, { method, headers, body: payload, cache: "no-store", credentials: "same-origin" });
+  if (!r.ok) {
+    let detail = r.statusText;
+    try {
+      const j = await r.json();
+      detail = typeof j.detail === "string" ? j.detail : JSON.stringify(j.detail ?? j);
+    } catch {
+      /* not JSON: keep the status text */
+    }
+    throw new ApiError(r.status, detail);
+  }
+  return r.status === 204 ? null : r.json();
+}
+
+/** Who is logged in (GET api/v1/me), null when nobody is, or "no-auth" when this cloud has no login yet (404). */
+export async function whoAmI() {
+  try {
+    return await api("api/v1/me");
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return "no-auth";
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+/** Log in with the session cookie (POST api/v1/auth/login) and return GET api/v1/me. */
+export async function login(username, password) {
+  await api("api/v1/auth/login", { method: "POST", body: { username, password } });
+  return api("api/v1/me");
+}
+
+export async function logout() {
+  await api("api/v1/auth/logout", { method: "POST" });
+}
+
+/** Show the login form in `box` until someone logs in; resolves to GET api/v1/me. */
+export function loginForm(box) {
+  return new Promise((resolve) => {
+    box.innerHTML = `<form class="card" id="login-form" style="max-width:26rem;margin:2rem auto">
+      <h2 data-i18n="login.title"></h2>
+      <label for="login-user" data-i18n="login.username"></label><input id="login-user" name="username" autocomplete="username" required>
+      <label for="login-pass" data-i18n="login.password"></label><input id="login-pass" name="password" type="password" autocomplete="current-password" required>
+      <p class="error" id="login-error" role="alert"></p>
+      <button class="primary" type="submit" data-i18n="login.submit"></button></form>`;
+    applyI18n(box);
+    const f = box.querySelector("form");
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const me = await login(f.username.value, f.password.value);
+        box.replaceChildren();
+        resolve(me);
+      } catch (e) {
+        box.querySelector("#login-error").textContent = e instanceof ApiError && e.status < 500 ? t("login.failed") : t("error.unreachable");
+      }
+    });
+    f.username.focus();
+  });
+}
+
+/** Epoch ms as local time (the viewer's time zone). */
+export function when(ms) {
+  return ms ? new Date(ms).toLocaleString(currentLang()) : "—";
+}
+
+/** Seconds as m:ss or h:mm:ss. */
+export function duration(s) {
+  if (s === null || s === undefined || Number.isNaN(s)) return "—";
+  const neg = s < 0;
+  s = Math.abs(Math.round(s));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const mm = h ? String(m).padStart(2, "0") : String(m);
+  return `${neg ? "-" : ""}${h ? h + ":" : ""}${mm}:${String(sec).padStart(2, "0")}`;
+}
+
+/** A number with a unit, or a dash when unknown. */
+export function num(v, unit, digits = 0) {
+  return v === null || v === undefined || Number.isNaN(v) ? "—" : `${Number(v).toFixed(digits)} ${unit}`;
+}
+
+/** State every page exposes for tests and for the curious (window.shedwatch). */
+export const exposed = (window.shedwatch = window.shedwatch || {});
+
+/** The page has its first data on screen: window.shedwatch.ready, and readyMs since navigation (bench.pages). */
+export function markReady() {
+  exposed.readyMs = performance.now();
+  exposed.ready = true;
+}

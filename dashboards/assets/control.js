@@ -1,0 +1,288 @@
+// The control-room wall screen: every shed at a glance, the socket grid, the alarm banner and siren, incidents,
+// this week's kept promises and history charts. Any stream event (or each 1 s poll without a stream) refreshes
+// what it touches within a second (docs/pages.md).
+
+import { applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, num, onLanguage, t, when, whoAmI } from "./common.js";
+import * as data from "./data.js";
+import { followLive } from "./live.js";
+import { alarmKey, alarmWhere, annunciation, cameraLink, clockLeft, keptFigures, socketState, weekStart } from "./model.js";
+import { Siren } from "./siren.js";
+
+const $ = (id) => document.getElementById(id);
+const siren = new Siren();
+const state = {
+  me: null,
+  sheds: [],
+  sockets: {}, // shed -> [socket] or null when not served
+  alarms: null, // null: this user or cloud has no alarm list
+  incidents: null,
+  week: null,
+  selectedIncident: null,
+  selectedSocket: null,
+  silencedHere: new Set(),
+  lost: false,
+  refreshedAt: null,
+};
+exposed.control = state;
+Object.defineProperty(exposed, "siren", { get: () => siren.status(), configurable: true });
+
+let refreshing = null;
+let again = false;
+
+/** Reload what the screen shows; concurrent calls fold into one more pass. */
+async function refresh() {
+  if (refreshing) {
+    again = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      again = false;
+      const sheds = await data.availability();
+      const details = await Promise.all(sheds.map((s) => data.shedSockets(s.shed)));
+      const [alarms, incidents, week] = await Promise.all([
+        data.openAlarms(),
+        data.openIncidents(),
+        data.incidentsSince(weekStart()),
+      ]);
+      state.sheds = sheds;
+      state.sockets = Object.fromEntries(sheds.map((s, i) => [s.shed, details[i]]));
+      state.alarms = alarms;
+      state.incidents = incidents;
+      state.week = week;
+      state.refreshedAt = Date.now();
+      render();
+    } while (again);
+  })();
+  try {
+    await refreshing;
+  } finally {
+    refreshing = null;
+  }
+}
+
+function render() {
+  renderSheds();
+  renderBanner();
+  renderIncidents();
+  renderWeek();
+}
+
+function renderSheds() {
+  const box = $("sheds");
+  $("sheds-status").textContent = state.sheds.length ? t("control.refreshed", { time: new Date(state.refreshedAt).toLocaleTimeString() }) : t("avail.none");
+  const alarms = state.alarms ?? [];
+  box.replaceChildren(
+    ...state.sheds.map((s) => {
+      const card = document.createElement("article");
+      card.className = "card shed" + (s.edge_online ? "" : " offline-edge");
+      card.dataset.shed = s.shed;
+      const counts = ["free", "charging", "plugged", "full", "faulted"]
+        .map((k) => `<span class="count" data-k="${k}">${esc(t(`state.${k}`))} <b>${s[k]}</b></span>`)
+        .join("");
+      const shedAlarms = alarms.filter((a) => alarmWhere(a).shed === s.shed).length;
+      card.innerHTML = `<h3>${esc(s.shed)} <span class="muted">${esc(s.community)}</span></h3>
+        <div class="counts">${counts}<span>${esc(t("control.alarms"))} <b>${shedAlarms}</b></span></div>
+        ${s.edge_online ? "" : `<p class="error">${esc(t("avail.offline"))}</p>`}
+        <div class="sockets" role="list"></div>`;
+      const grid = card.querySelector(".sockets");
+      const socks = state.sockets[s.shed];
+      if (socks === null || socks === undefined) {
+        grid.outerHTML = `<p class="muted">${esc(t("control.no_detail"))}</p>`;
+        return card;
+      }
+      for (const sock of socks) {
+        const st = socketState(sock, alarms, s.edge_online);
+        const cell = document.createElement("button");
+        cell.className = `sock ${st}`;
+        cell.setAttribute("role", "listitem");
+        cell.dataset.socket = `${sock.device}/${sock.socket}`;
+        cell.dataset.state = st;
+        cell.innerHTML = `<b>${esc(sock.device)} #${esc(sock.socket)}</b>${esc(t(`state.${st}`))}<br>${num(sock.power_w, "W")} · ${num(sock.temp_c, "°C", 1)}`;
+        cell.addEventListener("click", () => selectSocket(sock));
+        grid.append(cell);
+      }
+      return card;
+    }),
+  );
+}
+
+function renderBanner() {
+  const banner = $("alarm-banner");
+  const a = annunciation(state.alarms ?? [], state.silencedHere);
+  exposed.annunciation = a;
+  banner.classList.toggle("hidden", !a.show);
+  banner.classList.toggle("flash", a.flash);
+  if (a.show) {
+    const w = alarmWhere(a.top);
+    const where = [w.shed, w.device && w.device !== "-" ? w.device : null, w.socket ? `#${w.socket}` : null].filter(Boolean).join(" ");
+    $("alarm-text").textContent = `${t(`class.${a.top.alarm_class}`)} · ${where} · ${a.top.message || a.top.alarm_type || ""} (${t("alarm.unacked", { n: a.unacked })})`;
+  }
+  $("silence").disabled = !a.sound;
+  $("ack-top").disabled = !a.unacked;
+  if (a.sound) siren.start();
+  else siren.stop();
+  $("sound").classList.toggle("hidden", !(a.sound && siren.state === "suspended"));
+}
+
+function renderIncidents() {
+  const ul = $("incidents");
+  $("incidents-note").textContent = state.incidents === null ? t("control.no_incident_route") : state.incidents.length ? "" : t("control.no_incidents");
+  const now = Date.now();
+  ul.replaceChildren(
+    ...(state.incidents ?? []).map((inc) => {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.dataset.incident = inc.id;
+      const left = clockLeft(inc.acked_ms, inc.clocks?.ack_due_ms, now);
+      const accepted = inc.acked_by ?? inc.onsite_by;
+      const clock = accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) });
+      b.textContent = `${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)} · ${clock}`;
+      b.addEventListener("click", () => selectIncident(inc.id));
+      li.append(b);
+      return li;
+    }),
+  );
+  // A wall screen shows the newest open incident unless someone picked another one.
+  const open = (state.incidents ?? []).map((i) => i.id);
+  if (!open.includes(state.selectedIncident)) state.selectedIncident = open[0] ?? null;
+  if (state.selectedIncident) selectIncident(state.selectedIncident, false);
+  else $("incident").classList.add("hidden");
+}
+
+async function selectIncident(id, focus = true) {
+  state.selectedIncident = id;
+  const body = await data.incident(id);
+  const box = $("incident");
+  if (body === null) {
+    box.classList.add("hidden");
+    return;
+  }
+  const inc = body.incident ?? body;
+  const clocks = body.clocks ?? inc.clocks ?? {};
+  box.classList.remove("hidden");
+  $("incident-title").textContent = `${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${inc.id}`;
+  const now = Date.now();
+  const clock = (done, due) => {
+    const left = clockLeft(done, due, now);
+    if (left === null) return done && due ? `<span class="clock ${done <= due ? "kept" : "broken"}">${esc(t(done <= due ? "clock.kept" : "clock.broken"))}</span>` : "—";
+    return `<span class="clock ${left < 0 ? "broken" : ""}">${esc(duration(left))}</span>`;
+  };
+  $("incident-facts").innerHTML = `<dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
+    <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${clock(inc.acked_ms ?? inc.onsite_ms, clocks.ack_due_ms)} ${esc(inc.acked_by ?? "")}</dd>
+    <dt>${esc(t("alarm.onsite_clock"))}</dt><dd>${clock(inc.onsite_ms, clocks.onsite_due_ms)} ${esc(inc.onsite_by ?? "")}</dd>`;
+  const cams = body.cameras ?? (await data.cameras(inc.shed)) ?? [];
+  $("incident-cameras").innerHTML = cams.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`;
+  $("incident-timeline").innerHTML = (body.timeline ?? [])
+    .map((e) => `<li>${esc(new Date(e.ts).toLocaleTimeString())} <b>${esc(e.kind)}</b> ${esc(e.actor ?? "")} ${esc(e.detail ?? "")}</li>`)
+    .join("");
+  if (focus) $("incident-title").scrollIntoView({ block: "nearest" });
+}
+
+async function act(action) {
+  const id = state.selectedIncident;
+  if (!id) return;
+  $("act-error").textContent = "";
+  try {
+    const body = action === "resolve" ? { classification: $("act-class").value } : {};
+    await data.incidentAction(id, action, body);
+    await refresh();
+  } catch (e) {
+    $("act-error").textContent = t("error.action", { detail: e.detail ?? e.message });
+  }
+}
+
+function renderWeek() {
+  const dl = $("week");
+  if (state.week === null) {
+    dl.innerHTML = `<dt>${esc(t("control.week"))}</dt><dd class="muted">${esc(t("control.no_incident_route"))}</dd>`;
+    return;
+  }
+  const f = keptFigures(state.week);
+  const line = (name) => {
+    const { ended, kept } = f[name];
+    const pct = ended ? Math.round((100 * kept) / ended) + " %" : "—";
+    return `<dt>${esc(t(`alarm.${name}_clock`))}</dt><dd data-clock="${name}">${esc(t("control.kept_of", { kept, ended }))} (${pct})</dd>`;
+  };
+  dl.innerHTML = line("ack") + line("onsite");
+}
+
+let chart = null;
+async function selectSocket(sock) {
+  state.selectedSocket = sock;
+  $("chart-title").textContent = `${sock.shed} ${sock.device} #${sock.socket}: ${t("chart.power")}, ${t("chart.temp")} (1 h)`;
+  const end = Date.now();
+  const start = end - 3_600_000;
+  const [p, tc] = await Promise.all([
+    data.history(sock.shed, sock.device, "power_w", sock.socket, start, end),
+    data.history(sock.shed, sock.device, "temp_c", sock.socket, start, end),
+  ]);
+  const xs = [...new Set([...(p?.points ?? []), ...(tc?.points ?? [])].map((x) => x.ts))].sort((a, b) => a - b);
+  const at = (series) => {
+    const m = new Map((series?.points ?? []).map((x) => [x.ts, x.mean]));
+    return xs.map((x) => m.get(x) ?? null);
+  };
+  const rows = [xs.map((x) => x / 1000), at(p), at(tc)];
+  const box = $("chart");
+  const font = `${Math.round(0.8 * parseFloat(getComputedStyle(document.documentElement).fontSize))}px system-ui, sans-serif`;
+  const opts = {
+    width: Math.max(240, box.clientWidth),
+    height: Math.max(180, Math.round(box.clientWidth * 0.45)),
+    series: [{}, { label: t("chart.power"), stroke: "#1d5fbf", scale: "W" }, { label: t("chart.temp"), stroke: "#b42318", scale: "C" }],
+    // Axis text follows the page's root size, so it reads on a wall screen too.
+    axes: [{ font }, { scale: "W", label: "W", font, labelFont: font }, { scale: "C", side: 1, label: "°C", grid: { show: false }, font, labelFont: font }],
+  };
+  if (chart) chart.destroy();
+  box.replaceChildren();
+  chart = new window.uPlot(opts, rows, box);
+  exposed.chartPoints = xs.length;
+}
+
+function onLive({ lost }) {
+  const back = state.lost && !lost;
+  state.lost = lost;
+  if (back) refresh().catch(() => {}); // back: reload what may have changed meanwhile
+}
+
+async function main() {
+  await loadI18n();
+  langSwitch($("lang"));
+  onLanguage(() => state.refreshedAt && render());
+  setInterval(() => ($("clock").textContent = new Date().toLocaleTimeString()), 1000);
+  let me = await whoAmI();
+  if (me === null) me = await loginForm($("login"));
+  state.me = me;
+  if (me && me !== "no-auth") {
+    $("who").textContent = `${me.display_name || me.username} (${t(`role.${me.role}`)})`;
+    $("logout").classList.remove("hidden");
+    $("logout").addEventListener("click", async () => (await logout(), location.reload()));
+  }
+  $("silence").addEventListener("click", () => {
+    for (const a of state.alarms ?? []) {
+      state.silencedHere.add(alarmKey(a));
+      if (a.id !== undefined) data.alarmAction(a.id, "silence").catch(() => {}); // recorded by the server too
+    }
+    renderBanner();
+  });
+  $("ack-top").addEventListener("click", async () => {
+    const a = annunciation(state.alarms ?? [], state.silencedHere).top;
+    const inc = (state.incidents ?? []).find((i) => i.shed === alarmWhere(a).shed);
+    if (inc) {
+      state.selectedIncident = inc.id;
+      await act("acknowledge");
+    } else {
+      await data.alarmAction(a.id, "acknowledge").catch(() => {});
+      await refresh();
+    }
+  });
+  $("sound").addEventListener("click", async () => (await siren.unlock(), renderBanner()));
+  $("act-ack").addEventListener("click", () => act("acknowledge"));
+  $("act-onsite").addEventListener("click", () => act("on-site"));
+  $("act-resolve").addEventListener("click", () => act("resolve"));
+  applyI18n(document);
+  await refresh().catch(() => {});
+  followLive(refresh, onLive);
+  markReady();
+}
+
+main();

@@ -1,0 +1,159 @@
+// The residents' page (phone): sheds with free sockets and when the next one frees, then, logged in, my session
+// (energy, time, cost), stop, start by the socket's QR id, my wallet and notification opt-ins.
+// The QR code on a socket holds this page's address with the id: /resident?qr=SHED-POST-N (any phone camera opens
+// it); the id can also be typed.
+
+import { ApiError, applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, onLanguage, t, when, whoAmI } from "./common.js";
+import * as data from "./data.js";
+import { followLive } from "./live.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { sheds: [], me: null, sessions: null, wallet: null, notify: null, refreshedAt: null };
+exposed.resident = state;
+const NOTIFY_KINDS = ["finished", "free_socket", "stopped"];
+
+/** Seconds until the next socket of a shed frees, from whichever field the availability carries; null if unknown. */
+export function etaSeconds(s) {
+  if (typeof s.eta_s === "number") return s.eta_s;
+  if (typeof s.next_free_s === "number") return s.next_free_s;
+  if (typeof s.eta_ms === "number") return s.eta_ms / 1000;
+  if (s.eta && typeof s.eta.seconds === "number") return s.eta.seconds;
+  return null;
+}
+
+function renderSheds() {
+  $("avail-status").textContent = state.sheds.length ? t("control.refreshed", { time: new Date(state.refreshedAt).toLocaleTimeString() }) : t("avail.none");
+  $("sheds").replaceChildren(
+    ...state.sheds.map((s) => {
+      const card = document.createElement("article");
+      card.className = "card shed";
+      card.dataset.shed = s.shed;
+      const eta = etaSeconds(s);
+      card.innerHTML = `<h3>${esc(s.shed)} <span class="muted">${esc(s.community)}</span></h3>
+        <p class="big ${s.free ? "free-now" : "free-none"}" data-k="free">${esc(t("resident.free_of", { free: s.free, total: s.total }))}</p>
+        ${s.free ? "" : `<p data-k="eta">${esc(eta === null ? t("resident.eta_unknown") : t("resident.eta", { eta: duration(eta) }))}</p>`}
+        ${s.edge_online ? "" : `<p class="error">${esc(t("avail.offline"))}</p>`}`;
+      return card;
+    }),
+  );
+}
+
+/** The session still running (requested or active), newest first as the API lists them. */
+function active(sessions) {
+  return (sessions ?? []).find((s) => !s.ended_ms && s.status !== "ended") ?? null;
+}
+
+function renderAccount() {
+  const box = $("session");
+  if (state.sessions === null) {
+    box.innerHTML = `<p class="muted">${esc(t("resident.no_sessions_route"))}</p>`;
+  } else {
+    const s = active(state.sessions);
+    if (!s) {
+      box.innerHTML = `<p data-k="session-none">${esc(t("resident.no_session"))}</p>`;
+    } else {
+      const started = s.active_ms ?? s.requested_ms;
+      const secs = started ? (Date.now() - started) / 1000 : null;
+      const cost = s.cost_fen ?? s.cost;
+      box.innerHTML = `<dl class="kv" data-session="${esc(s.id)}">
+        <dt>${esc(t("resident.socket"))}</dt><dd>${esc(s.qr ?? `${s.shed ?? ""} ${s.device ?? ""} #${s.socket ?? ""}`)}</dd>
+        <dt>${esc(t("resident.state"))}</dt><dd data-k="session-state">${esc(t(`session.${s.status}`))}</dd>
+        <dt>${esc(t("resident.energy"))}</dt><dd>${s.energy_wh === undefined || s.energy_wh === null ? "—" : esc((s.energy_wh / 1000).toFixed(2)) + " kWh"}</dd>
+        <dt>${esc(t("resident.time"))}</dt><dd>${esc(duration(secs))}</dd>
+        <dt>${esc(t("resident.cost"))}</dt><dd>${cost === undefined || cost === null ? "—" : "¥" + esc((cost / 100).toFixed(2))}</dd>
+        <dt>${esc(t("resident.since"))}</dt><dd>${esc(when(started))}</dd></dl>
+        <div class="actions"><button class="danger" id="stop">${esc(t("resident.stop"))}</button></div>`;
+      $("stop").addEventListener("click", async () => {
+        try {
+          await data.stopSession(s.id);
+          await refreshAccount();
+        } catch (e) {
+          $("session-error").textContent = t("error.action", { detail: e instanceof ApiError ? e.detail : e.message });
+        }
+      });
+    }
+  }
+  const w = state.wallet;
+  $("wallet").textContent = w === null ? t("resident.no_wallet") : `¥${((w.balance_fen ?? 0) / 100).toFixed(2)}`;
+  $("wallet").className = w === null ? "muted" : "big";
+  const n = state.notify;
+  $("notify-note").textContent = n === null ? t("resident.no_notify_route") : "";
+  $("notify-kinds").innerHTML = NOTIFY_KINDS.map(
+    (k) => `<label><input type="checkbox" name="${k}" ${n && n[k] ? "checked" : ""} ${n === null ? "disabled" : ""}>${esc(t(`notify.${k}`))}</label>`,
+  ).join("");
+  $("notify-url").value = n?.channel ?? "";
+}
+
+async function refreshSheds() {
+  state.sheds = await data.availability();
+  state.refreshedAt = Date.now();
+  renderSheds();
+}
+
+async function refreshAccount() {
+  if (!state.me) return;
+  [state.sessions, state.wallet, state.notify] = await Promise.all([data.mySessions(), data.wallet(), data.notifications()]);
+  renderAccount();
+}
+
+async function refresh() {
+  await Promise.all([refreshSheds(), refreshAccount()]);
+}
+
+async function showAccount(me) {
+  state.me = me;
+  $("account").classList.remove("hidden");
+  $("signin").classList.add("hidden");
+  if (me !== "no-auth") {
+    $("logout").classList.remove("hidden");
+    $("logout").addEventListener("click", async () => (await logout(), location.reload()));
+  }
+  await refreshAccount().catch(() => {});
+}
+
+async function main() {
+  await loadI18n();
+  langSwitch($("lang"));
+  onLanguage(() => (renderSheds(), state.me && renderAccount()));
+  applyI18n(document);
+  const qr = new URLSearchParams(location.search).get("qr");
+  if (qr) $("qr").value = qr;
+  $("start-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("session-error").textContent = "";
+    try {
+      await data.startSession($("qr").value.trim());
+      await refreshAccount();
+    } catch (e) {
+      $("session-error").textContent = t("error.action", { detail: e instanceof ApiError ? e.detail : e.message });
+    }
+  });
+  $("notify-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const kinds = Object.fromEntries(NOTIFY_KINDS.map((k) => [k, f.elements[k].checked]));
+    // "A socket is free" is per shed: the sheds chosen before, else every shed this page shows.
+    const sheds = state.notify?.sheds?.length ? state.notify.sheds : state.sheds.map((s) => s.shed);
+    try {
+      await data.saveNotifications({ ...kinds, channel: f.channel.value.trim(), sheds: kinds.free_socket ? sheds : [] });
+      state.notify = await data.notifications();
+      $("notify-result").textContent = t("resident.saved");
+    } catch (e) {
+      $("notify-result").textContent = t("error.action", { detail: e instanceof ApiError ? e.detail : e.message });
+    }
+  });
+  await refreshSheds().catch(() => {});
+  const me = await whoAmI().catch(() => null);
+  if (me) await showAccount(me);
+  else {
+    // Availability needs no login; the account part asks for it only when wanted (or a QR id arrived).
+    $("signin").classList.remove("hidden");
+    const ask = async () => showAccount(await loginForm($("login")));
+    $("signin").addEventListener("click", ask);
+    if (qr) ask();
+  }
+  followLive(refresh);
+  markReady();
+}
+
+main();

@@ -1,0 +1,60 @@
+"""The security phone view from an alert's signed link: a fire at shed-a pages the guard on a real webhook; the
+guard opens the alert's Accept link in the phone view (no login), sees the incident, accepts it, and the cloud
+records the acceptance in the guard's name."""
+
+import re
+import sqlite3
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, Site, assert_accessible
+from tests.integration.cloud.helpers import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+
+def _link(text: str, label: str) -> str:
+    return next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith(f"{label}: "))
+
+
+def test_guard_accepts_from_the_alert_link_in_the_phone_view(site: Site, new_page: Callable[..., Page]) -> None:
+    site.thermal_runaway()
+    texts = wait_for(lambda: [t for t in site.receiver.texts() if "/open/guard-li" in t], timeout=30, what="alert")
+    alert = texts[0]  # type: ignore[index]
+    incident = re.search(r"Ref: (\S+)/open/guard-li", alert).group(1)  # type: ignore[union-attr]
+    accept = _link(alert, "Accept")
+
+    page = new_page(PHONE)
+    # The phone view takes the whole link (as a chat app hands it over) and keeps the token in the fragment.
+    page.goto(f"{site.base}/phone?lang=en#link={accept}")
+    page.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true")
+    expect(page.locator("#link-incident")).to_have_text(incident)
+    expect(page.locator("#link-person")).to_have_text("guard-li")
+    expect(page.locator("#link-act")).to_have_text("Accept")
+    assert_accessible(page)
+    page.click("#link-act")
+    expect(page.locator("#link-result")).to_have_text("Recorded for guard-li.")
+    with sqlite3.connect(site.data / "state.db") as db:
+        body = db.execute("SELECT body FROM incidents WHERE id = ?", (incident,)).fetchone()[0]
+    assert '"acked_by":"guard-li"' in body
+
+    # The same link a second time: refused, and the page says why instead of pretending.
+    # This time the way a guard's chat app opens it: the link's own page, then its way into the phone view.
+    again = new_page(PHONE)
+    again.goto(accept)
+    href = again.locator("a[href^='/phone#link=']").get_attribute("href")
+    assert href is not None
+    again.goto(site.base + href.replace("/phone", "/phone?lang=en", 1))
+    again.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true")
+    again.click("#link-act")
+    expect(again.locator("#link-result")).to_contain_text("Not done")
+
+
+def test_a_forged_link_is_refused(site: Site, new_page: Callable[..., Page]) -> None:
+    page = new_page(PHONE)
+    page.goto(f"{site.base}/phone?lang=en#link=ack.inc-x.guard-li.99999999999999.AAAAAAAAAAAAAAAAAAAAAA")
+    page.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true")
+    page.click("#link-act")
+    expect(page.locator("#link-result")).to_contain_text("bad signature")
