@@ -315,11 +315,17 @@ class AlarmService:
             repo.note(incident.id, f"step_{step.name}", now, detail=", ".join(people))
 
     def _send_update(self, repo: AlarmRepo, incident: Incident, alarm: Alarm, now: int) -> None:
+        """An update to everyone alerted so far whom the upgrade's own first step (paged by page_due in this
+        pass, as a new incident of the class would be) does not reach: nobody hears the upgrade twice."""
         updated = replace(incident, updates=incident.updates + 1)
         repo.save_incident(updated)
+        rota = self.config.community_of(self._community(repo, incident.shed)).rota()
+        first = due_steps(updated, now)[0]  # the upgrade's upN_open step, due now
+        paged = {p for level in first.levels for p in rota.level(level, first.due_ms)}
         summary = f"now {alarm.alarm_class.value}: {alarm.key} {alarm.message}"
         for person in repo.alerted_people(incident.id):
-            self._queue(repo, updated, f"update_{updated.updates}", person, summary, now)
+            if person not in paged:
+                self._queue(repo, updated, f"update_{updated.updates}", person, summary, now)
 
     def send_resolved(self, repo: AlarmRepo, incident: Incident, now: int) -> None:
         """Tell everyone alerted that the incident is over."""

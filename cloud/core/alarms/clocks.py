@@ -10,6 +10,8 @@ Steps (level 0 = on-duty guard, 1 = shift leader, 2 = property manager with the 
 - ``open`` at opening: level 0; a fire also pages level 1 at once;
 - ``ack_overdue_1`` / ``ack_overdue_2``: not accepted after 1x / 2x the accept promise: level 1 / level 2;
 - ``onsite_overdue``: nobody on site at the on-site promise: levels 1 and 2.
+
+After a class upgrade (see incidents.py) the steps start again from the upgrade, named ``upN_open`` etc.
 """
 
 from dataclasses import dataclass
@@ -56,31 +58,33 @@ class ClockView:
 
 def clocks(incident: Incident, now: int, promise: Promise = Promise()) -> ClockView:
     """The two clocks of ``incident`` at ``now``."""
-    ack_due = incident.opened_ms + int(promise.ack_s * 1000)
-    onsite_due = incident.opened_ms + int(promise.onsite_s * 1000)
+    start = incident.clock_ms
+    ack_due = start + int(promise.ack_s * 1000)
+    onsite_due = start + int(promise.onsite_s * 1000)
     return ClockView(
         ack_due_ms=ack_due,
         onsite_due_ms=onsite_due,
         ack_kept=_met(incident.acked_ms, ack_due, now),
         onsite_kept=_met(incident.onsite_ms, onsite_due, now),
-        ack_s=None if incident.acked_ms is None else (incident.acked_ms - incident.opened_ms) / 1000,
-        onsite_s=None if incident.onsite_ms is None else (incident.onsite_ms - incident.opened_ms) / 1000,
+        ack_s=None if incident.acked_ms is None else (incident.acked_ms - start) / 1000,
+        onsite_s=None if incident.onsite_ms is None else (incident.onsite_ms - start) / 1000,
     )
 
 
 def due_steps(incident: Incident, now: int, promise: Promise = Promise()) -> list[Step]:
     """Every step of ``incident`` due by ``now`` whose condition held at its due time, in due order."""
     first = (0, 1) if incident.alarm_class is AlarmClass.FIRE else (0,)
-    steps = [Step("open", first, incident.opened_ms)]
+    start, pre = incident.clock_ms, incident.step_prefix
+    steps = [Step(f"{pre}open", first, start)]
     if incident.escalates:
         ack_ms = int(promise.ack_s * 1000)
         for n in (1, 2):
-            due = incident.opened_ms + n * ack_ms
+            due = start + n * ack_ms
             if incident.acked_ms is None or incident.acked_ms > due:
-                steps.append(Step(f"ack_overdue_{n}", (n,), due))
-        onsite_due = incident.opened_ms + int(promise.onsite_s * 1000)
+                steps.append(Step(f"{pre}ack_overdue_{n}", (n,), due))
+        onsite_due = start + int(promise.onsite_s * 1000)
         if incident.onsite_ms is None or incident.onsite_ms > onsite_due:
-            steps.append(Step("onsite_overdue", (1, 2), onsite_due))
+            steps.append(Step(f"{pre}onsite_overdue", (1, 2), onsite_due))
     # A resolved incident stops escalating at its resolution.
     end = now if incident.resolved_ms is None else min(now, incident.resolved_ms)
     return sorted((s for s in steps if s.due_ms <= end), key=lambda s: (s.due_ms, s.name))

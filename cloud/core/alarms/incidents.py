@@ -8,6 +8,11 @@ Routing by class (shared domain practice, ISA-18.2 priorities):
 - service (bike left after full, already reminded 3 times): an incident, paged, without escalation;
 - operational (a socket cut for over-power and the like): shown, never paged on its own.
 
+Upgrade: an alarm of a more urgent paged class joining the open incident makes it that class and pages as a
+new incident of that class would (a fire: the guard and the shift leader at once), with both service clocks
+restarted at the upgrade: an acceptance or arrival given for the lesser call does not answer the more urgent one
+(they stay in the timeline). Steps of the upgraded phase are prefixed ``upN_`` so each is paged once.
+
 Inhibition (ISA-18.2 "designed suppression"): while a shed has an open fire or pre-fire incident, its
 socket-level operational and trouble alarms join that incident and page nobody: the fire is the news.
 """
@@ -53,11 +58,23 @@ class Incident:
     resolution: Resolution | None = None
     note: str = ""
     updates: int = 0  # update alerts sent so far (each a step of its own)
+    upgrades: int = 0  # class upgrades so far; each restarts the paging steps and clocks
+    class_ms: int | None = None  # when the incident took its current class by an upgrade (None: at opening)
 
     @property
     def open(self) -> bool:
         """Not yet resolved."""
         return self.resolved_ms is None
+
+    @property
+    def clock_ms(self) -> int:
+        """Where the service clocks and paging steps run from (UTC ms): the opening or the latest upgrade."""
+        return self.opened_ms if self.class_ms is None else self.class_ms
+
+    @property
+    def step_prefix(self) -> str:
+        """Prefix of this phase's step names: '' before any upgrade, 'upN_' after the Nth."""
+        return f"up{self.upgrades}_" if self.upgrades else ""
 
     @property
     def escalates(self) -> bool:
@@ -77,7 +94,7 @@ class Placement(StrEnum):
 
     OPEN = "open"  # a new incident: page its first step
     JOIN = "join"  # joins the open incident quietly (timeline only)
-    UPGRADE = "upgrade"  # joins and makes it more urgent: send an update to everyone alerted
+    UPGRADE = "upgrade"  # joins and makes it more urgent: paged as a new incident of that class, clocks restart
     SHOW = "show"  # no incident, nobody paged (operational)
 
 
@@ -108,12 +125,26 @@ def place(
     if incident is not None and joinable:
         joined = replace(incident, alarms=incident.alarms + 1, last_alarm_ms=now)
         if rank(alarm.alarm_class) < rank(incident.alarm_class) and alarm.alarm_class in PAGED:
-            return Placed(Placement.UPGRADE, replace(joined, alarm_class=alarm.alarm_class))
+            return Placed(Placement.UPGRADE, upgrade(joined, alarm.alarm_class, now))
         return Placed(Placement.JOIN, joined)
     if alarm.alarm_class not in PAGED:
         return Placed(Placement.SHOW, None)
     fresh = Incident(id=new_id, shed=alarm.key.shed, alarm_class=alarm.alarm_class, opened_ms=now, last_alarm_ms=now)
     return Placed(Placement.OPEN, fresh)
+
+
+def upgrade(incident: Incident, alarm_class: AlarmClass, now: int) -> Incident:
+    """``incident`` made ``alarm_class`` at ``now``: a new paging phase whose clocks start at ``now``."""
+    return replace(
+        incident,
+        alarm_class=alarm_class,
+        upgrades=incident.upgrades + 1,
+        class_ms=now,
+        acked_ms=None,
+        acked_by=None,
+        onsite_ms=None,
+        onsite_by=None,
+    )
 
 
 def acknowledge(incident: Incident, who: str, now: int) -> Incident | str:

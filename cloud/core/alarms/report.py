@@ -55,7 +55,7 @@ def report(
             if kept is None:
                 continue
             # A broken clock still running counts as broken with its time so far: the worst case must show it.
-            elapsed = took if took is not None else (now - inc.opened_ms) / 1000
+            elapsed = took if took is not None else (now - inc.clock_ms) / 1000
             for by, group in (("week", _week(inc.opened_ms, tz)), ("shed", inc.shed), ("person", who or NOBODY)):
                 groups.setdefault((by, group, clock), []).append((kept, elapsed))
     rows = []

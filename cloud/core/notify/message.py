@@ -41,7 +41,11 @@ def compose(
     cameras: tuple[str, ...] = (),
 ) -> AlertText:
     """The alert for one step of one incident to one person (``links``: action -> URL)."""
-    what = STEP_TEXT.get(step, "update" if step.startswith("update") else step)
+    # After a class upgrade the steps start again as upN_open, upN_ack_overdue_1, ... (see clocks.py).
+    phase, _, base = step.partition("_") if step.startswith("up") and not step.startswith("update") else ("", "", step)
+    what = STEP_TEXT.get(base, "update" if step.startswith("update") else step)
+    if phase:
+        what = "UPGRADED: " + ("more urgent incident" if base == "open" else what)
     title = f"[{CLASS_TITLE[alarm_class]}] {shed}: {what}"
     lines = [f"Incident {incident} at {shed}", summary]
     labels = {"ack": "Accept", "onsite": "I am on site", "view": "Incident page"}

@@ -136,7 +136,8 @@ def test_one_fire_one_incident_escalation_links_timeline_report(
     assert "Camera: rtsp://inventory-cam/2" in dingtalk.texts()[0]
     assert "Camera: rtsp://cam-1.local/stream" in dingtalk.texts()[0]
 
-    # The fire follows: the same incident, upgraded, one update to the guard; socket alarms are inhibited.
+    # The fire follows: the same incident, upgraded and paged as a new fire would be (the guard and the shift
+    # leader at once, clocks from the upgrade); the guard is not told twice; socket alarms are inhibited.
     w.edge(
         w.raised("smoke", AlarmClass.FIRE, "env-1"),
         w.raised("over_power", AlarmClass.OPERATIONAL, "post-1", 3),
@@ -153,25 +154,27 @@ def test_one_fire_one_incident_escalation_links_timeline_report(
         kinds = [e.kind for e in repo.timeline(incidents[0])]
     assert kinds.count("alarm_inhibited") == 2 and kinds.count("upgraded") == 1
     guard_texts = [t for t in webhook.texts() if "guard-li" in t]
-    assert len(guard_texts) == 2 and "Ref: inc-1/update_1/guard-li" in guard_texts[1]
+    assert len(guard_texts) == 2 and "Ref: inc-1/up1_open/guard-li" in guard_texts[1]
+    assert "[FIRE]" in guard_texts[1] and not any("update_1" in t for t in webhook.texts())
+    assert sum("Ref: inc-1/up1_open/leader-wang" in t for t in webhook.texts()) == 1
 
-    # Nobody accepts within 3 minutes: the shift leader is paged (simulated time).
-    w.run(at=180)
-    assert not any("ack_overdue_1" in t for t in webhook.texts())
-    w.run(at=181 + 1)
-    assert sum("Ref: inc-1/ack_overdue_1/leader-wang" in t for t in webhook.texts()) == 1
+    # Nobody accepts within 3 minutes of the upgrade: the shift leader is paged again (simulated time).
+    w.run(at=182)
+    assert not any("ack_overdue_1" in t for t in webhook.texts())  # 3 min from the opening: the fire is newer
+    w.run(at=201)
+    assert sum("Ref: inc-1/up1_ack_overdue_1/leader-wang" in t for t in webhook.texts()) == 1
     # A second pass pages nobody twice.
-    w.run(at=183)
+    w.run(at=203)
     assert sum("ack_overdue_1" in t for t in webhook.texts()) == 1
 
     # The leader accepts through the link in the alert, from a phone.
     leader_text = next(t for t in webhook.texts() if "ack_overdue_1/leader-wang" in t)
     ack_url = next(line.split(": ", 1)[1] for line in leader_text.splitlines() if line.startswith("Accept: "))
-    claim = verify(ack_url.rsplit("/", 1)[1], SECRET, T0 + 200_000)
+    claim = verify(ack_url.rsplit("/", 1)[1], SECRET, T0 + 205_000)
     assert (claim.action, claim.person, claim.incident) == ("ack", "leader-wang", "inc-1")
-    ack_incident(w.service, claim.incident, Actor(claim.person, "link:phone"), T0 + 200_000)
+    ack_incident(w.service, claim.incident, Actor(claim.person, "link:phone"), T0 + 205_000)
     with pytest.raises(ActionRefused, match="already acknowledged by leader-wang"):
-        ack_incident(w.service, "inc-1", Actor("guard-li", "cli"), T0 + 201_000)
+        ack_incident(w.service, "inc-1", Actor("guard-li", "cli"), T0 + 206_000)
     w.run(at=400)
     assert not any("ack_overdue_2" in t for t in webhook.texts())
     onsite_incident(w.service, "inc-1", Actor("guard-li", "link:phone"), T0 + 420_000)
@@ -203,8 +206,9 @@ def test_one_fire_one_incident_escalation_links_timeline_report(
     ack = next(e for e in timeline if e.kind == "acknowledged")
     assert (ack.actor, ack.device) == ("leader-wang", "link:phone")
     rows = {(r.by, r.group, r.clock): r for r in report([incident], T0 + 1_000_000)}
-    assert rows[("person", "leader-wang", "ack")].kept == 0 and rows[("person", "leader-wang", "ack")].worst_s == 199
-    assert rows[("person", "guard-li", "onsite")].kept == 1 and rows[("person", "guard-li", "onsite")].worst_s == 419
+    # Clocks run from the upgrade to fire at 20 s.
+    assert rows[("person", "leader-wang", "ack")].kept == 0 and rows[("person", "leader-wang", "ack")].worst_s == 185
+    assert rows[("person", "guard-li", "onsite")].kept == 1 and rows[("person", "guard-li", "onsite")].worst_s == 400
 
 
 def test_a_bot_answering_200_with_an_error_code_is_retried_never_counted_delivered(
