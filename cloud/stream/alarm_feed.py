@@ -8,9 +8,10 @@ ids present when the process starts (the stream carries what happens from then o
 rows commit in id order; were a lower id to commit after a higher one was read, that line would be skipped.
 
 ``alarm`` data (``source`` "cloud"): ``shed``, ``key`` (the alarm's condition), ``instance``, ``state`` (its
-ISA-18.2 state after the change), ``action`` (what changed it), ``actor`` (staff user or null), ``incident``,
-``ts``. ``incident`` data: ``incident``, ``shed``, ``kind`` (the timeline step), ``actor``, ``detail``,
-``resolved`` (bool), ``ts``. Times are the alarm service's clock, epoch ms.
+ISA-18.2 state right after that change, replayed from the instance's audit lines: not its state at poll time,
+which a later line may already have moved on), ``action`` (what changed it), ``actor`` (staff user or null),
+``incident``, ``ts``. ``incident`` data: ``incident``, ``shed``, ``kind`` (the timeline step), ``actor``,
+``detail``, ``resolved`` (bool), ``ts``. Times are the alarm service's clock, epoch ms.
 """
 
 import asyncio
@@ -20,8 +21,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, tuple_
 
+from cloud.core.alarms.model import Lifecycle
+from cloud.core.alarms.replay import state_after
 from cloud.state.alarm_schema import alarm_audit, alarms, incident_events, incidents
 from cloud.stream.frames import Outgoing
 from cloud.stream.hub import Hub
@@ -50,6 +53,9 @@ class AlarmFeed:
         self.errors = 0
         self.last_audit = 0
         self.last_step = 0
+        # (key, instance) -> state after the last audit line read; closed (normal) ones are dropped and replayed
+        # from the table should a later line (a comment) come.
+        self._states: dict[tuple[str, int], Lifecycle | None] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -78,6 +84,32 @@ class AlarmFeed:
 
     def poll_once(self) -> int:
         """Publish the alarm and incident changes since the last poll; how many rows were read."""
+        out, count = self.collect()
+        if out:
+            # RuntimeError: the loop closed at shutdown.
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self.hub.publish, out)
+        return count
+
+    def _replay(self, conn: Connection, pairs: set[tuple[str, int]]) -> None:
+        """The state of each (key, instance) not known yet, replayed from its audit lines read so far."""
+        unknown = pairs - self._states.keys()
+        if not unknown:
+            return
+        for pair in unknown:
+            self._states[pair] = None
+        q = (
+            select(alarm_audit.c.key, alarm_audit.c.instance, alarm_audit.c.action)
+            .where(alarm_audit.c.id <= self.last_audit)
+            .where(tuple_(alarm_audit.c.key, alarm_audit.c.instance).in_(sorted(unknown)))
+            .order_by(alarm_audit.c.id)
+        )
+        for r in conn.execute(q):
+            pair = (r.key, r.instance)
+            self._states[pair] = state_after(self._states[pair], r.action)
+
+    def collect(self) -> tuple[list[Outgoing], int]:
+        """The alarm and incident changes since the last call, and how many rows were read (the larger count)."""
         out: list[Outgoing] = []
         with self.engine.connect() as conn:
             audit = conn.execute(
@@ -94,13 +126,17 @@ class AlarmFeed:
                 .order_by(incident_events.c.id)
                 .limit(BATCH)
             ).all()
+            self._replay(conn, {(r.key, r.instance) for r in audit})
         for r in audit:
+            pair = (r.key, r.instance)
+            state = self._states[pair] = state_after(self._states[pair], r.action)
             data: dict[str, Any] = {
                 "source": "cloud",
                 "shed": r.shed,
                 "key": r.key,
                 "instance": r.instance,
-                "state": r.state,
+                # A line whose instance's first line was never found (should not happen): the stored state.
+                "state": state.value if state is not None else r.state,
                 "action": r.action,
                 "actor": r.actor,
                 "incident": r.incident,
@@ -120,8 +156,6 @@ class AlarmFeed:
             }
             out.append(Outgoing("incident", self.community_of(r.shed), data))
             self.last_step = r.id
-        if out:
-            # RuntimeError: the loop closed at shutdown.
-            with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(self.hub.publish, out)
-        return max(len(audit), len(steps))
+        for pair in [p for p, st in self._states.items() if st is Lifecycle.NORMAL]:
+            del self._states[pair]
+        return out, max(len(audit), len(steps))
