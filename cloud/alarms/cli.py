@@ -59,7 +59,7 @@ def add_parser(inner: Any, common: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Do the action; print JSON."""
     from cloud.alarms import actions
-    from cloud.alarms.config import load_alarm_config
+    from cloud.alarms.config import load_alarm_config, own_base_url
     from cloud.alarms.repo import AlarmRepo
     from cloud.alarms.runner import link_secret
     from cloud.alarms.service import AlarmService
@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             sqlite=store.is_sqlite,
             config=config,
             link_secret=link_secret(settings.link_secret, settings.data_dir),
+            default_base_url=own_base_url(settings.host, settings.port),
         )
         now = clock_from_spec(settings.clock).now_ms()
         actor = Actor(getattr(args, "by", "") or "", "cli")

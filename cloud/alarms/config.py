@@ -32,6 +32,7 @@ Loaded from one TOML file (``CloudSettings.alarm_config``)::
     json = 600                                     # messages a minute per target of this kind
 """
 
+import socket
 import tomllib
 from datetime import time
 from pathlib import Path
@@ -92,7 +93,8 @@ class Community(_Model):
 class Links(_Model):
     """Where signed links point and how long they live."""
 
-    base_url: str = "http://127.0.0.1:8080"
+    # None: the cloud's own address (own_base_url of its HOST and PORT); a value here wins.
+    base_url: str | None = None
     ttl_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 7200.0
 
 
@@ -120,6 +122,16 @@ class AlarmConfig(_Model):
         """The named community, else the one named 'default', else built-in defaults."""
         by_name = {c.name: c for c in self.community}
         return by_name.get(name) or by_name.get("default") or Community(name=name)
+
+
+def own_base_url(host: str, port: int) -> str:
+    """``http://HOST:PORT`` of this cloud, the default link base: a wildcard host (``0.0.0.0``, ``::``, empty)
+    is not an address a phone can use, so the machine's host name stands in for it; IPv6 literals bracketed."""
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.gethostname()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def problems(config: AlarmConfig) -> list[str]:

@@ -52,11 +52,14 @@ class AlarmRunner:
         secret: bytes,
         tick_s: float = 1.0,
         notifier: Notifier | None = None,
+        default_base_url: str = "http://127.0.0.1:8080",
     ) -> None:
         self.store = store
         self.clock = clock
         self.tick_s = tick_s
-        self.service = AlarmService(store.engine, sqlite=store.is_sqlite, config=config, link_secret=secret)
+        self.service = AlarmService(
+            store.engine, sqlite=store.is_sqlite, config=config, link_secret=secret, default_base_url=default_base_url
+        )
         self.notifier = notifier or Notifier(store.engine, sqlite=store.is_sqlite, rate_limits=config.rate_limits)
         self.leadership = Leadership(store)
         self.errors = 0

@@ -72,6 +72,7 @@ class AlarmService:
         rules: RulePolicy | None = None,
         chatter: ChatterPolicy | None = None,
         new_id: Callable[[], str] = lambda: f"inc-{uuid.uuid4().hex[:12]}",
+        default_base_url: str = "http://127.0.0.1:8080",
     ) -> None:
         self.engine = engine
         self.sqlite = sqlite
@@ -81,6 +82,8 @@ class AlarmService:
         self.rules = rules or RulePolicy()
         self.chatter = chatter or ChatterPolicy()
         self.new_id = new_id
+        # Where links point when the alarm config names no [links] base_url: this cloud's own address.
+        self.default_base_url = default_base_url
         self.stats = ServiceStats()
         # Chattering damping lives in memory: after a restart it starts afresh, which only means the first
         # few flaps page as they would without damping (an alarm is never lost by it).
@@ -358,7 +361,7 @@ class AlarmService:
 
     def links(self, incident: str, person: str, now: int) -> dict[str, str]:
         """Signed ack / on-site / incident-page links for ``person``."""
-        base = self.config.links.base_url.rstrip("/")
+        base = (self.config.links.base_url or self.default_base_url).rstrip("/")
         expires = now + int(self.config.links.ttl_s * 1000)
         out = {}
         for action in ("ack", "onsite", "view"):

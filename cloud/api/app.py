@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from cloud.alarms.config import load_alarm_config
+from cloud.alarms.config import load_alarm_config, own_base_url
 from cloud.alarms.runner import AlarmRunner, link_secret
 from cloud.api import alarm_config
 from cloud.api.alarm_routes import router as alarm_router
@@ -126,6 +126,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 config=await asyncio.to_thread(alarm_config.at_start, stores.state, seed),
                 secret=link_secret(settings.link_secret, settings.data_dir),
                 tick_s=settings.alarm_tick_s,
+                default_base_url=own_base_url(settings.host, settings.port),
             )
             # The bus says an edge alarm was stored: the alarm service reads it from the store at once.
             bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))
