@@ -19,6 +19,7 @@ from cloud.alarms.runner import AlarmRunner
 from cloud.api.responses import errors
 from cloud.core.alarms.clocks import clocks
 from cloud.core.alarms.inputs import Actor
+from cloud.core.alarms.rota import Rota
 from cloud.core.notify.links import LinkClaim, LinkError, verify
 
 router = APIRouter()
@@ -54,6 +55,12 @@ def _page(title: str, body: str) -> HTMLResponse:
     )
 
 
+def _when(ms: int, rota: Rota) -> str:
+    """An epoch-ms time as the community's local time, ISO 8601 with its offset (the raw ms kept beside it)."""
+    local = rota.local(ms).isoformat(timespec="seconds")
+    return f"<time datetime='{local}' data-ms='{ms}'>{local}</time>"
+
+
 def _incident_html(runner: AlarmRunner, incident_id: str) -> str:
     with runner.store.engine.connect() as conn:
         repo = AlarmRepo(conn, sqlite=runner.store.is_sqlite)
@@ -64,12 +71,15 @@ def _incident_html(runner: AlarmRunner, incident_id: str) -> str:
         community = runner.service.config.community_of(runner.service.community_of_shed(repo, incident.shed))
         cameras = runner.service.cameras(repo, incident.shed)
     view = clocks(incident, runner.clock.now_ms(), community.promise())
+    rota = community.rota()
     rows = "".join(
-        f"<li>{e.ts} {html.escape(e.kind)} {html.escape(e.actor or '')} {html.escape(e.detail)}</li>" for e in lines
+        f"<li>{_when(e.ts, rota)} {html.escape(e.kind)} {html.escape(e.actor or '')} {html.escape(e.detail)}</li>"
+        for e in lines
     )
     cams = "".join(f"<li><a href='{html.escape(c)}'>{html.escape(c)}</a></li>" for c in cameras)
     return (
-        f"<p>{html.escape(incident.shed)}: {incident.alarm_class.value}; accepted: {incident.acked_by or 'no'}; "
+        f"<p>{html.escape(incident.shed)}: {incident.alarm_class.value}; opened {_when(incident.opened_ms, rota)} "
+        f"({html.escape(community.tz)}); accepted: {incident.acked_by or 'no'}; "
         f"on site: {incident.onsite_by or 'no'}; accept clock kept: {view.ack_kept}; on-site clock kept: "
         f"{view.onsite_kept}</p><ul>{cams}</ul><ol>{rows}</ol>"
     )
