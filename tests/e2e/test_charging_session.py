@@ -194,7 +194,7 @@ def test_a_resident_charges_by_qr_id_to_full_is_notified_and_billed_by_the_tarif
         done = wait_until(ended, timeout=60, what="the session ended")
         assert done["end_reason"] == "full", done
         expected_fen, edge_wh = _expected_fen(db, sid, peak_from)
-        assert done["energy_wh"] == pytest.approx(edge_wh) and edge_wh > 5.0
+        assert done["energy_wh"] == pytest.approx(edge_wh, abs=0.005) and edge_wh > 5.0
         boundary = peak_from.timestamp() * 1000
         # Nearly always it crosses into the peak; on a badly loaded machine the start may come after it.
         periods = {"flat", "peak"} if done["active_ms"] < boundary < done["ended_ms"] else {"peak"}
