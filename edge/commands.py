@@ -45,6 +45,11 @@ def on_command(ctx: Ctx, cmd: Command) -> None:
         # that may be stale; cutting (stop) and versioned configs stay safe to apply
         _answer(ctx, cmd, "rejected", f"edge clock not plausible ({ctx.wall} ms): cannot check expiry")
         return
+    if cmd.action == "stop_session":
+        # applied even past its expiry: it only removes power, from the one session it names, so a stale one is
+        # never unsafe, and dropping it let a session the cloud had ended (and stopped billing) charge on
+        _answer(ctx, cmd, *sessions.stop(ctx, cmd))
+        return
     if ctx.wall_ok and cmd.expired(ctx.wall):
         _answer(ctx, cmd, "expired", f"expired at {cmd.expires_at}, now {ctx.wall}")
         return
@@ -58,9 +63,6 @@ def on_command(ctx: Ctx, cmd: Command) -> None:
         return
     if cmd.action == "start_session":
         _answer(ctx, cmd, *sessions.start(ctx, cmd))
-        return
-    if cmd.action == "stop_session":
-        _answer(ctx, cmd, *sessions.stop(ctx, cmd))
         return
     sock = _socket(ctx, cmd)
     if sock is None:

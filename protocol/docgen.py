@@ -280,8 +280,11 @@ cloud is unreachable.
   refused, like `start_socket`, while the edge clock is not plausible (its expiry cannot be judged).
 * `stop_session` (`session`; `device` / `socket` optional) ends the session (`stopped`) and cuts its socket.
   Stopping an ended or unknown session is `applied` (idempotent); naming another socket than the session's is
-  `rejected`.
-* Expiry and the foreign-shed rule are those of every command.
+  `rejected`. A stop_session is carried out even past its `expires_at` (it only removes power, from the one
+  session it names, so a stale one is never unsafe); the cloud sends it valid for the longest session (12 h) and
+  sends it again whenever the edge reports a session the cloud has already ended (`session_started` or
+  `session_meter`), at most once per session every 20 s.
+* Expiry (except stop_session's, above) and the foreign-shed rule are those of every command.
 
 The edge reports on `edge/event` (stream messages: seq'd, kept until the cloud stores them):
 
@@ -340,7 +343,7 @@ MEANINGS: dict[str, dict[str, str]] = {
     "result.status (CommandResult)": {
         "applied": "carried out",
         "rejected": "not carried out: unknown target, latched, offline, older config, clock not plausible, …",
-        "expired": "arrived after its expires_at",
+        "expired": "arrived after its expires_at (never for stop_session, which is always carried out)",
         "failed": "tried and failed",
     },
     "command.action (Command)": {

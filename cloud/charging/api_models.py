@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from cloud.charging.repo import LedgerLine, NotifySettings, SessionRow, Wallet
 from cloud.charging.tariff_spec import TariffSpec
+from cloud.core.charging.precision import stated, stated_or_none
 from cloud.core.tariff.cost import to_fen
 from protocol.commands import LIMIT_S_MAX, LIMIT_WH_MAX
 from protocol.ids import ID_PATTERN
@@ -28,14 +29,15 @@ class StartSession(BaseModel):
 
 
 class SessionLimit(BaseModel):
-    """What the edge enforces: seconds energised and/or Wh (capped by the wallet and the longest session)."""
+    """What the edge enforces: seconds energised and/or Wh (capped by the wallet and the longest session), to 0.01."""
 
     max_s: float | None
     max_wh: float | None
 
 
 class SessionOut(BaseModel):
-    """One charging session. Times epoch ms; energy Wh; money fen (``cost_fen``: half-up of the running cost)."""
+    """One charging session. Times epoch ms; energy Wh to 0.01; money fen (``cost_fen``: half-up of the running
+    cost)."""
 
     id: str
     user_id: str
@@ -88,11 +90,11 @@ class SessionOut(BaseModel):
             status=s.status.value,
             end_reason=s.end_reason.value if s.end_reason else None,
             end_detail=s.end_detail,
-            limit=SessionLimit(max_s=s.limit.max_s, max_wh=s.limit.max_wh),
+            limit=SessionLimit(max_s=stated_or_none(s.limit.max_s), max_wh=stated_or_none(s.limit.max_wh)),
             requested_ms=s.requested_ms,
             active_ms=s.active_ms,
             ended_ms=s.ended_ms,
-            energy_wh=s.energy_wh,
+            energy_wh=stated(s.energy_wh),
             cost_fen=to_fen(s.cost_yuan),
             cost_by_period_fen={p.value: to_fen(y) for p, y in s.cost_by_period.items()},
             tariff_version=row.tariff_version,

@@ -16,6 +16,7 @@ from cloud.core.charging.model import Session, SocketRef
 from cloud.core.charging.wallet import Settlement, settle
 from cloud.core.tariff.cost import to_fen
 from cloud.core.tariff.model import Tariff
+from cloud.state.alarm_schema import alerts, incidents
 from cloud.state.charging_schema import (
     charging_seen,
     charging_sessions,
@@ -413,6 +414,35 @@ class ChargingRepo:
             )
         for shed in sorted(set(settings.sheds) - old):
             self.conn.execute(insert(free_socket_watch).values(user_id=user_id, shed=shed, last_sent_ms=0))
+        self._redirect_pending_notices(user_id[:64], settings.channel, now_ms)
+
+    def _redirect_pending_notices(self, person: str, channel: str, now_ms: int) -> None:
+        """The resident's notices still pending go to their new ``channel`` (tried again now, tries counted afresh),
+        or are given up (``failed``, "channel removed") when they removed it; an incident's alerts are not touched.
+        A notice already queued to the new channel (the same step) keeps that one and gives the old one up."""
+        pending = self.conn.execute(
+            select(alerts.c.id, alerts.c.incident, alerts.c.step, alerts.c.target).where(
+                alerts.c.person == person,
+                alerts.c.status == "pending",
+                alerts.c.target != channel,
+                alerts.c.incident.not_in(select(incidents.c.id)),
+            )
+        ).all()
+        for row in pending:
+            twin = self.conn.execute(
+                select(alerts.c.id).where(
+                    alerts.c.incident == row.incident,
+                    alerts.c.step == row.step,
+                    alerts.c.person == person,
+                    alerts.c.target == channel,
+                )
+            ).first()
+            if channel and twin is None:
+                values: dict[str, object] = {"target": channel, "attempts": 0, "next_ms": now_ms}
+            else:
+                reason = "channel removed" if not channel else "already queued to the new channel"
+                values = {"status": "failed", "detail": f"given up: {reason}"}
+            self.conn.execute(update(alerts).where(alerts.c.id == row.id).values(**values))
 
     def watchers(self, shed: str) -> list[tuple[str, str, int]]:
         """(user, channel, last notice ms) of residents opted in to "a socket is free" for this shed."""

@@ -57,6 +57,7 @@ from protocol.uplink import SocketStatus
 log = logging.getLogger(__name__)
 EVENTS_PER_PASS = 500
 WATERMARK_SLACK_MS = 10 * 60_000  # an event stored this long after a later-arriving one is still found
+RECUT_MEMORY = 10_000  # sessions whose last cut time is kept
 FULL_SCAN_EVERY = 300  # passes between looks at every arrival (about 5 minutes at the default 1 s tick)
 
 
@@ -104,6 +105,8 @@ class ChargingOptions:
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     command_timeout_s: float = 10.0  # how long a start or stop waits for the edge's answer
     edge_grace_s: float = 300.0  # past a session's time limit, how long the cloud waits for the edge's end
+    recut_every_s: float = 20.0  # at most one cut per session in this long (monotonic): an edge still reporting
+    # a session the cloud ended is cut again, not flooded (it meters every 60 s)
 
 
 @dataclass
@@ -116,6 +119,7 @@ class ChargingStats:
     notices_queued: int = 0
     cuts_sent: int = 0
     cut_failures: int = 0
+    cuts_suppressed: int = 0  # repeated cuts of one session within ``recut_every_s``, not sent
 
 
 class ChargingService:
@@ -140,6 +144,7 @@ class ChargingService:
         self.stats = ChargingStats()
         self._watermark_ms = 0  # arrival time before which every session event has been applied (with slack)
         self._passes = 0
+        self._last_cut: dict[str, int] = {}  # session id -> monotonic ms of its last cut
 
     @property
     def sender(self) -> Sender | None:
@@ -318,17 +323,28 @@ class ChargingService:
             self.stats.notices_queued += 1
 
     def _after(self, session: Session, actions: Sequence[Action]) -> None:
-        for action in actions:
-            if isinstance(action, Cut):
-                self._cut(action)
+        for cut in dict.fromkeys(a for a in actions if isinstance(a, Cut)):  # one per session and reason
+            self._cut(cut)
         self._publish([session])
 
     def _cut(self, cut: Cut) -> None:
-        """Tell the edge to stop the session (fire and forget: the edge's own limits still hold)."""
+        """Tell the edge to stop the session (fire and forget: the edge's own limits still hold).
+
+        At most one cut per session each ``recut_every_s`` (monotonic): an edge that keeps reporting a session
+        the cloud ended (its meter every 60 s, a replayed outbox) is cut again, not flooded.
+        """
         sender = self.sender
         if sender is None:
             self.stats.cut_failures += 1
             return
+        mono = self.clock.mono_ms()
+        last = self._last_cut.get(cut.session_id)
+        if last is not None and mono - last < self.options.recut_every_s * 1000:
+            self.stats.cuts_suppressed += 1
+            return
+        if len(self._last_cut) >= RECUT_MEMORY:
+            self._last_cut.clear()  # bounded: forgetting only allows one extra (harmless) cut
+        self._last_cut[cut.session_id] = mono
         try:
             self._send_stop(sender, cut.socket, cut.session_id, "cloud")
             self.stats.cuts_sent += 1
@@ -337,11 +353,13 @@ class ChargingService:
             log.exception("sending the cut of session %s failed", cut.session_id)
 
     def _send_stop(self, sender: Sender, ref: SocketRef, session_id: str, actor: str) -> Command:
+        # A stop only ever removes power, from one session named by id: it stays valid as long as a session can
+        # last, so an edge offline when it was sent still takes it when it comes back (QoS 1, persistent session).
         return sender.send(
             ref.shed,
             "stop_session",
             actor=actor[:64],
-            ttl_s=self.options.policy.confirm_timeout_s,
+            ttl_s=max(self.options.policy.max_session_s, self.options.policy.confirm_timeout_s),
             device=ref.device,
             socket=ref.socket,
             session=session_id,

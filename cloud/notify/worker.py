@@ -25,9 +25,9 @@ from sqlalchemy import Engine, Row, select, update
 
 from cloud.alarms.repo import AlarmRepo
 from cloud.core.notify.message import AlertText
-from cloud.core.notify.policy import Backoff, rate_limit, retry_at, wait_for_rate
+from cloud.core.notify.policy import Backoff, notice_retry_at, rate_limit, retry_at, wait_for_rate
 from cloud.notify.channels import Delivery, deliver
-from cloud.state.alarm_schema import alerts
+from cloud.state.alarm_schema import alerts, incidents
 
 log = logging.getLogger(__name__)
 Sender = Callable[[str, AlertText], Delivery]
@@ -144,6 +144,15 @@ class Notifier:
             sent += [now for t, _ in self._inflight.values() if t == target]
         return wait_for_rate(sent, now, rate_limit(target, self.rate_limits))
 
+    def _retry_at(self, row: Row[Any], attempts: int, now: int) -> int | None:
+        """An incident's alert is retried while the backoff allows (never given up by default); a resident's
+        notice (no incident of that id: a session's or a free socket's) only for a bounded number of tries and age."""
+        with self.engine.connect() as conn:
+            incident = conn.execute(select(incidents.c.id).where(incidents.c.id == row.incident)).first()
+        if incident is not None:
+            return retry_at(attempts, now, self.backoff)
+        return notice_retry_at(attempts, int(row.created_ms), now, self.backoff)
+
     def _record(self, row: Row[Any], verdict: Delivery, now: int) -> None:
         attempts = int(row.attempts) + 1
         alert_id, incident, person, step = row.id, str(row.incident), str(row.person), str(row.step)
@@ -152,7 +161,7 @@ class Notifier:
         if verdict.ok:
             values |= {"status": "delivered", "delivered_ms": now}
         else:
-            again = retry_at(attempts, now, self.backoff) if verdict.retry else None
+            again = self._retry_at(row, attempts, now) if verdict.retry else None
             values |= {"status": "pending", "next_ms": again} if again is not None else {"status": "failed"}
             log.warning(
                 "alert %s to %s via %s failed (attempt %d): %s", step, person, channel, attempts, verdict.detail

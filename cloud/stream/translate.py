@@ -12,6 +12,7 @@ Times are epoch ms: ``ts`` the source's, ``received_at`` the cloud's arrival.
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from cloud.core.charging.precision import stated, stated_yuan
 from cloud.core.events import (
     AnyEvent,
     EdgeAlarmCleared,
@@ -77,8 +78,8 @@ def _session(e: SessionChanged) -> dict[str, Any]:
         "device": e.device,
         "socket": e.socket,
         "status": e.status,
-        "energy_wh": e.energy_wh,
-        "cost_yuan": e.cost_yuan,
+        "energy_wh": stated(e.energy_wh),  # to 0.01 Wh and to the fen: the running sums carry float noise
+        "cost_yuan": stated_yuan(e.cost_yuan),
         "end_reason": e.end_reason,
         "ts": e.ts,
     }

@@ -3,7 +3,8 @@
 Pure: ``decide(session, event, tariff=..., policy=..., now_ms=...) -> (session, actions)``. The holder
 (the cloud's session service; the same rules suit the edge) persists the returned session and carries
 out the actions. Replayed or late events are harmless: a reading not newer than the last is ignored,
-and an ended session only answers a late "energised" confirmation, with a cut.
+and an ended session only answers a sign that the edge still runs it (a late "energised" confirmation or a
+meter reading), with a cut.
 
     requested --edge ok--> active --full / unplugged / stop / limit / fault--> ended
         |--edge refused, stop, or no confirmation in time--> ended
@@ -194,7 +195,10 @@ def decide(
 ) -> tuple[Session, list[Action]]:
     """The session after ``event`` at ``now_ms``, and what to do about it."""
     if not session.open:
-        if isinstance(event, EdgeResult) and event.ok:  # energised after we gave up: cut it again
+        # The edge says the session runs (energised, or metering: it resumed after a restart, or our stop
+        # expired while it was offline) though the cloud ended it: cut it again. Idempotent at the edge; the
+        # holder rate-limits repeats per session.
+        if (isinstance(event, EdgeResult) and event.ok) or isinstance(event, MeterReading):
             return session, [Cut(session.socket, session.session_id, "session_end")]
         return session, []
     if isinstance(event, EdgeResult):

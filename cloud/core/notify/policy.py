@@ -69,3 +69,21 @@ def retry_at(attempts: int, now: int, backoff: Backoff = Backoff()) -> int | Non
         return None
     delay_s = min(backoff.first_s * 2 ** min(attempts - 1, 30), backoff.max_s)
     return now + int(delay_s * 1000)
+
+
+# A resident's charging notice (session ended, move your bike, a socket is free) is news only for a while: unlike
+# an alert of an open incident it is given up after this many tries or this age, so a dead channel is not retried
+# for ever (2 s doubling: the 8th try is about 4 minutes after the first).
+NOTICE_MAX_ATTEMPTS = 8
+NOTICE_MAX_AGE_MS = 60 * MINUTE_MS
+
+
+def notice_retry_at(attempts: int, created_ms: int, now: int, backoff: Backoff = Backoff()) -> int | None:
+    """When to try a resident's notice again after ``attempts`` failed tries (None: give up, per
+    ``NOTICE_MAX_ATTEMPTS`` and ``NOTICE_MAX_AGE_MS`` from ``created_ms``)."""
+    if attempts >= NOTICE_MAX_ATTEMPTS:
+        return None
+    again = retry_at(attempts, now, backoff)
+    if again is None or again - created_ms > NOTICE_MAX_AGE_MS:
+        return None
+    return again

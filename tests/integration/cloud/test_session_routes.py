@@ -10,8 +10,10 @@ import httpx
 import pytest
 
 from cloud.api.app import create_app
+from cloud.auth.accounts import User
+from cloud.core.access.roles import Role
 from cloud.settings import CloudSettings
-from cloud.state import audit_rows
+from cloud.state import account_rows, audit_rows
 from protocol.config import PostSpec, ShedConfig
 from protocol.uplink import SocketStatus
 from shedwatch.mosquitto import Mosquitto
@@ -47,6 +49,12 @@ async def api(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[tuple[httpx
                     actor="test",
                     now_ms=cloud.clock.now_ms(),
                 )
+            accounts = (("alice", Role.RESIDENT, "c1"), ("bob", Role.RESIDENT, "c1"), ("carol", Role.RESIDENT, "c2"))
+            with cloud.stores.state.engine.begin() as conn:  # ids as the tokens of who() name them
+                for uid, role, community in (*accounts, ("op", Role.OPERATOR, "c1")):
+                    account_rows.insert(
+                        conn, User(uid, uid, uid.title(), role, frozenset({community}), False, False, 0)
+                    )
             edge.send(lambda seq: birth(SHED, seq, {("post-1", n): SocketStatus.PLUGGED for n in (1, 2, 3, 4)}))
             sender = lambda: app.state.charging.service.sender  # noqa: E731
             await asyncio.to_thread(
@@ -111,13 +119,37 @@ async def test_tariffs_wallets_and_notification_settings_by_role(
     r = await c.post(credits, json={"amount_fen": 1, "community": "c2"}, headers=operator)
     assert r.status_code == 422
     assert [e.outcome for e in audited(app, "wallet.credit")].count("ok") == 2
+    # Only an existing resident of the credit's community: never an unknown id, a staff account, or a resident of
+    # another community named with the caller's own (404); a community not the caller's is 403.
+    c1 = {"amount_fen": 100, "community": "c1"}
+    for user in ("nobody", "op", "carol"):
+        r = await c.post(f"/api/v1/residents/{user}/wallet/credits", json=c1, headers=operator)
+        assert r.status_code == 404 and "no resident" in r.json()["detail"], (user, r.text)
+    c2 = {"amount_fen": 100, "community": "c2"}
+    assert (await c.post("/api/v1/residents/carol/wallet/credits", json=c2, headers=operator)).status_code == 403
+    assert [e.outcome for e in audited(app, "wallet.credit")].count("refused") >= 4
+    # The user name works as well as the id (here the same but for case), and staff can look residents up.
+    r = await c.post("/api/v1/residents/BOB/wallet/credits", json=c1, headers=operator)
+    assert r.status_code == 201 and r.json()["user_id"] == "bob" and r.json()["balance_fen"] == 100
+    r = await c.get("/api/v1/residents", params={"community": "c1", "q": "AL"}, headers=operator)
+    assert r.status_code == 200 and r.json() == [
+        {"id": "alice", "username": "alice", "display_name": "Alice", "communities": ["c1"]}
+    ]
+    everyone = (await c.get("/api/v1/residents", params={"community": "c1"}, headers=admin)).json()
+    assert [u["id"] for u in everyone] == ["alice", "bob"]  # residents only, not the operator
+    for headers in (security, installer, alice, who(settings, "operator", "c2", user="op2")):
+        r = await c.get("/api/v1/residents", params={"community": "c1"}, headers=headers)
+        assert r.status_code == 403
+    assert (await c.get("/api/v1/residents", params={"community": "c1"})).status_code == 401
+    assert (await c.get("/api/v1/residents", params={"community": "Bad Id"}, headers=admin)).status_code == 422
 
     # Wallet reads: the resident's own; staff who may (admin, operator of c1); nobody else.
     own = (await c.get("/api/v1/wallet", headers=alice)).json()
     assert own["balance_fen"] == 700 and [x["amount_fen"] for x in own["ledger"]] == [200, 500]
-    assert (await c.get("/api/v1/wallet", headers=bob)).json()["balance_fen"] == 0
+    assert (await c.get("/api/v1/wallet", headers=bob)).json()["balance_fen"] == 100
     assert (await c.get("/api/v1/wallet")).status_code == 401
-    assert (await c.get("/api/v1/wallet", headers=installer)).status_code == 403
+    for headers in (installer, operator, admin):  # staff have no wallet
+        assert (await c.get("/api/v1/wallet", headers=headers)).status_code == 403
     assert (await c.get("/api/v1/residents/alice/wallet", headers=operator)).json()["balance_fen"] == 700
     assert (await c.get("/api/v1/residents/alice/wallet", headers=alice)).status_code == 200
     for headers in (bob, security, installer, carol_c2, who(settings, "operator", "c2", user="op2")):

@@ -3,6 +3,7 @@ edge on the broker: start by QR id, billing and one debit, notices and reminders
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -286,5 +287,30 @@ async def test_an_unanswered_start_ends_not_confirmed_and_a_silent_edge_past_the
                 timeout=15,
                 what="the second cut",
             )
+            # The edge comes back still running the session the cloud ended (it resumed it after a restart, the
+            # stop having expired): its meter reading draws the stop again, and repeats are rate-limited.
+            service.options = replace(service.options, recut_every_s=0.0)
+
+            def stops() -> int:
+                return len([c for c in list(edge.commands) if c.action == "stop_session" and c.session == sid2])
+
+            def meter(seq: int, wh: float) -> SessionMeter:
+                t = cloud.clock.now_ms()
+                return SessionMeter(
+                    src=SHED, seq=seq, ts=t, session=sid2, device="post-1", socket=2, energy_wh=wh, duration_s=60
+                )
+
+            before = stops()
+            edge.send(lambda seq: meter(seq, 3.5))
+            await asyncio.to_thread(wait_until, lambda: stops() > before, timeout=15, what="the cut again")
+            service.options = replace(service.options, recut_every_s=600.0)
+            suppressed, again = service.stats.cuts_suppressed, stops()
+            edge.send(lambda seq: meter(seq, 4.0))
+            edge.send(lambda seq: meter(seq, 4.5))
+            await asyncio.to_thread(
+                wait_until, lambda: service.stats.cuts_suppressed >= suppressed + 2, timeout=15, what="suppressed"
+            )
+            assert stops() == again
+            assert service._row(sid2).session.energy_wh == ended.session.energy_wh  # nothing billed after the end
     finally:
         edge.close()

@@ -247,3 +247,38 @@ def _counter(rec: Recorder) -> tuple[float, bool] | None:
             if r.socket == 1:
                 return r.energy_wh, r.relay
     return None
+
+
+def test_a_stop_that_expired_while_the_edge_was_down_still_ends_the_resumed_session(mosquitto, tmp_path: Path) -> None:
+    # The cloud ended the session (a resident's stop) while the edge was down; its stop_session waited at the broker
+    # past its expiry. The restarted agent resumes the session from disk and must still take the stop.
+    url = mosquitto.url
+    data = tmp_path / "d"
+    cfg = authorise(write_config(tmp_path / "shed.toml", shed_broker=url, cloud_broker=url, data_dir=data))
+    rec = Recorder(url, ["sw/v1/edge/shed-a/#", "sw/v1/shed/shed-a/dev/+/relay/set"])
+    responder = RelayResponder(url)
+    devices = Devices(url)
+    cloud = client(url, "cloud")
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+    try:
+        rec.wait(lambda: rec.of(Kind.EDGE_STATE), what="birth")
+        devices.telemetry("post-1", [meter_reading(1, 0, 10.0, relay=False)])
+        rec.wait(lambda: rec.events("socket_status"), what="plugged")
+        start = session_command("c-1", "start_session", session="s-1", device="post-1", socket=1)
+        cloud.publish(COMMANDS, start, qos=1)
+        rec.wait(lambda: _stored_sessions(data) == {"s-1": 1}, what="the session stored")
+        devices.telemetry("post-1", [meter_reading(1, 200.0, 13.0)])
+        agent.kill()
+        stale = session_command("c-stop", "stop_session", session="s-1", expires_in_s=-1)  # already expired
+        cloud.publish(COMMANDS, stale, qos=1).wait_for_publish(10)
+        agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+        assert _ended(rec, "s-1").reason.value == "stopped"
+        assert _result(rec, "c-stop").status == "applied"
+        rec.wait(lambda: _relays(rec, 1)[-1] == (False, "session_stop"), what="the socket cut")
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
+        cloud.disconnect()
+        for c in (rec, responder, devices):
+            c.close()
+    assert "resumed 1 charging session(s)" in agent.output()

@@ -240,6 +240,25 @@ def test_stop_ends_cuts_and_is_idempotent() -> None:
     assert len(ended(shed)) == 1
 
 
+def test_a_stop_session_past_its_expiry_still_ends_the_session_and_cuts() -> None:
+    # The cloud ended the session while the edge was offline; its stop arrives after expires_at (held by the
+    # broker): it must still cut, or the socket charges on unbilled.
+    shed = charging()
+    shed.advance(30)
+    shed.seq += 1
+    late = Command(
+        src="cloud", seq=shed.seq, ts=T0, request_id="c-late", expires_at=T0 - 1, actor="cloud",
+        action="stop_session", session="s-1",
+    )  # fmt: skip
+    (answer,) = [a for a in shed.feed(CommandIn(late)) if isinstance(a, Answer)]
+    assert answer.result.status == "applied"
+    assert [e.reason.value for e in ended(shed)] == ["stopped"]
+    assert not shed.relays()[-1].on and not shed.state.sessions
+    late_start = late.model_copy(update={"request_id": "c-late-2", "action": "start_socket", "device": "post-1"})
+    (answer,) = [a for a in shed.feed(CommandIn(late_start)) if isinstance(a, Answer)]
+    assert answer.result.status == "expired"  # only the stop is exempt: anything else stale is still refused
+
+
 def test_stop_naming_another_socket_is_rejected() -> None:
     shed = charging()
     answer = shed.command("stop_session", session="s-1", device="post-1", socket=2)

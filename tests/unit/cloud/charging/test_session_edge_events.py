@@ -162,3 +162,18 @@ def test_the_limit_sent_to_the_edge_fits_the_command() -> None:
     assert wire_limit(Limit(max_s=43_200, max_wh=3_333_333.3)) == Limit(max_s=43_200, max_wh=20_000)
     assert wire_limit(Limit(max_s=90_000)) == Limit(max_s=86_400)
     assert wire_limit(Limit(max_wh=500)) == Limit(max_wh=500)
+
+
+@pytest.mark.parametrize("reason", ["resident_stop", "staff_stop", "not_confirmed", "full"])
+def test_an_edge_still_reporting_an_ended_session_is_cut_again_and_billed_nothing(reason: str) -> None:
+    s, _ = run(session(), "session_started", {"ts": T0, "session": "s1"}, T0)
+    s, _ = run(s, "session_meter", {"ts": T0 + MIN, "energy_wh": 10.0}, T0 + MIN)
+    s = s.evolve(status=SessionStatus.ENDED, ended_ms=T0 + MIN, end_reason=EndReason(reason))
+    for kind, body in (
+        ("session_meter", {"ts": T0 + 2 * MIN, "energy_wh": 13.5}),  # the edge resumed it after a restart
+        ("session_started", {"ts": T0 + 2 * MIN, "session": "s1"}),
+    ):
+        after, actions = run(s, kind, body, T0 + 2 * MIN)
+        assert actions and all(isinstance(a, Cut) and a.session_id == "s1" for a in actions) and after == s
+    _, actions = run(s, "session_ended", {"ts": T0 + 3 * MIN, "energy_wh": 14.0, "reason": "full"}, T0 + 3 * MIN)
+    assert actions == []  # the edge's own end needs no cut

@@ -106,3 +106,13 @@ def test_alert_text_names_shed_class_step_links_and_cameras() -> None:
 def test_rate_limits_can_be_replaced_per_kind() -> None:
     assert rate_limit("json://h/p", {"json": 600}).per_minute == 600
     assert rate_limit("dingtalk://t", {"json": 600}).per_minute == 20
+
+
+def test_a_residents_notice_is_retried_a_bounded_number_of_times_within_its_age() -> None:
+    from cloud.core.notify.policy import NOTICE_MAX_AGE_MS, NOTICE_MAX_ATTEMPTS, notice_retry_at
+
+    assert notice_retry_at(1, 0, 0) == 2000  # the same backoff as an alert
+    assert notice_retry_at(NOTICE_MAX_ATTEMPTS - 1, 0, 0) is not None
+    assert notice_retry_at(NOTICE_MAX_ATTEMPTS, 0, 0) is None
+    assert notice_retry_at(1, 0, NOTICE_MAX_AGE_MS) is None  # too old to be news
+    assert retry_at(NOTICE_MAX_ATTEMPTS * 10, 0) is not None  # an incident's alert is never given up by default
