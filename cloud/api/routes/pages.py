@@ -12,6 +12,8 @@ from importlib.resources import files
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
+from cloud.api.responses import errors
+
 router = APIRouter()
 
 # Which folders of the package may be served, and as what. Anything else is a 404, so a request can never read
@@ -68,7 +70,7 @@ def resident_page() -> HTMLResponse:
     return HTMLResponse(_text(PAGES["resident"]))
 
 
-@router.get("/pages/{path:path}")
+@router.get("/pages/{path:path}", responses=errors(e404="no such asset"))
 def page_asset(path: str) -> Response:
     """A page's script, style, translation or vendored library; 404 for anything else."""
     kind = asset_type(path)
