@@ -204,7 +204,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 await asyncio.to_thread(alarms.stop)
             stores.close()
 
-    app = FastAPI(title="ShedWatch cloud", lifespan=lifespan)
+    # No CDN: /docs is served from vendored files (cloud.api.routes.api_docs), /redoc is off.
+    app = FastAPI(title="ShedWatch cloud", lifespan=lifespan, docs_url=None, redoc_url=None)
     metrics = ApiMetrics(lambda: getattr(app.state, "cloud", None))
     app.add_middleware(MeasureRequests, metrics=metrics)
     install_access_handlers(app)

@@ -7,14 +7,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from protocol.envelope import SocketNo
 from protocol.ids import Id
 
-StaffCommand = Literal["stop_socket", "reset_trip", "push_config"]
+StaffCommand = Literal["stop_socket", "start_socket", "reset_trip", "push_config"]
 
 
 class CommandIn(BaseModel):
     """A command to the shed's edge.
 
-    ``stop_socket`` needs ``device`` and ``socket``; ``reset_trip`` takes both (one socket's trip) or neither (the
-    shed's); ``push_config`` takes neither and pushes the newest config the cloud holds for the shed.
+    ``stop_socket`` and ``start_socket`` (lifting an operator's stop) need ``device`` and ``socket``;
+    ``reset_trip`` takes both (one socket's trip) or neither (the shed's); ``push_config`` takes neither and
+    pushes the newest config the cloud holds for the shed.
     ``ttl_s``: the edge carries the command out only within this many seconds (answers ``expired`` after).
     """
 

@@ -87,7 +87,9 @@ class Hub:
             missed = self.ring.after(parsed[1]) if parsed is not None and parsed[0] == self.epoch else None
             if missed is None:
                 self.resets += 1
-                reason = "unknown id" if parsed is None or parsed[0] != self.epoch else "no longer held"
+                # Another process's id, or one ahead of anything sent: never this stream's, so not "no longer held".
+                unknown = parsed is None or parsed[0] != self.epoch or parsed[1] > self.ring.head
+                reason = "unknown id" if unknown else "no longer held"
                 data = {"reason": reason, "last_event_id": last_event_id[:40]}
                 first.append(frame("reset", event_id(self.epoch, self.ring.head), data))
             else:

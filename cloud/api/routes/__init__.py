@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from cloud.api.routes import (
     alarms,
+    api_docs,
     audit,
     auth,
     availability,
@@ -34,6 +35,7 @@ from cloud.api.routes import (
 api_router = APIRouter()
 for module in (availability, sockets, cameras, history, dead_letters, health, pages, stream, metrics, ready):
     api_router.include_router(module.router)
+api_router.include_router(api_docs.router)  # /docs without a CDN
 # Accounts: login, /me, users, communities, the audit log (docs/accounts.md).
 for module in (auth, users, communities, audit):
     api_router.include_router(module.router)

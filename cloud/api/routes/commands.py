@@ -1,7 +1,8 @@
 """Remote commands to a shed's edge: send (202 with the request id) and read the edge's answer.
 
-``POST /api/v1/sheds/{shed}/commands`` needs ``command.stop_socket``, ``command.reset_trip`` or
-``command.push_config`` in the shed's community; ``GET .../commands/{request_id}`` needs ``inventory.read``.
+``POST /api/v1/sheds/{shed}/commands`` needs ``command.stop_socket``, ``command.start_socket``,
+``command.reset_trip`` or ``command.push_config`` in the shed's community; ``GET .../commands/{request_id}``
+needs ``inventory.read``.
 The command is published by this process's CommandSender (cloud/commands); ingest writes the edge's answer onto
 its audit row; a read settles a command whose answer can no longer come (timed out) or is known without one (a
 pushed config version the edge's birth reports).
@@ -28,6 +29,7 @@ router = APIRouter(tags=["staff: commands"], responses=STAFF_ERRORS)
 ShedId = Annotated[str, Path(pattern=ID_PATTERN)]
 PERMISSION = {
     "stop_socket": Action.COMMAND_STOP_SOCKET,
+    "start_socket": Action.COMMAND_START_SOCKET,
     "reset_trip": Action.COMMAND_RESET_TRIP,
     "push_config": Action.COMMAND_PUSH_CONFIG,
 }

@@ -34,7 +34,10 @@ def _require_all(principal: Principal | None, communities: Iterable[str], target
     return who
 
 
-def _existing(kit: AuthKitDep, user_id: str) -> User:
+def _existing(kit: AuthKitDep, principal: Principal | None, user_id: str) -> User:
+    """The account; 401 / 403 before the lookup when the caller may manage no accounts at all, so a 404 never
+    tells an anonymous caller (or a resident) which ids exist."""
+    scope(principal, MANAGE)
     user = kit.directory.get(user_id)
     if user is None:
         raise HTTPException(404, f"no user {user_id!r}")
@@ -99,7 +102,7 @@ def create_user(body: NewUserIn, principal: PrincipalDep, kit: AuthKitDep, audit
 @router.get("/users/{user_id}", response_model=UserOut, responses=errors(403, e404="no such user"))
 def get_user(user_id: str, principal: PrincipalDep, kit: AuthKitDep) -> UserOut:
     """One account of the admin's communities (403 outside them, 404 when there is none)."""
-    user = _existing(kit, user_id)
+    user = _existing(kit, principal, user_id)
     who = _require_all(principal, user.communities, f"user:{user_id}")
     return UserOut.of(user, _visible(who))
 
@@ -116,7 +119,7 @@ def get_user(user_id: str, principal: PrincipalDep, kit: AuthKitDep) -> UserOut:
 def change_user(user_id: str, body: UserChangeIn, principal: PrincipalDep, kit: AuthKitDep, audit: AuditDep) -> UserOut:
     """Change role, communities, display name or disabled; the admin needs every community before and after."""
     target = f"user:{user_id}"
-    user = _existing(kit, user_id)
+    user = _existing(kit, principal, user_id)
     who = _require_all(principal, user.communities | set(body.communities or ()), target)
     community = min(user.communities) if user.communities else None
     if who.user_id == user_id and (body.role not in (None, user.role) or body.disabled is True):
@@ -148,7 +151,7 @@ def reset_password(
 ) -> Response:
     """Set another account's password (the admin tells its owner); 422 when the policy refuses it."""
     target = f"user:{user_id}"
-    user = _existing(kit, user_id)
+    user = _existing(kit, principal, user_id)
     _require_all(principal, user.communities, target)
     community = min(user.communities) if user.communities else None
     try:

@@ -27,6 +27,7 @@ class Action(StrEnum):
     INSPECTION_READ = "inspection.read"
     INSPECTION_RECORD = "inspection.record"
     COMMAND_STOP_SOCKET = "command.stop_socket"  # cutting power is always allowed to those who answer alarms
+    COMMAND_START_SOCKET = "command.start_socket"  # lifting an operator's stop: the control room, not the guard
     COMMAND_RESET_TRIP = "command.reset_trip"  # re-energising after a safety trip: control room or after repair
     COMMAND_PUSH_CONFIG = "command.push_config"
     CONFIG_COMMUNITY = "config.community"  # create and edit communities
@@ -79,6 +80,7 @@ PERMISSIONS: Final[MappingProxyType[Action, MappingProxyType[Role, Grant]]] = Ma
             Action.INSPECTION_READ: _STAFF,
             Action.INSPECTION_RECORD: {_A: _C, _S: _C, _I: _C},
             Action.COMMAND_STOP_SOCKET: _RESPONDERS,
+            Action.COMMAND_START_SOCKET: {_A: _C, _O: _C},
             Action.COMMAND_RESET_TRIP: {_A: _C, _O: _C, _I: _C},
             Action.COMMAND_PUSH_CONFIG: {_A: _C, _I: _C},
             Action.CONFIG_COMMUNITY: {_A: _C},

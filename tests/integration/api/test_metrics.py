@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from cloud.api.app import create_app
 from cloud.settings import CloudSettings
+from tests.apiauth import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -22,12 +23,14 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 async def test_metrics_and_readiness(tmp_path: Path) -> None:
-    app = create_app(CloudSettings(data_dir=tmp_path, ingest=False, alarms=True, live_poll_s=0.05))
+    settings = CloudSettings(data_dir=tmp_path, ingest=False, alarms=True, live_poll_s=0.05)
+    app = create_app(settings)
+    admin = bearer(settings, "admin", (), everywhere=True)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         for _ in range(3):
             assert (await client.get("/api/v1/availability")).status_code == 200
-        assert (await client.get("/api/v1/sheds/shed-a/sockets/post-1/1")).status_code == 404
+        assert (await client.get("/api/v1/sheds/shed-a/sockets/post-1/1", headers=admin)).status_code == 404
         assert (await client.get("/no/such/path")).status_code == 404
         r = await client.get("/metrics")
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")

@@ -70,6 +70,16 @@ async def test_commands_are_answered_by_a_real_edge_or_time_out(mosquitto: Mosqu
             done = await _until(c, url, security, "status", {"applied", "rejected", "expired", "failed", "timed_out"})
             assert done["status"] == "applied", done
 
+            # Lifting the stop is the control room's: the guard who cut power may not, an admin may.
+            lift = {**cmd, "action": "start_socket"}
+            r = await c.post("/api/v1/sheds/shed-a/commands", json=lift, headers=security)
+            assert r.status_code == 403, r.text
+            r = await c.post("/api/v1/sheds/shed-a/commands", json=lift, headers=admin)
+            assert r.status_code == 202 and r.json()["action"] == "start_socket", r.text
+            done = await _until(c, f"/api/v1/sheds/shed-a/commands/{r.json()['request_id']}", admin, "status",
+                                {"applied", "rejected", "expired", "failed", "timed_out"})  # fmt: skip
+            assert done["status"] == "applied", done
+
             r = await c.post("/api/v1/sheds/shed-a/commands", json={**cmd, "socket": 9}, headers=security)
             done = await _until(c, f"/api/v1/sheds/shed-a/commands/{r.json()['request_id']}", security, "status",
                                 {"applied", "rejected", "expired", "failed", "timed_out"})  # fmt: skip

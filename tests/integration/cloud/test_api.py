@@ -60,11 +60,18 @@ async def test_per_socket_live_state_follows_the_store_feed(tmp_path: Path) -> N
 
     from cloud.core.batch import Batch
     from protocol.uplink import SocketStatus
+    from tests.apiauth import bearer
     from tests.integration.cloud.helpers import birth, status
 
-    app = create_app(CloudSettings(data_dir=tmp_path, ingest=False, live_poll_s=0.05))
+    settings = CloudSettings(data_dir=tmp_path, ingest=False, live_poll_s=0.05)
+    app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    # Heard from, never imported: only a deployment-wide admin may read it.
+    admin = bearer(settings, "admin", (), everywhere=True)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t", headers=admin) as client,
+    ):
         path = "/api/v1/sheds/shed-a/sockets/post-1/2"
         assert (await client.get(path)).status_code == 404
         batch = Batch()
@@ -94,11 +101,17 @@ async def test_per_socket_live_state_follows_the_store_feed(tmp_path: Path) -> N
 async def test_camera_links_of_a_shed_come_from_the_inventory(tmp_path: Path) -> None:
     from protocol.config import PostSpec, ShedConfig
     from protocol.shedfile import CameraLink
+    from tests.apiauth import bearer
 
-    app = create_app(CloudSettings(data_dir=tmp_path, ingest=False))
+    settings = CloudSettings(data_dir=tmp_path, ingest=False)
+    app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        assert (await client.get("/api/v1/sheds/shed-a/cameras")).json() == []
+    admin = bearer(settings, "admin", (), everywhere=True)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t", headers=admin) as client,
+    ):
+        assert (await client.get("/api/v1/sheds/shed-a/cameras")).status_code == 404  # not in the inventory
         config = ShedConfig(shed="shed-a", posts=[PostSpec(id="post-1")])
         cam = CameraLink(id="cam-1", name="door", url="https://cams.example/1", posts=["post-1"])
         app.state.cloud.stores.state.import_inventory(config, actor="t", now_ms=T0, cameras=[cam])

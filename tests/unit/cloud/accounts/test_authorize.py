@@ -25,6 +25,7 @@ incident.respond     C C C - -
 inspection.read      C C C C -
 inspection.record    C - C C -
 command.stop_socket  C C C - -
+command.start_socket C C - - -
 command.reset_trip   C C - C -
 command.push_config  C - - C -
 config.community     C - - - -

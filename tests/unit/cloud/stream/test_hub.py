@@ -47,7 +47,9 @@ async def test_reconnect_resumes_what_was_missed_in_scope_or_resets() -> None:
     assert len(first) == 1 and first[0].startswith(b"id: 5-8\nevent: reset\n") and b"no longer held" in first[0]
     _, first = hub.connect(OPERATOR, "4-3")  # another process's id
     assert b"event: reset" in first[0] and b"unknown id" in first[0]
-    assert hub.resets == 2
+    _, first = hub.connect(OPERATOR, "5-99")  # ahead of the head: never sent by this stream
+    assert b"event: reset" in first[0] and b"unknown id" in first[0]
+    assert hub.resets == 3
     assert hub.ping(client, 1234) == b"id: 5-3\nevent: ping\ndata: 1234\n\n"
     hub.ping_all(99)
     assert drain(client.queue)[-1] == 99  # after the events it was sent; the route makes it this client's ping
