@@ -61,11 +61,22 @@ export function langSwitch(button) {
 }
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  /** status: HTTP status; detail: the server's sentence; code: a coded refusal's code (docs/api.md), else null. */
+  constructor(status, detail, code = null) {
     super(`${status} ${detail}`);
     this.status = status;
     this.detail = detail;
+    this.code = code;
   }
+}
+
+/**
+ * What to tell the user about a failed call: a coded refusal ({"detail": {"code", "message"}}, docs/api.md) in the
+ * page's language (i18n key `refusal.CODE`), else the server's sentence, else the error's own text.
+ */
+export function errorText(e) {
+  if (e instanceof ApiError) return e.code && `refusal.${e.code}` in dict ? t(`refusal.${e.code}`) : e.detail;
+  return e?.message ?? String(e);
 }
 
 /** JSON from the API. Throws ApiError(status, detail) on an HTTP error, TypeError when the server is unreachable. */
@@ -81,13 +92,19 @@ export async function api(path, { method = "GET", body, form } = {}) {
   const r = await fetch(path, { method, headers, body: payload, cache: "no-store", credentials: "same-origin" });
   if (!r.ok) {
     let detail = r.statusText;
+    let code = null;
     try {
       const j = await r.json();
-      detail = typeof j.detail === "string" ? j.detail : JSON.stringify(j.detail ?? j);
+      if (j.detail && typeof j.detail === "object" && typeof j.detail.code === "string") {
+        code = j.detail.code; // a coded refusal: the page translates the code (errorText)
+        detail = String(j.detail.message ?? j.detail.code);
+      } else {
+        detail = typeof j.detail === "string" ? j.detail : JSON.stringify(j.detail ?? j);
+      }
     } catch {
       /* not JSON: keep the status text */
     }
-    throw new ApiError(r.status, detail);
+    throw new ApiError(r.status, detail, code);
   }
   return r.status === 204 ? null : r.json();
 }
@@ -138,9 +155,20 @@ export function loginForm(box) {
   });
 }
 
-/** Epoch ms as local time (the viewer's time zone). */
+// Times are written the page's way, not the browser's: zh-CN on a 24-hour clock (an en-US browser would
+// otherwise print "8:15:00 PM" on a Chinese page), English as English does.
+function timeOptions() {
+  return currentLang() === "zh-CN" ? { hourCycle: "h23" } : {};
+}
+
+/** Epoch ms as date and time in the page's language (the viewer's time zone); "—" for none. */
 export function when(ms) {
-  return ms ? new Date(ms).toLocaleString(currentLang()) : "—";
+  return ms ? new Date(ms).toLocaleString(currentLang(), timeOptions()) : "—";
+}
+
+/** Epoch ms as the time of day in the page's language (zh-CN: 24-hour); "—" for none (null: not known yet). */
+export function timeOfDay(ms) {
+  return ms ? new Date(ms).toLocaleTimeString(currentLang(), timeOptions()) : "—";
 }
 
 /** Seconds as m:ss or h:mm:ss. */

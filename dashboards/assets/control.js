@@ -2,7 +2,8 @@
 // this week's kept promises and history charts. Any stream event (or each 1 s poll without a stream) refreshes
 // what it touches within a second (docs/pages.md).
 
-import { applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, num, onLanguage, t, when, whoAmI } from "./common.js";
+import { cloudNow } from "./clock.js";
+import { applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, num, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
 import { alarmKey, alarmWhere, annunciation, cameraLink, clockLeft, keptFigures, socketState, weekStart } from "./model.js";
@@ -40,17 +41,21 @@ async function refresh() {
       again = false;
       const sheds = await data.availability();
       const details = await Promise.all(sheds.map((s) => data.shedSockets(s.shed)));
+      // "This week" is the cloud's week: unknown until the first ping gives the cloud's time (clock.js).
+      const now = cloudNow();
       const [alarms, incidents, week] = await Promise.all([
         data.openAlarms(),
         data.openIncidents(),
-        data.incidentsSince(weekStart()),
+        now === null ? undefined : data.incidentsSince(weekStart(now)),
       ]);
+      // The incident list carries no clocks (docs/api.md: only GET api/v1/incidents/{id} has them).
+      [state.incidents, state.week] = await Promise.all([withClocks(incidents), withClocks(week)]);
       state.sheds = sheds;
       state.sockets = Object.fromEntries(sheds.map((s, i) => [s.shed, details[i]]));
       state.alarms = alarms;
-      state.incidents = incidents;
-      state.week = week;
-      state.refreshedAt = Date.now();
+      state.weekNow = now;
+      state.refreshedAt = cloudNow();
+      state.loaded = true;
       render();
     } while (again);
   })();
@@ -59,6 +64,22 @@ async function refresh() {
   } finally {
     refreshing = null;
   }
+}
+
+// Details of incidents already resolved never change: fetched once per screen.
+const closedDetails = new Map();
+
+/** The incidents (a list, or null / undefined passed through) each with its `clocks` from its detail. */
+async function withClocks(incidents) {
+  if (!incidents) return incidents;
+  const bodies = await Promise.all(
+    incidents.map((inc) => closedDetails.get(inc.id) ?? data.incident(inc.id).catch(() => null)),
+  );
+  return incidents.map((inc, i) => {
+    const body = bodies[i];
+    if (body && !body.open) closedDetails.set(inc.id, body);
+    return { ...inc, clocks: body?.clocks ?? inc.clocks };
+  });
 }
 
 function render() {
@@ -70,7 +91,7 @@ function render() {
 
 function renderSheds() {
   const box = $("sheds");
-  $("sheds-status").textContent = state.sheds.length ? t("control.refreshed", { time: new Date(state.refreshedAt).toLocaleTimeString() }) : t("avail.none");
+  $("sheds-status").textContent = state.sheds.length ? t("control.refreshed", { time: timeOfDay(state.refreshedAt) }) : t("avail.none");
   const alarms = state.alarms ?? [];
   box.replaceChildren(
     ...state.sheds.map((s) => {
@@ -109,7 +130,7 @@ function renderSheds() {
 
 function renderBanner() {
   const banner = $("alarm-banner");
-  const a = annunciation(state.alarms ?? [], state.silencedHere);
+  const a = annunciation(state.alarms ?? [], state.silencedHere, cloudNow());
   exposed.annunciation = a;
   banner.classList.toggle("hidden", !a.show);
   banner.classList.toggle("flash", a.flash);
@@ -128,7 +149,7 @@ function renderBanner() {
 function renderIncidents() {
   const ul = $("incidents");
   $("incidents-note").textContent = state.incidents === null ? t("control.no_incident_route") : state.incidents.length ? "" : t("control.no_incidents");
-  const now = Date.now();
+  const now = cloudNow();
   ul.replaceChildren(
     ...(state.incidents ?? []).map((inc) => {
       const li = document.createElement("li");
@@ -162,7 +183,7 @@ async function selectIncident(id, focus = true) {
   const clocks = body.clocks ?? inc.clocks ?? {};
   box.classList.remove("hidden");
   $("incident-title").textContent = `${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${inc.id}`;
-  const now = Date.now();
+  const now = cloudNow();
   const clock = (done, due) => {
     const left = clockLeft(done, due, now);
     if (left === null) return done && due ? `<span class="clock ${done <= due ? "kept" : "broken"}">${esc(t(done <= due ? "clock.kept" : "clock.broken"))}</span>` : "—";
@@ -174,7 +195,7 @@ async function selectIncident(id, focus = true) {
   const cams = body.cameras ?? (await data.cameras(inc.shed)) ?? [];
   $("incident-cameras").innerHTML = cams.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`;
   $("incident-timeline").innerHTML = (body.timeline ?? [])
-    .map((e) => `<li>${esc(new Date(e.ts).toLocaleTimeString())} <b>${esc(e.kind)}</b> ${esc(e.actor ?? "")} ${esc(e.detail ?? "")}</li>`)
+    .map((e) => `<li>${esc(timeOfDay(e.ts))} <b>${esc(e.kind)}</b> ${esc(e.actor ?? "")} ${esc(e.detail ?? "")}</li>`)
     .join("");
   if (focus) $("incident-title").scrollIntoView({ block: "nearest" });
 }
@@ -198,8 +219,9 @@ function renderWeek() {
     dl.innerHTML = `<dt>${esc(t("control.week"))}</dt><dd class="muted">${esc(t("control.no_incident_route"))}</dd>`;
     return;
   }
-  const f = keptFigures(state.week);
+  const f = state.week === undefined ? null : keptFigures(state.week, state.weekNow);
   const line = (name) => {
+    if (f === null) return `<dt>${esc(t(`alarm.${name}_clock`))}</dt><dd data-clock="${name}">—</dd>`; // cloud time not known yet
     const { ended, kept } = f[name];
     const pct = ended ? Math.round((100 * kept) / ended) + " %" : "—";
     return `<dt>${esc(t(`alarm.${name}_clock`))}</dt><dd data-clock="${name}">${esc(t("control.kept_of", { kept, ended }))} (${pct})</dd>`;
@@ -211,7 +233,11 @@ let chart = null;
 async function selectSocket(sock) {
   state.selectedSocket = sock;
   $("chart-title").textContent = `${sock.shed} ${sock.device} #${sock.socket}: ${t("chart.power")}, ${t("chart.temp")} (1 h)`;
-  const end = Date.now();
+  const end = cloudNow(); // the last hour on the cloud's clock; unknown for the first seconds (clock.js)
+  if (end === null) {
+    $("chart").textContent = "—";
+    return;
+  }
   const start = end - 3_600_000;
   const [p, tc] = await Promise.all([
     data.history(sock.shed, sock.device, "power_w", sock.socket, start, end),
@@ -247,8 +273,8 @@ function onLive({ lost }) {
 async function main() {
   await loadI18n();
   langSwitch($("lang"));
-  onLanguage(() => state.refreshedAt && render());
-  setInterval(() => ($("clock").textContent = new Date().toLocaleTimeString()), 1000);
+  onLanguage(() => state.loaded && render());
+  setInterval(() => ($("clock").textContent = timeOfDay(cloudNow())), 1000);
   let me = await whoAmI();
   if (me === null) me = await loginForm($("login"));
   state.me = me;
@@ -265,7 +291,7 @@ async function main() {
     renderBanner();
   });
   $("ack-top").addEventListener("click", async () => {
-    const a = annunciation(state.alarms ?? [], state.silencedHere).top;
+    const a = annunciation(state.alarms ?? [], state.silencedHere, cloudNow()).top;
     const inc = (state.incidents ?? []).find((i) => i.shed === alarmWhere(a).shed);
     if (inc) {
       state.selectedIncident = inc.id;

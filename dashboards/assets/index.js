@@ -1,15 +1,17 @@
 // GET /: free sockets per shed, from the public availability (no login), refreshed live.
 
-import { esc, exposed, markReady, langSwitch, loadI18n, onLanguage, t, when } from "./common.js";
+import { cloudNow } from "./clock.js";
+import { esc, exposed, markReady, langSwitch, loadI18n, onLanguage, t, timeOfDay, when } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
 const STATES = ["free", "charging", "plugged", "full", "faulted"];
 let sheds = [];
+let refreshedAt = null;
 
 function render() {
-  $("status").textContent = sheds.length ? t("control.refreshed", { time: new Date().toLocaleTimeString() }) : t("avail.none");
+  $("status").textContent = sheds.length ? t("control.refreshed", { time: timeOfDay(refreshedAt) }) : t("avail.none");
   $("sheds").replaceChildren(
     ...sheds.map((s) => {
       const div = document.createElement("article");
@@ -27,6 +29,7 @@ function render() {
 
 async function refresh() {
   sheds = await data.availability();
+  refreshedAt = cloudNow();
   render();
 }
 

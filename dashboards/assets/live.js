@@ -2,6 +2,7 @@
 // cloud has no stream (404) or refuses it, polling. Either way the page learns at once when it is no longer
 // hearing the server, so a frozen screen never looks calm. Durations use performance.now() (monotonic).
 
+import { noteServerTime } from "./clock.js";
 import { api, exposed, t } from "./common.js";
 
 export const STREAM_PATH = "api/v1/stream";
@@ -76,8 +77,9 @@ export class LiveFeed {
       this.onEvent(type, data);
     };
     for (const type of EVENT_TYPES) es.addEventListener(type, handle(type));
-    es.addEventListener("ping", () => {
+    es.addEventListener("ping", (ev) => {
       this.heard();
+      noteServerTime(ev.data); // the cloud's clock (clock.js)
       this.onEvent("ping", null);
     });
   }

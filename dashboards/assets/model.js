@@ -29,21 +29,40 @@ export function alarmWhere(a) {
   return { shed: a.shed, device: a.device, socket: a.socket ?? 0, alarm_type: a.alarm_type ?? a.type };
 }
 
+// Alarm types whose trip cuts power and latches (docs/protocol.md, "alarm_raised .alarm_type": "socket cut,
+// latched" / "shed cut, latched"). Other alarms (bike left, not charging, a post offline) never make a socket tripped.
+export const SOCKET_TRIP_TYPES = new Set([
+  "over_power",
+  "over_current",
+  "socket_overtemp",
+  "thermal_runaway",
+  "stale_telemetry",
+  "sensor_fault",
+  "sensor_suspect",
+]);
+export const SHED_TRIP_TYPES = new Set(["off_gas", "smoke", "heat", "heat_rate", "extinguisher_discharged"]);
+
+/** Whether an open alarm is a safety trip that cut this socket: a socket trip on it, or a shed trip of its shed. */
+export function tripsSocket(alarm, sock) {
+  const w = alarmWhere(alarm);
+  if (w.shed !== sock.shed) return false;
+  if (SHED_TRIP_TYPES.has(w.alarm_type)) return true;
+  if (!SOCKET_TRIP_TYPES.has(w.alarm_type) || Number(w.socket) !== Number(sock.socket)) return false;
+  // A socket's alarm names its post; one without a device ("-" or "") still names the socket.
+  return !w.device || w.device === "-" || w.device === sock.device;
+}
+
 /**
  * What one socket cell shows: a state from SOCKET_STATES.
- * `tripped` is a faulted socket the edge cut because of an open alarm on that very socket (or a flag saying so);
+ * `tripped` is a faulted socket the edge cut for a safety trip: `sock.tripped` says so, or an open alarm of a
+ * latching trip type (above) covers it; a faulted socket without one (a post fault, the post offline) is `faulted`.
  * `offline` when the shed's edge is not online (the status is then only the last one reported).
  */
 export function socketState(sock, openAlarms, edgeOnline = true) {
   if (!edgeOnline) return "offline";
   const status = sock.status ?? sock.state ?? "unknown";
   if (status === "faulted" || status === "fault") {
-    if (sock.tripped) return "tripped";
-    const mine = openAlarms.some((a) => {
-      const w = alarmWhere(a);
-      return w.shed === sock.shed && w.device === sock.device && Number(w.socket) === Number(sock.socket);
-    });
-    return mine ? "tripped" : "faulted";
+    return sock.tripped || openAlarms.some((a) => tripsSocket(a, sock)) ? "tripped" : "faulted";
   }
   return SOCKET_STATES.includes(status) ? status : "offline";
 }
@@ -60,8 +79,9 @@ export function byUrgency(a, b) {
  * such an alarm is unacknowledged and not silenced (by the server's flag or on this screen: silencedHere, a Set of
  * keys). Silence stops the sound only; the flashing goes on until someone acknowledges (ISA-18.2).
  */
-export function annunciation(alarms, silencedHere = new Set(), now = Date.now()) {
-  const shown = alarms.filter((a) => !(a.shelved_until_ms && now < a.shelved_until_ms) && !a.suppressed && !a.out_of_service);
+export function annunciation(alarms, silencedHere = new Set(), now = null) {
+  // `now` is the cloud's time (clock.js); unknown (null), a shelved alarm is shown: better seen than missed.
+  const shown = alarms.filter((a) => !(a.shelved_until_ms && now !== null && now < a.shelved_until_ms) && !a.suppressed && !a.out_of_service);
   const unacked = shown.filter((a) => UNACKED.has(a.state)).sort(byUrgency);
   const urgent = unacked.filter((a) => SOUNDING_CLASSES.has(a.alarm_class));
   const sound = urgent.some((a) => !a.silenced && !silencedHere.has(alarmKey(a)));
@@ -69,8 +89,8 @@ export function annunciation(alarms, silencedHere = new Set(), now = Date.now())
   return { show: shown.length > 0, flash: urgent.length > 0, sound, top, unacked: unacked.length };
 }
 
-/** Monday 00:00 of the week holding `now`, in the viewer's time zone (ISO weeks start on Monday). */
-export function weekStart(now = Date.now()) {
+/** Monday 00:00 of the week holding `now` (the cloud's time, epoch ms), in the viewer's time zone (ISO weeks). */
+export function weekStart(now) {
   const d = new Date(now);
   d.setHours(0, 0, 0, 0);
   d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
@@ -82,7 +102,7 @@ export function weekStart(now = Date.now()) {
  * and how many of those kept the promise. A clock has ended when its step happened or its deadline passed.
  * Incidents look like {opened_ms, acked_ms, onsite_ms, clocks: {ack_due_ms, onsite_due_ms}} (docs/alarms.md).
  */
-export function keptFigures(incidents, now = Date.now(), since = weekStart(now)) {
+export function keptFigures(incidents, now, since = weekStart(now)) {
   const out = { ack: { ended: 0, kept: 0 }, onsite: { ended: 0, kept: 0 } };
   for (const inc of incidents) {
     if ((inc.opened_ms ?? 0) < since) continue;
@@ -103,10 +123,29 @@ export function keptFigures(incidents, now = Date.now(), since = weekStart(now))
   return out;
 }
 
-/** Seconds left on a clock (negative once broken), or null when it has stopped. */
-export function clockLeft(doneMs, dueMs, now = Date.now()) {
+/**
+ * Seconds left on a clock (negative once broken), null when it has stopped (or has no deadline), NaN (shown as "—")
+ * while the cloud's time `now` is not known yet (null).
+ */
+export function clockLeft(doneMs, dueMs, now) {
   if (doneMs !== null && doneMs !== undefined) return null;
-  return dueMs === undefined || dueMs === null ? null : (dueMs - now) / 1000;
+  if (dueMs === undefined || dueMs === null) return null;
+  return now === null || now === undefined ? NaN : (dueMs - now) / 1000;
+}
+
+/**
+ * What a resident sees for a shed (GET api/v1/availability, docs/api.md "Free-socket ETA"), at the cloud's time
+ * `now` (epoch ms, or null when not known yet). Returns {kind, seconds}: kind `free` (a socket is free),
+ * `out_of_service` (every socket faulted: none frees by itself), `eta` (seconds until one frees, counted from now,
+ * never below 0), or `unknown` (no estimate yet, or the cloud's time not known yet); seconds only with `eta`.
+ */
+export function shedOutlook(s, now) {
+  if (s.free > 0) return { kind: "free", seconds: null };
+  if (s.total > 0 && s.faulted >= s.total) return { kind: "out_of_service", seconds: null };
+  if (typeof s.next_free_s !== "number") return { kind: "unknown", seconds: null };
+  if (s.next_free_s === 0 || s.eta_ts === null || s.eta_ts === undefined) return { kind: "eta", seconds: s.next_free_s };
+  if (now === null || now === undefined) return { kind: "unknown", seconds: null };
+  return { kind: "eta", seconds: Math.max(0, (s.eta_ts + s.next_free_s * 1000 - now) / 1000) };
 }
 
 /** A camera link as a list item: the API gives URLs (an incident's cameras) or {id, name, url} (a shed's). */

@@ -2,6 +2,7 @@
 // fragment, out of server and proxy logs) it acts as the person the link names without a login; logged in, it lists
 // the open incidents of my communities with their actions, where the shed is, what the edge did and the cameras.
 
+import { cloudNow } from "./clock.js";
 import { ApiError, applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, onLanguage, t, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
@@ -29,7 +30,11 @@ function renderLink() {
   $("link-h").textContent = t(`phone.link_${l.action}`);
   $("link-incident").textContent = l.incident;
   $("link-person").textContent = l.person;
-  $("link-expiry").textContent = when(l.expires_ms);
+  // Expired is judged on the cloud's clock (clock.js): the cloud checks the link against its own time.
+  const now = cloudNow();
+  const expired = now !== null && now > l.expires_ms;
+  $("link-expiry").textContent = expired ? `${when(l.expires_ms)} (${t("phone.link_expired")})` : when(l.expires_ms);
+  $("link-expiry").dataset.expired = String(expired);
   $("link-act").textContent = t(`phone.do_${l.action}`);
   $("link-act").classList.toggle("hidden", l.action === "view");
   $("link-page").href = `api/v1/alarms/link/${l.token}`;
@@ -70,12 +75,13 @@ async function refresh() {
   const bodies = await Promise.all(ids.map((id) => data.incident(id)));
   state.details = Object.fromEntries(ids.map((id, i) => [id, bodies[i]]));
   render();
+  renderLink(); // its expiry, on the cloud's clock
 }
 
 function render() {
   const box = $("alerts");
   $("mine-note").textContent = state.incidents === null ? t("control.no_incident_route") : state.incidents.length ? "" : t("control.no_incidents");
-  const now = Date.now();
+  const now = cloudNow();
   box.replaceChildren(
     ...(state.incidents ?? []).map((inc) => {
       const body = state.details[inc.id] ?? {};
@@ -134,6 +140,9 @@ async function main() {
     $("mine").classList.remove("hidden");
     await refresh().catch(() => {});
     followLive(refresh);
+  } else {
+    // A link without a login still follows the stream (anonymous: availability and pings), for the cloud's clock.
+    followLive(async () => renderLink());
   }
   markReady();
 }

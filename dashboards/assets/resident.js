@@ -3,35 +3,34 @@
 // The QR code on a socket holds this page's address with the id: /resident?qr=SHED-POST-N (any phone camera opens
 // it); the id can also be typed.
 
-import { ApiError, applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, onLanguage, t, when, whoAmI } from "./common.js";
+import { cloudNow } from "./clock.js";
+import { applyI18n, duration, errorText, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
+import { shedOutlook } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { sheds: [], me: null, sessions: null, wallet: null, notify: null, refreshedAt: null };
 exposed.resident = state;
 const NOTIFY_KINDS = ["finished", "free_socket", "stopped"];
 
-/** Seconds until the next socket of a shed frees, from whichever field the availability carries; null if unknown. */
-export function etaSeconds(s) {
-  if (typeof s.eta_s === "number") return s.eta_s;
-  if (typeof s.next_free_s === "number") return s.next_free_s;
-  if (typeof s.eta_ms === "number") return s.eta_ms / 1000;
-  if (s.eta && typeof s.eta.seconds === "number") return s.eta.seconds;
-  return null;
+/** The line under a shed with no free socket: when one frees, or that the shed is out of service. */
+function outlookText(o) {
+  if (o.kind === "out_of_service") return t("resident.out_of_service");
+  return o.kind === "eta" ? t("resident.eta", { eta: duration(o.seconds) }) : t("resident.eta_unknown");
 }
 
 function renderSheds() {
-  $("avail-status").textContent = state.sheds.length ? t("control.refreshed", { time: new Date(state.refreshedAt).toLocaleTimeString() }) : t("avail.none");
+  $("avail-status").textContent = state.sheds.length ? t("control.refreshed", { time: timeOfDay(state.refreshedAt) }) : t("avail.none");
   $("sheds").replaceChildren(
     ...state.sheds.map((s) => {
       const card = document.createElement("article");
       card.className = "card shed";
       card.dataset.shed = s.shed;
-      const eta = etaSeconds(s);
+      const o = shedOutlook(s, cloudNow());
       card.innerHTML = `<h3>${esc(s.shed)} <span class="muted">${esc(s.community)}</span></h3>
         <p class="big ${s.free ? "free-now" : "free-none"}" data-k="free">${esc(t("resident.free_of", { free: s.free, total: s.total }))}</p>
-        ${s.free ? "" : `<p data-k="eta">${esc(eta === null ? t("resident.eta_unknown") : t("resident.eta", { eta: duration(eta) }))}</p>`}
+        ${o.kind === "free" ? "" : `<p data-k="eta" data-outlook="${o.kind}" class="${o.kind === "out_of_service" ? "error" : ""}">${esc(outlookText(o))}</p>`}
         ${s.edge_online ? "" : `<p class="error">${esc(t("avail.offline"))}</p>`}`;
       return card;
     }),
@@ -53,7 +52,8 @@ function renderAccount() {
       box.innerHTML = `<p data-k="session-none">${esc(t("resident.no_session"))}</p>`;
     } else {
       const started = s.active_ms ?? s.requested_ms;
-      const secs = started ? (Date.now() - started) / 1000 : null;
+      const now = cloudNow();
+      const secs = started && now !== null ? (now - started) / 1000 : null;
       const cost = s.cost_fen ?? s.cost;
       box.innerHTML = `<dl class="kv" data-session="${esc(s.id)}">
         <dt>${esc(t("resident.socket"))}</dt><dd>${esc(s.qr ?? `${s.shed ?? ""} ${s.device ?? ""} #${s.socket ?? ""}`)}</dd>
@@ -68,7 +68,7 @@ function renderAccount() {
           await data.stopSession(s.id);
           await refreshAccount();
         } catch (e) {
-          $("session-error").textContent = t("error.action", { detail: e instanceof ApiError ? e.detail : e.message });
+          $("session-error").textContent = t("error.action", { detail: errorText(e) });
         }
       });
     }
@@ -86,7 +86,8 @@ function renderAccount() {
 
 async function refreshSheds() {
   state.sheds = await data.availability();
-  state.refreshedAt = Date.now();
+  state.refreshedAt = cloudNow();
+  state.loaded = true;
   renderSheds();
 }
 
@@ -125,7 +126,7 @@ async function main() {
       await data.startSession($("qr").value.trim());
       await refreshAccount();
     } catch (e) {
-      $("session-error").textContent = t("error.action", { detail: e instanceof ApiError ? e.detail : e.message });
+      $("session-error").textContent = t("error.action", { detail: errorText(e) });
     }
   });
   $("notify-form").addEventListener("submit", async (ev) => {
@@ -139,7 +140,7 @@ async function main() {
       state.notify = await data.notifications();
       $("notify-result").textContent = t("resident.saved");
     } catch (e) {
-      $("notify-result").textContent = t("error.action", { detail: e instanceof ApiError ? e.detail : e.message });
+      $("notify-result").textContent = t("error.action", { detail: errorText(e) });
     }
   });
   await refreshSheds().catch(() => {});

@@ -61,22 +61,77 @@ def test_annunciation_sounds_and_flashes_fire_until_acknowledged_silence_stops_o
     }
 
 
+def _where(alarm_type: str, device: str = "post-1", socket: int = 3, shed: str = "shed-a") -> dict[str, Any]:
+    return {"key": f"{shed}/{device}/{socket}/{alarm_type}", "alarm_class": "x", "state": "unack"}
+
+
+# (socket status, its flag, open alarms, edge online) -> what the cell shows. Tripped means the edge cut the socket
+# for a safety trip (a latching trip type on it or on its shed), not "has an alarm".
+SOCKET_CASES = [
+    ("faulted", False, [], True, "faulted"),  # a post fault or the post offline: no trip
+    ("faulted", False, [_where("thermal_runaway")], True, "tripped"),  # the runaway socket
+    ("faulted", False, [_where("over_power")], True, "tripped"),
+    ("faulted", False, [_where("smoke", device="-", socket=0)], True, "tripped"),  # a shed trip cuts every socket
+    ("faulted", False, [_where("off_gas", device="env-1", socket=0)], True, "tripped"),
+    ("faulted", False, [_where("bike_left")], True, "faulted"),  # service alarm: not a trip
+    ("faulted", False, [_where("not_charging")], True, "faulted"),  # operational, no cut
+    ("faulted", False, [_where("device_offline")], True, "faulted"),
+    ("faulted", False, [_where("thermal_runaway", socket=4)], True, "faulted"),  # another socket's trip
+    ("faulted", False, [_where("thermal_runaway", device="post-2")], True, "faulted"),  # another post's
+    ("faulted", False, [_where("smoke", shed="shed-b", device="-", socket=0)], True, "faulted"),  # another shed's
+    ("faulted", True, [], True, "tripped"),  # the flag says so
+    ("plugged", False, [_where("not_charging")], True, "plugged"),
+    ("full", False, [_where("bike_left")], True, "full"),
+    ("charging", False, [_where("thermal_runaway")], True, "charging"),
+    ("free", False, [], False, "offline"),
+]
+
+
 def test_socket_cells_tell_tripped_from_faulted_and_offline(site: Site, new_page: Callable[..., Page]) -> None:
-    sock = {"shed": "shed-a", "device": "post-1", "socket": 3}
     got = _module(
         new_page(),
         site,
         "model",
-        "const s = arg.sock; const alarm = [{shed: 'shed-a', device: 'post-1', socket: 3, alarm_class: 'fire'}];"
-        " return [m.socketState({...s, status: 'faulted'}, [], true),"
-        " m.socketState({...s, status: 'faulted'}, alarm, true),"
-        " m.socketState({...s, status: 'faulted', tripped: true}, [], true),"
-        " m.socketState({...s, status: 'charging'}, alarm, true),"
-        " m.socketState({...s, status: 'free'}, [], false),"
-        " m.socketState({...s, status: 'full'}, [], true)];",
-        {"sock": sock},
+        "return arg.map(([status, tripped, alarms, online]) => m.socketState("
+        "{shed: 'shed-a', device: 'post-1', socket: 3, status, tripped}, alarms, online));",
+        [list(c[:4]) for c in SOCKET_CASES],
     )
-    assert got == ["faulted", "tripped", "tripped", "charging", "offline", "full"]
+    assert got == [c[4] for c in SOCKET_CASES]
+
+
+def test_shed_outlook_tells_out_of_service_from_no_estimate(site: Site, new_page: Callable[..., Page]) -> None:
+    base = {"free": 0, "faulted": 0, "total": 30}
+    cases = [
+        ({**base, "free": 2, "next_free_s": 0.0, "eta_ts": None}, NOW, {"kind": "free", "seconds": None}),
+        ({**base, "faulted": 30, "next_free_s": None, "eta_ts": NOW}, NOW, {"kind": "out_of_service", "seconds": None}),
+        ({**base, "next_free_s": None, "eta_ts": None}, NOW, {"kind": "unknown", "seconds": None}),
+        # counted from eta_ts on the cloud's clock: 600 s estimated 100 s ago
+        ({**base, "next_free_s": 600.0, "eta_ts": NOW - 100_000}, NOW, {"kind": "eta", "seconds": 500}),
+        ({**base, "next_free_s": 600.0, "eta_ts": NOW - 900_000}, NOW, {"kind": "eta", "seconds": 0}),
+        ({**base, "next_free_s": 600.0, "eta_ts": NOW}, None, {"kind": "unknown", "seconds": None}),  # no cloud time
+        ({**base, "faulted": 29, "next_free_s": 60.0, "eta_ts": NOW}, NOW, {"kind": "eta", "seconds": 60}),
+    ]
+    got = _module(
+        new_page(),
+        site,
+        "model",
+        "return arg.map(([s, now]) => m.shedOutlook(s, now));",
+        [[c[0], c[1]] for c in cases],
+    )
+    assert got == [c[2] for c in cases]
+
+
+def test_clock_left_waits_for_the_cloud_time(site: Site, new_page: Callable[..., Page]) -> None:
+    got = _module(
+        new_page(),
+        site,
+        "model",
+        "return [m.clockLeft(null, arg + 180000, arg), m.clockLeft(null, arg + 180000, null),"
+        " m.clockLeft(arg, arg + 180000, arg), m.clockLeft(null, null, arg), m.clockLeft(null, arg, arg + 5000)]"
+        ".map((x) => Number.isNaN(x) ? 'NaN' : x);",
+        NOW,
+    )
+    assert got == [180, "NaN", None, None, -5]
 
 
 def test_kept_figures_count_stopped_and_overdue_clocks(site: Site, new_page: Callable[..., Page]) -> None:
