@@ -236,6 +236,8 @@ async function selectSocket(sock) {
   const end = cloudNow(); // the last hour on the cloud's clock; unknown for the first seconds (clock.js)
   if (end === null) {
     $("chart").textContent = "—";
+    // Draw it once the first ping has told the cloud's time (while this socket is still the one selected).
+    setTimeout(() => state.selectedSocket === sock && selectSocket(sock), 500);
     return;
   }
   const start = end - 3_600_000;

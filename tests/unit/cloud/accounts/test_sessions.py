@@ -199,11 +199,15 @@ def test_replayed_readings_count_once_and_a_post_reboot_keeps_the_energy() -> No
     assert session.last_counter_wh == 9.0
 
 
-def test_an_ended_session_ignores_everything_but_a_late_energise() -> None:
+def test_an_ended_session_changes_no_more_and_is_cut_again_while_the_edge_meters_it() -> None:
     session, _ = start()
     ended, _ = run(session, [(T0, EdgeResult(ok=True)), (T0 + MIN, StopRequest())])
-    again, actions = run(ended, [(T0 + 2 * MIN, StopRequest()), (T0 + 2 * MIN, MeterReading(T0 + 2 * MIN, 9e3))])
+    again, actions = run(ended, [(T0 + 2 * MIN, StopRequest())])
     assert again == ended and actions == []
+    # The edge still meters it (its stop was lost while it was offline): nothing is billed, the socket is cut again.
+    again, actions = run(ended, [(T0 + 2 * MIN, MeterReading(T0 + 2 * MIN, 9e3))])
+    assert again == ended
+    assert [(type(a).__name__, getattr(a, "session_id", None)) for a in actions] == [("Cut", ended.session_id)]
 
 
 readings_st = st.lists(st.tuples(st.integers(1, 30 * MIN), st.floats(0, 200)), min_size=1, max_size=30)
