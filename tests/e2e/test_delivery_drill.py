@@ -148,14 +148,16 @@ def test_broker_queues_restarts_sigkill_and_lost_disk_lose_and_double_nothing(
         agent = _restart(agent)
         time.sleep(1)
 
+        # The SD card goes only once the cloud holds what was sent: a row the edge still held unacknowledged would go
+        # with it (lost, and named so on /healthz), and that race is not what this drill measures.
+        readings.stop.set()
+        readings.thread.join(10)
+        sent = readings.sent
+        wait_until(lambda: len(_stored(data)) >= sent, timeout=60, what=f"all {sent} readings stored before the wipe")
         assert agent.terminate() == 0
         shutil.rmtree(edge_data)  # a new SD card
         agent = _restart(agent)
         time.sleep(1)
-
-        readings.stop.set()
-        readings.thread.join(10)
-        sent = readings.sent
         got = wait_until(
             lambda: s if len(s := _stored(data)) >= sent else None, timeout=60, what=f"all {sent} readings stored"
         )
