@@ -12,8 +12,8 @@ from typing import TypeVar
 from fastapi import HTTPException, Request
 
 from cloud.api.deps import CloudState
-from cloud.api.principal import FAILED, OK, client_address, record_audit, require
-from cloud.core.access.authorize import Resource, authorize
+from cloud.api.principal import FAILED, OK, client_address, record_audit, require, scope
+from cloud.core.access.authorize import Resource
 from cloud.core.access.permissions import Action
 from cloud.core.access.roles import Principal
 from cloud.core.alarms.inputs import Actor
@@ -53,14 +53,11 @@ def in_shed(
 
 
 def visible(principal: Principal | None, action: Action) -> frozenset[str] | None:
-    """The communities whose rows the caller may ``action`` (None: all, a deployment-wide admin); 401 / 403."""
-    if principal is None or principal.everywhere:
-        require(principal, action, Resource(None))  # 401 for nobody; an everywhere admin passes
-        return None
-    allowed = frozenset(c for c in principal.communities if authorize(principal, action, Resource(c)).allowed)
-    if not allowed:
-        require(principal, action, Resource(min(principal.communities)))  # raises 403 with the reason
-    return allowed
+    """The communities whose rows the caller may ``action`` (None: all, a deployment-wide admin); 401 / 403.
+
+    The same question every list route asks: ``cloud.api.principal.scope`` answers it (grants are per role, so
+    every one of the caller's communities passes or none does)."""
+    return scope(principal, action)
 
 
 def actor(principal: Principal, request: Request) -> Actor:
