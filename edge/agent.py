@@ -359,7 +359,10 @@ class Agent:
 
     def _snapshot(self) -> tuple[int, int, list[SocketSnapshot]]:
         with self.lock:
-            socks = [SocketSnapshot(device=s.device, socket=s.socket, status=s.status) for s in self.state.sockets()]
+            socks = [
+                SocketSnapshot(device=s.device, socket=s.socket, status=s.status, stopped=s.hold_off == "operator_stop")
+                for s in self.state.sockets()
+            ]
             return self.clock.now_ms(), self.state.config.version, socks
 
     # -- shed broker ----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from cloud.bus.local import Bus
 from cloud.bus.publish import Committed
 from cloud.charging.runtime import ChargingRuntime
 from cloud.commands.sender import CommandSender
-from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised, SocketRemoved, SocketStatusChanged
+from cloud.core.events import EdgeAlarmCleared, EdgeAlarmRaised, SocketRemoved, SocketStatusChanged, SocketStopChanged
 from cloud.errors import CloudError
 from cloud.eta.service import EtaService
 from cloud.runtime import make_worker, open_stores
@@ -135,7 +135,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         hub = Hub(ring_size=settings.stream_ring_size, queue_size=settings.stream_queue_size)
         source = BusSource(hub, asyncio.get_running_loop(), community_of=live.community, availability_of=view.one)
         eta.on_change = source.estimates_changed  # a new ETA goes out as the shed's availability event
-        bus.subscribe(eta.on_event, name="eta", kinds=(SocketStatusChanged, SocketRemoved))
+        bus.subscribe(eta.on_event, name="eta", kinds=(SocketStatusChanged, SocketRemoved, SocketStopChanged))
         bus.subscribe(source.on_event, name="stream")
         alarm_feed = AlarmFeed(
             stores.state.engine,

@@ -10,8 +10,10 @@ from protocol.uplink import SocketStatus
 class ShedAvailability(BaseModel):
     """Socket counts of one shed; ``edge_online`` false means the counts are as the edge last reported them.
 
-    ``next_free_s``: estimated seconds from ``eta_ts`` until a socket frees (docs/api.md, "Free-socket ETA"):
-    0 when one is free now (``eta_ts`` null); null when none can (all faulted) or not estimated yet.
+    ``stopped``: sockets an operator stopped (unusable until started again), never also counted free, charging,
+    plugged, full or faulted. ``next_free_s``: estimated seconds from ``eta_ts`` until a socket frees (docs/api.md,
+    "Free-socket ETA"): 0 when one is free now (``eta_ts`` null); null when none can (all faulted or stopped) or not
+    estimated yet.
     """
 
     shed: str
@@ -21,6 +23,7 @@ class ShedAvailability(BaseModel):
     plugged: int
     full: int
     faulted: int
+    stopped: int
     total: int
     updated_ts: int  # epoch ms of the newest status counted
     edge_online: bool
@@ -48,6 +51,7 @@ class ShedAvailability(BaseModel):
             plugged=a.plugged,
             full=a.full,
             faulted=a.faulted,
+            stopped=a.stopped,
             total=a.total,
             updated_ts=a.updated_ts,
             edge_online=a.edge_online,
@@ -61,7 +65,11 @@ class AvailabilityResponse(BaseModel):
 
 
 class SocketLiveResponse(BaseModel):
-    """One socket's live status, the edge seq and source time (epoch ms) that said so, and the edge's link."""
+    """One socket's live status, the edge seq and source time (epoch ms) that said so, and the edge's link.
+
+    ``stopped``: an operator's stop holds it off; ``stopped_by`` who (null: unknown, or not stopped) and
+    ``stopped_ts`` when (the edge's epoch ms; null: not stopped).
+    """
 
     shed: str
     device: str
@@ -70,6 +78,9 @@ class SocketLiveResponse(BaseModel):
     seq: int
     ts: int
     edge_online: bool
+    stopped: bool = False
+    stopped_by: str | None = None
+    stopped_ts: int | None = None
 
     @classmethod
     def of(cls, shed: str, device: str, socket: int, live: SocketLive, edge_online: bool) -> "SocketLiveResponse":
@@ -82,6 +93,9 @@ class SocketLiveResponse(BaseModel):
             seq=live.seq,
             ts=live.ts,
             edge_online=edge_online,
+            stopped=live.stop is not None,
+            stopped_by=live.stop.actor if live.stop is not None else None,
+            stopped_ts=live.stop.ts if live.stop is not None else None,
         )
 
 

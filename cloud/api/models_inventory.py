@@ -30,7 +30,8 @@ class SocketOut(BaseModel):
     """One socket: its live status (null when the edge never reported it) and its newest readings.
 
     ``power_w`` / ``temp_c``: of the socket's newest raw reading of the last 2 minutes (null when none, or when
-    that reading lacks the field), taken at ``reading_ts``.
+    that reading lacks the field), taken at ``reading_ts``. ``stopped``: an operator's stop holds it off,
+    ``stopped_by`` who (null: unknown, or not stopped), ``stopped_ts`` when (edge epoch ms; null: not stopped).
     """
 
     socket: int
@@ -40,6 +41,9 @@ class SocketOut(BaseModel):
     power_w: float | None
     temp_c: float | None
     reading_ts: int | None
+    stopped: bool = False
+    stopped_by: str | None = None
+    stopped_ts: int | None = None
 
 
 class PostOut(BaseModel):

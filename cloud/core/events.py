@@ -12,6 +12,7 @@ Hierarchy::
     DomainEvent
      +-- SocketStatusChanged   a socket's live status changed (after the seq rules: never a stale one)
      +-- SocketRemoved         a birth's snapshot no longer lists a socket (the shed's config dropped it)
+     +-- SocketStopChanged     an operator's stop of a socket was applied or lifted (after the seq rules)
      +-- EdgeOnline            a birth of a session not older than the known one, or a heartbeat that revived it
      +-- EdgeOffline           the edge's death (its MQTT will or a clean stop) of the current session
      +-- EdgeAlarmRaised       an alarm condition became active at the edge (ISA-18.2 "alarm", OPC UA ActiveState)
@@ -58,6 +59,22 @@ class SocketRemoved(DomainEvent):
     device: str
     socket: int
     previous: SocketStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SocketStopChanged(DomainEvent):
+    """An operator's stop of a socket (``stop_socket``) was applied (``stopped``) or lifted.
+
+    ``actor``: who stopped it, None when lifted or when only a birth's snapshot told the stop; ``stopped_ts``:
+    the edge's time of the stop (epoch ms), None when lifted.
+    """
+
+    kind: Literal["socket_stop_changed"] = "socket_stop_changed"
+    device: str
+    socket: int
+    stopped: bool
+    actor: str | None = None
+    stopped_ts: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +181,7 @@ class SessionChanged(DomainEvent):
 AnyEvent = (
     SocketStatusChanged
     | SocketRemoved
+    | SocketStopChanged
     | EdgeOnline
     | EdgeOffline
     | EdgeAlarmRaised
@@ -176,6 +194,7 @@ AnyEvent = (
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     SocketStatusChanged,
     SocketRemoved,
+    SocketStopChanged,
     EdgeOnline,
     EdgeOffline,
     EdgeAlarmRaised,

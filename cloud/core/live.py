@@ -6,6 +6,12 @@ a socket keeps the seq of the status it shows and ignores anything older, and a
 birth's snapshot reflects every event up to the birth's seq, so events at or below
 the shed's latest birth seq are already counted and are ignored.
 
+An operator's stop (``stop_socket``: the edge holds the socket off until ``start_socket``) follows the same
+rules with a seq of its own, since the stop and the status are told by different messages: the edge's
+interlock events ``operator_stop`` / ``operator_start`` and the birth's snapshot (``stopped``), which the
+edge sends on every connection and whose word is final (it keeps a stop across a reconnect, not across a
+restart of the agent). Nothing else lifts a stop at the edge: a reset, a session or an unplug do not.
+
 Whether the edge is online follows Sparkplug's bdSeq idea: every connection has a
 session number; a birth or heartbeat of session s and a death (will) of session s
 are compared by session, never by arrival order, so a late will of an older session
@@ -17,20 +23,42 @@ the live state and the events on the bus are decided once, here.
 """
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from cloud.core.events import AnyEvent, EdgeOffline, EdgeOnline, SocketRemoved, SocketStatusChanged
+from cloud.core.events import (
+    AnyEvent,
+    EdgeOffline,
+    EdgeOnline,
+    SocketRemoved,
+    SocketStatusChanged,
+    SocketStopChanged,
+)
 from protocol.uplink import SocketSnapshot, SocketStatus
 
 SocketKey = tuple[str, int]  # (device, socket)
 
 
 @dataclass(frozen=True, slots=True)
+class SocketStop:
+    """An operator's stop holding a socket off: who (None when only a birth said so) and when (edge ms)."""
+
+    actor: str | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
 class SocketLive:
-    """What one socket is doing now, and the seq and source time (ms) that said so."""
+    """What one socket is doing now, and the seq and source time (ms) that said so.
+
+    ``stop``: an operator's stop, or None; ``stop_seq``: the seq of the stop, start or birth that decided it.
+    ``seq`` -1: no status heard yet (a stop arrived before the socket's first status; ``status`` is a filler).
+    """
 
     status: SocketStatus
     seq: int
     ts: int
+    stop: SocketStop | None = None
+    stop_seq: int = -1
 
 
 @dataclass(slots=True)
@@ -73,6 +101,7 @@ class Availability:
     plugged: int
     full: int
     faulted: int
+    stopped: int  # stopped by an operator, whatever the status: never counted under the other five
     total: int
     updated_ts: int
     edge_online: bool  # False after the edge's death: the counts are as it last reported them
@@ -100,11 +129,38 @@ class LiveState:
         current = live.sockets.get((device, socket))
         if current is not None and current.seq >= seq:
             return []
-        live.sockets[(device, socket)] = SocketLive(status, seq, ts)
+        live.sockets[(device, socket)] = (
+            replace(current, status=status, seq=seq, ts=ts) if current else SocketLive(status, seq, ts)
+        )
         live.updated_ts = max(live.updated_ts, ts)
         return _changes(
             shed, {(device, socket): current} if current else {}, {(device, socket): status}, seq, ts, received_at
         )
+
+    def apply_stop(
+        self,
+        shed: str,
+        device: str,
+        socket: int,
+        stopped: bool,
+        *,
+        actor: str | None,
+        seq: int,
+        ts: int,
+        received_at: int = 0,
+    ) -> list[AnyEvent]:
+        """Apply an operator's stop (``stopped``) or start of one socket unless something newer decided it."""
+        live = self._shed(shed)
+        if seq <= live.birth_seq:
+            return []
+        key = (device, socket)
+        current = live.sockets.get(key)
+        if current is not None and current.stop_seq >= seq:
+            return []
+        base = current or SocketLive(SocketStatus.FREE, -1, 0)  # status unknown until it is heard
+        after = replace(base, stop=SocketStop(actor, ts) if stopped else None, stop_seq=seq)
+        live.sockets[key] = after
+        return _stop_changes(shed, {key: current} if current else {}, {key: after}, seq, ts, received_at)
 
     def apply_birth(
         self,
@@ -134,15 +190,15 @@ class LiveState:
             return out
         live.birth_seq = seq
         before = live.sockets
-        kept = {key: s for key, s in before.items() if s.seq > seq}
+        kept = {key: s for key, s in before.items() if s.seq > seq or s.stop_seq > seq}
         for snap in snapshot:
             key = (snap.device, snap.socket)
-            if key not in kept:
-                kept[key] = SocketLive(snap.status, seq, ts)
+            kept[key] = _from_birth(before.get(key), snap, seq, ts)
         live.sockets = kept
         live.updated_ts = max(live.updated_ts, ts)
-        out += _changes(shed, before, {k: s.status for k, s in kept.items()}, seq, ts, received_at)
-        for key in sorted(set(before) - set(kept)):
+        out += _changes(shed, before, {k: s.status for k, s in kept.items() if s.seq >= 0}, seq, ts, received_at)
+        out += _stop_changes(shed, before, kept, seq, ts, received_at)
+        for key in sorted(k for k in set(before) - set(kept) if before[k].seq >= 0):  # never a stop-only filler
             out.append(
                 SocketRemoved(
                     shed=shed,
@@ -197,6 +253,21 @@ class LiveState:
         return [shed_availability(self.sheds[s], communities.get(s, "")) for s in sorted(self.sheds)]
 
 
+def _from_birth(old: SocketLive | None, snap: SocketSnapshot, seq: int, ts: int) -> SocketLive:
+    """A socket after a birth at ``seq``: the snapshot's word, except what a newer event told.
+
+    A stop the cloud already knew keeps its actor and time when the birth still shows it.
+    """
+    if old is None:
+        return SocketLive(snap.status, seq, ts, SocketStop(None, ts) if snap.stopped else None, seq)
+    if old.seq <= seq:
+        old = replace(old, status=snap.status, seq=seq, ts=ts)
+    if old.stop_seq <= seq:
+        stop = (old.stop or SocketStop(None, ts)) if snap.stopped else None
+        old = replace(old, stop=stop, stop_seq=seq)
+    return old
+
+
 def _changes(
     shed: str, before: dict[SocketKey, SocketLive], now: dict[SocketKey, SocketStatus], seq: int, ts: int, rx: int
 ) -> list[AnyEvent]:
@@ -204,28 +275,46 @@ def _changes(
     out: list[AnyEvent] = []
     for key in sorted(now):
         old = before.get(key)
+        if old is not None and old.seq < 0:
+            old = None  # only a stop was known: this is the socket's first status
         if old is None or old.status is not now[key]:
             prev = old.status if old is not None else None
-            out.append(
-                SocketStatusChanged(
-                    shed=shed,
-                    seq=seq,
-                    ts=ts,
-                    received_at=rx,
-                    device=key[0],
-                    socket=key[1],
-                    status=now[key],
-                    previous=prev,
-                )
-            )
+            at = _at(shed, key, seq, ts, rx)
+            out.append(SocketStatusChanged(**at, status=now[key], previous=prev))
+    return out
+
+
+def _at(shed: str, key: SocketKey, seq: int, ts: int, rx: int) -> dict[str, Any]:
+    """The fields every socket event of one decision shares."""
+    return {"shed": shed, "seq": seq, "ts": ts, "received_at": rx, "device": key[0], "socket": key[1]}
+
+
+def _stop_changes(
+    shed: str, before: dict[SocketKey, SocketLive], now: dict[SocketKey, SocketLive], seq: int, ts: int, rx: int
+) -> list[AnyEvent]:
+    """A SocketStopChanged for every socket whose stop differs from before (a new socket: only when stopped)."""
+    out: list[AnyEvent] = []
+    for key in sorted(now):
+        old = before.get(key)
+        stop = now[key].stop
+        if (old.stop if old is not None else None) != stop:
+            at = _at(shed, key, seq, ts, rx)
+            if stop is None:
+                out.append(SocketStopChanged(**at, stopped=False))
+            else:
+                out.append(SocketStopChanged(**at, stopped=True, actor=stop.actor, stopped_ts=stop.ts))
     return out
 
 
 def shed_availability(live: ShedLive, community: str) -> Availability:
-    """One shed's socket counts."""
+    """One shed's socket counts: a stopped socket under ``stopped`` alone, so it is never counted free."""
     counts = dict.fromkeys(SocketStatus, 0)
+    stopped = 0
     for s in live.sockets.values():
-        counts[s.status] += 1
+        if s.stop is not None:
+            stopped += 1
+        else:
+            counts[s.status] += 1
     return Availability(
         shed=live.shed,
         community=community,
@@ -234,6 +323,7 @@ def shed_availability(live: ShedLive, community: str) -> Availability:
         plugged=counts[SocketStatus.PLUGGED],
         full=counts[SocketStatus.FULL],
         faulted=counts[SocketStatus.FAULTED],
+        stopped=stopped,
         total=len(live.sockets),
         updated_ts=live.updated_ts,
         edge_online=live.online,

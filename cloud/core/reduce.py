@@ -97,6 +97,7 @@ def reduce_one(live: LiveState, m: Any, rx: int, is_new: Callable[[Any], bool]) 
         return [EdgeAlarmRaised(**base, **alarm, value=m.value, threshold=m.threshold)]
     if isinstance(m, InterlockAction):
         return [
+            *_stop_of(live, m, rx),
             InterlockActed(
                 **base,
                 action=m.action,
@@ -106,6 +107,21 @@ def reduce_one(live: LiveState, m: Any, rx: int, is_new: Callable[[Any], bool]) 
                 socket=m.socket,
                 latched=m.latched,
                 actor=m.actor,
-            )
+            ),
         ]
     return []  # DeviceStatusChanged: stored, no live state of its own yet
+
+
+# The interlock events that apply and lift an operator's stop of one socket (edge/commands.py); nothing else
+# lifts one at the edge (a birth's snapshot restates it, cloud.core.live).
+STOP_EVENTS: dict[tuple[str, str], bool] = {("cut", "operator_stop"): True, ("restore", "operator_start"): False}
+
+
+def _stop_of(live: LiveState, m: InterlockAction, rx: int) -> list[AnyEvent]:
+    """The stop an interlock event applies or lifts, one socket at a time (O(1) per event)."""
+    stopped = STOP_EVENTS.get((m.action, m.reason))
+    if stopped is None or m.scope != "socket" or m.device is None or m.socket is None:
+        return []
+    return live.apply_stop(
+        m.src, m.device, m.socket, stopped, actor=m.actor if stopped else None, seq=m.seq, ts=m.ts, received_at=rx
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from cloud.core.eta.estimate import SocketObservation, estimate
 from cloud.core.eta.learn import FinishedCharge, Learner
-from cloud.core.events import AnyEvent, SocketRemoved, SocketStatusChanged
+from cloud.core.events import AnyEvent, SocketRemoved, SocketStatusChanged, SocketStopChanged
 from cloud.core.live import ShedLive
 from cloud.history import downsample
 from cloud.telemetry.base import Resolution, SeriesKey, TelemetryStore
@@ -70,8 +70,12 @@ class EtaService:
         return self._estimates
 
     def on_event(self, event: AnyEvent) -> None:
-        """Bus thread: learn from a status change; wake the thread when a socket was taken or first heard of
-        (the shed may have just filled up)."""
+        """Bus thread: learn from a status change; wake the thread when a socket was taken, first heard of or
+        stopped by an operator (the shed may have just filled up)."""
+        if isinstance(event, SocketStopChanged):
+            if event.stopped:
+                self._wake.set()
+            return
         if not isinstance(event, SocketStatusChanged | SocketRemoved):
             return
         status = event.status if isinstance(event, SocketStatusChanged) else None
@@ -115,10 +119,12 @@ class EtaService:
         now = self.now_ms()
         out: dict[str, ShedEstimate] = {}
         for shed, live in self.sheds().items():
-            if not live.sockets or any(s.status is SocketStatus.FREE for s in live.sockets.values()):
+            if not live.sockets or any(s.status is SocketStatus.FREE and not s.stop for s in live.sockets.values()):
                 continue  # a free socket: the answer is 0, given at request time
             observations = [
                 self._observe(shed, device, socket, s.status, s.ts, now)
+                if s.stop is None
+                else SocketObservation(f"{device}/{socket}", s.status, s.ts, stopped=True)
                 for (device, socket), s in sorted(live.sockets.items())
             ]
             with self._lock:

@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 from sqlalchemy import Connection, delete, select, update
 
-from cloud.core.live import ShedLive, SocketLive
+from cloud.core.live import ShedLive, SocketLive, SocketStop
 from cloud.state.dialect import upsert_insert
 from cloud.state.schema import sheds, sockets
 from protocol.uplink import SocketStatus
@@ -41,7 +41,8 @@ def load_sheds(conn: Connection, only: Collection[str] | None = None) -> dict[st
     for r in conn.execute(q_sockets):
         shed = out.get(r.shed)
         if shed is not None:
-            shed.sockets[(r.device, r.socket)] = SocketLive(SocketStatus(r.status), r.seq, r.ts)
+            stop = SocketStop(r.stopped_by, r.stopped_ts) if r.stopped_ts is not None else None
+            shed.sockets[(r.device, r.socket)] = SocketLive(SocketStatus(r.status), r.seq, r.ts, stop, r.stop_seq)
     return out
 
 
@@ -66,15 +67,29 @@ def persist_shed(conn: Connection, before: ShedLive, after: ShedLive) -> None:
         conn.execute(
             delete(sockets).where(sockets.c.shed == after.shed, sockets.c.device == device, sockets.c.socket == number)
         )
-    rows = [
-        {"shed": after.shed, "device": d, "socket": n, "status": s.status.value, "seq": s.seq, "ts": s.ts}
-        for (d, n), s in after.sockets.items()
-        if before.sockets.get((d, n)) != s
-    ]
+    rows = [_row(after.shed, d, n, s) for (d, n), s in after.sockets.items() if before.sockets.get((d, n)) != s]
     if rows:
         stmt = upsert_insert(conn)(sockets)
         stmt = stmt.on_conflict_do_update(
             index_elements=["shed", "device", "socket"],
-            set_={"status": stmt.excluded.status, "seq": stmt.excluded.seq, "ts": stmt.excluded.ts},
+            set_={k: stmt.excluded[k] for k in _SOCKET_COLUMNS},
         )
         conn.execute(stmt, rows)
+
+
+_SOCKET_COLUMNS = ("status", "seq", "ts", "stopped_ts", "stopped_by", "stop_seq")
+
+
+def _row(shed: str, device: str, number: int, s: SocketLive) -> dict[str, object]:
+    """One socket's row: status and stop as the core decided them."""
+    return {
+        "shed": shed,
+        "device": device,
+        "socket": number,
+        "status": s.status.value,
+        "seq": s.seq,
+        "ts": s.ts,
+        "stopped_ts": s.stop.ts if s.stop is not None else None,
+        "stopped_by": s.stop.actor if s.stop is not None else None,
+        "stop_seq": s.stop_seq,
+    }

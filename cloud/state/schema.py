@@ -70,8 +70,12 @@ sockets = Table(
     Column("device", String(64), nullable=False),
     Column("socket", Integer, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("seq", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # -1: only a stop heard yet (status is a filler)
     Column("ts", BigInteger, nullable=False),
+    # 0007: an operator's stop, guarded by its own seq (cloud.core.live); stopped_ts null: not stopped
+    Column("stopped_ts", BigInteger, nullable=True),
+    Column("stopped_by", String(64), nullable=True),
+    Column("stop_seq", BigInteger, nullable=False, server_default="-1"),
     PrimaryKeyConstraint("shed", "device", "socket"),
 )
 

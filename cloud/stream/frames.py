@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 import orjson
 
-EventType = Literal["socket", "availability", "alarm", "incident", "session"]
-EVENT_TYPES: tuple[EventType, ...] = ("socket", "availability", "alarm", "incident", "session")
+EventType = Literal["socket", "socket_stop", "availability", "alarm", "incident", "session"]
+EVENT_TYPES: tuple[EventType, ...] = ("socket", "socket_stop", "availability", "alarm", "incident", "session")
 
 
 @dataclass(frozen=True, slots=True)

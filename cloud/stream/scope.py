@@ -1,8 +1,8 @@
 """Which stream events a caller may see: each event asks the permission table (pure).
 
-``socket`` events need ``inventory.read``, ``availability`` ``availability.read`` (public), ``alarm``
-``alarm.read``, ``incident`` ``incident.read`` and ``session`` ``session.read`` (a resident: only their own), each
-for the event's community (cloud.core.access.authorize; docs/accounts.md, "Permissions").
+``socket`` and ``socket_stop`` events need ``inventory.read``, ``availability`` ``availability.read`` (public),
+``alarm`` ``alarm.read``, ``incident`` ``incident.read`` and ``session`` ``session.read`` (a resident: only their
+own), each for the event's community (cloud.core.access.authorize; docs/accounts.md, "Permissions").
 """
 
 from cloud.core.access.authorize import Resource, authorize
@@ -12,6 +12,7 @@ from cloud.stream.frames import EventType, StreamEvent
 
 ACTION_OF: dict[EventType, Action] = {
     "socket": Action.INVENTORY_READ,
+    "socket_stop": Action.INVENTORY_READ,
     "availability": Action.AVAILABILITY_READ,
     "alarm": Action.ALARM_READ,
     "incident": Action.INCIDENT_READ,

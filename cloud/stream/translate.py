@@ -1,7 +1,8 @@
 """Domain events from the bus to stream events (pure): what each stream event type carries.
 
 * ``socket``: a socket's status changed (``status`` null: the socket left the shed's configuration);
-* ``availability``: once per shed touched by a batch (a socket or its edge going on- or offline), the shed's
+* ``socket_stop``: an operator's stop of a socket was applied or lifted (who and when, if known);
+* ``availability``: once per shed touched by a batch (a socket, its stop or its edge going on- or offline), the shed's
   counts after the batch, the same object as one entry of GET /api/v1/availability;
 * ``alarm``: an alarm the edge raised or cleared (``state`` "active" or "cleared");
 * ``session``: a charging session changed (owner: the resident).
@@ -22,6 +23,7 @@ from cloud.core.events import (
     SessionChanged,
     SocketRemoved,
     SocketStatusChanged,
+    SocketStopChanged,
 )
 from cloud.stream.frames import Outgoing
 
@@ -41,6 +43,15 @@ def translate(
             previous = e.previous.value if e.previous is not None else None
             data = {"shed": e.shed, "device": e.device, "socket": e.socket, "status": status, "previous": previous}
             out.append(Outgoing("socket", community, {**data, "seq": e.seq, "ts": e.ts, "received_at": e.received_at}))
+            touched[e.shed] = None
+        elif isinstance(e, SocketStopChanged):
+            data = {"shed": e.shed, "device": e.device, "socket": e.socket, "stopped": e.stopped}
+            stop = {"stopped_by": e.actor, "stopped_ts": e.stopped_ts}
+            out.append(
+                Outgoing(
+                    "socket_stop", community, {**data, **stop, "seq": e.seq, "ts": e.ts, "received_at": e.received_at}
+                )
+            )
             touched[e.shed] = None
         elif isinstance(e, EdgeOnline | EdgeOffline):
             touched[e.shed] = None

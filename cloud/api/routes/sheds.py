@@ -67,15 +67,20 @@ def _readings(cloud: CloudState, shed: str, sockets: dict[str, set[int]], now: i
 
 def _socket(post: str, n: int, live: ShedLive | None, readings: Readings) -> SocketOut:
     state = live.sockets.get((post, n)) if live else None
+    heard = state if state is not None and state.seq >= 0 else None  # seq -1: only a stop heard yet
+    stop = state.stop if state else None
     ts, fields = readings.get((post, n), (None, {}))
     return SocketOut(
         socket=n,
-        status=state.status if state else None,
-        seq=state.seq if state else None,
-        ts=state.ts if state else None,
+        status=heard.status if heard else None,
+        seq=heard.seq if heard else None,
+        ts=heard.ts if heard else None,
         power_w=fields.get("power_w"),
         temp_c=fields.get("temp_c"),
         reading_ts=ts,
+        stopped=stop is not None,
+        stopped_by=stop.actor if stop else None,
+        stopped_ts=stop.ts if stop else None,
     )
 
 

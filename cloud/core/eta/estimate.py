@@ -10,7 +10,8 @@ Per socket (all times in seconds from ``now``):
   far, where hours = energy / peak power.
 * then the bike stays: the dwell after full follows the shed's history (an empirical distribution).
 * **full** or **plugged** (idle): only the rest of the dwell, given how long it has already stayed.
-* **faulted** never frees by itself; a **free** socket means the answer is 0.
+* **faulted** never frees by itself, nor does a socket an operator **stopped** (whatever its status: it waits
+  for a ``start_socket``); a **free** socket means the answer is 0.
 
 The shed's answer is the median of the first free time: the smallest t where the chance that no socket
 has freed, the product of each socket's P(still occupied at t), falls to one half.
@@ -32,13 +33,15 @@ MIN_FIT_SPAN_S = 600.0
 
 @dataclass(frozen=True, slots=True)
 class SocketObservation:
-    """One socket now: status, when it entered it (ms), its session's power samples and energy so far."""
+    """One socket now: status, when it entered it (ms), its session's power samples and energy so far; whether
+    an operator stopped it."""
 
     key: str
     status: SocketStatus
     since_ms: int
     samples: Sequence[tuple[int, float]] = ()  # (ts_ms, power_w) of this charge, oldest first
     energy_wh: float = 0.0
+    stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +50,13 @@ class SocketEta:
 
     key: str
     to_full_s: float | None
-    to_free_s: float | None  # None: faulted, will not free by itself
+    to_free_s: float | None  # None: faulted or stopped, will not free by itself
     method: str = ""  # charging only: "taper" (exponential fit) or "history" (completed charges)
 
 
 @dataclass(frozen=True, slots=True)
 class ShedEta:
-    """``next_free_s``: 0 when a socket is free now; None when no socket can free (all faulted)."""
+    """``next_free_s``: 0 when a socket is free now; None when no socket can free (all faulted or stopped)."""
 
     next_free_s: float | None
     sockets: tuple[SocketEta, ...]
@@ -112,11 +115,11 @@ def estimate(sockets: Sequence[SocketObservation], history: EtaHistory, now_ms: 
     curves: list[tuple[float, list[float]]] = []
     free_now = False
     for obs in sockets:
-        if obs.status is SocketStatus.FREE:
+        if obs.stopped or obs.status is SocketStatus.FAULTED:
+            per.append(SocketEta(obs.key, None, None))
+        elif obs.status is SocketStatus.FREE:
             free_now = True
             per.append(SocketEta(obs.key, None, 0.0))
-        elif obs.status is SocketStatus.FAULTED:
-            per.append(SocketEta(obs.key, None, None))
         elif obs.status is SocketStatus.CHARGING:
             full, method = time_to_full(obs, history)
             rest = sorted(dwells)
