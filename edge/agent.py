@@ -30,6 +30,7 @@ from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, Payload
 from edge.rejects import RejectLog
 from edge.replay import SeqTrack, judge
 from edge.settings import EdgeConfigFile
+from edge.snapshot import birth_snapshot
 from edge.state import ShedState, new_state
 from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
 from edge.uplink import Uplink
@@ -359,11 +360,7 @@ class Agent:
 
     def _snapshot(self) -> tuple[int, int, list[SocketSnapshot]]:
         with self.lock:
-            socks = [
-                SocketSnapshot(device=s.device, socket=s.socket, status=s.status, stopped=s.hold_off == "operator_stop")
-                for s in self.state.sockets()
-            ]
-            return self.clock.now_ms(), self.state.config.version, socks
+            return self.clock.now_ms(), self.state.config.version, birth_snapshot(self.state)
 
     # -- shed broker ----------------------------------------------------------------------------
 

@@ -2,12 +2,15 @@
 the live state, the telemetry store's power curve and energy, as cloud.core.eta would from the same inputs."""
 
 import asyncio
+import contextlib
 import math
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from cloud.api.app import create_app
 from cloud.core.batch import Batch
@@ -16,7 +19,7 @@ from cloud.core.eta.history import EtaHistory
 from cloud.settings import CloudSettings
 from protocol.config import PostSpec, ShedConfig
 from protocol.uplink import SocketStatus, TelemetryBatch, TelemetryPoint
-from tests.integration.cloud.helpers import T0, birth, status
+from tests.integration.cloud.helpers import T0, birth, operator, status
 
 pytestmark = pytest.mark.integration
 MIN = 60_000
@@ -29,6 +32,7 @@ FIELDS = {
     "plugged",
     "full",
     "faulted",
+    "stopped",
     "total",
     "updated_ts",
     "edge_online",
@@ -56,12 +60,19 @@ async def wait_for(client: httpx.AsyncClient, probe: object, params: dict[str, s
     raise AssertionError(f"availability never matched; last: {body}")
 
 
-async def test_a_full_shed_gets_an_eta_and_filters_apply(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def served(tmp_path: Path) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app (no ingest: the test writes the store) on a simulated clock at NOW, and a client over ASGI."""
     clock = f"1,{NOW},{time.time_ns() // 1_000_000}"
     settings = CloudSettings(data_dir=tmp_path, ingest=False, alarms=False, live_poll_s=0.05, clock=clock)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield app, client
+
+
+async def test_a_full_shed_gets_an_eta_and_filters_apply(tmp_path: Path) -> None:
+    async with served(tmp_path) as (app, client):
         cloud = app.state.cloud
         cloud.stores.state.import_inventory(
             ShedConfig(shed="shed-a", community="c1", posts=[PostSpec(id="post-1", sockets=3)]), actor="t", now_ms=T0
@@ -118,3 +129,27 @@ async def test_a_full_shed_gets_an_eta_and_filters_apply(tmp_path: Path) -> None
         cloud.stores.state.write(batch)
         got = await wait_for(client, lambda s: s["free"] == 1, {})
         assert (got["next_free_s"], got["eta_ts"]) == (0.0, None)
+
+
+async def test_a_stopped_socket_is_counted_stopped_never_free_and_never_expected_to_free(tmp_path: Path) -> None:
+    async with served(tmp_path) as (app, client):
+        store = app.state.cloud.stores.state
+        batch = Batch()
+        sockets = {("post-1", 1): SocketStatus.FREE, ("post-1", 2): SocketStatus.FAULTED}
+        batch.states.append((birth("shed-a", 0, sockets), T0))
+        store.write(batch)
+        got = await wait_for(client, lambda s: s["total"] == 2, {})
+        assert (got["free"], got["stopped"], got["next_free_s"]) == (1, 0, 0.0)
+
+        batch = Batch()
+        batch.events.append((operator("shed-a", 1, "post-1", 1, stop=True), T0))
+        store.write(batch)
+        # The only free socket is stopped: none is free, and none is expected to free (the other is faulted).
+        got = await wait_for(client, lambda s: s["stopped"] == 1 and s["eta_ts"] is not None, {})
+        assert (got["free"], got["faulted"], got["stopped"], got["total"], got["next_free_s"]) == (0, 1, 1, 2, None)
+
+        batch = Batch()
+        batch.events.append((operator("shed-a", 2, "post-1", 1, stop=False), T0))
+        store.write(batch)
+        got = await wait_for(client, lambda s: s["stopped"] == 0, {})
+        assert (got["free"], got["next_free_s"], got["eta_ts"]) == (1, 0.0, None)

@@ -13,6 +13,7 @@ from protocol.topics import Kind, shed_topic
 from protocol.uplink import (
     EdgeHeartbeat,
     EdgeState,
+    InterlockAction,
     SocketSnapshot,
     SocketStatus,
     SocketStatusChanged,
@@ -34,10 +35,26 @@ def status(
     return SocketStatusChanged(src=shed, seq=seq, ts=ts or T0 + seq * 1000, device=device, socket=socket, status=st)
 
 
-def birth(shed: str, seq: int, sockets: dict[tuple[str, int], SocketStatus], session: int = 1) -> EdgeState:
-    """A birth certificate with a socket snapshot."""
-    snap = [SocketSnapshot(device=d, socket=n, status=s) for (d, n), s in sockets.items()]
+def birth(
+    shed: str,
+    seq: int,
+    sockets: dict[tuple[str, int], SocketStatus],
+    session: int = 1,
+    stopped: Iterable[tuple[str, int]] = (),
+) -> EdgeState:
+    """A birth certificate with a socket snapshot (``stopped``: sockets an operator's stop holds off)."""
+    held = set(stopped)
+    snap = [SocketSnapshot(device=d, socket=n, status=s, stopped=(d, n) in held) for (d, n), s in sockets.items()]
     return EdgeState(src=shed, seq=seq, ts=T0 + seq * 1000, state="birth", session=session, sockets=snap)
+
+
+def operator(shed: str, seq: int, device: str, socket: int, *, stop: bool, actor: str = "op-1") -> InterlockAction:
+    """The edge's interlock event for a stop_socket (``stop``) or start_socket command it applied."""
+    action, reason = ("cut", "operator_stop") if stop else ("restore", "operator_start")
+    return InterlockAction.model_validate(
+        {"src": shed, "seq": seq, "ts": T0 + seq * 1000, "action": action, "scope": "socket", "reason": reason}
+        | {"device": device, "socket": socket, "actor": actor}
+    )
 
 
 def telemetry(shed: str, seq: int, points: int = 1, device: str = "post-1") -> TelemetryBatch:

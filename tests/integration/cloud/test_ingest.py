@@ -1,11 +1,13 @@
 """An ingest worker on a real mosquitto: rejects, replays and out-of-order events."""
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cloud.core.live import SocketStop
 from cloud.ingest.worker import IngestWorker
 from cloud.runtime import Stores, make_worker, open_stores
 from cloud.settings import CloudSettings
@@ -13,7 +15,7 @@ from protocol.clock import SystemClock
 from protocol.uplink import SocketStatus as S
 from shedwatch.mosquitto import Mosquitto
 from tests.integration.cloud.conftest import SHED_TOML
-from tests.integration.cloud.helpers import Publisher, birth, status, telemetry, wait_for
+from tests.integration.cloud.helpers import T0, Publisher, birth, operator, status, telemetry, wait_for
 from tests.integration.cloud.postgres import fresh_schema
 
 pytestmark = pytest.mark.integration
@@ -123,3 +125,34 @@ def test_ingest_into_a_postgresql_state_store(settings: CloudSettings, mosquitto
         finally:
             worker.stop()
             stores.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_an_operator_stop_through_ingest_is_counted_stopped_until_the_start(
+    settings: CloudSettings, mosquitto: Mosquitto, engine: str
+) -> None:
+    with contextlib.ExitStack() as stack:
+        if engine == "postgresql":
+            settings = settings.model_copy(update={"state_url": stack.enter_context(fresh_schema())})
+        stores = open_stores(settings)
+        stack.callback(stores.close)
+        worker = make_worker(settings, stores, SystemClock(), worker=engine)
+        worker.start()
+        stack.callback(worker.stop)
+        wait_for(lambda: worker.stats.subscribed, what="subscribed")
+        pub = Publisher(mosquitto.port)
+        stack.callback(pub.close)
+
+        def counts() -> tuple[int, int, int]:
+            (a,) = stores.state.load_live().availability({})
+            return a.free, a.plugged, a.stopped
+
+        pub.send([birth("shed-a", 1, {("post-1", 1): S.FREE, ("post-1", 2): S.FREE})])
+        pub.send([operator("shed-a", 2, "post-1", 1, stop=True, actor="op-li")])
+        pub.send([status("shed-a", 3, "post-1", 1, S.PLUGGED)])  # a bike at the stopped socket: still stopped
+        wait_for(lambda: worker.stats.received >= 3, what="3 messages")
+        assert counts() == (1, 0, 1)
+        assert stores.state.load_live().sheds["shed-a"].sockets[("post-1", 1)].stop == SocketStop("op-li", T0 + 2000)
+        pub.send([operator("shed-a", 4, "post-1", 1, stop=False)])
+        wait_for(lambda: worker.stats.received >= 4, what="the start")
+        assert counts() == (1, 1, 0)

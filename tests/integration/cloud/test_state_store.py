@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import inspect
 
 from cloud.core.batch import Batch, Reject
+from cloud.core.live import SocketStop
 from cloud.state.store import StateStore
 from protocol.config import PostSpec, ShedConfig
 from protocol.uplink import CommandResult, EdgeHeartbeat, EdgeState
 from protocol.uplink import SocketStatus as S
-from tests.integration.cloud.helpers import T0, birth, status
+from tests.integration.cloud.helpers import T0, birth, operator, status
 
 pytestmark = pytest.mark.integration
 
@@ -144,3 +145,28 @@ def test_migrating_a_0001_store_keeps_an_offline_edge_offline(tmp_path: Path) ->
     assert (live["gone"].online, live["here"].online) == (False, True)
     assert live["gone"].sockets[("post-1", 1)].status is S.FULL
     s.close()
+
+
+def test_an_operator_stop_is_stored_with_its_actor_and_follows_the_edge_births(store: StateStore) -> None:
+    def stop_of(n: int) -> SocketStop | None:
+        return store.load_live().sheds["shed-a"].sockets[("post-1", n)].stop
+
+    free = {("post-1", n): S.FREE for n in (1, 2)}
+    # A stop heard before the birth that introduces its socket (another worker was slower) is kept by it.
+    store.write(events_batch(operator("shed-a", 3, "post-1", 2, stop=True, actor="op-li")))
+    store.write(events_batch(birth("shed-a", 2, free)))
+    store.write(events_batch(operator("shed-a", 1, "post-1", 1, stop=True)))  # older than the birth: its word holds
+    assert (stop_of(1), stop_of(2)) == (None, SocketStop("op-li", T0 + 3000))
+    assert store.load_live().availability({})[0].stopped == 1
+    # A reconnect restates it (who and when kept); a restart of the agent forgot it, so the birth lifts it.
+    store.write(events_batch(birth("shed-a", 4, free, session=2, stopped=[("post-1", 2)])))
+    assert stop_of(2) == SocketStop("op-li", T0 + 3000)
+    store.write(events_batch(birth("shed-a", 5, free, session=3)))
+    assert stop_of(2) is None
+    # Stopped again, then started: each a domain event in the feed, the start lifting it for good.
+    store.write(events_batch(operator("shed-a", 6, "post-1", 1, stop=True, actor="op-wang")))
+    assert stop_of(1) == SocketStop("op-wang", T0 + 6000)
+    store.write(events_batch(operator("shed-a", 7, "post-1", 1, stop=False)))
+    assert stop_of(1) is None
+    kinds = [e.kind for e in store.read_feed("shed-a", 0)]
+    assert kinds.count("socket_stop_changed") == 4  # 2 stopped, lifted by the birth, 1 stopped, started

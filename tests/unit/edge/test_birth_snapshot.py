@@ -1,0 +1,28 @@
+"""The birth's socket snapshot says which sockets an operator's stop holds off: until start_socket, whatever a reset
+or an unplug does, and not after a restart of the agent (the stop is not a latch), so the cloud follows the edge."""
+
+from edge.latches import latches_of, restore
+from edge.snapshot import birth_snapshot
+from protocol.device import SocketState as Plug
+from tests.unit.edge.scenario import make_state
+from tests.unit.edge.test_charging_session_rules import authorised
+
+
+def _stopped(state: object) -> dict[int, bool]:
+    return {s.socket: s.stopped for s in birth_snapshot(state) if s.device == "post-1"}  # type: ignore[arg-type]
+
+
+def test_the_snapshot_shows_a_stop_until_start_socket_and_forgets_it_on_restart() -> None:
+    shed = authorised(mode="open")
+    shed.reading(200.0)
+    assert shed.command("stop_socket", device="post-1", socket=1).result.status == "applied"
+    assert _stopped(shed.state)[1] and not _stopped(shed.state)[2]
+    shed.command("reset_trip", device="post-1", socket=1)
+    shed.reading(0.0, relay=False, plug=Plug.EMPTY)  # the bike leaves
+    assert _stopped(shed.state)[1]
+    # A restart: a fresh state with the stored latches put back holds no stop.
+    fresh = make_state()
+    restore(fresh, latches_of(shed.state))
+    assert not any(_stopped(fresh).values())
+    assert shed.command("start_socket", device="post-1", socket=1).result.status == "applied"
+    assert not _stopped(shed.state)[1]
