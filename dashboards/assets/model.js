@@ -136,12 +136,13 @@ export function clockLeft(doneMs, dueMs, now) {
 /**
  * What a resident sees for a shed (GET api/v1/availability, docs/api.md "Free-socket ETA"), at the cloud's time
  * `now` (epoch ms, or null when not known yet). Returns {kind, seconds}: kind `free` (a socket is free),
- * `out_of_service` (every socket faulted: none frees by itself), `eta` (seconds until one frees, counted from now,
+ * `out_of_service` (every socket faulted or stopped: none frees by itself), `eta` (seconds until one frees, counted from now,
  * never below 0), or `unknown` (no estimate yet, or the cloud's time not known yet); seconds only with `eta`.
  */
 export function shedOutlook(s, now) {
   if (s.free > 0) return { kind: "free", seconds: null };
-  if (s.total > 0 && s.faulted >= s.total) return { kind: "out_of_service", seconds: null };
+  // a stopped socket (an operator's stop) never frees by itself either: counted apart from faulted (docs/api.md)
+  if (s.total > 0 && s.faulted + (s.stopped || 0) >= s.total) return { kind: "out_of_service", seconds: null };
   if (typeof s.next_free_s !== "number") return { kind: "unknown", seconds: null };
   if (s.next_free_s === 0 || s.eta_ts === null || s.eta_ts === undefined) return { kind: "eta", seconds: s.next_free_s };
   if (now === null || now === undefined) return { kind: "unknown", seconds: null };

@@ -101,9 +101,11 @@ def test_socket_cells_tell_tripped_from_faulted_and_offline(site: Site, new_page
 
 def test_shed_outlook_tells_out_of_service_from_no_estimate(site: Site, new_page: Callable[..., Page]) -> None:
     base = {"free": 0, "faulted": 0, "total": 30}
+    closed = {"kind": "out_of_service", "seconds": None}
     cases = [
         ({**base, "free": 2, "next_free_s": 0.0, "eta_ts": None}, NOW, {"kind": "free", "seconds": None}),
         ({**base, "faulted": 30, "next_free_s": None, "eta_ts": NOW}, NOW, {"kind": "out_of_service", "seconds": None}),
+        ({**base, "faulted": 10, "stopped": 20, "next_free_s": None, "eta_ts": NOW}, NOW, closed),  # stopped too
         ({**base, "next_free_s": None, "eta_ts": None}, NOW, {"kind": "unknown", "seconds": None}),
         # counted from eta_ts on the cloud's clock: 600 s estimated 100 s ago
         ({**base, "next_free_s": 600.0, "eta_ts": NOW - 100_000}, NOW, {"kind": "eta", "seconds": 500}),

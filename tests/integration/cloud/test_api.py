@@ -93,6 +93,9 @@ async def test_per_socket_live_state_follows_the_store_feed(tmp_path: Path) -> N
             "seq": 1,
             "ts": T0 + 1000,
             "edge_online": True,
+            "stopped": False,
+            "stopped_by": None,
+            "stopped_ts": None,
         }
         assert (await client.get("/api/v1/sheds/shed-a/sockets/post-1/99")).status_code == 422
         assert (await client.get("/")).text.startswith("<!") or "<html" in (await client.get("/")).text

@@ -3,10 +3,10 @@
 import pytest
 
 from cloud.core.access.roles import Principal, Role
-from cloud.stream.frames import EventType, Outgoing, encode
+from cloud.stream.frames import EVENT_TYPES, EventType, Outgoing, encode
 from cloud.stream.scope import Scope
 
-ALL: tuple[EventType, ...] = ("socket", "availability", "alarm", "incident", "session")
+ALL: tuple[EventType, ...] = EVENT_TYPES
 
 
 def seen(principal: Principal | None, community: str = "c1", owner: str | None = "u1") -> set[EventType]:
@@ -24,8 +24,8 @@ def seen(principal: Principal | None, community: str = "c1", owner: str | None =
     [
         (Role.ADMIN, set(ALL)),
         (Role.OPERATOR, set(ALL)),
-        (Role.SECURITY, {"socket", "availability", "alarm", "incident"}),  # no personal data
-        (Role.INSTALLER, {"socket", "availability", "alarm"}),  # never incidents' people or sessions
+        (Role.SECURITY, {"socket", "socket_stop", "availability", "alarm", "incident"}),  # no personal data
+        (Role.INSTALLER, {"socket", "socket_stop", "availability", "alarm"}),  # never incidents' people or sessions
         (Role.RESIDENT, {"availability", "session"}),  # u1's own session
     ],
 )

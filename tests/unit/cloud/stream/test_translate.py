@@ -10,6 +10,7 @@ from cloud.core.events import (
     SessionChanged,
     SocketRemoved,
     SocketStatusChanged,
+    SocketStopChanged,
 )
 from cloud.stream.translate import translate
 from protocol.uplink import AlarmClass, SocketStatus
@@ -57,3 +58,29 @@ def test_a_batch_translates_in_order_with_availability_last() -> None:
     assert out[1].data["state"] == "active" and out[1].data["alarm_class"] == "fire"
     assert out[3].data["session_id"] == "s1" and "user_id" not in out[3].data
     assert out[4].data == {"shed": "shed-a", "free": 1}
+
+
+def test_an_operator_stop_is_a_socket_stop_event_and_moves_the_sheds_counts() -> None:
+    base: dict[str, Any] = {"seq": 4, "ts": 2000, "received_at": 2001}
+    events: list[AnyEvent] = [
+        SocketStopChanged(shed="shed-b", device="p1", socket=1, stopped=True, actor="op-li", stopped_ts=2000, **base),
+        SocketStopChanged(shed="shed-b", device="p1", socket=2, stopped=False, **base),
+    ]
+    out = translate(events, community_of=lambda s: COMMUNITY.get(s, ""), availability_of=counts)
+    assert [(o.type, o.community) for o in out] == [
+        ("socket_stop", "c2"),
+        ("socket_stop", "c2"),
+        ("availability", "c2"),
+    ]
+    assert out[0].data == {
+        "shed": "shed-b",
+        "device": "p1",
+        "socket": 1,
+        "stopped": True,
+        "stopped_by": "op-li",
+        "stopped_ts": 2000,
+        "seq": 4,
+        "ts": 2000,
+        "received_at": 2001,
+    }
+    assert (out[1].data["stopped"], out[1].data["stopped_by"], out[1].data["stopped_ts"]) == (False, None, None)
