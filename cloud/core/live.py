@@ -197,19 +197,11 @@ class LiveState:
         live.sockets = kept
         live.updated_ts = max(live.updated_ts, ts)
         out += _changes(shed, before, {k: s.status for k, s in kept.items() if s.seq >= 0}, seq, ts, received_at)
-        out += _stop_changes(shed, before, kept, seq, ts, received_at)
-        for key in sorted(k for k in set(before) - set(kept) if before[k].seq >= 0):  # never a stop-only filler
-            out.append(
-                SocketRemoved(
-                    shed=shed,
-                    seq=seq,
-                    ts=ts,
-                    received_at=received_at,
-                    device=key[0],
-                    socket=key[1],
-                    previous=before[key].status,
-                )
-            )
+        # a socket known only by a stop that the birth does not list: the stop is lifted, no status to remove
+        fillers = {k: replace(s, stop=None) for k, s in before.items() if k not in kept and s.seq < 0}
+        out += _stop_changes(shed, before, kept | fillers, seq, ts, received_at)
+        for key in sorted(set(before) - set(kept) - set(fillers)):
+            out.append(SocketRemoved(**_at(shed, key, seq, ts, received_at), previous=before[key].status))
         return out
 
     def apply_death(

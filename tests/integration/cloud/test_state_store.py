@@ -170,3 +170,28 @@ def test_an_operator_stop_is_stored_with_its_actor_and_follows_the_edge_births(s
     assert stop_of(1) is None
     kinds = [e.kind for e in store.read_feed("shed-a", 0)]
     assert kinds.count("socket_stop_changed") == 4  # 2 stopped, lifted by the birth, 1 stopped, started
+
+
+def test_migrating_a_0006_store_keeps_its_sockets_and_knows_no_stop(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from cloud.state.store import _MIGRATIONS
+
+    s = StateStore(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    with s.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0006")
+        conn.commit()
+    with s.engine.begin() as conn:  # the 0006 columns only, as an older cloud wrote them
+        conn.execute(text("INSERT INTO sheds (shed, birth_seq, session, online, updated_ts) VALUES ('a', 1, 1, 1, 5)"))
+        conn.execute(text("INSERT INTO sockets VALUES ('a', 'post-1', 1, 'plugged', 3, 5)"))
+    s.migrate()
+    sock = s.load_live().sheds["a"].sockets[("post-1", 1)]
+    assert (sock.status, sock.seq, sock.stop, sock.stop_seq) == (S.PLUGGED, 3, None, -1)
+    s.write(events_batch(operator("a", 4, "post-1", 1, stop=True)))  # the new columns take a stop
+    assert s.load_live().availability({})[0].stopped == 1
+    s.close()

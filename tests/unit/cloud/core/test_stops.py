@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cloud.core.eta.estimate import SocketObservation, estimate
 from cloud.core.eta.history import EtaHistory
-from cloud.core.events import InterlockActed, SocketStatusChanged, SocketStopChanged
+from cloud.core.events import InterlockActed, SocketRemoved, SocketStatusChanged, SocketStopChanged
 from cloud.core.live import LiveState, SocketStop
 from cloud.core.reduce import reduce_batch
 from protocol.uplink import EdgeState, InterlockAction, SocketSnapshot
@@ -184,3 +184,12 @@ def test_a_stop_newer_than_a_birth_that_does_not_list_the_socket_is_kept() -> No
     _feed(live, _birth(3, {1: (S.FREE, False)}))
     assert live.sheds["s"].sockets[("p", 7)].stop == SocketStop("op-li", T0 + 4)
     assert _counts(live) == (1, 0, 1, 2)
+
+
+def test_a_stop_of_a_socket_a_newer_birth_does_not_list_is_lifted_and_said_so() -> None:
+    live = LiveState()
+    _feed(live, _stop(2, 7))  # the config then dropped socket 7: the birth at 3 no longer lists it
+    events = _feed(live, _birth(3, {1: (S.FREE, False)}))
+    assert [(e.socket, e.stopped) for e in events if isinstance(e, SocketStopChanged)] == [(7, False)]
+    assert not [e for e in events if isinstance(e, SocketRemoved)]  # its status was never heard
+    assert ("p", 7) not in live.sheds["s"].sockets and _counts(live) == (1, 0, 0, 1)
