@@ -119,12 +119,11 @@ def test_inventory_import_versions_configs_and_keeps_camera_links(store: StateSt
     assert store.count("shed_configs") == 2
 
 
-def test_migrating_a_0001_store_keeps_an_offline_edge_offline(tmp_path: Path) -> None:
+def _store_at(tmp_path: Path, revision: str) -> StateStore:
+    """A SQLite state store migrated only up to ``revision``, as an older cloud left it."""
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import insert
 
-    from cloud.state.schema import sheds, sockets
     from cloud.state.store import _MIGRATIONS
 
     s = StateStore(f"sqlite:///{tmp_path / 'old.db'}")
@@ -132,8 +131,17 @@ def test_migrating_a_0001_store_keeps_an_offline_edge_offline(tmp_path: Path) ->
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     with s.engine.connect() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+        command.upgrade(cfg, revision)
         conn.commit()
+    return s
+
+
+def test_migrating_a_0001_store_keeps_an_offline_edge_offline(tmp_path: Path) -> None:
+    from sqlalchemy import insert
+
+    from cloud.state.schema import sheds, sockets
+
+    s = _store_at(tmp_path, "0001")
     with s.engine.begin() as conn:
         conn.execute(
             insert(sheds).values(shed="gone", birth_seq=4, session=3, online=False, updated_ts=T0),
@@ -173,19 +181,9 @@ def test_an_operator_stop_is_stored_with_its_actor_and_follows_the_edge_births(s
 
 
 def test_migrating_a_0006_store_keeps_its_sockets_and_knows_no_stop(tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
-    from cloud.state.store import _MIGRATIONS
-
-    s = StateStore(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
-    with s.engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0006")
-        conn.commit()
+    s = _store_at(tmp_path, "0006")
     with s.engine.begin() as conn:  # the 0006 columns only, as an older cloud wrote them
         conn.execute(text("INSERT INTO sheds (shed, birth_seq, session, online, updated_ts) VALUES ('a', 1, 1, 1, 5)"))
         conn.execute(text("INSERT INTO sockets VALUES ('a', 'post-1', 1, 'plugged', 3, 5)"))
