@@ -19,7 +19,7 @@ from protocol.uplink import AlarmClass, AlarmRaised, EdgeState, SocketStatus
 from tests.apiauth import bearer
 from tests.integration.api.conftest import Served
 from tests.integration.api.sse import Frame, data, events, read_until
-from tests.integration.cloud.helpers import T0, birth, status
+from tests.integration.cloud.helpers import T0, birth, operator, status
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -196,3 +196,33 @@ def test_the_alarm_service_s_alarms_and_incidents_reach_responders(serve: Callab
         # The installer reads alarms but never incidents (they name the people answering them).
         seen = events(read_until(installer, lambda g: any(data(f).get("source") == "cloud" for f in events(g))))
         assert "incident" not in {f["event"] for f in seen} and "alarm" in {f["event"] for f in seen}
+
+
+def test_a_stop_reaches_staff_as_socket_stop_and_everyone_as_availability(serve: Callable[..., Served]) -> None:
+    served = start(serve)
+    url = f"{served.base}/api/v1/stream"
+    with (
+        httpx.Client(timeout=httpx.Timeout(20.0)) as client,
+        client.stream("GET", url) as anon,
+        client.stream("GET", url, headers=as_(served, Role.SECURITY)) as guard,
+    ):
+        read_until(anon, has("ping"))
+        time.sleep(0.5)  # the inventory refresh puts shed-a in c1 (0.1 s here) before the edge speaks
+        write(served, birth("shed-a", 0, {("post-1", 1): SocketStatus.FREE, ("post-1", 2): SocketStatus.FREE}))
+        write(served, operator("shed-a", 1, "post-1", 2, stop=True, actor="op-li"))
+        got = events(read_until(guard, has("socket_stop")))
+        stop = next(data(f) for f in got if f["event"] == "socket_stop")
+        assert stop == {
+            "shed": "shed-a",
+            "device": "post-1",
+            "socket": 2,
+            "stopped": True,
+            "stopped_by": "op-li",
+            "stopped_ts": T0 + 1000,
+            "seq": 1,
+            "ts": T0 + 1000,
+            "received_at": T0,
+        }
+        public = events(read_until(anon, lambda g: any(data(f).get("stopped") == 1 for f in events(g))))
+        assert {f["event"] for f in public} == {"availability"}  # who stopped what is staff information
+        assert (data(public[-1])["free"], data(public[-1])["stopped"]) == (1, 1)
