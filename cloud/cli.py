@@ -38,6 +38,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument("--alarm-config", type=Path, help="alarm TOML: people, targets, rota, promise (docs/alarms.md)")
     parser.add_argument("--port", type=int, help="HTTP port")
     parser.add_argument(
+        "--demo-drill-file", type=Path, help="demo only: the file POST /api/v1/demo/drill appends drill requests to"
+    )
+    parser.add_argument(
         "--no-ingest", dest="ingest", action="store_const", const=False, help="API only: ingest runs elsewhere"
     )
     parser.set_defaults(func=_run_api)
@@ -95,6 +98,7 @@ def _settings(args: argparse.Namespace) -> Any:
         "ingest",
         "alarm_config",
         "tls_ca_file",
+        "demo_drill_file",
     )
     overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     return CloudSettings(**overrides)

@@ -78,6 +78,10 @@ class CloudSettings(AuthSettings):
     alarms: bool = True
     # TOML file of people, their alert targets, each community's rota and promise (docs/alarms.md).
     alarm_config: Path | None = None
+
+    # Only `shedwatch demo` sets this: the file its simulator watches for drill requests. Unset (every real
+    # deployment), POST /api/v1/demo/drill does not exist (404) and the control room shows no drill button.
+    demo_drill_file: Path | None = None
     # HMAC key of the signed ack / on-site links; empty: a random key kept in data_dir/link-secret. Set it
     # explicitly when API processes on several hosts serve the links.
     link_secret: str = ""

@@ -2,6 +2,12 @@
 
 Nothing else needs to run. The broker is the one given by --broker, else a local
 mosquitto when one is installed, else the embedded amqtt broker (MQTT 3.1.1).
+Each run starts from a fresh data dir (data/demo/run-<UTC time>); --data-dir DIR keeps
+one across runs. shed-a is open (plug and charge; the evening and the drill play
+there), shed-b authorised (bikes wait plugged in for a session by QR id).
+Everything runs on one clock, --speed times real time; alert links and the staff's
+promise are sized in real minutes. An admin starts the thermal-runaway drill with the
+control room's button, or --drill starts it by itself.
 Ctrl-C stops the parts in a safe order (devices, edges, cloud, broker) and exits 0.
 """
 
@@ -20,12 +26,25 @@ import httpx
 
 from protocol.clock import ScaledClock
 from protocol.config import ShedConfig
-from shedwatch.demo_alerts import alarm_toml, demo_accounts, drill_scenario, watch_alerts
+from shedwatch.demo_alerts import (
+    ACK_REAL_S,
+    LINK_TTL_REAL_S,
+    MAX_LINK_TTL_S,
+    ONSITE_REAL_S,
+    alarm_toml,
+    demo_accounts,
+    drill_scenario,
+    watch_alerts,
+)
+from shedwatch.demo_charging import parked_scenario, prepare_charging, try_qr
 from shedwatch.demo_config import demo_sheds, shed_toml
 from shedwatch.mosquitto import Mosquitto, find_mosquitto
 from shedwatch.ports import free_port, wait_listening
 from shedwatch.processes import Child
 from shedwatch.webhook_receiver import HttpReceiver
+
+DEMO_ROOT = Path("data/demo")
+BUTTON_DRILL_AT_S = 5.0  # simulated seconds from the button's press (or the start, with --drill) to the runaway
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -45,18 +64,39 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument("--sockets", type=int, default=10, help="sockets per post (default 10)")
     parser.add_argument("--speed", type=float, default=30.0, help="simulated time runs this many times real time (30)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port of the web page and API (0: any free port)")
-    parser.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where SQLite files and logs go")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where SQLite files and logs go, kept across runs (default: a fresh data/demo/run-<UTC time> per run)",
+    )
     parser.add_argument("--duration", type=float, default=0, help="stop by itself after this many seconds (0: never)")
     parser.add_argument(
         "--drill",
         type=float,
         default=None,
         metavar="SIM_SECONDS",
-        help="the thermal-runaway drill: a lithium pack on shed-a's first post, socket 3, runs away this many "
-        "simulated seconds after the start (off-gas, heat, smoke, the edge's cut, the incident and its alerts)",
+        help="start the thermal-runaway drill by itself: a lithium pack on shed-a's first post, socket 3, runs away "
+        "this many simulated seconds after the start (off-gas, heat, smoke, the edge's cut, the incident and its "
+        "alerts). Without it an admin starts the drill with the control room's button",
     )
     parser.set_defaults(func=run)
     return parser
+
+
+def fresh_data_dir(root: Path, now: datetime) -> Path:
+    """A run's own data dir under ``root`` (``run-YYYYmmddTHHMMSSZ``, ``-2`` ... when one of that second exists)."""
+    base = root / f"run-{now:%Y%m%dT%H%M%SZ}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def real_minutes(sim_s: float, speed: float) -> float:
+    """Minutes of the viewer's time that ``sim_s`` simulated seconds take."""
+    return sim_s / speed / 60
 
 
 def _evening_epoch_ms() -> int:
@@ -83,7 +123,10 @@ class Demo:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.data = args.data_dir.resolve()
+        self.kept = args.data_dir is not None
+        self.data = (args.data_dir or fresh_data_dir(DEMO_ROOT, datetime.now(UTC))).resolve()
+        self.drill_requests = self.data / "drill-requests.jsonl"
+        self.try_qr = ""
         self.logs = self.data / "logs"
         self.broker: Mosquitto | None = None
         self.receiver: HttpReceiver | None = None
@@ -150,8 +193,10 @@ class Demo:
         # Alerts go to a webhook receiver the demo runs and prints (no chat app needed to see them).
         self.receiver = HttpReceiver().up()
         alarms = self.data / "alarms.toml"
-        alarms.write_text(alarm_toml(url, f"127.0.0.1:{self.receiver.port}", sheds[0].community))
+        alarms.write_text(alarm_toml(url, f"127.0.0.1:{self.receiver.port}", sheds[0].community, self.args.speed))
         self.accounts = demo_accounts(self.data / "cloud", sheds[0].community)
+        # A request from an earlier run in a kept data dir must not start this run's drill.
+        self.drill_requests.unlink(missing_ok=True)
         cloud = Child.shedwatch(
             "cloud",
             [
@@ -166,6 +211,8 @@ class Demo:
                 str(port),
                 "--data-dir",
                 str(self.data / "cloud"),
+                "--demo-drill-file",
+                str(self.drill_requests),
                 *common,
             ],
             log_dir=self.logs,
@@ -174,20 +221,40 @@ class Demo:
         # The cloud's ingest session must exist before the first edge speaks: from then on the
         # broker queues for it, but a message sent before its first subscription has nobody to go to.
         self.wait_healthy(url, cloud)
+        self.prepare_charging(url, sheds)
+        if self.args.drill is not None:
+            # --drill is the button pressed at the start: the same request, by the demo itself.
+            self.drill_requests.write_text('{"by": "--drill"}\n')
         for i, (shed, path) in enumerate(zip(sheds, paths, strict=True)):
             self.children.append(
                 Child.shedwatch(f"edge-{shed.shed}", ["edge", "--config", str(path), *common], log_dir=self.logs)
             )
             truth = ["--truth", str(self.data / f"truth-{shed.shed}.jsonl")]
-            if i == 0 and self.args.drill is not None:
-                # The first shed runs as a scenario: the same residents, plus the drill's pack and its fault.
-                scenario = self.data / "drill.toml"
-                scenario.write_text(drill_scenario(path, self.args.drill, *drill_socket(shed)))
-                sim = ["sim", "run", str(scenario), "--broker", broker, "--residents", *truth, *common]
+            scenario = self.data / f"scenario-{shed.shed}.toml"
+            if i == 0:
+                # The open shed: the evening's residents, plus the drill's pack charging from the start; its
+                # runaway is held back until a drill request (the control room's button, or --drill).
+                at_s = self.args.drill if self.args.drill is not None else BUTTON_DRILL_AT_S
+                scenario.write_text(drill_scenario(path, at_s, *drill_socket(shed)))
+                held = ["--faults-on-request", str(self.drill_requests)]
+                sim = ["sim", "run", str(scenario), "--broker", broker, "--residents", *held, *truth, *common]
             else:
-                sim = ["sim", "shed", "--config", str(path), "--broker", broker, "--residents", *truth, *common]
+                # An authorised shed: bikes parked and plugged in, waiting for a resident's session.
+                scenario.write_text(parked_scenario(path, shed))
+                sim = ["sim", "run", str(scenario), "--broker", broker, "--no-residents", *truth, *common]
             self.children.append(Child.shedwatch(f"sim-{shed.shed}", sim, log_dir=self.logs))
         return url
+
+    def prepare_charging(self, url: str, sheds: list[ShedConfig]) -> None:
+        """A tariff and the resident's credit, so a session can start on the authorised shed (when there is one).
+
+        Needs the admin's and operator's passwords: in a kept data dir they are from the first run, which did it."""
+        if len(sheds) < 2:
+            return
+        self.try_qr = try_qr(sheds[1])
+        known = {role: password for role, _, password in self.accounts if password is not None}
+        if "admin" in known and "operator" in known:
+            prepare_charging(url, sheds[0].community, ("admin", known["admin"]), ("operator", known["operator"]))
 
     def wait_healthy(self, url: str, cloud: Child, timeout: float = 60.0) -> None:
         """Wait until the cloud answers and its ingest has subscribed, or fail with its log."""
@@ -234,6 +301,20 @@ def _summary(url: str) -> str:
     return "availability: " + ("; ".join(parts) or "(waiting for edges)")
 
 
+def _time_text(speed: float) -> str:
+    """What runs how fast, said plainly for the viewer."""
+    if speed == 1:
+        return "time: everything runs in real time (--speed 1)"
+    return (
+        f"time: the whole demo (devices, edges and the cloud) runs on one simulated clock, {speed:g}x real time, "
+        f"from 17:00 Beijing time: one real minute is {speed:g} simulated minutes, and the pages' clocks and "
+        f"countdowns show simulated time. What people must do is sized in real time: alert links stay valid "
+        f"{real_minutes(min(LINK_TTL_REAL_S * speed, MAX_LINK_TTL_S), speed):.0f} real minutes, a guard has "
+        f"{real_minutes(ACK_REAL_S * speed, speed):.0f} real minutes to accept and "
+        f"{real_minutes(ONSITE_REAL_S * speed, speed):.0f} to be on site (logins last real time)"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the demo until Ctrl-C, SIGTERM or --duration."""
     stop = threading.Event()
@@ -242,14 +323,32 @@ def run(args: argparse.Namespace) -> int:
     demo = Demo(args)
     try:
         url = demo.start()
+        kept = (
+            "kept: accounts, history, open incidents and latched trips of earlier runs stay"
+            if demo.kept
+            else "fresh for this run; --data-dir DIR keeps one across runs"
+        )
+        print(f"data: {demo.data} ({kept})")
         print(f"ShedWatch demo is running: open {url}  (API: {url}api/v1/availability; logs: {demo.logs})")
         print(f"pages: control room {url}control  security phone {url}phone  residents {url}resident")
         for role, username, password in demo.accounts:
             shown = password if password is not None else "(from an earlier run in this data dir)"
             print(f"account: {role:9} user {username:9} password {shown}")
+        print(_time_text(args.speed))
+        if demo.try_qr:
+            print(
+                f"resident: shed-b is authorised (a socket charges only for a session; shed-a is open: plug and "
+                f"charge); a bike waits plugged in at QR id {demo.try_qr}: log in as resident on {url}resident "
+                "and type it"
+            )
+        device, socket = drill_socket(demo_sheds(1, args.posts, args.sockets)[0])
         if args.drill is not None:
-            device, socket = drill_socket(demo_sheds(1, args.posts, args.sockets)[0])
             print(f"drill: thermal runaway at shed-a {device} socket {socket} after {args.drill:g} simulated s")
+        else:
+            print(
+                f"drill: log in to {url}control as admin and press the drill button: thermal runaway at shed-a "
+                f"{device} socket {socket} {BUTTON_DRILL_AT_S:g} simulated s later"
+            )
         if demo.receiver is not None:
             print(f"alerts: to the local receiver on 127.0.0.1:{demo.receiver.port}, printed here as ALERT lines")
             watch_alerts(demo.receiver, stop, lambda line: print(line, flush=True))

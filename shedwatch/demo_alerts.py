@@ -19,6 +19,9 @@ PEOPLE = {"guard-li": "guard", "leader-wang": "shift_leader", "manager-zhao": "p
 
 
 ROLES = ("admin", "operator", "security", "installer", "resident")
+LINK_TTL_REAL_S = 3600  # an alert's links stay valid an hour of the viewer's time
+MAX_LINK_TTL_S = 7 * 86400  # the most [links] ttl_s accepts (docs/alarms.md)
+ACK_REAL_S, ONSITE_REAL_S = 180, 600  # the default promise (docs/alarms.md), in the viewer's minutes
 PASSWORD_ENV = "SHEDWATCH_DEMO_PASSWORD"
 EXIT_REFUSED = 1  # `shedwatch cloud user`: refused, e.g. the user name is taken (docs/accounts.md)
 
@@ -47,15 +50,21 @@ def demo_accounts(data_dir: Path, community: str) -> list[tuple[str, str, str | 
     return made
 
 
-def alarm_toml(base_url: str, receiver_url: str, community: str) -> str:
-    """The alarm config: every person's alerts as JSON posts to the receiver (one path per person)."""
+def alarm_toml(base_url: str, receiver_url: str, community: str, speed: float = 1.0) -> str:
+    """The alarm config: every person's alerts as JSON posts to the receiver (one path per person).
+
+    The whole demo runs on one clock, ``speed`` times real time (see real_minutes); what a person must do in
+    time is sized in real time so that a viewer can: the signed links live LINK_TTL_REAL_S, the promise gives the
+    guard the usual 3 minutes to accept and 10 to be on site, in real minutes."""
     doc = {
-        "links": {"base_url": base_url.rstrip("/"), "ttl_s": 7200},
+        "links": {"base_url": base_url.rstrip("/"), "ttl_s": min(LINK_TTL_REAL_S * speed, MAX_LINK_TTL_S)},
         "person": [{"id": p, "name": p, "targets": [f"json://{receiver_url}/{p}"]} for p in PEOPLE],
         "community": [
             {
                 "name": community,
                 "tz": "Asia/Shanghai",
+                "ack_s": ACK_REAL_S * speed,
+                "onsite_s": ONSITE_REAL_S * speed,
                 "shift": [{"role": role, "person": p} for p, role in PEOPLE.items()],
             }
         ],

@@ -8,7 +8,12 @@ from protocol.config import PostSpec, ShedConfig
 
 
 def demo_sheds(count: int, posts: int, sockets: int) -> list[ShedConfig]:
-    """``count`` sheds of ``posts`` x ``sockets``, two extinguishers and one environment sensor each."""
+    """``count`` sheds of ``posts`` x ``sockets``, two extinguishers and one environment sensor each.
+
+    The first shed is ``open`` (plug and charge: the evening's residents and the drill play there); every other
+    is ``authorised`` (a socket charges only for a session a resident starts by its QR id). Device ids are unique
+    within a shed only (``post-1``, ``ext-1``, ``env-1``), as in a real one, so the default QR id
+    ``{shed}-{post}-{socket}`` reads ``shed-b-post-1-2``."""
     sheds = []
     for i in range(count):
         letter = chr(ord("a") + i)
@@ -17,9 +22,10 @@ def demo_sheds(count: int, posts: int, sockets: int) -> list[ShedConfig]:
                 shed=f"shed-{letter}",
                 community="jinsong-north",
                 name=f"Shed {letter.upper()}",
-                posts=[PostSpec(id=f"{letter}-post-{p + 1}", sockets=sockets) for p in range(posts)],
-                extinguishers=[f"{letter}-ext-1", f"{letter}-ext-2"],
-                sensors=[f"{letter}-env-1"],
+                mode="open" if i == 0 else "authorised",
+                posts=[PostSpec(id=f"post-{p + 1}", sockets=sockets) for p in range(posts)],
+                extinguishers=["ext-1", "ext-2"],
+                sensors=["env-1"],
             )
         )
     return sheds

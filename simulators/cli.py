@@ -3,9 +3,13 @@
 import argparse
 import signal
 import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+REQUEST_POLL_S = 0.2  # real seconds between reads of a --faults-on-request file
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -43,6 +47,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     run.add_argument(
         "--residents", action=argparse.BooleanOptionalAction, default=None, help="override the scenario's residents"
     )
+    run.add_argument(
+        "--faults-on-request",
+        metavar="FILE",
+        default=None,
+        help="hold the scenario's faults back; each JSON-object line appended to FILE starts them, at_s counted "
+        "from when the line is read (the demo's drill button)",
+    )
     run.set_defaults(func=_run_scenario)
 
     fleet = simsub.add_parser("fleet", help="load generator: many sheds x posts x sockets at a steady rate")
@@ -60,8 +71,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def _bundled() -> list[str]:
-    from pathlib import Path
-
     folder = Path(__file__).parent / "scenarios"
     return sorted(f.stem for f in folder.glob("*.toml") if not f.stem.startswith("shed"))
 
@@ -79,7 +88,14 @@ def _stop_on_signals(stop: Any) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _drive(sims: list[Any], broker: str, clock: Any, truth_path: str | None, stop_at_ms: int | None) -> int:
+def _drive(
+    sims: list[Any],
+    broker: str,
+    clock: Any,
+    truth_path: str | None,
+    stop_at_ms: int | None,
+    on_tick: Callable[[int], None] | None = None,
+) -> int:
     from protocol.brokerurl import BrokerUrl
     from protocol.errors import ProtocolError
     from simulators.mqtt import BrokerUnreachable
@@ -96,7 +112,7 @@ def _drive(sims: list[Any], broker: str, clock: Any, truth_path: str | None, sto
     except OSError as exc:
         print(f"shedwatch sim: cannot write the truth file: {exc}", file=sys.stderr)
         return 2
-    runner = SimRunner(sims, broker=url, clock=clock, truth=truth, stop_at_ms=stop_at_ms)
+    runner = SimRunner(sims, broker=url, clock=clock, truth=truth, stop_at_ms=stop_at_ms, on_tick=on_tick)
     _stop_on_signals(runner.stop)
     try:
         runner.open()
@@ -149,13 +165,33 @@ def _run_scenario(args: argparse.Namespace) -> int:
         else:
             clock = ScaledClock(speed=speed, epoch_ms=scenario.start_ms())
         start = clock.now_ms()
-        sims = scenario.build(start, residents=args.residents)
+        held = args.faults_on_request is not None
+        sims = scenario.build(start, residents=args.residents, hold_faults=held)
     except (ScenarioError, ValueError) as exc:
         print(f"shedwatch sim run: {exc}", file=sys.stderr)
         return 2
     duration = args.duration if args.duration is not None else scenario.duration_s
     stop_at = start + int(duration * 1000) if duration else None
-    return _drive(sims, args.broker, clock, args.truth, stop_at)
+    on_tick = _on_request(scenario, sims, Path(args.faults_on_request)) if held else None
+    return _drive(sims, args.broker, clock, args.truth, stop_at, on_tick)
+
+
+def _on_request(scenario: Any, sims: list[Any], path: Path) -> Callable[[int], None]:
+    """A tick hook that starts the scenario's faults at each new request in ``path`` (read at most every 0.2 s)."""
+    from simulators.requests import RequestFile
+
+    requests = RequestFile(path)
+    last = [-1.0]
+
+    def tick(now_ms: int) -> None:
+        if time.monotonic() - last[0] < REQUEST_POLL_S:
+            return
+        last[0] = time.monotonic()
+        for _ in range(requests.poll()):
+            print(f"shedwatch sim: faults requested ({path}): starting them", file=sys.stderr, flush=True)
+            scenario.schedule_faults(sims, now_ms)
+
+    return tick
 
 
 def _run_fleet(args: argparse.Namespace) -> int:

@@ -116,8 +116,9 @@ class Scenario(_Strict):
         """The shed an event refers to (the only shed when it names none)."""
         return shed or self.sheds[0].shed
 
-    def build(self, start_ms: int, *, residents: bool | None = None) -> list[ShedSim]:
-        """ShedSims with every bike and fault of the timeline scheduled."""
+    def build(self, start_ms: int, *, residents: bool | None = None, hold_faults: bool = False) -> list[ShedSim]:
+        """ShedSims with every bike and fault of the timeline scheduled (the faults not, with ``hold_faults``:
+        ``schedule_faults`` starts them later, e.g. on request)."""
         with_residents = self.residents if residents is None else residents
         sims = {
             cfg.shed: ShedSim(
@@ -136,12 +137,18 @@ class Scenario(_Strict):
                 sim.socket(bike.device, bike.socket)  # fail now, not mid-run, on a wrong place
                 sim.schedule(start_ms + int(bike.at_s * 1000), _plug_action(bike, start_ms))
             for fault in self.faults:
-                sim = sims[self.shed_of(fault.shed)]
-                fault.check_place(sim)
-                sim.schedule(start_ms + int(fault.at_s * 1000), fault.start)
+                fault.check_place(sims[self.shed_of(fault.shed)])  # a wrong place fails now, even when held
         except SimError as exc:
             raise ScenarioError(f"scenario {self.name!r}: {exc}") from None
+        if not hold_faults:
+            self.schedule_faults(list(sims.values()), start_ms)
         return list(sims.values())
+
+    def schedule_faults(self, sims: list[ShedSim], from_ms: int) -> None:
+        """Schedule every fault of the timeline on its shed, ``at_s`` counted from ``from_ms``."""
+        by_shed = {sim.shed: sim for sim in sims}
+        for fault in self.faults:
+            by_shed[self.shed_of(fault.shed)].schedule(from_ms + int(fault.at_s * 1000), fault.start)
 
 
 def _plug_action(bike: BikeEvent, start_ms: int) -> Any:

@@ -20,6 +20,7 @@ from cloud.api.metrics import ApiMetrics, MeasureRequests
 from cloud.api.openapi_errors import install_implied_errors
 from cloud.api.principal import install_access_handlers
 from cloud.api.routes import api_router
+from cloud.api.routes.demo import router as demo_router
 from cloud.api.validation import install_validation_handler
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
@@ -213,4 +214,6 @@ def create_app(settings: CloudSettings) -> FastAPI:
     install_implied_errors(app)
     app.include_router(api_router)
     app.include_router(alarm_router)
+    if settings.demo_drill_file is not None:  # only `shedwatch demo`'s cloud: nowhere else does the route exist
+        app.include_router(demo_router)
     return app

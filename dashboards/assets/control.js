@@ -5,6 +5,7 @@
 import { cloudNow } from "./clock.js";
 import { applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, num, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
+import { drillButton } from "./drill.js";
 import { followLive } from "./live.js";
 import { alarmKey, alarmWhere, annunciation, cameraLink, clockLeft, keptFigures, socketState, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
@@ -308,6 +309,7 @@ async function main() {
   $("act-onsite").addEventListener("click", () => act("on-site"));
   $("act-resolve").addEventListener("click", () => act("resolve"));
   applyI18n(document);
+  drillButton($("drill"), $("drill-state"), me); // the demo's drill: only an admin, only in a demo
   await refresh().catch(() => {});
   followLive(refresh, onLive);
   markReady();

@@ -43,6 +43,7 @@ def test_demo_runs_and_stops_cleanly_on_ctrl_c(tmp_path: Path, broker: str) -> N
         match = re.search(r"open (http://\S+/)", "".join(lines))
         assert match, "".join(lines)
         url = match.group(1)
+        assert f"data: {tmp_path.resolve()} (kept" in "".join(lines)  # --data-dir: one kept across runs
         page = httpx.get(url, timeout=5)
         assert page.status_code == 200 and "<html" in page.text.lower()
         sheds = wait_until(lambda: _availability(url), timeout=90, what="two sheds of 30 sockets in availability")

@@ -45,3 +45,4 @@ for module in (sheds, staff_history, alarms, incidents, inspections, commands, c
 # Charging: sessions, wallets, tariffs, resident notifications, QR ids (docs/api.md, "Charging").
 for module in (sessions, wallet, tariffs, notifications, qr_codes):
     api_router.include_router(module.router)
+# The demo's drill (routes/demo.py) is not here: create_app adds it only for `shedwatch demo`'s cloud.

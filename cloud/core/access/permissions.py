@@ -47,6 +47,7 @@ class Action(StrEnum):
     NOTIFICATION_MANAGE = "notification.manage"  # a resident's own opt-ins and channel
     AUDIT_READ = "audit.read"
     STREAM_READ = "stream.read"  # the live stream, filtered per event by the same table
+    DEMO_DRILL = "demo.drill"  # start the demo's thermal-runaway drill: only a demo cloud has the route
 
 
 class Grant(StrEnum):
@@ -100,6 +101,7 @@ PERMISSIONS: Final[MappingProxyType[Action, MappingProxyType[Role, Grant]]] = Ma
             Action.NOTIFICATION_MANAGE: {_R: _OWN},
             Action.AUDIT_READ: {_A: _C},
             Action.STREAM_READ: {**_STAFF, _R: _OWN},
+            Action.DEMO_DRILL: {_A: _C},
         }.items()
     }
 )

@@ -45,6 +45,7 @@ wallet.credit        C C - - -
 notification.manage  - - - - O
 audit.read           C - - - -
 stream.read          C C C C O
+demo.drill           C - - - -
 """
 ROLES = [Role.ADMIN, Role.OPERATOR, Role.SECURITY, Role.INSTALLER, Role.RESIDENT]
 CODES = {"P": Grant.PUBLIC, "C": Grant.COMMUNITY, "O": Grant.OWN, "-": None}
