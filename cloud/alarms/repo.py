@@ -18,8 +18,8 @@ from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
 from cloud.core.eventcodec import event_from_json
 from cloud.core.events import GapDetected
 from cloud.state.alarm_schema import alarm_audit, alarm_seen, alarms, alerts, incident_events, incidents, inspections
-from cloud.state.inventory import camera_links
-from cloud.state.schema import devices, edge_states, events, feed, sheds, sockets
+from cloud.state.inventory import camera_links, newest_config
+from cloud.state.schema import devices, edge_states, events, feed, shed_configs, sheds, sockets
 
 EDGE_ALARM_TYPES = ("alarm_raised", "alarm_cleared")
 REGISTERED = "(registered)"
@@ -318,6 +318,21 @@ class AlarmRepo:
             full_sockets=full,
             false_alarms_ms=self._false_alarms(shed, now),
         )
+
+    def devices_of(self, shed: str) -> list[str]:
+        """The shed's devices in the cloud inventory (posts, extinguishers, sensors)."""
+        q = select(devices.c.device).where(devices.c.shed == shed).order_by(devices.c.device)
+        return [r.device for r in self.conn.execute(q)]
+
+    def config_version(self, shed: str) -> int:
+        """The newest config version the cloud holds for ``shed`` (0: none)."""
+        q = select(func.max(shed_configs.c.version)).where(shed_configs.c.shed == shed)
+        return int(self.conn.execute(q).scalar() or 0)
+
+    def post_limit_w(self, shed: str) -> float | None:
+        """The post limit of the shed's newest config, if the cloud holds one."""
+        config = newest_config(self.conn, shed)
+        return None if config is None else config.thresholds.post_limit_w
 
     def lost_gaps_after(self, shed: str, position: int) -> tuple[int, list[LostGap]]:
         """Gaps of ``shed`` the cloud gave up on, announced in its feed after ``position``; and the feed's head.
