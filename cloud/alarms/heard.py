@@ -11,13 +11,14 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 
-from cloud.core.alarms.heard import ShedHeard, observe, over_since_ms, seen_ms
+from cloud.core.alarms.heard import ShedHeard, observe, over_since_ms, prune, seen_ms
 from cloud.core.alarms.model import Alarm
 from cloud.core.alarms.rules import RulePolicy, ShedFacts, edge_offline
 from cloud.core.batch import Batch
 from protocol.clock import Clock
 
 EDGE_DEVICE_OFFLINE = "device_offline"  # the edge's own alarm for a device it stopped hearing (edge/liveness.py)
+SPARE_DEVICES = 64  # devices outside the inventory a shed's record may hold before the leader prunes them
 
 
 class HeardBook:
@@ -29,6 +30,7 @@ class HeardBook:
         self._lock = threading.Lock()
         self._sheds: dict[str, ShedHeard] = {}
         self._limits: dict[str, float] = {}
+        self.pruned = 0  # readings' devices forgotten because the inventory does not name them
         self._edge_back: dict[str, int] = {}  # leader thread only: shed -> mono ms its edge was first seen online
 
     def mono(self) -> int:
@@ -59,6 +61,8 @@ class HeardBook:
         mono = self.clock.mono_ms()
         with self._lock:
             heard = self._sheds.get(shed, ShedHeard())
+            if len(heard.devices) > len(devices) + SPARE_DEVICES:
+                self.pruned += prune(heard, set(devices))
             return seen_ms(heard, devices, now_ms, mono, since_mono), over_since_ms(heard, now_ms, mono, fresh_ms)
 
     def complete(

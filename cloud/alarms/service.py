@@ -59,6 +59,8 @@ class ServiceStats:
     alerts_queued: int = 0
     incidents_opened: int = 0
     chattering: set[str] = field(default_factory=set)
+    heard: bool = False  # device_silent and post_over_limit_long run here (ingest in this process feeds them)
+    heard_pruned: int = 0  # devices outside the inventory forgotten by that record (cloud.alarms.heard)
 
 
 class AlarmService:
@@ -90,7 +92,7 @@ class AlarmService:
         self.new_id = new_id
         # Where links point when the alarm config names no [links] base_url: this cloud's own address.
         self.default_base_url = default_base_url
-        self.stats = ServiceStats()
+        self.stats = ServiceStats(heard=heard is not None)
         # Chattering damping lives in memory: after a restart it starts afresh, which only means the first
         # few flaps page as they would without damping (an alarm is never lost by it).
         self._dampers: dict[AlarmKey, Damper] = {}
@@ -198,6 +200,7 @@ class AlarmService:
                     if self.heard is not None:
                         self._post_limit(repo, shed, self.heard)
                         facts = self.heard.complete(facts, repo.devices_of(shed), opened, now, self.rules)
+                        self.stats.heard_pruned = self.heard.pruned
                     active = evaluate(facts, now, self.rules)
                     open_keys = [a.key for a in opened if a.active]
                     for inp in transitions(open_keys, active):

@@ -375,16 +375,17 @@ class IngestWorker:
                 batch.rejects[0].reason,
                 batch.rejects[0].detail,
             )
-        if self.heard is not None:
-            try:
-                self.heard(batch)
-            except Exception:
-                log.exception("ingest: recording what was heard failed (stored all the same)")
         if self.committed is not None:
             try:
                 self.committed(result.events, result.sheds)
             except Exception:
                 log.exception("ingest: publishing what was stored failed (the store and its feed have it)")
+        # After the bus heard of the batch's events (an alarm waits for those); the record is for timer passes.
+        if self.heard is not None:
+            try:
+                self.heard(batch)
+            except Exception:
+                log.exception("ingest: recording what was heard failed (stored all the same)")
 
     # -- lifecycle ------------------------------------------------------------------------------
 

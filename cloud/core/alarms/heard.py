@@ -103,3 +103,18 @@ def over_since_ms(heard: ShedHeard, now_ms: int, mono: int, fresh_ms: int) -> di
         for post, run in heard.posts.items()
         if run.over_since is not None and mono - heard.devices.get(post, run.over_since) < fresh_ms
     }
+
+
+def prune(heard: ShedHeard, keep: set[str]) -> int:
+    """Forget every device and post outside ``keep`` (the shed's inventory); how many were forgotten.
+
+    Ingest may take readings of devices the inventory does not name (a lax registry): the rules never ask for
+    them, and an edge inventing ids must not grow the record without bound.
+    """
+    gone = [d for d in heard.devices if d not in keep]
+    for device in gone:
+        del heard.devices[device]
+        heard.posts.pop(device, None)
+    for post in [p for p in heard.posts if p not in keep]:
+        del heard.posts[post]
+    return len(gone)
