@@ -18,12 +18,14 @@ from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
 from cloud.core.eventcodec import event_from_json
 from cloud.core.events import GapDetected
 from cloud.state.alarm_schema import alarm_audit, alarm_seen, alarms, alerts, incident_events, incidents, inspections
+from cloud.state.charging_schema import charging_sessions
 from cloud.state.inventory import camera_links, newest_config
 from cloud.state.schema import devices, edge_states, events, feed, shed_configs, sheds, sockets
 
 EDGE_ALARM_TYPES = ("alarm_raised", "alarm_cleared")
 REGISTERED = "(registered)"
 EDGE_CLOCK_TRUST_MS = 600_000  # actor of the first inspection record: the day the alarm service first saw it
+OWNER_WITHIN_MS = 86_400_000  # a full socket's owner: a session ended full at most a day ago
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +303,7 @@ class AlarmRepo:
             self.record_inspection(shed, ext, now, REGISTERED, "first seen: inspection interval counted from here")
             inspected[ext] = now
         full = {
-            (r.device, r.socket): FullSocket(min(int(r.ts), now))
+            (r.device, r.socket): FullSocket(min(int(r.ts), now), self._full_owner(shed, r.device, r.socket, now))
             for r in self.conn.execute(
                 select(sockets.c.device, sockets.c.socket, sockets.c.ts).where(
                     sockets.c.shed == shed, sockets.c.status == "full"
@@ -333,6 +335,24 @@ class AlarmRepo:
         """The post limit of the shed's newest config, if the cloud holds one."""
         config = newest_config(self.conn, shed)
         return None if config is None else config.thresholds.post_limit_w
+
+    def _full_owner(self, shed: str, device: str, socket: int, now: int) -> str | None:
+        """The resident whose charging session on the socket ended ``full`` (the charging service reminds them
+        to move the bike), if the newest ended session there did so within a day; None in an open shed."""
+        row = self.conn.execute(
+            select(charging_sessions.c.user_id, charging_sessions.c.end_reason, charging_sessions.c.ended_ms)
+            .where(
+                charging_sessions.c.shed == shed,
+                charging_sessions.c.device == device,
+                charging_sessions.c.socket == socket,
+                charging_sessions.c.status == "ended",
+            )
+            .order_by(charging_sessions.c.requested_ms.desc())
+            .limit(1)
+        ).first()
+        if row is None or row.end_reason != "full" or (row.ended_ms or 0) < now - OWNER_WITHIN_MS:
+            return None
+        return str(row.user_id)
 
     def lost_gaps_after(self, shed: str, position: int) -> tuple[int, list[LostGap]]:
         """Gaps of ``shed`` the cloud gave up on, announced in its feed after ``position``; and the feed's head.
