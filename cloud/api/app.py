@@ -115,8 +115,11 @@ def create_app(settings: CloudSettings) -> FastAPI:
         bus = Bus()
         committed = Committed(bus, live)
         rules = settings.alarm_rules()
-        # The device-silent and post-over-limit rules need what ingest hears: only with ingest in this process.
-        heard = HeardBook(clock, post_limit_w=rules.post_limit_w) if settings.ingest and settings.alarms else None
+        # The device-silent and post-over-limit rules need all that ingest hears: only with ingest in this process,
+        # and only as its one worker (what DELIVERY_ACKS also requires, docs/scaling.md): one of several workers
+        # sharing the subscription hears part of each shed, and its silence would be a false alarm.
+        whole = settings.ingest and settings.alarms and settings.delivery_acks
+        heard = HeardBook(clock, post_limit_w=rules.post_limit_w) if whole else None
         on_batch = heard.on_batch if heard is not None else None
         worker = make_worker(settings, stores, clock, committed=committed, heard=on_batch) if settings.ingest else None
         # With ingest in other processes, the store's event feed is the channel.
