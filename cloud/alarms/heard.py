@@ -33,10 +33,6 @@ class HeardBook:
         self.pruned = 0  # readings' devices forgotten because the inventory does not name them
         self._edge_back: dict[str, int] = {}  # leader thread only: shed -> mono ms its edge was first seen online
 
-    def mono(self) -> int:
-        """Now on the monotonic clock the record uses."""
-        return self.clock.mono_ms()
-
     def on_batch(self, batch: Batch) -> None:
         """Take a batch the stores have just committed (the cloud's receipt: stored now)."""
         if not batch.telemetry:
