@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from cloud.cli import _settings
     from cloud.core.alarms.incidents import Resolution
     from cloud.core.alarms.inputs import Actor
-    from cloud.core.alarms.load import AlarmRecord, load
+    from cloud.core.alarms.load import load
     from cloud.core.alarms.model import AlarmKey
     from cloud.core.alarms.report import report
     from cloud.errors import CloudError
@@ -124,10 +124,7 @@ def run(args: argparse.Namespace) -> int:
                     out = [asdict(r) | {"kept_ratio": r.kept_ratio} for r in rows]
                 else:
                     since = now - int(args.days * 86_400_000)
-                    records = [
-                        AlarmRecord(str(a.key), a.key.device, a.raised_ms, a.cleared_ms if not a.open else None)
-                        for a in repo.alarms_since(since)
-                    ]
+                    records = repo.load_records(since)
                     out = asdict(load(records, start_ms=since, end_ms=now, operators=args.operators))
     except (CloudError, ValueError) as exc:
         print(f"refused: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 from cloud.alarms.codec import alarm_from_json, alarm_to_json, incident_from_json, incident_to_json
 from cloud.core.alarms.incidents import Incident, Resolution
 from cloud.core.alarms.lifecycle import AuditEntry
+from cloud.core.alarms.load import AlarmRecord
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
 from cloud.core.eventcodec import event_from_json
@@ -98,10 +99,21 @@ class AlarmRepo:
         q = select(alarms.c.body).where(alarms.c.incident == incident).order_by(alarms.c.id)
         return [alarm_from_json(r.body) for r in self.conn.execute(q)]
 
-    def alarms_since(self, since_ms: int) -> list[Alarm]:
-        """Alarm instances updated since ``since_ms`` (for load figures)."""
-        q = select(alarms.c.body).where(alarms.c.updated_ms >= since_ms).order_by(alarms.c.id)
-        return [alarm_from_json(r.body) for r in self.conn.execute(q)]
+    def load_records(self, since_ms: int) -> list[AlarmRecord]:
+        """Alarm instances updated since ``since_ms`` for the load figures, each with its incident's classification
+        (what the false-alarm rate per device counts; None while unresolved or when it joined no incident)."""
+        q = (
+            select(alarms.c.body, incidents.c.body.label("incident_body"))
+            .select_from(alarms.outerjoin(incidents, alarms.c.incident == incidents.c.id))
+            .where(alarms.c.updated_ms >= since_ms)
+            .order_by(alarms.c.id)
+        )
+        out = []
+        for r in self.conn.execute(q):
+            a = alarm_from_json(r.body)
+            resolution = incident_from_json(r.incident_body).resolution if r.incident_body is not None else None
+            out.append(AlarmRecord(str(a.key), a.key.device, a.raised_ms, None if a.open else a.cleared_ms, resolution))
+        return out
 
     def audit(self, alarm: Alarm, entry: AuditEntry, now: int) -> None:
         """Append one audit line."""

@@ -85,5 +85,7 @@ def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., 
     assert rc == 0 and rows == []
     rc, figures, _ = cli(data, "load", "--days", "100000")
     assert rc == 0 and isinstance(figures, dict) and figures["alarms"] == 2
+    # both alarms joined the incident resolved as a test: classified, neither false
+    assert figures["false_rate"] == {"env-1": [0, 0.0]}
     rc, _, _ = cli(data, "ack", "no-such-incident", "--by", "x")
     assert rc == 1
