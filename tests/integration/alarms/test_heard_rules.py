@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from protocol.uplink import AlarmClass, AlarmRaised, EdgeState, TelemetryBatch, TelemetryPoint
+from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, EdgeState, TelemetryBatch, TelemetryPoint
 from shedwatch.mosquitto import Mosquitto
+from tests.integration.alarms.edge_alarms import edge_alarm
 from tests.integration.cloud.conftest import CloudProcess
 from tests.integration.cloud.helpers import Publisher, wait_for
 
@@ -40,7 +41,7 @@ class Edge:
     def _now() -> int:
         return time.time_ns() // 1_000_000
 
-    def send_event(self, make: Callable[[int, int], AlarmRaised]) -> None:
+    def send_event(self, make: Callable[[int, int], AlarmRaised | AlarmCleared]) -> None:
         """Publish an event with the next stream seq."""
         with self._lock:
             self.seq += 1
@@ -108,15 +109,14 @@ def _health(cloud: CloudProcess) -> dict[str, object]:
     return service
 
 
-def _device_offline(shed: str, device: str) -> Callable[[int, int], AlarmRaised]:
-    def make(seq: int, now: int) -> AlarmRaised:
-        return AlarmRaised(
-            src=shed,
-            seq=seq,
-            ts=now,
-            alarm_id=f"{shed}/device_offline/{device}",
-            alarm_class=AlarmClass.TROUBLE,
+def _device_offline(shed: str, device: str) -> Callable[[int, int], AlarmRaised | AlarmCleared]:
+    def make(seq: int, now: int) -> AlarmRaised | AlarmCleared:
+        return edge_alarm(
+            shed,
+            seq,
+            now,
             alarm_type="device_offline",
+            alarm_class=AlarmClass.TROUBLE,
             device=device,
             message="silent for 3 heartbeats",
         )
