@@ -1,38 +1,15 @@
 """The record ingest keeps for the leader (cloud/alarms/heard.py): the grace after a start and after the edge
 returns, the edge's own report, the shed's post limit, all judged on the monotonic clock."""
 
-from dataclasses import dataclass
-
 from cloud.alarms.heard import HeardBook
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.core.alarms.rules import RulePolicy, ShedFacts, evaluate
 from cloud.core.batch import Batch
 from protocol.uplink import AlarmClass, TelemetryBatch, TelemetryPoint
+from tests.manualclock import T0, ManualClock
 
-T0 = 1_767_225_600_000
 POLICY = RulePolicy()  # 180 s + 30 s for the edge's report
 WINDOW_MS = 210_000
-
-
-@dataclass
-class ManualClock:
-    """Wall and monotonic time set by the test; the wall clock may step, the monotonic one only advances."""
-
-    wall: int = T0
-    mono: int = 5_000
-
-    def now_ms(self) -> int:
-        return self.wall
-
-    def mono_ms(self) -> int:
-        return self.mono
-
-    async def sleep(self, seconds: float) -> None:  # pragma: no cover - not used
-        raise NotImplementedError
-
-    def advance(self, ms: int) -> None:
-        self.wall += ms
-        self.mono += ms
 
 
 def batch(shed: str, *points: tuple[str, float], ts: int = T0) -> Batch:
