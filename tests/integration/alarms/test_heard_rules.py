@@ -127,7 +127,7 @@ def _device_offline(shed: str, device: str) -> Callable[[int, int], AlarmRaised 
 def test_a_post_that_stops_publishing_is_device_silent_until_heard_again(
     mosquitto: Mosquitto, start_cloud: Callable[[dict[str, str]], tuple[CloudProcess, Path]]
 ) -> None:
-    cloud, db = start_cloud({"ALARM_DEVICE_SILENT_S": "1.5", "ALARM_DEVICE_REPORT_GRACE_S": "0.5"})
+    cloud, db = start_cloud({"ALARM_DEVICE_SILENT_S": "3", "ALARM_DEVICE_REPORT_GRACE_S": "1"})
     edge = Edge(mosquitto.port, "shed-a")
     try:
         assert _health(cloud)["heard"] is True
