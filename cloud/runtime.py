@@ -2,9 +2,11 @@
 
 import hashlib
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cloud.bus.publish import Committed
+from cloud.core.batch import Batch
 from cloud.ingest.worker import IngestWorker, WorkerOptions
 from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
@@ -56,6 +58,7 @@ def make_worker(
     *,
     worker: str = "api",
     committed: Committed | None = None,
+    heard: Callable[[Batch], None] | None = None,
 ) -> IngestWorker:
     """An ingest worker over the given stores."""
     options = WorkerOptions(
@@ -75,4 +78,5 @@ def make_worker(
         registry=stores.state.registry(strict=settings.strict_registry),
         clock=clock,
         committed=committed,
+        heard=heard,
     )

@@ -12,6 +12,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from cloud.auth.settings import AuthSettings
+from cloud.core.alarms.rules import RulePolicy
 
 
 class CloudSettings(AuthSettings):
@@ -86,6 +87,12 @@ class CloudSettings(AuthSettings):
     # explicitly when API processes on several hosts serve the links.
     link_secret: str = ""
     alarm_tick_s: float = Field(default=1.0, gt=0, le=60)
+    # The cloud rules fed by this process's ingest (docs/alarms.md, "Cloud-side rules"): a device with nothing
+    # heard for the first two together is device_silent (unless its edge reported it offline); a post above its
+    # limit for the third is post_over_limit_long.
+    alarm_device_silent_s: float = Field(default=180.0, gt=0, le=86_400)
+    alarm_device_report_grace_s: float = Field(default=30.0, ge=0, le=3600)
+    alarm_post_over_s: float = Field(default=600.0, gt=0, le=86_400)
 
     # Charging sessions on authorised sheds (docs/api.md, "Charging"): the session service runs in every API
     # process; its notices go out through the alarm service's notifier (``alarms``).
@@ -112,3 +119,11 @@ class CloudSettings(AuthSettings):
     def telemetry_path(self) -> Path:
         """The SQLite telemetry database file."""
         return self.data_dir / "telemetry.db"
+
+    def alarm_rules(self) -> RulePolicy:
+        """The cloud rules' thresholds these settings change (the rest keep RulePolicy's defaults)."""
+        return RulePolicy(
+            device_silent_s=self.alarm_device_silent_s,
+            device_report_grace_s=self.alarm_device_report_grace_s,
+            post_over_hold_s=self.alarm_post_over_s,
+        )

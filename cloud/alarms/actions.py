@@ -7,7 +7,7 @@ incident's timeline and the alarms' audit trail. A refused action raises ActionR
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.service import AlarmService
 from cloud.core.alarms.incidents import Incident, Resolution, acknowledge, arrive, resolve
-from cloud.core.alarms.inputs import Acknowledge, Actor, Assign, Shelve, StaffAction, Unshelve
+from cloud.core.alarms.inputs import Acknowledge, Actor, Assign, OutOfService, Shelve, StaffAction, Suppress, Unshelve
 from cloud.core.alarms.lifecycle import decide
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.errors import CloudError
@@ -127,6 +127,22 @@ def shelve_alarm(service: AlarmService, key: AlarmKey, duration_s: float, reason
         after = service.apply(repo, inp, now, alarm=before)
         if after == before:
             raise ActionRefused(f"refused: see the audit of {key}")
+
+
+def hide_source(service: AlarmService, key: AlarmKey, inp: Suppress | OutOfService, now: int) -> Alarm:
+    """Suppress ``key``'s source for maintenance, or take it out of service, or undo either. It acts on the
+    newest instance, open or closed: both belong to the source and carry over to the next instance."""
+    with service.engine.begin() as conn:
+        repo = AlarmRepo(conn, sqlite=service.sqlite)
+        found = repo.latest_alarm(key)
+        if found is None:
+            raise NothingToActOn(f"no alarm {key} has ever been raised")
+        refused = decide(found[0], inp, now, service.policy).refused
+        if refused:
+            raise ActionRefused(refused)
+        after = service.apply(repo, inp, now, alarm=found[0])
+        assert after is not None  # decide accepted it
+        return after
 
 
 def record_inspection(service: AlarmService, shed: str, device: str, note: str, actor: Actor, now: int) -> None:

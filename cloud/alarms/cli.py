@@ -37,6 +37,15 @@ def add_parser(inner: Any, common: Any) -> None:
     p.add_argument("--by", required=True)
     p.add_argument("--minutes", type=float, required=True)
     p.add_argument("--reason", default="")
+    for name, what in (
+        ("suppress", "suppress an alarm's source for maintenance (never fire or pre-fire); --off ends it"),
+        ("out-of-service", "take an alarm's source out of service (never fire or pre-fire); --off returns it"),
+    ):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("key", help="SHED/DEVICE/SOCKET/TYPE of an alarm raised at least once")
+        p.add_argument("--by", required=True)
+        p.add_argument("--off", action="store_true", help="undo")
+        p.add_argument("--reason", default="")
     p = sub.add_parser("inspect", help="record an extinguisher inspection")
     p.add_argument("shed")
     p.add_argument("device")
@@ -65,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
     from cloud.alarms.service import AlarmService
     from cloud.cli import _settings
     from cloud.core.alarms.incidents import Resolution
-    from cloud.core.alarms.inputs import Actor
-    from cloud.core.alarms.load import AlarmRecord, load
+    from cloud.core.alarms.inputs import Actor, OutOfService, Suppress
+    from cloud.core.alarms.load import load
     from cloud.core.alarms.model import AlarmKey
     from cloud.core.alarms.report import report
     from cloud.errors import CloudError
@@ -100,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
             key = AlarmKey.parse(args.key)
             actions.shelve_alarm(service, key, args.minutes * 60, args.reason, actor, now)
             out = {"shelved": str(key), "minutes": args.minutes}
+        elif cmd in ("suppress", "out-of-service"):
+            key = AlarmKey.parse(args.key)
+            on = not args.off
+            hide = Suppress(actor, on) if cmd == "suppress" else OutOfService(actor, on, args.reason)
+            after = actions.hide_source(service, key, hide, now)
+            out = {"key": str(key), "suppressed": after.suppressed, "out_of_service": after.out_of_service}
         elif cmd == "inspect":
             actions.record_inspection(service, args.shed, args.device, args.note, actor, now)
             out = {"inspected": f"{args.shed}/{args.device}", "ts": now}
@@ -124,10 +139,7 @@ def run(args: argparse.Namespace) -> int:
                     out = [asdict(r) | {"kept_ratio": r.kept_ratio} for r in rows]
                 else:
                     since = now - int(args.days * 86_400_000)
-                    records = [
-                        AlarmRecord(str(a.key), a.key.device, a.raised_ms, a.cleared_ms if not a.open else None)
-                        for a in repo.alarms_since(since)
-                    ]
+                    records = repo.load_records(since)
                     out = asdict(load(records, start_ms=since, end_ms=now, operators=args.operators))
     except (CloudError, ValueError) as exc:
         print(f"refused: {exc}", file=sys.stderr)

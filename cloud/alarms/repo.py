@@ -13,17 +13,20 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 from cloud.alarms.codec import alarm_from_json, alarm_to_json, incident_from_json, incident_to_json
 from cloud.core.alarms.incidents import Incident, Resolution
 from cloud.core.alarms.lifecycle import AuditEntry
+from cloud.core.alarms.load import AlarmRecord
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
 from cloud.core.eventcodec import event_from_json
 from cloud.core.events import GapDetected
 from cloud.state.alarm_schema import alarm_audit, alarm_seen, alarms, alerts, incident_events, incidents, inspections
-from cloud.state.inventory import camera_links
-from cloud.state.schema import devices, edge_states, events, feed, sheds, sockets
+from cloud.state.charging_schema import charging_sessions
+from cloud.state.inventory import camera_links, newest_config
+from cloud.state.schema import devices, edge_states, events, feed, shed_configs, sheds, sockets
 
 EDGE_ALARM_TYPES = ("alarm_raised", "alarm_cleared")
 REGISTERED = "(registered)"
 EDGE_CLOCK_TRUST_MS = 600_000  # actor of the first inspection record: the day the alarm service first saw it
+OWNER_WITHIN_MS = 86_400_000  # a full socket's owner: a session ended full at most a day ago
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +99,21 @@ class AlarmRepo:
         q = select(alarms.c.body).where(alarms.c.incident == incident).order_by(alarms.c.id)
         return [alarm_from_json(r.body) for r in self.conn.execute(q)]
 
-    def alarms_since(self, since_ms: int) -> list[Alarm]:
-        """Alarm instances updated since ``since_ms`` (for load figures)."""
-        q = select(alarms.c.body).where(alarms.c.updated_ms >= since_ms).order_by(alarms.c.id)
-        return [alarm_from_json(r.body) for r in self.conn.execute(q)]
+    def load_records(self, since_ms: int) -> list[AlarmRecord]:
+        """Alarm instances updated since ``since_ms`` for the load figures, each with its incident's classification
+        (what the false-alarm rate per device counts; None while unresolved or when it joined no incident)."""
+        q = (
+            select(alarms.c.body, incidents.c.body.label("incident_body"))
+            .select_from(alarms.outerjoin(incidents, alarms.c.incident == incidents.c.id))
+            .where(alarms.c.updated_ms >= since_ms)
+            .order_by(alarms.c.id)
+        )
+        out = []
+        for r in self.conn.execute(q):
+            a = alarm_from_json(r.body)
+            resolution = incident_from_json(r.incident_body).resolution if r.incident_body is not None else None
+            out.append(AlarmRecord(str(a.key), a.key.device, a.raised_ms, None if a.open else a.cleared_ms, resolution))
+        return out
 
     def audit(self, alarm: Alarm, entry: AuditEntry, now: int) -> None:
         """Append one audit line."""
@@ -301,7 +315,7 @@ class AlarmRepo:
             self.record_inspection(shed, ext, now, REGISTERED, "first seen: inspection interval counted from here")
             inspected[ext] = now
         full = {
-            (r.device, r.socket): FullSocket(min(int(r.ts), now))
+            (r.device, r.socket): FullSocket(min(int(r.ts), now), self._full_owner(shed, r.device, r.socket, now))
             for r in self.conn.execute(
                 select(sockets.c.device, sockets.c.socket, sockets.c.ts).where(
                     sockets.c.shed == shed, sockets.c.status == "full"
@@ -318,6 +332,39 @@ class AlarmRepo:
             full_sockets=full,
             false_alarms_ms=self._false_alarms(shed, now),
         )
+
+    def devices_of(self, shed: str) -> list[str]:
+        """The shed's devices in the cloud inventory (posts, extinguishers, sensors)."""
+        q = select(devices.c.device).where(devices.c.shed == shed).order_by(devices.c.device)
+        return [r.device for r in self.conn.execute(q)]
+
+    def config_version(self, shed: str) -> int:
+        """The newest config version the cloud holds for ``shed`` (0: none)."""
+        q = select(func.max(shed_configs.c.version)).where(shed_configs.c.shed == shed)
+        return int(self.conn.execute(q).scalar() or 0)
+
+    def post_limit_w(self, shed: str) -> float | None:
+        """The post limit of the shed's newest config, if the cloud holds one."""
+        config = newest_config(self.conn, shed)
+        return None if config is None else config.thresholds.post_limit_w
+
+    def _full_owner(self, shed: str, device: str, socket: int, now: int) -> str | None:
+        """The resident whose charging session on the socket ended ``full`` (the charging service reminds them
+        to move the bike), if the newest ended session there did so within a day; None in an open shed."""
+        row = self.conn.execute(
+            select(charging_sessions.c.user_id, charging_sessions.c.end_reason, charging_sessions.c.ended_ms)
+            .where(
+                charging_sessions.c.shed == shed,
+                charging_sessions.c.device == device,
+                charging_sessions.c.socket == socket,
+                charging_sessions.c.status == "ended",
+            )
+            .order_by(charging_sessions.c.requested_ms.desc())
+            .limit(1)
+        ).first()
+        if row is None or row.end_reason != "full" or (row.ended_ms or 0) < now - OWNER_WITHIN_MS:
+            return None
+        return str(row.user_id)
 
     def lost_gaps_after(self, shed: str, position: int) -> tuple[int, list[LostGap]]:
         """Gaps of ``shed`` the cloud gave up on, announced in its feed after ``position``; and the feed's head.

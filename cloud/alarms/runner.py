@@ -18,8 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cloud.alarms.config import AlarmConfig
+from cloud.alarms.heard import HeardBook
 from cloud.alarms.leader import Leadership
 from cloud.alarms.service import AlarmService
+from cloud.core.alarms.rules import RulePolicy
 from cloud.notify.worker import Notifier
 from cloud.state.store import StateStore
 from protocol.clock import Clock
@@ -53,12 +55,20 @@ class AlarmRunner:
         tick_s: float = 1.0,
         notifier: Notifier | None = None,
         default_base_url: str = "http://127.0.0.1:8080",
+        rules: RulePolicy | None = None,
+        heard: HeardBook | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.tick_s = tick_s
         self.service = AlarmService(
-            store.engine, sqlite=store.is_sqlite, config=config, link_secret=secret, default_base_url=default_base_url
+            store.engine,
+            sqlite=store.is_sqlite,
+            config=config,
+            link_secret=secret,
+            default_base_url=default_base_url,
+            rules=rules,
+            heard=heard,
         )
         self.notifier = notifier or Notifier(store.engine, sqlite=store.is_sqlite, rate_limits=config.rate_limits)
         self.leadership = Leadership(store)

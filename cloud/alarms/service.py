@@ -4,7 +4,9 @@ Everything it knows is in the state store, so it is a loop over "what is due now
 the pure core decides, this module only loads and stores):
 
 - every stored edge AlarmRaised / AlarmCleared not yet applied, exactly once (``alarm_seen``), in arrival order;
-- every shed's cloud rules (edge offline, inspection overdue, bike left after full, false alarms);
+- every shed's cloud rules (edge offline, device silent, inspection overdue, bike left after full, post over its
+  limit for long, false alarms, delivery gap); the device and post facts come from ``heard``, the record this
+  process's ingest keeps (cloud.alarms.heard), when there is one;
 - every alarm's shelve expiry; every open incident's due paging steps (service clocks).
 
 It runs only in the leader (see cloud.alarms.leader). A restarted or new leader recomputes the same due steps
@@ -20,6 +22,7 @@ import orjson
 from sqlalchemy import Engine
 
 from cloud.alarms.config import AlarmConfig, ShedExtras
+from cloud.alarms.heard import HeardBook
 from cloud.alarms.repo import AlarmRepo
 from cloud.core.alarms.chatter import ChatterPolicy, Damper, damp
 from cloud.core.alarms.clocks import due_steps
@@ -56,6 +59,8 @@ class ServiceStats:
     alerts_queued: int = 0
     incidents_opened: int = 0
     chattering: set[str] = field(default_factory=set)
+    heard: bool = False  # device_silent and post_over_limit_long run here (ingest in this process feeds them)
+    heard_pruned: int = 0  # devices outside the inventory forgotten by that record (cloud.alarms.heard)
 
 
 class AlarmService:
@@ -73,8 +78,11 @@ class AlarmService:
         chatter: ChatterPolicy | None = None,
         new_id: Callable[[], str] = lambda: f"inc-{uuid.uuid4().hex[:12]}",
         default_base_url: str = "http://127.0.0.1:8080",
+        heard: HeardBook | None = None,
     ) -> None:
         self.engine = engine
+        self.heard = heard
+        self._config_versions: dict[str, int] = {}  # shed -> config version whose post limit ``heard`` has
         self.sqlite = sqlite
         self.config = config
         self.secret = link_secret
@@ -84,7 +92,7 @@ class AlarmService:
         self.new_id = new_id
         # Where links point when the alarm config names no [links] base_url: this cloud's own address.
         self.default_base_url = default_base_url
-        self.stats = ServiceStats()
+        self.stats = ServiceStats(heard=heard is not None)
         # Chattering damping lives in memory: after a restart it starts afresh, which only means the first
         # few flaps page as they would without damping (an alarm is never lost by it).
         self._dampers: dict[AlarmKey, Damper] = {}
@@ -188,8 +196,13 @@ class AlarmService:
                 for shed, community in every[i : i + SHEDS_PER_TRANSACTION]:
                     crowded = self.config.community_of(community).crowded
                     facts = replace(repo.facts(shed, now, crowded=crowded), lost_gaps=self._gaps_of(repo, shed, now))
+                    opened = [a for a, _ in repo.open_alarms(shed)]
+                    if self.heard is not None:
+                        self._post_limit(repo, shed, self.heard)
+                        facts = self.heard.complete(facts, repo.devices_of(shed), opened, now, self.rules)
+                        self.stats.heard_pruned = self.heard.pruned
                     active = evaluate(facts, now, self.rules)
-                    open_keys = [a.key for a, _ in repo.open_alarms(shed) if a.active]
+                    open_keys = [a.key for a in opened if a.active]
                     for inp in transitions(open_keys, active):
                         self.apply(repo, inp, now)
         # Held clears of chattering keys are released by time: decided in memory first, and stored in one
@@ -210,6 +223,16 @@ class AlarmService:
             else:
                 self._dampers[key] = damper
         return now
+
+    def _post_limit(self, repo: AlarmRepo, shed: str, heard: HeardBook) -> None:
+        """Give ``heard`` the shed's post limit from the newest config the cloud holds (read again only when a
+        new version appears); without one, the setting's default stands."""
+        version = repo.config_version(shed)
+        if version and self._config_versions.get(shed) != version:
+            limit = repo.post_limit_w(shed)
+            if limit is not None:
+                heard.set_limit(shed, limit)
+            self._config_versions[shed] = version
 
     def _gaps_of(self, repo: AlarmRepo, shed: str, now: int) -> tuple[LostGap, ...]:
         """The shed's given-up gaps that may still be active, reading only feed rows not read before."""

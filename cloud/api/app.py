@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from cloud.alarms.config import load_alarm_config, own_base_url
+from cloud.alarms.heard import HeardBook
 from cloud.alarms.runner import AlarmRunner, link_secret
 from cloud.api import alarm_config
 from cloud.api.alarm_routes import router as alarm_router
@@ -114,7 +115,14 @@ def create_app(settings: CloudSettings) -> FastAPI:
         live = LiveView(stores.state.load_live(), stores.state.communities())
         bus = Bus()
         committed = Committed(bus, live)
-        worker = make_worker(settings, stores, clock, committed=committed) if settings.ingest else None
+        rules = settings.alarm_rules()
+        # The device-silent and post-over-limit rules need all that ingest hears: only with ingest in this process,
+        # and only as its one worker (what DELIVERY_ACKS also requires, docs/scaling.md): one of several workers
+        # sharing the subscription hears part of each shed, and its silence would be a false alarm.
+        whole = settings.ingest and settings.alarms and settings.delivery_acks
+        heard = HeardBook(clock, post_limit_w=rules.post_limit_w) if whole else None
+        on_batch = heard.on_batch if heard is not None else None
+        worker = make_worker(settings, stores, clock, committed=committed, heard=on_batch) if settings.ingest else None
         # With ingest in other processes, the store's event feed is the channel.
         follower = None if worker else FeedFollower(stores.state, committed, poll_s=settings.live_poll_s)
         alarms = None
@@ -128,6 +136,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
                 secret=link_secret(settings.link_secret, settings.data_dir),
                 tick_s=settings.alarm_tick_s,
                 default_base_url=own_base_url(settings.host, settings.port),
+                rules=rules,
+                heard=heard,
             )
             # The bus says an edge alarm was stored: the alarm service reads it from the store at once.
             bus.subscribe(alarms.wake, name="alarms", kinds=(EdgeAlarmRaised, EdgeAlarmCleared))

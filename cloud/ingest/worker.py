@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
@@ -24,7 +25,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from cloud.bus.publish import Committed
-from cloud.core.batch import RawMessage
+from cloud.core.batch import Batch, RawMessage
 from cloud.core.gaps import GapAnnouncer
 from cloud.core.registry import Registry
 from cloud.delivery.book import DeliveryBook
@@ -92,8 +93,11 @@ class IngestWorker:
         registry: Registry,
         clock: Clock,
         committed: Committed | None = None,
+        heard: Callable[[Batch], None] | None = None,
     ) -> None:
         self.options = options
+        # Told of every stored batch (the alarm rules' per-device record, cloud.alarms.heard).
+        self.heard = heard
         self.telemetry = telemetry
         self.state = state
         self.registry = registry
@@ -376,6 +380,12 @@ class IngestWorker:
                 self.committed(result.events, result.sheds)
             except Exception:
                 log.exception("ingest: publishing what was stored failed (the store and its feed have it)")
+        # After the bus heard of the batch's events (an alarm waits for those); the record is for timer passes.
+        if self.heard is not None:
+            try:
+                self.heard(batch)
+            except Exception:
+                log.exception("ingest: recording what was heard failed (stored all the same)")
 
     # -- lifecycle ------------------------------------------------------------------------------
 

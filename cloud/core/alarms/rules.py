@@ -6,8 +6,12 @@ calls except the facts, so a restarted leader evaluates the same conditions from
 
 Rules and defaults (each a setting; sources in the comments):
 - edge offline: its MQTT will (death) arrived, or no heartbeat for 3 intervals (edge heartbeat 30 s: 90 s);
-- device silent: the edge reports the device offline, or nothing heard from it for ``device_silent_s``;
-  while the edge itself is offline, its devices are not reported one by one (one cause, one alarm);
+- device silent: the fallback for the edge's own ``device_offline``. Raised only while the edge is online and
+  has not reported the device offline, after nothing was heard from it for ``device_silent_s`` plus
+  ``device_report_grace_s`` (the edge reports at 3 x its 60 s device heartbeat = 180 s too: the grace lets that
+  report arrive first, so one fact raises one alarm). It catches what the edge cannot say: a device the edge
+  does not know (a cloud inventory the shed's config lacks), or an edge whose own liveness check is broken.
+  While the edge itself is offline, its devices are not reported one by one (one cause, one alarm);
 - extinguisher inspection overdue: monthly, half-monthly for crowded places (Chinese fire-equipment
   inspection practice); counted from the last recorded inspection, else from registration;
 - bike left on a socket after full: reminders to the resident every ``reminder_interval_s``, a service alarm to
@@ -47,6 +51,7 @@ class RulePolicy:
     heartbeat_s: float = 30.0
     offline_heartbeats: int = 3
     device_silent_s: float = 180.0  # post heartbeat 60 s x 3
+    device_report_grace_s: float = 30.0  # for the edge's own device_offline to arrive first
     inspection_days: float = 30.0
     crowded_inspection_days: float = 15.0
     reminder_interval_s: float = 900.0
@@ -130,11 +135,13 @@ def evaluate(facts: ShedFacts, now: int, policy: RulePolicy = RulePolicy()) -> d
     offline = edge_offline(facts, now, policy)
     if offline:
         add("", 0, EDGE_OFFLINE, AlarmClass.TROUBLE, "edge offline" + (" (will)" if facts.edge_dead else ""))
-    else:
+    elif facts.edge_last_seen_ms is not None:  # an edge never heard from has no devices to miss yet
+        limit_s = policy.device_silent_s + policy.device_report_grace_s
         for device, seen in facts.device_seen_ms.items():
             silent_s = (now - seen) / 1000
-            if device in facts.devices_reported_offline or silent_s >= policy.device_silent_s:
-                add(device, 0, DEVICE_SILENT, AlarmClass.TROUBLE, f"silent for {silent_s:.0f} s", silent_s)
+            # reported offline by the edge: its device_offline alarm is that fact; the cloud adds no second one
+            if device not in facts.devices_reported_offline and silent_s >= limit_s:
+                add(device, 0, DEVICE_SILENT, AlarmClass.TROUBLE, f"nothing heard for {silent_s:.0f} s", silent_s)
     for ext in sorted(facts.extinguishers):
         due = inspection_due_ms(facts, ext, policy)
         if now >= due:

@@ -68,6 +68,16 @@ def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., 
     assert rc == 1 and "refused" in err
     rc, out, _ = cli(data, "shelve", "shed-a/env-1/0/low_pressure", "--by", "leader", "--minutes", "30")
     assert rc == 0 and out == {"shelved": "shed-a/env-1/0/low_pressure", "minutes": 30.0}
+    rc, _, err = cli(data, "suppress", "shed-a/env-1/0/smoke", "--by", "leader")
+    assert rc == 1 and "fire alarms are never suppressed" in err
+    rc, out, _ = cli(data, "suppress", "shed-a/env-1/0/low_pressure", "--by", "leader")
+    assert rc == 0 and out == {"key": "shed-a/env-1/0/low_pressure", "suppressed": True, "out_of_service": False}
+    rc, out, _ = cli(data, "out-of-service", "shed-a/env-1/0/low_pressure", "--by", "leader", "--reason", "swap")
+    assert rc == 0 and isinstance(out, dict) and out["out_of_service"] is True
+    rc, out, _ = cli(data, "suppress", "shed-a/env-1/0/low_pressure", "--by", "leader", "--off")
+    assert rc == 0 and isinstance(out, dict) and out["suppressed"] is False and out["out_of_service"] is True
+    rc, _, err = cli(data, "out-of-service", "shed-a/ext-1/0/low_pressure", "--by", "leader")
+    assert rc == 1 and "has ever been raised" in err
     rc, out, _ = cli(data, "onsite", inc, "--by", "guard-li")
     assert rc == 0 and isinstance(out, dict) and out["onsite_by"] == "guard-li"
     rc, out, _ = cli(data, "resolve", inc, "--by", "guard-li", "--as", "test", "--note", "monthly drill")
@@ -85,5 +95,7 @@ def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., 
     assert rc == 0 and rows == []
     rc, figures, _ = cli(data, "load", "--days", "100000")
     assert rc == 0 and isinstance(figures, dict) and figures["alarms"] == 2
+    # both alarms joined the incident resolved as a test: classified, neither false
+    assert figures["false_rate"] == {"env-1": [0, 0.0]}
     rc, _, _ = cli(data, "ack", "no-such-incident", "--by", "x")
     assert rc == 1

@@ -16,9 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from protocol.uplink import AlarmClass, AlarmRaised, EdgeHeartbeat, EdgeState
+from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, EdgeHeartbeat, EdgeState
 from shedwatch.mosquitto import Mosquitto
 from tests.integration.alarms.conftest import write_alarm_toml
+from tests.integration.alarms.edge_alarms import edge_alarm
 from tests.integration.alarms.receivers import HttpReceiver, SmtpReceiver
 from tests.integration.cloud.conftest import CloudProcess
 from tests.integration.cloud.helpers import Publisher, wait_for
@@ -27,14 +28,13 @@ pytestmark = pytest.mark.integration
 REF = re.compile(r"Ref: (\S+)")
 
 
-def _fire(shed: str, seq: int, now_ms: int) -> AlarmRaised:
-    return AlarmRaised(
-        src=shed,
-        seq=seq,
-        ts=now_ms,
-        alarm_id=f"{shed}/smoke/env-1",
-        alarm_class=AlarmClass.FIRE,
+def _fire(shed: str, seq: int, now_ms: int) -> AlarmRaised | AlarmCleared:
+    return edge_alarm(
+        shed,
+        seq,
+        now_ms,
         alarm_type="smoke",
+        alarm_class=AlarmClass.FIRE,
         device="env-1",
         message="smoke detector in alarm",
     )

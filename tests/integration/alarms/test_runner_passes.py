@@ -19,8 +19,9 @@ from cloud.core.batch import Batch
 from cloud.state.store import StateStore
 from protocol.clock import SystemClock
 from protocol.config import ShedConfig
-from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised
+from protocol.uplink import AlarmClass
 from tests.integration.alarms.conftest import rota_toml
+from tests.integration.alarms.edge_alarms import edge_alarm
 from tests.integration.alarms.receivers import HttpReceiver
 from tests.waiting import wait_until
 
@@ -57,16 +58,15 @@ class Edge:
 
     def send(self, device: str, *, raised: bool, at_ms: int) -> None:
         self.seq += 1
-        kind = AlarmRaised if raised else AlarmCleared
-        event = kind(
-            src="shed-a",
-            seq=self.seq,
-            ts=at_ms,
-            alarm_id=f"shed-a/smoke/{device}",
-            alarm_class=AlarmClass.FIRE,
+        event = edge_alarm(
+            "shed-a",
+            self.seq,
+            at_ms,
             alarm_type="smoke",
+            alarm_class=AlarmClass.FIRE,
             device=device,
             message="smoke",
+            raised=raised,
         )
         batch = Batch()
         batch.events.append((event, at_ms))

@@ -28,8 +28,9 @@ from cloud.notify.worker import Notifier
 from cloud.state.schema import cameras
 from cloud.state.store import StateStore
 from protocol.config import ShedConfig
-from protocol.uplink import AlarmClass, AlarmRaised, EdgeState, InterlockAction
+from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, EdgeState, InterlockAction
 from tests.integration.alarms.conftest import write_alarm_toml
+from tests.integration.alarms.edge_alarms import edge_alarm
 from tests.integration.alarms.receivers import HttpReceiver, SmtpReceiver
 from tests.integration.cloud.postgres import fresh_schema
 
@@ -94,15 +95,16 @@ class World:
                 batch.events.append((ev, rx))  # type: ignore[arg-type]
         self.store.write(batch)
 
-    def raised(self, alarm_type: str, cls: AlarmClass, device: str, socket: int | None = None) -> AlarmRaised:
+    def raised(
+        self, alarm_type: str, cls: AlarmClass, device: str, socket: int | None = None
+    ) -> AlarmRaised | AlarmCleared:
         self.seq += 1
-        return AlarmRaised(
-            src="shed-a",
-            seq=self.seq,
-            ts=T0,
-            alarm_id=f"shed-a/{alarm_type}/{device}/{socket}",
-            alarm_class=cls,
+        return edge_alarm(
+            "shed-a",
+            self.seq,
+            T0,
             alarm_type=alarm_type,
+            alarm_class=cls,
             device=device,
             socket=socket,
             message=alarm_type,
