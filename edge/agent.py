@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from edge import liveness, sessions
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig, SaveSession
 from edge.alarms import alarm_id
+from edge.contract_clock import ContractClock
 from edge.decide import begin, finish
 from edge.inputs import CommandIn, Input, Tick
 from edge.latches import latches_of, restore
@@ -64,20 +65,22 @@ class Agent:
 
     def __init__(self, cfg: EdgeConfigFile, clock: Clock) -> None:
         self.settings = cfg.agent
-        self.clock = clock
-        self.started_ms = clock.now_ms()  # wall: stamps only
+        self.clock = ContractClock(clock)  # every wall stamp we send lies in the contract's range
+        self.started_ms = self.clock.now_ms()  # wall: stamps only
         self.started_mono = time.monotonic()
         data_dir = Path(self.settings.data_dir)
         self.outbox = Outbox(data_dir / "outbox.sqlite", quota_bytes=int(self.settings.outbox_quota_mb * 1024 * 1024))
         config = self._persisted_config(cfg.shed)
         self.shed = config.shed
-        self.state: ShedState = new_state(config, clock.mono_ms())
-        restored = restore(self.state, self.outbox.load_latches(), mono_ms=clock.mono_ms(), wall_ms=clock.now_ms())
+        self.state: ShedState = new_state(config, self.clock.mono_ms())
+        restored = restore(
+            self.state, self.outbox.load_latches(), mono_ms=self.clock.mono_ms(), wall_ms=self.clock.now_ms()
+        )
         if restored:
             log.warning("restored %d safety latch(es) from before the restart: they hold until a reset", restored)
         self._latches = latches_of(self.state)
         active, ended = self.outbox.load_sessions()
-        resumed = sessions.restore(self.state, active, ended, clock.mono_ms())
+        resumed = sessions.restore(self.state, active, ended, self.clock.mono_ms())
         if resumed:
             log.warning("resumed %d charging session(s) from before the restart: their limits still hold", resumed)
         self.lock = threading.RLock()
@@ -177,15 +180,14 @@ class Agent:
             mono = self.clock.mono_ms()
             try:
                 self.handle(Tick())
+                wait_s = -1.0  # computed once the other timers are done (below)
+                if mono >= next_keepalive:  # only while decisions run: a wedged agent must let the posts cut
+                    next_keepalive = mono + int(self.state.config.thresholds.keepalive_s * 1000)
+                    self.keepalive()
             except Exception:  # timers must keep running: log, count, go on (a whole tick later: no log flood)
                 self.counters["internal_error"] += 1
                 log.exception("tick failed")
                 wait_s = self.settings.tick_s
-            else:
-                wait_s = -1.0  # computed once the other timers are done (below)
-                if mono >= next_keepalive:  # only while decisions run: a wedged agent must let the posts cut
-                    self.keepalive()
-                    next_keepalive = mono + int(self.state.config.thresholds.keepalive_s * 1000)
             if mono >= next_batch:
                 self.flush_telemetry(self.clock.now_ms())
                 batch_ms = int(self.state.config.batch_interval_s * 1000)
@@ -425,6 +427,8 @@ class Agent:
         if verdict != "new":
             self.rejects.note(verdict, topic.kind.value)  # taken, but counted: a restart or a late message
         self.handle(message)
+        if isinstance(message, PostTelemetry):
+            self._stray_sockets(message, msg.topic)
         skew_ms = int(self.state.config.thresholds.clock_skew_s * 1000)
         points = points_of(message, self.clock.now_ms(), skew_ms)
         if not points:
@@ -443,6 +447,15 @@ class Agent:
 
         self.writer.submit(stage_then_ack)
         return True
+
+    def _stray_sockets(self, message: PostTelemetry, topic: str) -> None:
+        """Count readings of socket numbers the config does not list (decide() keeps such sockets off)."""
+        post = self.state.posts.get(message.src)
+        known = post.sockets if post is not None else {}
+        strays = [r.socket for r in message.sockets if r.socket not in known]
+        if strays:
+            detail = f"socket(s) {strays} of {message.src} not in the shed config: commanded off while energised"
+            self._bad_input("unknown_socket", topic, ValueError(detail))
 
     def _bad_input(self, reason: str, topic: str, exc: Exception) -> None:
         self.counters[reason] += 1

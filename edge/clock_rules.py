@@ -48,6 +48,6 @@ def check_edge(ctx: Ctx) -> None:
         AlarmClass.TROUBLE,
         "clock",
         not ctx.wall_ok,
-        message=f"edge clock reads {ctx.wall} ms (not 2020..2100): events are marked clock_suspect",
-        value=float(ctx.wall),
+        message=f"edge clock reads {ctx.wall_read} ms (not 2020..2100): events are marked clock_suspect",
+        value=float(ctx.wall_read),
     )

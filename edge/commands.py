@@ -160,10 +160,10 @@ def apply_config(ctx: Ctx, config: ShedConfig) -> tuple[bool, str]:
                     # no longer supervised once the config drops it: never leave it switched on
                     ctx.interlock("cut", "socket", "decommissioned", device=sock.device, socket=sock.socket)
                     ctx.ensure_off(sock, "decommissioned", force=True)
-        if post_id not in fresh.posts:
-            orphans.retire(ctx, dropped)  # commanded off until confirmed, not forgotten after one command
+        orphans.retire(ctx, dropped)  # commanded off until confirmed, not forgotten after one command
     st.config = config
     st.posts = fresh.posts
     st.devices = fresh.devices
+    orphans.adopt(ctx)
     ctx.actions.append(SaveConfig(config.version))
     return True, f"version {config.version} applied"

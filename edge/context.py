@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from edge.actions import Action, Emit, Relay, UplinkEvent
 from edge.state import PendingRelay, ShedState, SocketState
-from protocol.clock import plausible
+from protocol.clock import plausible, within_contract
 from protocol.config import Thresholds
 from protocol.uplink import InterlockAction
 
@@ -15,13 +15,20 @@ class Ctx:
     """Collects the actions of one decision; helpers build events stamped with the shed and the wall time.
 
     ``now`` is monotonic ms: every duration is judged on it. ``wall`` is UTC epoch ms and only stamps
-    messages (it may read 1970 or step by years); ``wall_ok`` says whether it is plausible.
+    messages (it may read 1970 or step by years); ``wall_ok`` says whether it is plausible. A wall clock
+    outside the contract's ``ts`` range (before 1970, past 2**53 - 1 ms) is clamped into it, so every
+    event and relay command of the decision is a valid message; ``wall_read`` keeps what the clock said.
     """
 
     state: ShedState
     now: int
     wall: int
     actions: list[Action] = field(default_factory=list)
+    wall_read: int = 0
+
+    def __post_init__(self) -> None:
+        self.wall_read = self.wall
+        self.wall = within_contract(self.wall)
 
     @property
     def wall_ok(self) -> bool:

@@ -56,13 +56,18 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
     if isinstance(event, PostTelemetry):
         post = st.posts.get(event.src)
         if post is None:
-            orphans.on_unconfigured(ctx, event)
+            orphans.on_strays(ctx, event.src, event.sockets)
             return
         liveness.heard(ctx, post.id)
+        strays = []
         for reading in event.sockets:
             sock = post.sockets.get(reading.socket)
             if sock is not None:
                 on_reading(ctx, post, sock, reading)
+            else:
+                strays.append(reading)  # a socket number the config does not list: not supervised, so kept off
+        if strays or post.id in st.retired:
+            orphans.on_strays(ctx, post.id, strays)
         check_post(ctx, post, _post_total(ctx, event))
         clock_rules.check_device(ctx, event.src, event.ts)
     elif isinstance(event, Tick):
@@ -78,7 +83,7 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
         relays.on_result(ctx, event)
         retired = st.retired.get(event.src)
         if retired is not None:
-            orphans.settle(ctx, retired)
+            orphans.on_result(ctx, retired, event)
     elif isinstance(event, EnvironmentReading):
         if event.src in st.devices:
             liveness.heard(ctx, event.src)

@@ -1,71 +1,120 @@
-"""Devices the config does not (or no longer) list: a device that is gone stays off.
+"""Sockets the config does not (or no longer) list: a socket that is gone stays off.
 
-A post dropped by a config push, or any unconfigured post reporting a closed relay, is
-not supervised: it is commanded off, with retries, until its telemetry or a RelayResult
-confirms every relay open, and an ``unconfigured_device`` trouble alarm names it meanwhile.
-Such posts live in ``ShedState.retired`` until then; nothing else is judged about them.
+A post dropped by a config push, a socket a push cut from a post that stays, any unconfigured
+post, and any socket number past its configured post's count: none is supervised, so a closed
+relay (or power drawn) there is commanded off, with retries, until its telemetry or a
+RelayResult confirms it open, and an ``unconfigured_device`` trouble alarm names the post
+meanwhile. Such sockets live in ``ShedState.retired`` (by post id, beside the configured post
+of the same id when there is one) until then; nothing else is judged about them.
 """
+
+from collections.abc import Iterable
 
 from edge import relays
 from edge.alarms import clear_now, observe
 from edge.context import Ctx
 from edge.relays import confirmed
 from edge.state import PostState, SocketState
-from protocol.device import PostTelemetry
+from protocol.device import RelayResult, SocketReading
 from protocol.uplink import AlarmClass
 
-
-def retire(ctx: Ctx, post: PostState) -> None:
-    """Keep commanding a dropped post's sockets off until confirmed (called when a config drops it)."""
-    if any(s.relay or s.pending is not None for s in post.sockets.values()):
-        ctx.state.retired[post.id] = post
-        _alarm(ctx, post.id, True)
+UNCONFIGURED = "unconfigured"
 
 
-def on_unconfigured(ctx: Ctx, event: PostTelemetry) -> None:
-    """Telemetry from a post not in the config: any closed relay is commanded off."""
-    post = ctx.state.retired.get(event.src)
+def retire(ctx: Ctx, dropped: PostState) -> None:
+    """Keep commanding a config's dropped sockets off until confirmed (called when a config drops them)."""
+    live = [s for s in dropped.sockets.values() if s.relay or s.pending is not None]
+    for sock in live:
+        sock.hold_off = sock.hold_off or "decommissioned"  # its cut is reported already: not again as a stray
+    if live:
+        post = ctx.state.retired.setdefault(dropped.id, PostState(dropped.id, {}))
+        post.sockets.update({s.socket: s for s in live})
+        _alarm(ctx, post, True)
+
+
+def adopt(ctx: Ctx) -> None:
+    """Forget retired sockets a newer config lists again: they are supervised as configured sockets now."""
+    for pid, post in list(ctx.state.retired.items()):
+        configured = ctx.state.posts.get(pid)
+        if configured is None:
+            continue
+        for n in [n for n in post.sockets if n in configured.sockets]:
+            del post.sockets[n]
+        settle(ctx, post)
+
+
+def energised(ctx: Ctx, r: SocketReading) -> bool:
+    """A reading that says power may flow: a closed relay, or a meter drawing more than an idle socket."""
+    return r.relay or r.power_w > ctx.t.unplugged_power_w
+
+
+def on_strays(ctx: Ctx, device: str, readings: Iterable[SocketReading]) -> None:
+    """Readings of sockets the config does not list (an unconfigured post, or a socket number past its count).
+
+    Any energised one is commanded off (forced: a relay reported open while the meter draws power is not
+    believed) and retried until confirmed; the post's ``unconfigured_device`` alarm stays up meanwhile.
+    """
+    readings = list(readings)
+    post = ctx.state.retired.get(device)
     if post is None:
-        if not any(r.relay for r in event.sockets):
+        if not any(energised(ctx, r) for r in readings):
             return  # off and not ours: nothing to protect (the adapter counts it)
-        post = PostState(event.src, {})
-        ctx.state.retired[event.src] = post
-    for r in event.sockets:
-        sock = post.sockets.setdefault(r.socket, SocketState(event.src, r.socket))
+        post = PostState(device, {})
+        ctx.state.retired[device] = post
+    for r in readings:
+        sock = post.sockets.get(r.socket)
+        if sock is None:
+            if not energised(ctx, r):
+                continue
+            sock = post.sockets[r.socket] = SocketState(device, r.socket)
         sock.relay = r.relay
+        sock.power_w = r.power_w
         sock.last_ms = ctx.now
         if sock.pending is not None and r.relay == sock.pending.on:
             confirmed(ctx, sock)
-        if r.relay:
-            if sock.pending is None:
-                ctx.interlock("cut", "socket", "unconfigured", device=sock.device, socket=sock.socket)
-            ctx.ensure_off(sock, "unconfigured")
+        if energised(ctx, r):
+            if sock.hold_off is None:  # reported once per stray socket, however long it takes to confirm
+                sock.hold_off = UNCONFIGURED
+                ctx.interlock("cut", "socket", UNCONFIGURED, device=device, socket=r.socket)
+            ctx.ensure_off(sock, UNCONFIGURED, force=sock.pending is None)
+    settle(ctx, post)
+
+
+def on_result(ctx: Ctx, post: PostState, result: RelayResult) -> None:
+    """A post's answer (edge.relays took it): a relay it opened draws nothing from now on, whatever it last read."""
+    sock = post.sockets.get(result.socket)
+    if sock is not None and result.ok and not result.relay:
+        sock.power_w = 0.0
     settle(ctx, post)
 
 
 def on_tick(ctx: Ctx) -> None:
-    """Retry the off commands of retired posts; forget a post once all its relays are confirmed open."""
+    """Retry the off commands of retired sockets; forget a post's once all are confirmed open."""
     for post in list(ctx.state.retired.values()):
         relays.retry(ctx, post.sockets.values())
         settle(ctx, post)
 
 
 def settle(ctx: Ctx, post: PostState) -> None:
-    """Forget a retired post once every relay is confirmed open (clears its alarm); else keep the alarm up."""
-    off = all(not s.relay and (s.pending is None or not s.pending.on) for s in post.sockets.values())
-    if off and all(s.pending is None for s in post.sockets.values()):
+    """Forget a post's retired sockets once every one is confirmed open (clears its alarm); else keep the alarm."""
+    quiet = ctx.t.unplugged_power_w
+    if all(not s.relay and s.pending is None and s.power_w <= quiet for s in post.sockets.values()):
         del ctx.state.retired[post.id]
         clear_now(ctx, "unconfigured_device", device=post.id)  # confirmed off: the cause is gone for certain
     else:
-        _alarm(ctx, post.id, True)
+        _alarm(ctx, post, True)
 
 
-def _alarm(ctx: Ctx, device: str, active: bool) -> None:
+def _alarm(ctx: Ctx, post: PostState, active: bool) -> None:
+    if post.id in ctx.state.posts:
+        what = f"socket(s) {', '.join(str(n) for n in sorted(post.sockets))} of {post.id}"
+    else:
+        what = post.id
     observe(
         ctx,
         AlarmClass.TROUBLE,
         "unconfigured_device",
         active,
-        device=device,
-        message="not in the shed config and not confirmed off: commanding its relays off",
+        device=post.id,
+        message=f"{what} not in the shed config and not confirmed off: commanding the relay(s) off",
     )

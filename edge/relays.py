@@ -26,8 +26,12 @@ def confirmed(ctx: Ctx, sock: SocketState) -> None:
 
 def on_result(ctx: Ctx, result: RelayResult) -> None:
     """A post answered a relay command (a configured post, or one the edge still commands off)."""
-    post = ctx.state.posts.get(result.src) or ctx.state.retired.get(result.src)
-    sock = post.sockets.get(result.socket) if post else None
+    sock = None
+    for book in (ctx.state.posts, ctx.state.retired):  # a configured socket, or one still commanded off
+        post = book.get(result.src)
+        sock = post.sockets.get(result.socket) if post else None
+        if sock is not None:
+            break
     if sock is None:
         return
     if result.ok:

@@ -9,10 +9,21 @@ import asyncio
 import time
 from typing import Protocol
 
+from protocol.envelope import EPOCH_MS_MAX, EPOCH_MS_MIN
+
 # Wall times outside 2020-01-01 .. 2100-01-01 UTC are a clock that has not synced (a Raspberry Pi has no
 # real-time clock and boots in 1970 or at its last saved time), a counter wrap, or seconds sent as ms.
 PLAUSIBLE_FROM_MS = 1_577_836_800_000
 PLAUSIBLE_UNTIL_MS = 4_102_444_800_000
+
+
+def within_contract(epoch_ms: int) -> int:
+    """The wall time clamped into the contract's ``ts`` range (0 .. 2**53 - 1).
+
+    A clock before 1970 or past the contract's end still stamps a valid message (marked clock_suspect by
+    whoever sends it): a relay-off stamped -1 would be refused by the post it must switch off.
+    """
+    return min(max(epoch_ms, EPOCH_MS_MIN), EPOCH_MS_MAX)
 
 
 def plausible(epoch_ms: int) -> bool:

@@ -212,7 +212,8 @@ first 5 of each reason in full, then one line of totals at most every 60 s.
 | --- | --- | --- |
 | any reason above, `bad_topic` | a device or cloud message fails the contract | dropped |
 | `foreign_shed` | the topic names another shed (a command or config for another shed, on a session under a copied client id) | dropped, never carried out |
-| `unknown_device` | the device is not in the shed config | dropped |
+| `unknown_device` | the device is not in the shed config | dropped; a post's closed relay or drawn power there is still commanded off (docs/edge.md) |
+| `unknown_socket` | a configured post reports a socket number its config does not list (past its count, or cut by a push) | that socket's reading is not supervised: commanded off while energised (docs/edge.md); the post's other sockets are taken |
 | `replay` | a device `(src, seq)` already taken with the same `ts` | dropped |
 | `restart` | a device seq went back with a new time | taken |
 | `late` | a device seq below the newest, not seen before | taken |

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.integration
 DAY_ONE_1970 = 86_400_000  # 1970-01-02T00:00Z: a Raspberry Pi without a real-time clock before NTP
 
 
-def test_an_edge_whose_clock_reads_1970_stays_up_and_cuts_over_power(mosquitto, tmp_path: Path) -> None:
+@pytest.mark.parametrize("epoch_ms", [DAY_ONE_1970, -DAY_ONE_1970, 2**53 - 1], ids=["1970", "1969", "past-max"])
+def test_an_edge_whose_clock_reads_1970_stays_up_and_cuts_over_power(mosquitto, tmp_path: Path, epoch_ms: int) -> None:
+    """Any wall clock, even one before 1970 or past the contract's end: stamps are clamped into 0 .. 2**53 - 1."""
     cfg = write_config(
         tmp_path / "shed.toml", shed_broker=mosquitto.url, cloud_broker=mosquitto.url, data_dir=tmp_path / "data"
     )
@@ -21,10 +23,11 @@ def test_an_edge_whose_clock_reads_1970_stays_up_and_cuts_over_power(mosquitto, 
     responder = RelayResponder(mosquitto.url)
     devices = Devices(mosquitto.url)
     # the issue's own command line: a clock that reads 1970-01-02 from the moment the agent starts
-    agent = AgentProcess(cfg, tmp_path / "agent.log", clock=f"1,{DAY_ONE_1970},NOW").start()
+    agent = AgentProcess(cfg, tmp_path / "agent.log", clock=f"1,{epoch_ms},NOW").start()
     try:
         birth = rec.wait(lambda: [s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"], what="birth")[0]
-        assert DAY_ONE_1970 <= birth.ts < DAY_ONE_1970 + 60_000
+        stamp = max(0, min(2**53 - 1, epoch_ms))
+        assert stamp <= birth.ts < stamp + 60_000
         # the post's own clock is right; the edge's is not: still judged and cut at once
         devices.telemetry("post-1", [reading(1, 200.0), reading(2, 1500.0)])
         cut = rec.wait(lambda: [c for c in rec.of(Kind.RELAY_SET) if c.socket == 2], what="relay off")[0]

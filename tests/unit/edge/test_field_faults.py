@@ -6,11 +6,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.actions import Emit, Relay
+from edge.contract_clock import ContractClock
 from edge.decide import decide
 from edge.inputs import Tick
 from edge.state import new_state
+from protocol.clock import ManualClock
 from protocol.config import PostSpec, ShedConfig
-from protocol.device import REPRESENTABLE, EnvironmentReading, PostTelemetry, SocketReading, SocketState
+from protocol.device import (
+    REPRESENTABLE,
+    EdgeKeepAlive,
+    EnvironmentReading,
+    PostTelemetry,
+    RelayCommand,
+    SocketReading,
+    SocketState,
+)
 from protocol.plausible import SOCKET_RANGES
 from protocol.uplink import AlarmRaised
 from tests.unit.edge.scenario import T0, make_state, per_socket
@@ -25,6 +35,21 @@ def _reading(socket: int, **change: float) -> SocketReading:
 
 def _post(ts: int, *readings: SocketReading) -> PostTelemetry:
     return PostTelemetry(src="post-1", seq=1, ts=ts, total_power_w=0.0, sockets=list(readings))
+
+
+def _off_gas(ts: int) -> EnvironmentReading:
+    """An off-gas sensor reading hydrogen far above its limit."""
+    return EnvironmentReading(
+        src="env-1",
+        seq=1,
+        ts=ts,
+        temp_c=22.0,
+        smoke_obscuration_pct_m=0.0,
+        smoke_alarm=False,
+        h2_ppm=500.0,
+        co_ppm=0.0,
+        voc_ppm=0.0,
+    )
 
 
 def _offs(actions: Sequence[object]) -> dict[int | None, str]:
@@ -55,18 +80,7 @@ def test_over_temperature_is_judged_on_receipt_whatever_the_device_stamp(wall: i
 def test_off_gas_cuts_the_shed_whatever_the_wall_clock(wall: int) -> None:
     state = make_state()
     decide(state, _post(wall, _reading(1), _reading(3)), T0, wall)
-    env = EnvironmentReading(
-        src="env-1",
-        seq=1,
-        ts=wall,
-        temp_c=22.0,
-        smoke_obscuration_pct_m=0.0,
-        smoke_alarm=False,
-        h2_ppm=500.0,
-        co_ppm=0.0,
-        voc_ppm=0.0,
-    )
-    _, actions = decide(state, env, T0 + 1000, wall)
+    _, actions = decide(state, _off_gas(wall), T0 + 1000, wall)
     assert _offs(per_socket(actions, state)) == {n: "off_gas" for n in range(1, 5)}  # every socket, forced
 
 
@@ -121,3 +135,47 @@ def test_status_events_stay_valid_for_the_longest_device_id_and_any_clock() -> N
             if isinstance(a, Emit):
                 type(a.event).model_validate(a.event.model_dump())
         state = new_state(state.config, T0)
+
+
+int64 = st.integers(-(2**63), 2**63 - 1)
+
+
+def _all_valid(actions: Sequence[object], wall: int) -> None:
+    """Every event validates, and a relay command stamped with the decision's wall time would too."""
+    for a in actions:
+        if isinstance(a, Emit):
+            type(a.event).model_validate(a.event.model_dump())
+            assert a.event.clock_suspect == (not 1_577_836_800_000 <= wall <= 4_102_444_800_000)
+        elif isinstance(a, Relay):
+            stamp = max(0, min(2**53 - 1, wall))
+            RelayCommand(
+                src="shed-a", seq=1, ts=stamp, request_id=a.request_id, socket=a.socket, on=a.on, reason=a.reason
+            )
+
+
+@given(wall=int64)
+@settings(max_examples=200, deadline=None)
+def test_any_int64_wall_clock_still_cuts_over_power_and_off_gas_with_valid_messages(wall: int) -> None:
+    """A clock before 1970 or past the contract's 2**53 - 1 ms: the interlocks decide and every message is valid."""
+    state = make_state()
+    _, actions = decide(state, _post(T0, _reading(1, power_w=1500.0), _reading(3)), T0, wall)
+    assert _offs(actions) == {1: "over_power"}
+    _all_valid(actions, wall)
+    _, actions = decide(state, _off_gas(T0), T0 + 1000, wall)
+    assert set(_offs(per_socket(actions, state)).values()) == {"off_gas"}
+    _all_valid(actions, wall)
+    _, actions = decide(state, Tick(), T0 + 2000, wall)  # the edge's own clock alarm, and the keep-going tick
+    _all_valid(actions, wall)
+
+
+@given(offset=int64)
+@settings(max_examples=200, deadline=None)
+def test_the_agents_clock_stamps_every_message_inside_the_contract(offset: int) -> None:
+    """The agent reads its wall time through ContractClock: relay commands and keep-alives always validate."""
+    inner = ManualClock(T0)
+    inner.step_wall(offset / 1000)
+    clock = ContractClock(inner)
+    ts = clock.now_ms()
+    assert 0 <= ts <= 2**53 - 1 and clock.mono_ms() == T0
+    RelayCommand(src="shed-a", seq=ts, ts=ts, request_id="r1", socket=None, on=False, reason="over_power")
+    EdgeKeepAlive(src="shed-a", seq=ts, ts=ts, interval_s=15.0)
