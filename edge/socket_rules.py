@@ -199,7 +199,8 @@ def _progress(ctx: Ctx, sock: SocketState, power_w: float) -> None:
         sock.low_since_ms = None
     elif sock.low_since_ms is None:
         sock.low_since_ms = now
-    if sock.low_since_ms is not None and sock.full_since_ms is None:
+    # full needs a charge that tapered off: low power from a battery never seen charging is "not charging"
+    if sock.charging_seen and sock.low_since_ms is not None and sock.full_since_ms is None:
         held_from = max(sock.low_since_ms, grace_end)
         if now - held_from >= t.full_hold_s * 1000:
             sock.full_since_ms = now
