@@ -25,7 +25,7 @@ from edge.actions import Action, Answer, Emit, Relay, SaveConfig, SaveSession
 from edge.alarms import alarm_id
 from edge.contract_clock import ContractClock
 from edge.decide import begin, finish
-from edge.inputs import CommandIn, Input, Tick
+from edge.inputs import CommandIn, CommandRefused, Input, Tick
 from edge.latches import latches_of, restore
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder, SessionRow
 from edge.rejects import RejectLog
@@ -34,6 +34,7 @@ from edge.settings import EdgeConfigFile
 from edge.snapshot import birth_snapshot
 from edge.state import ShedState, new_state
 from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
+from edge.unreadable import answerable
 from edge.uplink import Uplink
 from edge.writer import Writer
 from protocol.brokerurl import BrokerUrl
@@ -44,7 +45,7 @@ from protocol.config import ConfigPush, ShedConfig
 from protocol.device import EdgeKeepAlive, PostTelemetry, RelayCommand, RelayResult
 from protocol.errors import PayloadError, TopicError
 from protocol.mqttclient import OncePerOutage, connect_async, make_client, no_delay
-from protocol.topics import Kind, device_filter, device_topic, shed_topic
+from protocol.topics import Kind, device_filter, device_topic, parse_topic, shed_topic
 from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, SocketSnapshot
 
 log = logging.getLogger("shedwatch.edge")
@@ -475,6 +476,8 @@ class Agent:
             parsed, message = decode_message(topic, payload)
         except (PayloadError, TopicError) as exc:
             self._bad_input(getattr(exc, "reason", "bad_topic"), topic, exc)
+            if isinstance(exc, PayloadError):
+                self._answer_refused(topic, payload, exc)
             return
         if parsed.shed != self.shed:
             # only our own commands and config: a session under a copied client id still carries another
@@ -498,26 +501,42 @@ class Agent:
             )
             self._command(cmd)
 
+    def _answer_refused(self, topic: str, payload: bytes, exc: PayloadError) -> None:
+        """Every command gets an answer: one the contract refused is answered rejected when its id is readable."""
+        parsed = parse_topic(topic)  # parsed already once: a PayloadError comes after the topic
+        if parsed.shed != self.shed:
+            return  # another shed's command is not ours to answer
+        who = answerable(parsed.kind, payload, self.state.config.version)
+        if who is None:
+            return
+        actions = self.handle(CommandRefused(who.request_id, f"{exc.reason}: {exc.detail}"))
+        target = "config" if who.action == "push_config" else "unknown"
+        self._audit(actions, who.request_id, who.actor, who.action, target)
+
     def _command(self, cmd: Command) -> None:
-        now = self.clock.now_ms()
         actions = self.handle(CommandIn(cmd))
-        for action in actions:
-            if isinstance(action, Answer):
-                r = action.result
-                target = f"{cmd.device}/{cmd.socket}" if cmd.device else ("config" if cmd.config else "shed")
+        target = f"{cmd.device}/{cmd.socket}" if cmd.device else ("config" if cmd.config else "shed")
+        self._audit(actions, cmd.request_id, cmd.actor, cmd.action, target)
+
+    def _audit(self, actions: list[Action], request_id: str, actor: str, action: str, target: str) -> None:
+        """Record each answer of a command in the local audit log."""
+        now = self.clock.now_ms()
+        for answer in actions:
+            if isinstance(answer, Answer):
+                r = answer.result
                 self.writer.submit(
                     partial(
                         self.outbox.audit,
                         ts=now,
-                        request_id=cmd.request_id,
-                        actor=cmd.actor,
-                        action=cmd.action,
+                        request_id=request_id,
+                        actor=actor,
+                        action=action,
                         target=target,
                         status=r.status,
                         detail=r.detail,
                     )
                 )
-                log.info("command %s %s by %s: %s %s", cmd.request_id, cmd.action, cmd.actor, r.status, r.detail)
+                log.info("command %s %s by %s: %s %s", request_id, action, actor, r.status, r.detail)
 
 
 def _stamp(message: BaseModel) -> PayloadBuilder:

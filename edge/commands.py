@@ -18,6 +18,10 @@ _SWITCH_ON = frozenset({"start_socket", "reset_trip", "start_session"})
 
 
 def _answer(ctx: Ctx, cmd: Command, status: str, detail: str = "") -> None:
+    _answer_id(ctx, cmd.request_id, status, detail)
+
+
+def _answer_id(ctx: Ctx, request_id: str, status: str, detail: str) -> None:
     ctx.actions.append(
         Answer(
             CommandResult(
@@ -25,12 +29,17 @@ def _answer(ctx: Ctx, cmd: Command, status: str, detail: str = "") -> None:
                 seq=0,
                 ts=ctx.wall,
                 clock_suspect=not ctx.wall_ok,
-                request_id=cmd.request_id,
+                request_id=request_id,
                 status=status,  # type: ignore[arg-type]
                 detail=detail[:200],
             )
         )
     )
+
+
+def refuse(ctx: Ctx, request_id: str, detail: str) -> None:
+    """Answer a command the contract refused (edge.unreadable read its id): nothing is applied."""
+    _answer_id(ctx, request_id, "rejected", f"invalid command, not applied: {detail}")
 
 
 def _socket(ctx: Ctx, cmd: Command) -> SocketState | None:

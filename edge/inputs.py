@@ -24,4 +24,21 @@ class CommandIn:
     command: Command
 
 
-Input = PostTelemetry | PostHeartbeat | RelayResult | ExtinguisherStatus | EnvironmentReading | Tick | CommandIn
+@dataclass(frozen=True, slots=True)
+class CommandRefused:
+    """A cloud command that failed the contract but whose ``request_id`` could be read: answer it rejected."""
+
+    request_id: str
+    detail: str
+
+
+Input = (
+    PostTelemetry
+    | PostHeartbeat
+    | RelayResult
+    | ExtinguisherStatus
+    | EnvironmentReading
+    | Tick
+    | CommandIn
+    | CommandRefused
+)

@@ -1,5 +1,6 @@
 """Cloud commands: stop a socket, reset a trip, expiry, config push (command and retained), audit."""
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -116,3 +117,47 @@ def test_commands_results_audit_and_config(mosquitto, tmp_path: Path) -> None:
     ]
     seqs = sorted(m.seq for m in rec.of(Kind.EDGE_EVENT) + rec.of(Kind.EDGE_RESULT) + rec.of(Kind.EDGE_TELEMETRY))
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_command_that_fails_validation_is_answered_rejected_with_why(mosquitto, tmp_path: Path) -> None:
+    """A push whose config breaks a rule (max_session_s > forced_end_s) is refused, and the cloud is told why."""
+    url = mosquitto.url
+    cfg = write_config(tmp_path / "shed.toml", shed_broker=url, cloud_broker=url, data_dir=tmp_path / "data")
+    rec = Recorder(url, ["sw/v1/edge/shed-a/#"])
+    cloud = client(url, "cloud")
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+
+    def result(request_id: str):
+        return rec.wait(lambda: [r for r in rec.of(Kind.EDGE_RESULT) if r.request_id == request_id], what=request_id)[0]
+
+    def broken(version: int) -> dict:
+        config = {"shed": "shed-a", "version": version, "posts": [{"id": "post-1", "sockets": 4}]}
+        return config | {"thresholds": {"max_session_s": 90000.0}}  # past forced_end_s (86400 s)
+
+    try:
+        rec.wait(lambda: rec.of(Kind.EDGE_STATE), what="birth")
+        now = SystemClock().now_ms()
+        envelope = {"v": 1, "src": "cloud", "seq": 1, "ts": now, "actor": "ops"}
+        command = envelope | {"request_id": "c9", "expires_at": now + 60_000, "action": "push_config"}
+        cloud.publish(shed_topic(Kind.CLOUD_COMMAND, "shed-a"), json.dumps(command | {"config": broken(5)}), qos=1)
+        answer = result("c9")
+        assert answer.status == "rejected"
+        assert "invalid_value" in answer.detail and "max_session_s" in answer.detail
+        push = envelope | {"config": broken(6)}
+        cloud.publish(shed_topic(Kind.CLOUD_CONFIG, "shed-a"), json.dumps(push), qos=1)
+        assert "max_session_s" in result("config-6").detail
+        # no readable id: nothing to answer under, still counted
+        cloud.publish(shed_topic(Kind.CLOUD_COMMAND, "shed-a"), json.dumps({"action": "push_config"}), qos=1)
+        beat = rec.wait(
+            lambda: [h for h in rec.of(Kind.EDGE_HEARTBEAT) if sum(r.count for r in h.rejects) >= 3],
+            what="rejects counted",
+        )[0]
+        assert {(r.reason, r.topic): r.count for r in beat.rejects}[("invalid_value", "cloud/command")] >= 1
+        assert len(rec.of(Kind.EDGE_RESULT)) == 2
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
+        cloud.disconnect()
+        cloud.loop_stop()
+        rec.close()
+    assert "Traceback" not in agent.output()
