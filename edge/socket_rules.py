@@ -274,7 +274,8 @@ def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -
         sock.hold_off = None if sock.hold_off != "operator_stop" else sock.hold_off
     # an authorised shed energises a socket only under a charging session (edge.sessions)
     unauthorised = r.relay and sock.charge is None and ctx.state.config.mode == "authorised"
-    if unauthorised:
+    latched = sock.trip is not None or bool(ctx.state.shed_trips)
+    if unauthorised and not latched:  # a latch is the more important truth: its own off below names it
         _refuse_unauthorised(ctx, sock)
     in_session = sock.session_id is not None
     if r.relay and sock.plugged and not in_session and not unauthorised:
