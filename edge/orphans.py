@@ -8,39 +8,46 @@ meanwhile. Such sockets live in ``ShedState.retired`` (by post id, beside the co
 of the same id when there is one) until then; nothing else is judged about them.
 """
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from edge import relays
 from edge.alarms import clear_now, observe
 from edge.context import Ctx
 from edge.relays import confirmed
 from edge.state import PostState, SocketState
+from protocol.config import ShedConfig
 from protocol.device import RelayResult, SocketReading
 from protocol.uplink import AlarmClass
 
 UNCONFIGURED = "unconfigured"
 
 
-def retire(ctx: Ctx, dropped: PostState) -> None:
-    """Keep commanding a config's dropped sockets off until confirmed (called when a config drops them)."""
-    live = [s for s in dropped.sockets.values() if s.relay or s.pending is not None]
-    for sock in live:
+def retire(ctx: Ctx, post: PostState) -> None:
+    """Keep commanding dropped sockets off until confirmed (called when a config drops a post or some sockets)."""
+    live = {n: s for n, s in post.sockets.items() if s.relay or s.pending is not None}
+    for sock in live.values():
         sock.hold_off = sock.hold_off or "decommissioned"  # its cut is reported already: not again as a stray
     if live:
-        post = ctx.state.retired.setdefault(dropped.id, PostState(dropped.id, {}))
-        post.sockets.update({s.socket: s for s in live})
-        _alarm(ctx, post, True)
+        kept = ctx.state.retired.setdefault(post.id, PostState(post.id, {}))
+        kept.sockets.update(live)
+        _alarm(ctx, kept, True)
 
 
-def adopt(ctx: Ctx) -> None:
-    """Forget retired sockets a newer config lists again: they are supervised as configured sockets now."""
-    for pid, post in list(ctx.state.retired.items()):
-        configured = ctx.state.posts.get(pid)
-        if configured is None:
+def readopt(ctx: Ctx, config: ShedConfig) -> None:
+    """A config that lists retired sockets again supervises them: they are no longer commanded off from here.
+
+    Their old off is not carried over (its retry would cut a session the new config allows); the new state
+    judges them from their next reading like any configured socket, stale after its intervals if silent.
+    """
+    for spec in config.posts:
+        post = ctx.state.retired.get(spec.id)
+        if post is None:
             continue
-        for n in [n for n in post.sockets if n in configured.sockets]:
-            del post.sockets[n]
-        settle(ctx, post)
+        for number in [n for n in post.sockets if n <= spec.sockets]:
+            del post.sockets[number]
+        if not post.sockets:
+            del ctx.state.retired[spec.id]
+            clear_now(ctx, "unconfigured_device", device=spec.id)
 
 
 def energised(ctx: Ctx, r: SocketReading) -> bool:
@@ -48,13 +55,14 @@ def energised(ctx: Ctx, r: SocketReading) -> bool:
     return r.relay or r.power_w > ctx.t.unplugged_power_w
 
 
-def on_strays(ctx: Ctx, device: str, readings: Iterable[SocketReading]) -> None:
-    """Readings of sockets the config does not list (an unconfigured post, or a socket number past its count).
+def on_unconfigured(ctx: Ctx, src: str, readings: Sequence[SocketReading]) -> None:
+    """Readings from a post not in the config, or of socket numbers its post does not have (past its count,
+    or dropped by a push).
 
     Any energised one is commanded off (forced: a relay reported open while the meter draws power is not
     believed) and retried until confirmed; the post's ``unconfigured_device`` alarm stays up meanwhile.
     """
-    readings = list(readings)
+    device = src
     post = ctx.state.retired.get(device)
     if post is None:
         if not any(energised(ctx, r) for r in readings):

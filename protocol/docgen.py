@@ -415,7 +415,10 @@ ALARM_TYPES: dict[str, str] = {
     "relay_unconfirmed": "trouble: a relay command not confirmed after its retries",
     "clock": "trouble: the edge's clock (no device) or a device's `ts` (device) is not plausible",
     "meter_reset": "trouble: a socket's energy counter went down (post reboot)",
-    "unconfigured_device": "trouble: a post not in the config reports a closed relay; commanded off until confirmed",
+    "unconfigured_device": (
+        "trouble: a post (or a socket of it) not in the config reports a closed relay or draws power; "
+        "commanded off until confirmed"
+    ),
     "not_charging": "operational: switched on after the grace period but never drawing charging power",
     "current_rise": "operational: charging current ≥ 1.5 × its smoothed value and ≥ 0.5 A above it",
     "current_oscillation": "operational: charging power reversed ≥ 4 times by > 25 % of its mean within 120 s",
@@ -434,7 +437,7 @@ INTERLOCK_REASONS: dict[str, str] = {
     "operator_stop": "cut by a stop_socket command",
     "operator_start": "restore by a start_socket command",
     "decommissioned": "a config push dropped the socket",
-    "unconfigured": "a post not in the config reported a closed relay",
+    "unconfigured": "a post, or a socket number of its post, not in the config reported a closed relay or drew power",
     "no_session": "refuse: an authorised shed's socket reported a closed relay without a charging session",
     "session_start": "restore: a start_session energises the socket",
     "session_stop": "session end: a stop_session",
