@@ -8,6 +8,7 @@ flapping). Alarm ids are stable per condition: ``{shed}/{type}[/{device}[/{socke
 """
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from edge.context import Ctx
@@ -160,13 +161,24 @@ def observe(
         track.raises.popleft()
     if len(track.raises) >= damping.max_raises:
         return  # chattering: hold the alarm up until the condition stays away a whole window
-    _clear(ctx, track, message or "back to normal")
+    # ``message`` describes the condition (the raise); a clear says it is over, never the raise text again
+    _clear(ctx, track, "back to normal")
 
 
-def clear_latched(ctx: Ctx, *, device: str | None = None, socket: int | None = None, message: str = "reset") -> None:
-    """Clear latched alarms after an authorised reset: of one socket, or (no target) of the whole shed."""
+def clear_latched(
+    ctx: Ctx,
+    *,
+    device: str | None = None,
+    socket: int | None = None,
+    message: str = "reset",
+    keep: Collection[tuple[str, int]] = (),
+) -> None:
+    """Clear latched alarms after an authorised reset: of one socket, or (no target) of the whole shed.
+
+    ``keep``: (device, socket) pairs whose latch the reset could not lift: their alarms stay raised.
+    """
     for track in list(ctx.state.alarms.values()):
-        if not (track.active and track.latched):
+        if not (track.active and track.latched) or (track.device, track.socket) in keep:
             continue
         if device is not None and (track.device != device or track.socket != socket):
             continue

@@ -4,7 +4,7 @@ Every command is checked for expiry and for a known target, applied, and answere
 a CommandResult. The adapter audits it locally and persists an applied config.
 """
 
-from edge import orphans, sessions
+from edge import liveness, orphans, sessions
 from edge.actions import Answer, SaveConfig
 from edge.alarms import clear_latched
 from edge.context import Ctx
@@ -111,7 +111,11 @@ def _reset(ctx: Ctx, cmd: Command) -> None:
         targets = [sock]
     else:
         targets = ctx.state.sockets()
-    lifted = [s for s in targets if s.trip is not None]
+    latched = [s for s in targets if s.trip is not None]
+    # a socket not seen (stale telemetry, relay never confirmed open) keeps its latch: lifting it would show it
+    # charging on a reading that is no longer true, and the next tick would trip it again
+    kept = [s for s in latched if liveness.unseen(ctx, s)]
+    lifted = [s for s in latched if not liveness.unseen(ctx, s)]
     for sock in lifted:
         ctx.interlock(
             "restore", "socket", sock.trip or "reset", device=sock.device, socket=sock.socket, actor=cmd.actor
@@ -121,13 +125,23 @@ def _reset(ctx: Ctx, cmd: Command) -> None:
     shed_reasons = sorted(ctx.state.shed_trips) if cmd.device is None else []
     for reason in shed_reasons:
         ctx.interlock("restore", "shed", reason, actor=cmd.actor)
+    held = {(s.device, s.socket) for s in kept}
     if cmd.device is None:
         ctx.state.shed_trips.clear()
-        clear_latched(ctx, message=f"reset by {cmd.actor}")
+        clear_latched(ctx, message=f"reset by {cmd.actor}", keep=held)
     else:
-        clear_latched(ctx, device=cmd.device, socket=cmd.socket, message=f"reset by {cmd.actor}")
+        clear_latched(ctx, device=cmd.device, socket=cmd.socket, message=f"reset by {cmd.actor}", keep=held)
     n = len(lifted) + len(shed_reasons)
-    _answer(ctx, cmd, "applied", f"{n} latch(es) lifted" if n else "nothing was latched")
+    detail = f"{n} latch(es) lifted" if n else ("nothing was latched" if not kept else "no latch lifted")
+    _answer(ctx, cmd, "applied" if n or not kept else "rejected", detail + _kept(kept))
+
+
+def _kept(kept: list[SocketState]) -> str:
+    """What a reset could not lift, and why (empty when it lifted everything)."""
+    if not kept:
+        return ""
+    names = ", ".join(f"{s.device}/{s.socket} ({s.trip})" for s in kept[:6]) + (" …" if len(kept) > 6 else "")
+    return f"; {len(kept)} kept, telemetry stale and relay not confirmed open: {names}"
 
 
 def apply_config(ctx: Ctx, config: ShedConfig) -> tuple[bool, str]:

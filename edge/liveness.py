@@ -7,7 +7,7 @@ Sockets whose relay is closed must report every ``sample_interval_s``; silent fo
 from edge.alarms import Damping, observe
 from edge.context import Ctx
 from edge.socket_rules import trip_socket
-from edge.state import ShedState
+from edge.state import ShedState, SocketState
 from protocol.uplink import AlarmClass, DeviceStatusChanged
 
 # liveness is already a slow signal (3 missed heartbeats): raise and clear it without more delay
@@ -35,6 +35,15 @@ def next_stale_ms(state: ShedState) -> int | None:
     stale_ms = int(t.sample_interval_s * t.stale_samples * 1000)
     due = [s.last_ms for s in state.sockets() if s.relay and s.trip is None and s.last_ms is not None]
     return min(due) + stale_ms + 1 if due else None  # stale is strictly later than the limit
+
+
+def unseen(ctx: Ctx, sock: SocketState) -> bool:
+    """Whether a socket may be energised unseen: its telemetry is stale while its relay last read closed or an
+    off to it is unconfirmed (a reset cannot honestly lift its latch: nothing says it is safe, or even open)."""
+    t = ctx.t
+    stale_ms = t.sample_interval_s * t.stale_samples * 1000
+    stale = sock.last_ms is not None and ctx.now - sock.last_ms > stale_ms
+    return stale and (sock.relay or sock.pending is not None)
 
 
 def on_tick(ctx: Ctx) -> None:

@@ -32,7 +32,8 @@ def test_latches_round_trip_into_a_fresh_state() -> None:
     assert {"scope": "shed", "reason": "smoke"} in records
 
     fresh = make_state(posts=2)
-    assert restore(fresh, records) == 2
+    # the restart's clocks read T0 (the decisions below run on them): a restored session was last heard then
+    assert restore(fresh, records, mono_ms=T0, wall_ms=T0) == 2
     fresh, actions = decide(fresh, make_input({"tick": True}, T0 + 1000), T0 + 1000)
     assert fresh.posts["post-2"].sockets[3].trip == "socket_overtemp"
     assert all(s.status == SocketStatus.FAULTED for s in fresh.sockets())

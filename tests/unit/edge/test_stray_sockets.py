@@ -7,12 +7,11 @@ from hypothesis import strategies as st
 
 from edge.actions import Emit, Relay
 from edge.decide import decide
-from edge.inputs import CommandIn, Tick
-from protocol.commands import Command
+from edge.inputs import Tick
 from protocol.device import PostTelemetry, RelayResult, SocketReading
 from protocol.envelope import SOCKET_MAX
 from protocol.uplink import AlarmCleared, AlarmRaised, InterlockAction
-from tests.unit.edge.scenario import T0, make_state, sock_reading
+from tests.unit.edge.scenario import T0, make_input, make_state, sock_reading
 
 
 def _reading(socket: int, *, relay: bool = True, power_w: float = 1500.0, temp_c: float = 90.0) -> SocketReading:
@@ -83,17 +82,8 @@ def test_a_socket_a_push_cut_from_a_post_that_stays_is_kept_off_until_confirmed(
     decide(state, _post(_reading(4, power_w=200.0, temp_c=30.0)), T0)
     three = state.config.posts[0].model_copy(update={"sockets": 3})
     config = state.config.model_copy(update={"version": 2, "posts": [three]})
-    push = Command(
-        src="cloud",
-        seq=1,
-        ts=T0,
-        request_id="p2",
-        expires_at=T0 + 60_000,
-        actor="ops",
-        action="push_config",
-        config=config,
-    )
-    _, actions = decide(state, CommandIn(push), T0 + 1)
+    push = make_input({"command": {"action": "push_config", "config": config.model_dump(mode="json")}}, T0 + 1)
+    _, actions = decide(state, push, T0 + 1)
     assert _offs(actions) == [(4, "decommissioned")]
     # the post still reports socket 4 closed and drawing: the off is said again when due, not dropped
     t = state.config.thresholds
