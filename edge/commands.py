@@ -81,7 +81,7 @@ def on_command(ctx: Ctx, cmd: Command) -> None:
         sock.hold_off = "operator_stop"
         ctx.interlock("cut", "socket", "operator_stop", device=sock.device, socket=sock.socket, actor=cmd.actor)
         ctx.ensure_off(sock, "operator_stop", force=True)
-        _answer(ctx, cmd, "applied")
+        _answer(ctx, cmd, "applied", f"socket {sock.device}/{sock.socket} stopped")
         return
     # start_socket: never over a latch, never on a silent post
     if sock.trip is not None or ctx.state.shed_trips:
@@ -98,7 +98,7 @@ def on_command(ctx: Ctx, cmd: Command) -> None:
         _answer(ctx, cmd, "applied", "stop lifted; an authorised shed energises the socket for a charging session")
         return
     ctx.send_relay(sock, on=True, reason="operator_start")
-    _answer(ctx, cmd, "applied")
+    _answer(ctx, cmd, "applied", f"socket {sock.device}/{sock.socket} started")
 
 
 def _reset(ctx: Ctx, cmd: Command) -> None:

@@ -91,7 +91,7 @@ def check_safety(ctx: Ctx, sock: SocketState, r: SocketReading, bad: frozenset[s
             AlarmClass.TROUBLE,
             value=r.temp_c,
             threshold=t.socket_overtemp_c,
-            message=f"one reading of {r.temp_c:g} °C after {sock.temp_c} °C: cut, awaiting a second reading",
+            message=_suspect_message(r.temp_c, sock.temp_c),
         )
     elif over or runaway:
         if sock.trip == "sensor_suspect":
@@ -111,6 +111,12 @@ def check_safety(ctx: Ctx, sock: SocketState, r: SocketReading, bad: frozenset[s
             )
     if sock.temp_ms is None or now >= sock.temp_ms:
         sock.temp_c, sock.temp_ms = r.temp_c, now
+
+
+def _suspect_message(temp_c: float, prev_c: float | None) -> str:
+    """Why one reading is a suspect: after which reading (or as the first, the DS18B20 power-on value)."""
+    after = f"after {prev_c:g} °C" if prev_c is not None else "as the first reading (the DS18B20 power-on value)"
+    return f"one reading of {temp_c:g} °C {after}: cut, awaiting a second reading"
 
 
 def _one_jump(ctx: Ctx, sock: SocketState, temp_c: float) -> bool:

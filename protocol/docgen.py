@@ -121,7 +121,10 @@ Ids (shed, device, source) match `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`: they are top
   `(src, seq)` once (at-least-once delivery + idempotent stores = exactly-once effect) and sees any gap.
 * **Lifecycle messages** (`edge/state`, `edge/heartbeat`) carry the last stream `seq` issued, like Sparkplug's
   birth and death certificates, so the cloud notices a gap even when nothing else flows. They are not part of
-  the stream and are not deduplicated.
+  the stream and are not deduplicated. The exception is the death the broker publishes as the MQTT will: a
+  will is fixed when the edge connects, so its `seq`, `ts`, `oldest_seq` and `config_version` are those of
+  that moment (a new store's will carries `seq` 0), not of the disconnect; only a death the edge publishes
+  itself on a clean stop is current.
 * **Birth and death**: on every connection the edge bumps its `session` counter (Sparkplug's bdSeq) and sets
   the MQTT will to a retained `death` with that session, then publishes a retained `birth` with the same session,
   its config version and a snapshot of every socket's status. A `death` whose session is older than the
@@ -236,9 +239,11 @@ A `RelayCommand` on `sw/v1/shed/{{shed}}/dev/{{post}}/relay/set` names one `sock
 false`) or closes (`on: true`) its relay. Without `socket` (omitted, or `null`) it is **post-level**: open every
 relay of the post at once. A post-level command can only switch off (`"on": true` without a socket is refused
 as `invalid_value`): closing every relay at once is never a safe default. The edge uses it for cuts that
-concern every socket of a post (a shed-wide trip: off-gas, smoke, heat, extinguisher discharge; a post whose
-switched-on sockets all went silent; the fail-safe), so a shed of 20 posts × 10 sockets is cut with 20
-messages instead of 200.
+concern every socket of a post (a shed-wide trip: off-gas, smoke, heat, extinguisher discharge; a post all of
+whose sockets were switched on and went silent; the fail-safe), so a shed of 20 posts × 10 sockets is cut with
+20 messages instead of 200. A cut that concerns only some sockets of a post (a silent post with some relays
+open) is sent per socket: an open socket needs no command, and would wait for a confirmation a silent post
+cannot give.
 
 * The post opens every relay and answers **one `RelayResult` per socket**, each with the command's
   `request_id` and its `socket` (`ok: false` with an `error` for a socket it could not open).
