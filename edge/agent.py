@@ -28,7 +28,7 @@ from edge.decide import begin, finish
 from edge.inputs import CommandIn, CommandRefused, Input, Tick
 from edge.latches import latches_of, restore
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder, SessionRow
-from edge.rejects import RejectLog
+from edge.rejects import RejectLog, topic_kind
 from edge.replay import SeqTrack, judge
 from edge.settings import EdgeConfigFile
 from edge.snapshot import birth_snapshot
@@ -247,6 +247,7 @@ class Agent:
         staged = threading.Event()
         self.writer.submit(staged.set)  # every reading taken so far is staged and acknowledged
         staged.wait(5.0)
+        self.shed_outage.closing()
         self.shed_client.disconnect()
         self.shed_client.loop_stop()
         self.flush_telemetry(self.clock.now_ms())
@@ -472,6 +473,12 @@ class Agent:
             log.exception("failed to handle a message on %s", topic)
 
     def _cloud_message(self, topic: str, payload: bytes) -> None:
+        if not payload and topic_kind(topic) == Kind.CLOUD_CONFIG.value:
+            # an empty retained message is how MQTT deletes one: a legal act of the cloud, not a malformed config
+            log.info(
+                "retained config cleared on %s: the running config (version %d) stays", topic, self.state.config.version
+            )
+            return
         try:
             parsed, message = decode_message(topic, payload)
         except (PayloadError, TopicError) as exc:

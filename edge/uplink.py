@@ -197,6 +197,7 @@ class Uplink:
             )
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout)
+        self.outage.closing()
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -287,7 +288,9 @@ class Uplink:
             self._wake.set()
             return
         was_connected = self.connected.is_set()
-        if was_connected:
+        if was_connected and self._stop.is_set():
+            log.info("cloud uplink disconnected (stopping): %s", rc)  # our own clean stop, not an outage
+        elif was_connected:
             self.outage.down()
             log.warning("cloud uplink lost: %s", rc)
         self.connected.clear()

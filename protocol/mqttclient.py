@@ -25,17 +25,20 @@ class MqttError(ProtocolError):
 
 
 class OncePerOutage(logging.Filter):
-    """Lets through paho's first warning or error of an outage and counts the rest (one line per outage).
+    """Logs paho's first warning or error of an outage as one WARNING and counts the rest (one line per outage).
 
-    paho logs an error on every failed reconnect; over a long outage that floods the log. The owner
-    calls ``down()`` when the connection is lost and ``up()`` when it is back (which returns how many
-    records were held back, for its own one-line summary).
+    paho logs an error on every failed reconnect (and "Client is not connected" while a broker is unreachable);
+    over a long outage that floods the log, and an outage the software rides out is no ERROR: nobody must be
+    called out for a broker that is down at start. The owner calls ``down()`` when the connection is lost,
+    ``up()`` when it is back (which returns how many records were held back, for its own one-line summary),
+    and ``closing()`` before a deliberate disconnect: what paho says from then on is INFO.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._down = True  # until the first connection: a broker not reachable at start is an outage too
         self._shown = False
+        self._closing = False
         self.suppressed = 0
 
     def down(self) -> None:
@@ -47,15 +50,29 @@ class OncePerOutage(logging.Filter):
         held, self._down, self.suppressed = self.suppressed, False, 0
         return held
 
+    def closing(self) -> None:
+        """The owner disconnects on purpose (a clean stop): paho's complaints about it are expected."""
+        self._closing = True
+
     def filter(self, record: logging.LogRecord) -> bool:
-        """Pass everything while connected, and the first warning or error of an outage."""
-        if not self._down or record.levelno < logging.WARNING:
+        """Pass everything while connected; during an outage the first warning or error, as a WARNING."""
+        if record.levelno < logging.WARNING:
+            return True
+        if self._closing:
+            _level(record, logging.INFO)
+            return True
+        if not self._down:
             return True
         if not self._shown:
             self._shown = True
+            _level(record, logging.WARNING)
             return True
         self.suppressed += 1
         return False
+
+
+def _level(record: logging.LogRecord, level: int) -> None:
+    record.levelno, record.levelname = level, logging.getLevelName(level)
 
 
 def make_client(

@@ -146,13 +146,18 @@ def test_a_command_that_fails_validation_is_answered_rejected_with_why(mosquitto
         push = envelope | {"config": broken(6)}
         cloud.publish(shed_topic(Kind.CLOUD_CONFIG, "shed-a"), json.dumps(push), qos=1)
         assert "max_session_s" in result("config-6").detail
+        # an empty retained payload deletes the retained config (a legal MQTT act): no reject, no answer
+        cloud.publish(shed_topic(Kind.CLOUD_CONFIG, "shed-a"), b"", qos=1, retain=True)
         # no readable id: nothing to answer under, still counted
         cloud.publish(shed_topic(Kind.CLOUD_COMMAND, "shed-a"), json.dumps({"action": "push_config"}), qos=1)
         beat = rec.wait(
             lambda: [h for h in rec.of(Kind.EDGE_HEARTBEAT) if sum(r.count for r in h.rejects) >= 3],
             what="rejects counted",
         )[0]
-        assert {(r.reason, r.topic): r.count for r in beat.rejects}[("invalid_value", "cloud/command")] >= 1
+        counts = {(r.reason, r.topic): r.count for r in beat.rejects}
+        assert counts[("invalid_value", "cloud/command")] == 1 and counts[("invalid_value", "cloud/config")] == 1
+        assert not [k for k in counts if k[0] == "malformed_json"]  # the empty retained config is no reject
+        assert sum(n for (_, topic), n in counts.items() if topic == "cloud/command") == 2
         assert len(rec.of(Kind.EDGE_RESULT)) == 2
         assert agent.terminate() == 0
     finally:
@@ -161,3 +166,4 @@ def test_a_command_that_fails_validation_is_answered_rejected_with_why(mosquitto
         cloud.loop_stop()
         rec.close()
     assert "Traceback" not in agent.output()
+    assert "retained config cleared" in agent.output()
