@@ -102,6 +102,15 @@ def test_a_1970_stamp_and_a_broken_probe_condemn_only_what_they_describe(mosquit
         devices.telemetry("post-9", [reading(1, 200.0)])
         off = rec.wait(lambda: [c for c in rec.of(Kind.RELAY_SET) if c.reason == "unconfigured"], what="post-9 off")
         assert off[0].on is False
+        # so is a socket number the configured post does not have (socket 7 of a 4-socket post), and counted
+        devices.telemetry("post-1", [reading(3, 150.0), reading(7, 1500.0, temp_c=90.0)])
+        stray = rec.wait(lambda: [c for c in rec.of(Kind.RELAY_SET) if c.socket == 7], what="socket 7 off")[0]
+        assert (stray.on, stray.reason) == (False, "unconfigured")
+        beat = rec.wait(
+            lambda: [h for h in rec.of(Kind.EDGE_HEARTBEAT) if any(r.reason == "unknown_socket" for r in h.rejects)],
+            what="unknown_socket counted",
+        )[0]
+        assert {(r.reason, r.topic): r.count for r in beat.rejects}[("unknown_socket", "telemetry")] == 1
         time.sleep(0.5)
         assert not [c for c in rec.of(Kind.RELAY_SET) if c.socket == 3]
         assert agent.terminate() == 0
