@@ -24,14 +24,15 @@ from edge import liveness, sessions
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig, SaveSession
 from edge.alarms import alarm_id
 from edge.decide import begin, finish
-from edge.inputs import CommandIn, Input, Tick
-from edge.latches import latches_of, restore
+from edge.inputs import CommandIn, Input, StoredUnreadable, Tick
+from edge.latches import latches_of, restore_checked
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder, SessionRow
 from edge.rejects import RejectLog
 from edge.replay import SeqTrack, judge
 from edge.settings import EdgeConfigFile
 from edge.snapshot import birth_snapshot
 from edge.state import ShedState, new_state
+from edge.stops import hold_all, stops_of
 from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
 from edge.uplink import Uplink
 from edge.writer import Writer
@@ -72,9 +73,19 @@ class Agent:
         config = self._persisted_config(cfg.shed)
         self.shed = config.shed
         self.state: ShedState = new_state(config, clock.mono_ms())
-        restored = restore(self.state, self.outbox.load_latches(), mono_ms=clock.mono_ms(), wall_ms=clock.now_ms())
+        # latches and operator stops are back before the shed broker is connected: no relay closes under either
+        records, unreadable_rows = self.outbox.load_latches()
+        restored, bad = restore_checked(self.state, records, mono_ms=clock.mono_ms(), wall_ms=clock.now_ms())
         if restored:
             log.warning("restored %d safety latch(es) from before the restart: they hold until a reset", restored)
+        held = len(stops_of(self.state))
+        if held:
+            log.warning("restored %d operator stop(s) from before the restart: they hold until start_socket", held)
+        self._unreadable = unreadable_rows + bad
+        if self._unreadable:
+            # cannot tell which socket was stopped or tripped: hold every one off (alarm raised in run())
+            log.error("%d stored latch/stop record(s) unreadable: every socket held stopped", self._unreadable)
+            hold_all(self.state)
         self._latches = latches_of(self.state)
         active, ended = self.outbox.load_sessions()
         resumed = sessions.restore(self.state, active, ended, clock.mono_ms())
@@ -156,6 +167,8 @@ class Agent:
         # switch interval (CPython default 5 ms): with the cloud connected that stacked up to 15-20 ms per trip.
         sys.setswitchinterval(GIL_SWITCH_S)
         self.writer.start()
+        if self._unreadable:
+            self.handle(StoredUnreadable(self._unreadable))  # the trouble alarm (latched: stored with the rest)
         self.handle(Tick())  # statuses of restored latches before the birth snapshot
         connect_async(
             self.shed_client, self.shed_url, persistent=True, session_expiry_s=self.settings.shed_session_expiry_s
@@ -274,8 +287,14 @@ class Agent:
             actions = finish(ctx)
             if actions:
                 self._relays(actions[sent:], now)  # none today: statuses only emit; never leave one behind
+                changed = any(isinstance(a, Emit) and a.event.type in _LATCH_EVENTS for a in actions)
+                if changed and any(isinstance(a, Answer) for a in actions):
+                    # a command's answer says done only once what it changed is on disk (a stop_socket answered
+                    # "applied" and lost in a power cut let the post power the socket again): stored first
+                    self.writer.submit(self._save_latches)
+                    changed = False
                 self._execute(actions, now)
-                if any(isinstance(a, Emit) and a.event.type in _LATCH_EVENTS for a in actions):
+                if changed:
                     self.writer.submit(self._save_latches)  # off the hot path: the relay leaves first
             return actions
 

@@ -421,6 +421,8 @@ ALARM_TYPES: dict[str, str] = {
     "charging_overtime": "operational: still drawing charging power 8 h after switch-on",
     "post_over_limit": "operational: post total over `post_limit_w` (8,700 W); newest sessions cut",
     "internal_error": "trouble: a decision failed; what it concerned was cut (fail safe)",
+    "stored_state_unreadable": "trouble: at start, stored latch/stop records could not be read; every socket held "
+    "stopped until `start_socket`, latched",
 }
 # interlock.reason: every alarm type above that cuts, plus these
 INTERLOCK_REASONS: dict[str, str] = {
