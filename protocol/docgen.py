@@ -132,8 +132,9 @@ Ids (shed, device, source) match `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`: they are top
   most `fresh_wait_s`, 2 s). When that is at or above its own counter it moves the counter above it and
   reconnects once, cleanly, so that its birth and its MQTT will (fixed before CONNECT) both carry the new number.
   Each socket of the snapshot says `stopped` (true while an operator's `stop_socket` holds it off, until
-  `start_socket`): the edge keeps that stop across a reconnect but not across a restart of the agent, and the
-  cloud takes the birth's word either way. The field is new within version 1 (optional, default false): update
+  `start_socket`): the edge keeps that stop across a reconnect and across a restart of the agent (stored with its
+  latches; one whose stored state cannot be read says `stopped` for every socket), and the cloud takes the birth's
+  word. The field is new within version 1 (optional, default false): update
   the cloud before the edges, as an older cloud refuses it (`unknown_field`).
 * **Heartbeats** are QoS 0: only the newest is worth anything (the next one carries a newer last seq and
   counts), a stale one replayed after an outage would only take room in a broker queue that stream messages

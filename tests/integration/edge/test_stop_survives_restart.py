@@ -1,0 +1,136 @@
+"""An operator's stop survives SIGKILL of the agent: answered only once it is on disk, back at the next start (the
+birth says stopped, a post that switches the socket on is cut again), lifted by start_socket and lifted after the
+next restart too."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from protocol.clock import SystemClock
+from protocol.codec import encode
+from protocol.commands import Command
+from protocol.topics import Kind, shed_topic
+from tests.integration.edge.harness import (
+    AgentProcess,
+    Devices,
+    Recorder,
+    RelayResponder,
+    client,
+    reading,
+    write_config,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _command(request_id: str, action: str) -> bytes:
+    now = SystemClock().now_ms()
+    return encode(
+        Command(
+            src="cloud",
+            seq=1,
+            ts=now,
+            request_id=request_id,
+            expires_at=now + 60_000,
+            actor="guard-7",
+            action=action,  # type: ignore[arg-type]
+            device="post-1",
+            socket=1,
+        )
+    )
+
+
+def test_a_stop_survives_sigkill_and_start_socket_lifts_it_for_good(mosquitto, tmp_path: Path) -> None:
+    url = mosquitto.url
+    cfg = write_config(tmp_path / "shed.toml", shed_broker=url, cloud_broker=url, data_dir=tmp_path / "data")
+    rec = Recorder(url, ["sw/v1/edge/shed-a/#", "sw/v1/shed/shed-a/dev/+/relay/set"])
+    responder = RelayResponder(url)
+    devices = Devices(url)
+    cloud = client(url, "cloud")
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+    commands = shed_topic(Kind.CLOUD_COMMAND, "shed-a")
+
+    def births() -> list:
+        return [s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"]
+
+    def stopped(birth) -> dict[int, bool]:
+        return {s.socket: s.stopped for s in birth.sockets if s.device == "post-1"}
+
+    def answer(request_id: str) -> str:
+        return rec.wait(lambda: [r for r in rec.of(Kind.EDGE_RESULT) if r.request_id == request_id], what=request_id)[
+            0
+        ].status
+
+    def restart(n: int) -> AgentProcess:
+        """SIGKILL (a power cut of the Pi) and start again; the n-th birth."""
+        agent.kill()
+        started = AgentProcess(cfg, tmp_path / f"agent{n}.log").start()
+        rec.wait(lambda: len(births()) >= n, what=f"birth {n}")
+        return started
+
+    def relays_after(mark: int, socket: int) -> list:
+        return [c for c in rec.of(Kind.RELAY_SET)[mark:] if c.socket == socket]
+
+    try:
+        rec.wait(births, what="birth")
+        devices.telemetry("post-1", [reading(1, 200.0)])
+        rec.wait(lambda: rec.events("socket_status"), what="charging")
+        cloud.publish(commands, _command("stop-1", "stop_socket"), qos=1)
+        assert answer("stop-1") == "applied"  # answered only once stored: killed at once, the stop must hold
+
+        agent = restart(2)
+        assert stopped(births()[1]) == {1: True, 2: False, 3: False, 4: False}
+        mark = len(rec.of(Kind.RELAY_SET))
+        # the post switches socket 1 on again by itself (a reboot, its watchdog); socket 2 trips in the same reading
+        devices.telemetry("post-1", [reading(1, 200.0), reading(2, 300.0, temp_c=70.0)])
+        rec.wait(lambda: relays_after(mark, 2), what="the trip of socket 2")
+        assert [(c.on, c.reason) for c in relays_after(mark, 1)] == [(False, "operator_stop")]
+
+        cloud.publish(commands, _command("start-1", "start_socket"), qos=1)
+        assert answer("start-1") == "applied"
+        rec.wait(lambda: [c for c in relays_after(mark, 1) if c.on and c.reason == "operator_start"], what="on")
+
+        agent = restart(3)
+        assert stopped(births()[2]) == {1: False, 2: False, 3: False, 4: False}
+        mark = len(rec.of(Kind.RELAY_SET))
+        devices.telemetry("post-1", [reading(1, 200.0), reading(3, 300.0, temp_c=70.0)])
+        rec.wait(lambda: relays_after(mark, 3), what="the trip of socket 3")
+        assert relays_after(mark, 1) == []  # lifted stays lifted: nothing cuts socket 1
+        assert agent.terminate() == 0
+        assert "Traceback" not in agent.output()
+    finally:
+        agent.kill()
+        cloud.disconnect()
+        cloud.loop_stop()
+        for c in (rec, responder, devices):
+            c.close()
+
+
+def test_unreadable_stored_state_starts_with_every_socket_stopped_and_alarmed(mosquitto, tmp_path: Path) -> None:
+    url = mosquitto.url
+    cfg = write_config(tmp_path / "shed.toml", shed_broker=url, cloud_broker=url, data_dir=tmp_path / "data")
+    rec = Recorder(url, ["sw/v1/edge/shed-a/#", "sw/v1/shed/shed-a/dev/+/relay/set"])
+    devices = Devices(url)
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+    try:
+        rec.wait(lambda: rec.of(Kind.EDGE_STATE), what="birth")
+        assert agent.terminate() == 0
+        db = sqlite3.connect(tmp_path / "data" / "outbox.sqlite")
+        db.execute('INSERT INTO latches (body) VALUES (\'{"scope": "stop", "dev\')')  # torn by a bad card
+        db.commit()
+        db.close()
+        agent = AgentProcess(cfg, tmp_path / "agent2.log").start()
+        birth = rec.wait(lambda: [s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"][1:], what="rebirth")[0]
+        assert all(s.stopped for s in birth.sockets)
+        alarm = rec.wait(lambda: rec.events("alarm_raised"), what="the trouble alarm")[0]
+        assert (alarm.alarm_type, alarm.alarm_class.value) == ("stored_state_unreadable", "trouble")
+        mark = len(rec.of(Kind.RELAY_SET))
+        devices.telemetry("post-1", [reading(4, 200.0)])  # a post switches a socket on: held off, cut
+        cut = rec.wait(lambda: rec.of(Kind.RELAY_SET)[mark:], what="the cut")[0]
+        assert (cut.socket, cut.on, cut.reason) == (4, False, "operator_stop")
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
+        rec.close()
+        devices.close()
