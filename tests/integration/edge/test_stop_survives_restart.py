@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from protocol.clock import SystemClock
-from protocol.codec import encode
-from protocol.commands import Command
 from protocol.topics import Kind, shed_topic
 from tests.integration.edge.harness import (
     AgentProcess,
@@ -17,28 +14,12 @@ from tests.integration.edge.harness import (
     Recorder,
     RelayResponder,
     client,
+    command,
     reading,
     write_config,
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _command(request_id: str, action: str) -> bytes:
-    now = SystemClock().now_ms()
-    return encode(
-        Command(
-            src="cloud",
-            seq=1,
-            ts=now,
-            request_id=request_id,
-            expires_at=now + 60_000,
-            actor="guard-7",
-            action=action,  # type: ignore[arg-type]
-            device="post-1",
-            socket=1,
-        )
-    )
 
 
 def test_a_stop_survives_sigkill_and_start_socket_lifts_it_for_good(mosquitto, tmp_path: Path) -> None:
@@ -76,7 +57,7 @@ def test_a_stop_survives_sigkill_and_start_socket_lifts_it_for_good(mosquitto, t
         rec.wait(births, what="birth")
         devices.telemetry("post-1", [reading(1, 200.0)])
         rec.wait(lambda: rec.events("socket_status"), what="charging")
-        cloud.publish(commands, _command("stop-1", "stop_socket"), qos=1)
+        cloud.publish(commands, command("stop-1", "stop_socket", device="post-1", socket=1), qos=1)
         assert answer("stop-1") == "applied"  # answered only once stored: killed at once, the stop must hold
 
         agent = restart(2)
@@ -87,7 +68,7 @@ def test_a_stop_survives_sigkill_and_start_socket_lifts_it_for_good(mosquitto, t
         rec.wait(lambda: relays_after(mark, 2), what="the trip of socket 2")
         assert [(c.on, c.reason) for c in relays_after(mark, 1)] == [(False, "operator_stop")]
 
-        cloud.publish(commands, _command("start-1", "start_socket"), qos=1)
+        cloud.publish(commands, command("start-1", "start_socket", device="post-1", socket=1), qos=1)
         assert answer("start-1") == "applied"
         rec.wait(lambda: [c for c in relays_after(mark, 1) if c.on and c.reason == "operator_start"], what="on")
 
