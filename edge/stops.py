@@ -14,7 +14,7 @@ from typing import Any
 from edge.alarms import raise_latched
 from edge.context import Ctx
 from edge.state import ShedState, SocketState
-from protocol.uplink import AlarmClass
+from protocol.uplink import AlarmClass, CommandResult
 
 OPERATOR_STOP = "operator_stop"  # the hold-off a stop_socket sets (edge.commands)
 UNREADABLE = "stored_state_unreadable"  # the trouble alarm when stored latches or stops cannot be read
@@ -57,3 +57,15 @@ def on_unreadable(ctx: Ctx, records: int) -> None:
         UNREADABLE,
         message=f"{records} stored latch/stop record(s) unreadable: every socket held stopped until start_socket",
     )
+
+
+def not_stored(result: CommandResult) -> CommandResult:
+    """The answer to give when the stops and latches a command changed could not be stored.
+
+    An applied command becomes ``failed``: what it did holds now (a stopped socket is off) but would not survive a
+    restart, so it is not acknowledged as done; a rejected or expired one changed nothing and stays as it was.
+    """
+    if result.status != "applied":
+        return result
+    detail = f"applied but not stored (lost on a restart of the agent): {result.detail}".rstrip(": ")
+    return result.model_copy(update={"status": "failed", "detail": detail[:200]})

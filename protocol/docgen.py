@@ -349,7 +349,8 @@ MEANINGS: dict[str, dict[str, str]] = {
         "applied": "carried out",
         "rejected": "not carried out: unknown target, latched, offline, older config, clock not plausible, …",
         "expired": "arrived after its expires_at (never for stop_session, which is always carried out)",
-        "failed": "tried and failed",
+        "failed": "tried and failed; also a stop_socket, start_socket or reset_trip carried out whose change the edge "
+        "could not store (it holds now, not across a restart of the agent: detail `applied but not stored …`)",
     },
     "command.action (Command)": {
         "stop_socket": "open one socket's relay and hold it off until start_socket",

@@ -1,6 +1,6 @@
 """An operator's stop survives SIGKILL of the agent: answered only once it is on disk, back at the next start (the
 birth says stopped, a post that switches the socket on is cut again), lifted by start_socket and lifted after the
-next restart too."""
+next restart too; unreadable stored state holds every socket stopped; a stop the store refuses is answered failed."""
 
 import sqlite3
 from pathlib import Path
@@ -115,3 +115,42 @@ def test_unreadable_stored_state_starts_with_every_socket_stopped_and_alarmed(mo
         agent.kill()
         rec.close()
         devices.close()
+
+
+def test_a_stop_that_cannot_be_stored_is_answered_failed_not_applied(mosquitto, tmp_path: Path) -> None:
+    url = mosquitto.url
+    cfg = write_config(tmp_path / "shed.toml", shed_broker=url, cloud_broker=url, data_dir=tmp_path / "data")
+    data = tmp_path / "data"
+    data.mkdir()
+    db = sqlite3.connect(data / "outbox.sqlite")  # a store that refuses the record, as a full or failing card would
+    db.execute("CREATE TABLE latches (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)")
+    db.execute("CREATE TRIGGER refuse BEFORE INSERT ON latches BEGIN SELECT RAISE(ABORT, 'card failing'); END")
+    db.commit()
+    db.close()
+    rec = Recorder(url, ["sw/v1/edge/shed-a/#", "sw/v1/shed/shed-a/dev/+/relay/set"])
+    responder = RelayResponder(url)
+    cloud = client(url, "cloud")
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+    try:
+        rec.wait(lambda: rec.of(Kind.EDGE_STATE), what="birth")
+        cloud.publish(
+            shed_topic(Kind.CLOUD_COMMAND, "shed-a"),
+            command("stop-1", "stop_socket", device="post-1", socket=1),
+            qos=1,
+        )
+        answer = rec.wait(lambda: rec.of(Kind.EDGE_RESULT), what="the answer")[0]
+        assert (answer.request_id, answer.status) == ("stop-1", "failed")
+        assert "not stored" in answer.detail
+        cut = rec.wait(lambda: rec.of(Kind.RELAY_SET), what="the cut")[0]
+        assert (cut.socket, cut.on, cut.reason) == (1, False, "operator_stop")  # it holds until the agent restarts
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
+        cloud.disconnect()
+        cloud.loop_stop()
+        rec.close()
+        responder.close()
+    db = sqlite3.connect(data / "outbox.sqlite")
+    audit = db.execute("SELECT request_id, status FROM audit").fetchall()
+    db.close()
+    assert audit == [("stop-1", "failed")]

@@ -10,10 +10,10 @@ from edge.inputs import StoredUnreadable, Tick
 from edge.latches import latches_of, restore_checked
 from edge.outbox import Outbox
 from edge.state import ShedState
-from edge.stops import UNREADABLE, hold_all
+from edge.stops import UNREADABLE, hold_all, not_stored
 from protocol.device import SocketState as Plug
 from protocol.docgen import ALARM_TYPES
-from protocol.uplink import AlarmCleared, AlarmRaised
+from protocol.uplink import AlarmCleared, AlarmRaised, CommandResult
 from tests.unit.edge.scenario import T0, make_state
 from tests.unit.edge.test_charging_session_rules import Shed, authorised
 
@@ -112,3 +112,12 @@ def test_the_outbox_returns_what_it_can_read_and_counts_the_rest(tmp_path: Path)
         box._db.execute("DROP TABLE latches")
     assert box.load_latches() == ([], 1)
     box.close()
+
+
+def test_an_applied_answer_whose_change_was_not_stored_is_failed_and_the_others_stay() -> None:
+    applied = CommandResult(src="shed-a", seq=0, ts=T0, request_id="c-1", status="applied")
+    failed = not_stored(applied)
+    assert (failed.status, failed.request_id) == ("failed", "c-1")
+    assert failed.detail == "applied but not stored (lost on a restart of the agent)"
+    rejected = applied.model_copy(update={"status": "rejected", "detail": "unknown socket"})
+    assert not_stored(rejected) == rejected
