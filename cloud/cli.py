@@ -150,7 +150,13 @@ def _run_api(args: argparse.Namespace) -> int:
         return 2
     # uvicorn turns SIGINT/SIGTERM into a graceful shutdown that runs the lifespan's cleanup.
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=settings.access_log,
+        )
     )
     # uvicorn re-raises the captured signal after shutdown, into the handlers found at start:
     # make those no-ops so a requested stop exits 0 instead of dying by the signal.

@@ -48,32 +48,39 @@ class CloudState:
     commands: CommandSender | None = None
 
 
-def get_cloud(request: Request) -> CloudState:
+def cloud_of(request: Request) -> CloudState:
     """The running app's state (set by the lifespan before the first request)."""
     cloud = request.app.state.cloud
     assert isinstance(cloud, CloudState)
     return cloud
 
 
+# The dependencies are ``async`` although they await nothing: FastAPI runs a plain ``def`` dependency in its
+# thread pool, and that hop on every request was the largest single cost of the public availability route.
+async def get_cloud(request: Request) -> CloudState:
+    """Dependency form of ``cloud_of``."""
+    return cloud_of(request)
+
+
 CloudDep = Annotated[CloudState, Depends(get_cloud)]
 
 
-def get_live(cloud: CloudDep) -> LiveView:
+async def get_live(cloud: CloudDep) -> LiveView:
     """This process's live state."""
     return cloud.live
 
 
-def get_state_store(cloud: CloudDep) -> StateStore:
+async def get_state_store(cloud: CloudDep) -> StateStore:
     """The relational state store."""
     return cloud.stores.state
 
 
-def get_telemetry(cloud: CloudDep) -> TelemetryStore:
+async def get_telemetry(cloud: CloudDep) -> TelemetryStore:
     """The telemetry store."""
     return cloud.stores.telemetry
 
 
-def get_clock(cloud: CloudDep) -> Clock:
+async def get_clock(cloud: CloudDep) -> Clock:
     """The process clock (simulated in demos and tests)."""
     return cloud.clock
 

@@ -26,7 +26,7 @@ from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 from sqlalchemy.exc import SQLAlchemyError
 
 from cloud.api.auth_deps import auth_kit
-from cloud.api.deps import CloudDep, CloudState, get_cloud
+from cloud.api.deps import CloudDep, CloudState, cloud_of
 from cloud.auth.csrf import csrf_refusal
 from cloud.auth.errors import AccountError, ExpiredToken, InvalidToken
 from cloud.auth.settings import AuthSettings
@@ -242,7 +242,7 @@ async def _refused(request: Request, exc: Exception) -> JSONResponse:
         try:
             await asyncio.to_thread(
                 record_audit,
-                get_cloud(request),
+                cloud_of(request),
                 exc.principal,
                 exc.action.value,
                 exc.target,
