@@ -11,6 +11,7 @@ from cloud.alarms.runner import AlarmRunner
 from cloud.api.availability_view import AvailabilityView
 from cloud.api.live import LiveView
 from cloud.api.metrics import ApiMetrics
+from cloud.api.shed_views import ShedViews
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.commands.sender import CommandSender
@@ -41,6 +42,7 @@ class CloudState:
     metrics: ApiMetrics | None = None  # GET /metrics
     availability: AvailabilityView | None = None  # GET /api/v1/availability and the stream's availability
     eta: EtaService | None = None  # the free-socket ETA of full sheds
+    shed_views: ShedViews | None = None  # GET /api/v1/sheds/{shed}: built views kept while fresh
     alarm_feed: AlarmFeed | None = None  # the stream's cloud alarm and incident changes
     # The alarm TOML as read at start (the seed API-edited documents override) and the command sender (None
     # when commands are off in this process or its broker has not accepted it yet).

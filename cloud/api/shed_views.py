@@ -1,0 +1,90 @@
+"""Built shed views (GET /api/v1/sheds/{shed}) kept while fresh, so a control room polling every shed costs a
+dict lookup per request instead of four store queries in a worker thread.
+
+A view is fresh while the shed's live state has not changed since it was built (``LiveView.shed_version``: a
+socket status or the edge's link shows at once) and for at most ``max_age_s`` (setting
+SHEDWATCH_CLOUD_SHED_VIEW_MAX_AGE_S, default ``MAX_AGE_S``; the inventory, inspections and
+the newest readings, which come from the stores, may be that old; an inspection recorded through this process
+drops the shed's view at once). Requests that miss together share one build (one thread hop, not one each).
+Only sheds of the inventory are kept, so the map is as large as the inventory. Authorisation is not cached: the
+route decides it on every request from the view's community.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+MAX_AGE_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ShedView:
+    """One shed's encoded answer: ``community`` and ``body`` None when the inventory does not know the shed."""
+
+    community: str | None
+    body: bytes | None
+    live_version: int  # the shed's live version read before the build started
+    built_at: float  # monotonic s at the start of the build (the stores were read after it)
+
+
+def is_fresh(view: ShedView, live_version: int, now: float, max_age_s: float) -> bool:
+    """Whether a kept view may answer a request at ``now`` while the shed's live version is ``live_version``."""
+    return view.live_version == live_version and now - view.built_at < max_age_s
+
+
+class ShedViews:
+    """The kept views of one process and the builds in flight."""
+
+    def __init__(
+        self,
+        build: Callable[[str], tuple[str, bytes] | None],
+        live_version: Callable[[str], int],
+        *,
+        max_age_s: float = MAX_AGE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._build = build  # blocking: runs in a worker thread
+        self._live_version = live_version
+        self._max_age_s = max_age_s
+        self._clock = clock
+        self._kept: dict[str, ShedView] = {}
+        # shed -> ((live version, forgets) the build started at, the build)
+        self._building: dict[str, tuple[tuple[int, int], asyncio.Future[ShedView]]] = {}
+        self._forgets = 0
+        self.builds = 0  # how many times the stores were read (tests, metrics)
+
+    async def get(self, shed: str) -> ShedView:
+        """The shed's view: the kept one when fresh, else a new build (shared with requests waiting for it)."""
+        version = self._live_version(shed)
+        kept = self._kept.get(shed)
+        if kept is not None and is_fresh(kept, version, self._clock(), self._max_age_s):
+            return kept
+        key = (version, self._forgets)
+        pending = self._building.get(shed)
+        if pending is None or pending[0] != key:  # a build of an older state does not answer this request
+            pending = (key, asyncio.ensure_future(self._built(shed, key)))
+            self._building[shed] = pending
+        # shield: one caller going away (a closed connection) must not cancel the build the others wait for.
+        return await asyncio.shield(pending[1])
+
+    async def _built(self, shed: str, key: tuple[int, int]) -> ShedView:
+        started = self._clock()
+        try:
+            self.builds += 1
+            found = await asyncio.to_thread(self._build, shed)
+        finally:
+            pending = self._building.get(shed)
+            if pending is not None and pending[0] == key:
+                del self._building[shed]
+        view = ShedView(None, None, key[0], started) if found is None else ShedView(*found, key[0], started)
+        kept = self._kept.get(shed)
+        # Keep it unless something was forgotten meanwhile (it may show that) or a newer build is kept already.
+        if found is not None and key[1] == self._forgets and (kept is None or kept.live_version <= key[0]):
+            self._kept[shed] = view
+        return view
+
+    def forget(self, shed: str) -> None:
+        """Drop the shed's kept view (this process changed something it shows); builds in flight are not kept."""
+        self._forgets += 1
+        self._kept.pop(shed, None)

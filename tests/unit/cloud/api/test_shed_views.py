@@ -1,0 +1,79 @@
+"""The kept shed views: fresh while the shed's live state is unchanged and younger than the limit, one build for
+requests that miss together, nothing kept that a forget may have outdated, unknown sheds never kept."""
+
+import asyncio
+import threading
+
+from cloud.api.shed_views import MAX_AGE_S, ShedView, ShedViews, is_fresh
+
+
+def test_is_fresh_needs_the_same_live_version_and_an_age_under_the_limit() -> None:
+    view = ShedView("c1", b"{}", live_version=3, built_at=10.0)
+    assert is_fresh(view, 3, 10.0 + MAX_AGE_S - 0.001, MAX_AGE_S)
+    assert not is_fresh(view, 3, 10.0 + MAX_AGE_S, MAX_AGE_S)
+    assert not is_fresh(view, 4, 10.0, MAX_AGE_S)
+
+
+class _Inventory:
+    """A build that counts its calls and can be held (a slow store), returning the shed's community and a body
+    naming the call."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def build(self, shed: str) -> tuple[str, bytes] | None:
+        self.gate.wait(5)
+        self.calls += 1
+        return None if shed == "nowhere" else ("c1", f"{shed}#{self.calls}".encode())
+
+
+def _views(inv: _Inventory, versions: dict[str, int], now: list[float]) -> ShedViews:
+    return ShedViews(inv.build, lambda shed: versions.get(shed, 0), clock=lambda: now[0])
+
+
+async def test_kept_until_the_shed_changes_or_the_view_ages() -> None:
+    inv, versions, now = _Inventory(), {"a": 1}, [100.0]
+    views = _views(inv, versions, now)
+    assert (await views.get("a")).body == b"a#1"
+    assert (await views.get("a")).body == b"a#1"  # kept
+    versions["b"] = 7  # another shed moving does not outdate this one
+    assert (await views.get("a")).body == b"a#1"
+    versions["a"] = 2
+    assert (await views.get("a")).body == b"a#2"  # its live state changed
+    now[0] += MAX_AGE_S
+    assert (await views.get("a")).body == b"a#3"  # too old
+    assert inv.calls == 3
+
+
+async def test_requests_that_miss_together_share_one_build() -> None:
+    inv, now = _Inventory(), [0.0]
+    views = _views(inv, {}, now)
+    inv.gate.clear()
+    waiting = [asyncio.ensure_future(views.get("a")) for _ in range(20)]
+    await asyncio.sleep(0.05)  # every request is waiting on the build in its thread
+    inv.gate.set()
+    assert {v.body for v in await asyncio.gather(*waiting)} == {b"a#1"}
+    assert inv.calls == views.builds == 1
+
+
+async def test_a_build_started_before_a_forget_answers_but_is_not_kept() -> None:
+    inv, now = _Inventory(), [0.0]
+    views = _views(inv, {}, now)
+    inv.gate.clear()
+    early = asyncio.ensure_future(views.get("a"))
+    await asyncio.sleep(0.05)
+    views.forget("a")  # e.g. an inspection recorded while the store was being read
+    inv.gate.set()
+    assert (await early).body == b"a#1"
+    assert (await views.get("a")).body == b"a#2"  # built again, with the change
+
+
+async def test_an_unknown_shed_is_built_each_time_and_never_kept() -> None:
+    inv, now = _Inventory(), [0.0]
+    views = _views(inv, {}, now)
+    for _ in range(3):
+        view = await views.get("nowhere")
+        assert (view.community, view.body) == (None, None)
+    assert inv.calls == 3
