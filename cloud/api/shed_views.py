@@ -1,21 +1,26 @@
 """Built shed views (GET /api/v1/sheds/{shed}) kept while fresh, so a control room polling every shed costs a
 dict lookup per request instead of four store queries in a worker thread.
 
-A view is fresh while the shed's live state has not changed since it was built (``LiveView.shed_version``: a
-socket status or the edge's link shows at once) and for at most ``max_age_s`` (setting
-SHEDWATCH_CLOUD_SHED_VIEW_MAX_AGE_S, default ``MAX_AGE_S``; the inventory, inspections and
-the newest readings, which come from the stores, may be that old; an inspection recorded through this process
-drops the shed's view at once). Requests that miss together share one build (one thread hop, not one each).
-Only sheds of the inventory are kept, so the map is as large as the inventory. Authorisation is not cached: the
-route decides it on every request from the view's community.
+A kept view answers while the shed's live state has not changed since it was built (``LiveView.shed_version``: a
+socket status or the edge's link shows at once; a request after a change waits for a new build). The rest comes
+from the stores (the inventory, inspections and the newest readings) and ages: under ``max_age_s`` (setting
+SHEDWATCH_CLOUD_SHED_VIEW_MAX_AGE_S, default ``MAX_AGE_S``) the view answers as it is; up to twice that it still
+answers while a rebuild starts behind it, so a busy route never waits for the stores; older, the request waits
+for the rebuild. So that part is at most ``2 * max_age_s`` old, and an inspection recorded through this process
+drops the shed's view at once. Requests that need a build share it (one thread hop, not one each). Only sheds of
+the inventory are kept, so the map is as large as the inventory. Authorisation is not cached: the route decides
+it on every request from the view's community.
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+log = logging.getLogger(__name__)
 MAX_AGE_S = 1.0
+FRESH, STALE, BUILD = "fresh", "stale", "build"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +33,13 @@ class ShedView:
     built_at: float  # monotonic s at the start of the build (the stores were read after it)
 
 
-def is_fresh(view: ShedView, live_version: int, now: float, max_age_s: float) -> bool:
-    """Whether a kept view may answer a request at ``now`` while the shed's live version is ``live_version``."""
-    return view.live_version == live_version and now - view.built_at < max_age_s
+def decide(view: ShedView | None, live_version: int, now: float, max_age_s: float) -> str:
+    """What a request for the shed gets: ``FRESH`` the kept view; ``STALE`` the kept view while a rebuild starts
+    behind it; ``BUILD`` a new view, waiting for it (none kept, the shed's live state moved, or too old)."""
+    if view is None or view.live_version != live_version:
+        return BUILD
+    age = now - view.built_at
+    return FRESH if age < max_age_s else STALE if age < 2 * max_age_s else BUILD
 
 
 class ShedViews:
@@ -55,18 +64,32 @@ class ShedViews:
         self.builds = 0  # how many times the stores were read (tests, metrics)
 
     async def get(self, shed: str) -> ShedView:
-        """The shed's view: the kept one when fresh, else a new build (shared with requests waiting for it)."""
+        """The shed's view: the kept one (refreshed behind it when aging), else a build shared with the requests
+        waiting for it."""
         version = self._live_version(shed)
         kept = self._kept.get(shed)
-        if kept is not None and is_fresh(kept, version, self._clock(), self._max_age_s):
+        what = decide(kept, version, self._clock(), self._max_age_s)
+        if kept is not None and what != BUILD:
+            if what == STALE:
+                self._start(shed, version)
             return kept
+        # shield: one caller going away (a closed connection) must not cancel the build the others wait for.
+        return await asyncio.shield(self._start(shed, version))
+
+    async def settled(self, shed: str) -> None:
+        """Wait for the shed's build in flight, if any (a refresh started behind an answer)."""
+        pending = self._building.get(shed)
+        if pending is not None:
+            await asyncio.shield(pending[1])
+
+    def _start(self, shed: str, version: int) -> "asyncio.Future[ShedView]":
         key = (version, self._forgets)
         pending = self._building.get(shed)
         if pending is None or pending[0] != key:  # a build of an older state does not answer this request
             pending = (key, asyncio.ensure_future(self._built(shed, key)))
+            pending[1].add_done_callback(_log_failure)
             self._building[shed] = pending
-        # shield: one caller going away (a closed connection) must not cancel the build the others wait for.
-        return await asyncio.shield(pending[1])
+        return pending[1]
 
     async def _built(self, shed: str, key: tuple[int, int]) -> ShedView:
         started = self._clock()
@@ -88,3 +111,9 @@ class ShedViews:
         """Drop the shed's kept view (this process changed something it shows); builds in flight are not kept."""
         self._forgets += 1
         self._kept.pop(shed, None)
+
+
+def _log_failure(build: "asyncio.Future[ShedView]") -> None:
+    # A refresh nobody waits for would fail unseen (the next request tries again, and gets the error if it waits).
+    if not build.cancelled() and build.exception() is not None:
+        log.warning("building a shed view failed: %s", build.exception())

@@ -33,8 +33,8 @@ async def shed_detail(
 ) -> Response:
     """One shed: posts with every socket's live status and newest readings, and its other devices.
 
-    Live status at once; the inventory, inspections and readings as read at most a second ago (cloud.api.shed_views).
-    """
+    Live status at once; the inventory, inspections and readings as read at most two seconds ago (by default;
+    cloud.api.shed_views)."""
     if cloud.shed_views is None:
         raise HTTPException(503, "shed views are not served by this process")
     view = await cloud.shed_views.get(shed)

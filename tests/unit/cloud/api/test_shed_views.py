@@ -1,17 +1,21 @@
-"""The kept shed views: fresh while the shed's live state is unchanged and younger than the limit, one build for
-requests that miss together, nothing kept that a forget may have outdated, unknown sheds never kept."""
+"""The kept shed views: kept while the shed's live state is unchanged, refreshed behind the answer once older than
+the limit and waited for past twice it; one build for requests that need it together; nothing kept that a forget
+may have outdated; unknown sheds never kept."""
 
 import asyncio
 import threading
 
-from cloud.api.shed_views import MAX_AGE_S, ShedView, ShedViews, is_fresh
+from cloud.api.shed_views import BUILD, FRESH, MAX_AGE_S, STALE, ShedView, ShedViews, decide
 
 
-def test_is_fresh_needs_the_same_live_version_and_an_age_under_the_limit() -> None:
+def test_decide_by_live_version_then_age() -> None:
     view = ShedView("c1", b"{}", live_version=3, built_at=10.0)
-    assert is_fresh(view, 3, 10.0 + MAX_AGE_S - 0.001, MAX_AGE_S)
-    assert not is_fresh(view, 3, 10.0 + MAX_AGE_S, MAX_AGE_S)
-    assert not is_fresh(view, 4, 10.0, MAX_AGE_S)
+    assert decide(view, 3, 10.0 + MAX_AGE_S - 0.001, MAX_AGE_S) == FRESH
+    assert decide(view, 3, 10.0 + MAX_AGE_S, MAX_AGE_S) == STALE
+    assert decide(view, 3, 10.0 + 2 * MAX_AGE_S, MAX_AGE_S) == BUILD
+    assert decide(view, 4, 10.0, MAX_AGE_S) == BUILD
+    assert decide(None, 3, 10.0, MAX_AGE_S) == BUILD
+    assert decide(view, 3, 10.0, 0.0) == BUILD  # max age 0: built for every request
 
 
 class _Inventory:
@@ -33,7 +37,7 @@ def _views(inv: _Inventory, versions: dict[str, int], now: list[float]) -> ShedV
     return ShedViews(inv.build, lambda shed: versions.get(shed, 0), clock=lambda: now[0])
 
 
-async def test_kept_until_the_shed_changes_or_the_view_ages() -> None:
+async def test_kept_until_the_shed_changes_and_refreshed_behind_the_answer_as_it_ages() -> None:
     inv, versions, now = _Inventory(), {"a": 1}, [100.0]
     views = _views(inv, versions, now)
     assert (await views.get("a")).body == b"a#1"
@@ -41,10 +45,14 @@ async def test_kept_until_the_shed_changes_or_the_view_ages() -> None:
     versions["b"] = 7  # another shed moving does not outdate this one
     assert (await views.get("a")).body == b"a#1"
     versions["a"] = 2
-    assert (await views.get("a")).body == b"a#2"  # its live state changed
+    assert (await views.get("a")).body == b"a#2"  # its live state changed: waited for
     now[0] += MAX_AGE_S
-    assert (await views.get("a")).body == b"a#3"  # too old
-    assert inv.calls == 3
+    assert (await views.get("a")).body == b"a#2"  # aging: answered at once ...
+    await views.settled("a")
+    assert (await views.get("a")).body == b"a#3"  # ... and rebuilt behind the answer
+    now[0] += 2 * MAX_AGE_S
+    assert (await views.get("a")).body == b"a#4"  # too old to answer: waited for
+    assert inv.calls == 4
 
 
 async def test_requests_that_miss_together_share_one_build() -> None:
