@@ -20,7 +20,7 @@ from cloud.api.live import LiveView
 from cloud.api.metrics import ApiMetrics, MeasureRequests
 from cloud.api.openapi_errors import install_implied_errors
 from cloud.api.principal import install_access_handlers
-from cloud.api.routes import api_router
+from cloud.api.routes import ROUTERS
 from cloud.api.shed_detail import build_shed_detail
 from cloud.api.shed_views import ShedViews
 from cloud.api.validation import install_validation_handler
@@ -216,6 +216,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
     install_access_handlers(app)
     install_validation_handler(app)
     install_implied_errors(app)
-    app.include_router(api_router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.include_router(alarm_router)
     return app
