@@ -13,7 +13,8 @@ prints its figures as JSON) for the HTTP routes, bench/loadgen.py (asyncio) for 
   operator with a bearer token (checked on every request), round robin over the 10 sheds the same way;
 * ``loader_ceiling_rps``: wrk the same way against bench/canned_server.py, a trivial server answering every
   request with a prepared response of the availability body's size: what the loader itself can drive on this
-  machine, in the same run (the API's figures measure the API only while well under it);
+  machine, in the same run (the API's figures measure the API only while well under it), and
+  ``loader_ceiling_p99_ms`` the tail latency the loader and the machine add by themselves;
 * ``stream_*``: N clients on GET /api/v1/stream; this process then stores K socket status changes (one every
   100 ms, each with a distinct source ts) and every client reports when the ``availability`` event carrying
   that ts reached it. ``stream_p99_ms``: p99 over all (client, change) pairs of receive time minus the time
@@ -119,15 +120,15 @@ def _wrk(base: str, paths: list[str], conns: int, seconds: float, headers: tuple
     return dict(orjson.loads(wrk(max(1, round(seconds))).strip().splitlines()[-1]))
 
 
-def _ceiling(body_bytes: int, conns: int, seconds: float) -> float:
-    """The loader's own rate against a trivial server answering ``body_bytes`` bodies."""
+def _ceiling(body_bytes: int, conns: int, seconds: float) -> dict[str, Any]:
+    """The loader's own figures against a trivial server answering ``body_bytes`` bodies."""
     port = free_port()
     args = [sys.executable, "-m", "bench.canned_server", str(port), str(body_bytes)]
     proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         proc.stdout.readline()  # "ready"
-        return float(_wrk(f"http://127.0.0.1:{port}", ["/api/v1/availability"], conns, seconds)["rps"])
+        return _wrk(f"http://127.0.0.1:{port}", ["/api/v1/availability"], conns, seconds)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -216,7 +217,8 @@ def run(*, conns: int, seconds: float, clients: int, changes: int, poll_s: float
         "conns": conns,
         "seconds": seconds,
         "loader": "wrk, 1 thread, HTTP/1.1 keep-alive, 1 request in flight per connection",
-        "loader_ceiling_rps": ceiling,
+        "loader_ceiling_rps": ceiling["rps"],
+        "loader_ceiling_p99_ms": round(ceiling["p99_ms"], 2),  # the loader's and the machine's own stalls
         "availability_body_bytes": body_bytes,
         **_figures("availability", avail),
         **_figures("live", live),
