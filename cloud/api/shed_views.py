@@ -100,10 +100,13 @@ class ShedViews:
             pending = self._building.get(shed)
             if pending is not None and pending[0] == key:
                 del self._building[shed]
-        view = ShedView(None, None, key[0], started) if found is None else ShedView(*found, key[0], started)
+        if found is None:  # not (or no longer) in the inventory: nothing to keep, and nothing kept to answer
+            self._kept.pop(shed, None)
+            return ShedView(None, None, key[0], started)
+        view = ShedView(*found, key[0], started)
         kept = self._kept.get(shed)
         # Keep it unless something was forgotten meanwhile (it may show that) or a newer build is kept already.
-        if found is not None and key[1] == self._forgets and (kept is None or kept.live_version <= key[0]):
+        if key[1] == self._forgets and (kept is None or kept.live_version <= key[0]):
             self._kept[shed] = view
         return view
 

@@ -24,13 +24,14 @@ class _Inventory:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.removed: set[str] = set()
         self.gate = threading.Event()
         self.gate.set()
 
     def build(self, shed: str) -> tuple[str, bytes] | None:
         self.gate.wait(5)
         self.calls += 1
-        return None if shed == "nowhere" else ("c1", f"{shed}#{self.calls}".encode())
+        return None if shed == "nowhere" or shed in self.removed else ("c1", f"{shed}#{self.calls}".encode())
 
 
 def _views(inv: _Inventory, versions: dict[str, int], now: list[float]) -> ShedViews:
@@ -85,3 +86,14 @@ async def test_an_unknown_shed_is_built_each_time_and_never_kept() -> None:
         view = await views.get("nowhere")
         assert (view.community, view.body) == (None, None)
     assert inv.calls == 3
+
+
+async def test_a_shed_gone_from_the_inventory_is_no_longer_answered_once_rebuilt() -> None:
+    inv, now = _Inventory(), [0.0]
+    views = _views(inv, {}, now)
+    assert (await views.get("a")).body == b"a#1"
+    inv.removed.add("a")
+    now[0] += MAX_AGE_S
+    assert (await views.get("a")).body == b"a#1"  # aging: answered while rebuilt behind
+    await views.settled("a")
+    assert (await views.get("a")).body is None  # the rebuild found it gone: the kept view went with it
