@@ -7,6 +7,7 @@ from cloud.alarms.runner import AlarmRunner
 from cloud.api.models_alarms import AlarmOut, EdgeActOut, IncidentItem, TimelineOut
 from cloud.api.models_link import EdgeLineOut, LinkOut, LinkShedOut, LinkView
 from cloud.core.alarms.clocks import clocks
+from cloud.core.alarms.incidents import acknowledge, arrive
 from cloud.core.notify.links import LinkClaim
 from cloud.state import staff_rows
 
@@ -26,14 +27,20 @@ def link_view(runner: AlarmRunner, claim: LinkClaim) -> LinkView:
         cameras = runner.service.cameras(repo, incident.shed)
     community = runner.service.config.community_of(community_name)
     now = runner.clock.now_ms()
-    # The link acts only while the incident is open; a view link never acts.
-    allows = [claim.action] if claim.action in ("ack", "onsite") and incident.open else []
+    # What a POST would do now, decided by the same pure rules the action applies (a view link never acts).
+    refused: str | None = None
+    if claim.action in ("ack", "onsite"):
+        rule = acknowledge if claim.action == "ack" else arrive
+        outcome = rule(incident, claim.person, now)
+        refused = outcome if isinstance(outcome, str) else None
+    allows = [claim.action] if claim.action != "view" and refused is None else []
     return LinkView(
         link=LinkOut(
             action=claim.action,  # verify() accepts only ack, onsite and view
             person=claim.person,
             expires_ms=claim.expires_ms,
             allows=allows,
+            refused=refused,
             now_ms=now,
         ),
         shed=LinkShedOut(

@@ -31,13 +31,16 @@ class EdgeLineOut(EdgeActOut):
 
 
 class LinkOut(BaseModel):
-    """The link's claim (``action``, ``person``, ``expires_ms``), ``allows``: the actions a POST to the link may
-    take now (its own action while the incident is open; none for a view link); ``now_ms``: the cloud's time."""
+    """The link's claim (``action``, ``person``, ``expires_ms``); ``allows``: the actions a POST to the link would
+    take now (its own action, unless refused; none for a view link); ``refused``: why its action would be refused
+    now (e.g. ``already acknowledged by guard-li``, ``incident resolved``), else null; ``now_ms``: the cloud's
+    time."""
 
     action: LinkAction
     person: str
     expires_ms: int
     allows: list[Literal["ack", "onsite"]]
+    refused: str | None
     now_ms: int
 
 

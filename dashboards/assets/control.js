@@ -3,10 +3,10 @@
 // what it touches within a second (docs/pages.md).
 
 import { cloudNow } from "./clock.js";
-import { applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, num, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
+import { applyI18n, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, num, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { alarmKey, alarmWhere, annunciation, cameraLink, clockLeft, keptFigures, socketState, weekStart } from "./model.js";
+import { alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, pageAllows, socketState, timelineDetail, timelineKind, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
 
 const $ = (id) => document.getElementById(id);
@@ -48,8 +48,9 @@ async function refresh() {
         data.openIncidents(),
         now === null ? undefined : data.incidentsSince(weekStart(now)),
       ]);
-      // The incident list carries no clocks (docs/api.md: only GET api/v1/incidents/{id} has them).
-      [state.incidents, state.week] = await Promise.all([withClocks(incidents), withClocks(week)]);
+      // Each incident of the list carries its clocks (docs/api.md): one request, not one per incident.
+      state.incidents = incidents;
+      state.week = week;
       state.sheds = sheds;
       state.sockets = Object.fromEntries(sheds.map((s, i) => [s.shed, details[i]]));
       state.alarms = alarms;
@@ -64,22 +65,6 @@ async function refresh() {
   } finally {
     refreshing = null;
   }
-}
-
-// Details of incidents already resolved never change: fetched once per screen.
-const closedDetails = new Map();
-
-/** The incidents (a list, or null / undefined passed through) each with its `clocks` from its detail. */
-async function withClocks(incidents) {
-  if (!incidents) return incidents;
-  const bodies = await Promise.all(
-    incidents.map((inc) => closedDetails.get(inc.id) ?? data.incident(inc.id).catch(() => null)),
-  );
-  return incidents.map((inc, i) => {
-    const body = bodies[i];
-    if (body && !body.open) closedDetails.set(inc.id, body);
-    return { ...inc, clocks: body?.clocks ?? inc.clocks };
-  });
 }
 
 function render() {
@@ -137,7 +122,7 @@ function renderBanner() {
   if (a.show) {
     const w = alarmWhere(a.top);
     const where = [w.shed, w.device && w.device !== "-" ? w.device : null, w.socket ? `#${w.socket}` : null].filter(Boolean).join(" ");
-    $("alarm-text").textContent = `${t(`class.${a.top.alarm_class}`)} · ${where} · ${a.top.message || a.top.alarm_type || ""} (${t("alarm.unacked", { n: a.unacked })})`;
+    $("alarm-text").textContent = `${t(`class.${a.top.alarm_class}`)} · ${where} · ${alarmWords(a.top, label)} (${t("alarm.unacked", { n: a.unacked })})`;
   }
   $("silence").disabled = !a.sound;
   $("ack-top").disabled = !a.unacked;
@@ -195,7 +180,11 @@ async function selectIncident(id, focus = true) {
   const cams = body.cameras ?? (await data.cameras(inc.shed)) ?? [];
   $("incident-cameras").innerHTML = cams.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`;
   $("incident-timeline").innerHTML = (body.timeline ?? [])
-    .map((e) => `<li>${esc(timeOfDay(e.ts))} <b>${esc(e.kind)}</b> ${esc(e.actor ?? "")} ${esc(e.detail ?? "")}</li>`)
+    .map((e) => {
+      const kind = timelineKind(e.kind);
+      const phase = kind.phase ? ` ${t("kind.upgrade_phase", { n: kind.phase })}` : "";
+      return `<li data-kind="${esc(e.kind)}">${esc(timeOfDay(e.ts))} <b>${esc(label(kind.key, e.kind))}${esc(phase)}</b> ${esc(e.actor ?? "")} ${esc(timelineDetail(e, label))}</li>`;
+    })
     .join("");
   if (focus) $("incident-title").scrollIntoView({ block: "nearest" });
 }
@@ -284,6 +273,14 @@ async function main() {
     $("who").textContent = `${me.display_name || me.username} (${t(`role.${me.role}`)})`;
     $("logout").classList.remove("hidden");
     $("logout").addEventListener("click", async () => (await logout(), location.reload()));
+  }
+  if (!pageAllows("control", me)) {
+    // A resident (or any role the wall screen is not for) sees no staff panel at all, only where to go instead.
+    $("app").classList.add("hidden");
+    notForRole($("login"), me);
+    exposed.notForRole = true;
+    markReady();
+    return;
   }
   $("silence").addEventListener("click", () => {
     for (const a of state.alarms ?? []) {

@@ -48,7 +48,7 @@ async def test_the_link_in_json_is_its_one_incident_with_clocks_edge_and_what_it
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json"), r.text
     view = r.json()
     assert view["link"]["action"] == "ack" and view["link"]["person"] == "guard-li"
-    assert view["link"]["allows"] == ["ack"]
+    assert view["link"]["allows"] == ["ack"] and view["link"]["refused"] is None
     assert view["shed"] == {"shed": "shed-a", "name": "", "community": "c1", "tz": "Asia/Shanghai"}
     inc = view["incident"]
     assert inc["id"] == staff.incident_id and inc["alarm_class"] == "trouble"
@@ -79,6 +79,11 @@ async def test_the_link_in_json_is_its_one_incident_with_clocks_edge_and_what_it
     assert (await staff.client.post(_path(links["ack"]))).status_code == 200
     after = (await staff.client.get(_path(links["onsite"]), headers=JSON)).json()
     assert after["incident"]["acked_by"] == "guard-li" and after["incident"]["clocks"]["ack_kept"] is True
+    assert after["link"]["allows"] == ["onsite"] and after["link"]["refused"] is None
+    # The used accept link: allows nothing now, and says why (the same words the POST's 409 gives).
+    used = (await staff.client.get(_path(links["ack"]), headers=JSON)).json()["link"]
+    assert used["allows"] == [] and used["refused"] == "already acknowledged by guard-li"
+    assert (await staff.client.post(_path(links["ack"]))).json()["detail"] == used["refused"]
 
 
 async def test_a_forged_or_expired_link_is_refused_in_json_too(staff: Staff) -> None:
