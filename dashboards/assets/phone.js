@@ -82,6 +82,7 @@ function renderLink() {
     return;
   }
   const inc = v.incident;
+  $("link-view").className = `card alert-card ${inc.alarm_class}`; // a fire's card carries the alarm's red edge
   const where = [v.shed.name || v.shed.shed, v.shed.name ? v.shed.shed : null, v.shed.community].filter(Boolean).join(" · ");
   facts.innerHTML = `<h3 class="class-line">${esc(t(`class.${inc.alarm_class}`))} · ${esc(v.shed.shed)}</h3>
     <dl class="kv">
