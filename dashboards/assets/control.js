@@ -6,7 +6,7 @@ import { cloudNow } from "./clock.js";
 import { applyI18n, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, num, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, pageAllows, socketState, timelineDetail, timelineKind, weekStart } from "./model.js";
+import { alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, timelineDetail, timelineKind, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
 
 const $ = (id) => document.getElementById(id);
@@ -105,7 +105,7 @@ function renderSheds() {
         cell.dataset.socket = `${sock.device}/${sock.socket}`;
         cell.dataset.state = st;
         cell.innerHTML = `<b>${esc(sock.device)} #${esc(sock.socket)}</b>${esc(t(`state.${st}`))}<br>${num(sock.power_w, "W")} · ${num(sock.temp_c, "°C", 1)}`;
-        cell.addEventListener("click", () => selectSocket(sock));
+        cell.addEventListener("click", () => showSocket(sock));
         grid.append(cell);
       }
       return card;
@@ -144,16 +144,26 @@ function renderIncidents() {
       const accepted = inc.acked_by ?? inc.onsite_by;
       const clock = accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) });
       b.textContent = `${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)} · ${clock}`;
-      b.addEventListener("click", () => selectIncident(inc.id));
+      b.addEventListener("click", () => ((state.picked = true), showIncident(inc.id)));
       li.append(b);
       return li;
     }),
   );
-  // A wall screen shows the newest open incident unless someone picked another one.
+  // A wall screen shows the most urgent open incident (the newest of its class) unless someone picked another one.
   const open = (state.incidents ?? []).map((i) => i.id);
-  if (!open.includes(state.selectedIncident)) state.selectedIncident = open[0] ?? null;
-  if (state.selectedIncident) selectIncident(state.selectedIncident, false);
+  if (!state.picked || !open.includes(state.selectedIncident)) state.selectedIncident = mostUrgentIncident(state.incidents);
+  if (state.selectedIncident) showIncident(state.selectedIncident, false);
   else $("incident").classList.add("hidden");
+}
+
+// The panel and the chart load on their own; a cloud gone meanwhile (the LIVE DATA LOST banner says so) leaves
+// them as they were instead of an unhandled rejection.
+function showIncident(id, focus = true) {
+  selectIncident(id, focus).catch(() => {});
+}
+
+function showSocket(sock) {
+  selectSocket(sock).catch(() => {});
 }
 
 async function selectIncident(id, focus = true) {
@@ -226,7 +236,7 @@ async function selectSocket(sock) {
   if (end === null) {
     $("chart").textContent = "—";
     // Draw it once the first ping has told the cloud's time (while this socket is still the one selected).
-    setTimeout(() => state.selectedSocket === sock && selectSocket(sock), 500);
+    setTimeout(() => state.selectedSocket === sock && showSocket(sock), 500);
     return;
   }
   const start = end - 3_600_000;

@@ -225,3 +225,17 @@ export function timelineDetail(e, tr) {
   }
   return d;
 }
+
+/**
+ * The incident a wall screen shows when nobody picked one: the most urgent open one (ISA-18.2 class order), the
+ * newest of those; a service reminder opened after a fire must not take the fire off the screen.
+ */
+export function mostUrgentIncident(incidents) {
+  let best = null;
+  for (const inc of incidents ?? []) {
+    const rank = CLASS_ORDER.indexOf(inc.alarm_class);
+    const bestRank = best === null ? Infinity : CLASS_ORDER.indexOf(best.alarm_class);
+    if (rank < bestRank || (rank === bestRank && inc.opened_ms > best.opened_ms)) best = inc;
+  }
+  return best?.id ?? null;
+}
