@@ -105,6 +105,8 @@ def _shown(page: Page, demo_site: Site, lang: str) -> Page:
     expect(page.locator("[data-socket]")).to_have_count(60)
     expect(page.locator("[data-socket='a-post-1/3']")).to_have_attribute("data-state", "tripped")
     page.click("[data-socket='a-post-1/3']")  # its history chart, as an operator would look
+    # Once the first ping told the cloud's time, the clocks count and the chart is drawn: all of it must fit.
+    page.wait_for_function("() => window.shedwatch.chartPoints !== undefined", timeout=15_000)
     return page
 
 
