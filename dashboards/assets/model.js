@@ -239,3 +239,25 @@ export function mostUrgentIncident(incidents) {
   }
   return best?.id ?? null;
 }
+
+// The cloud's reasons for refusing a link (docs/api.md "Signed links in JSON"), as i18n keys of the page.
+const LINK_ERRORS = { "bad signature": "forged", "link expired": "expired", "malformed token": "malformed", "no such incident": "gone" };
+
+/** Why a link cannot be opened, in the page's language; the cloud's own sentence for a reason the page does not know. */
+export function linkError(detail, tr) {
+  const code = LINK_ERRORS[detail];
+  return code ? tr(`phone.link_error_${code}`, detail) : detail;
+}
+
+/**
+ * Why the link's action would be refused now, in the page's language, from the incident it shows (the cloud's
+ * `link.refused` sentence only for a reason the page cannot tell from the incident); null when it is allowed.
+ */
+export function linkRefusal(view, tr) {
+  if (view.link.refused === null || view.link.refused === undefined) return null;
+  const inc = view.incident;
+  if (!inc.open) return tr("phone.refused_resolved", view.link.refused);
+  if (view.link.action === "ack" && inc.acked_by) return tr("phone.refused_acked", view.link.refused).replace("{who}", inc.acked_by);
+  if (view.link.action === "onsite" && inc.onsite_by) return tr("phone.refused_onsite", view.link.refused).replace("{who}", inc.onsite_by);
+  return view.link.refused;
+}

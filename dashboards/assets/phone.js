@@ -6,7 +6,7 @@ import { cloudNow } from "./clock.js";
 import { api, ApiError, applyI18n, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { alarmWords, cameraLink, clockLeft, edgeWords, pageAllows, timelineDetail } from "./model.js";
+import { alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { link: null, me: null, incidents: null, details: {}, lost: false };
@@ -76,7 +76,7 @@ function renderLink() {
   if (!v) {
     facts.replaceChildren();
     if (state.linkError !== undefined && state.linkError !== null && !state.linkDone) {
-      $("link-result").textContent = t("phone.no_link_view", { detail: state.linkError });
+      $("link-result").textContent = t("phone.no_link_view", { detail: linkError(state.linkError, label) });
       $("link-result").className = "error";
     }
     return;
@@ -98,7 +98,7 @@ function renderLink() {
     </dl>
     <h3>${esc(t("control.cameras"))}</h3>
     <ul data-k="cameras">${v.cameras.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`}</ul>
-    <p data-k="allows" class="${allowed ? "" : "muted"}">${esc(allowed ? `${t("phone.link_allows")}: ${t(`phone.do_${l.action}`)}` : [t("phone.allows_nothing"), v.link.refused].filter(Boolean).join(": "))}</p>`;
+    <p data-k="allows" class="${allowed ? "" : "muted"}">${esc(allowed ? `${t("phone.link_allows")}: ${t(`phone.do_${l.action}`)}` : [t("phone.allows_nothing"), linkRefusal(v, label)].filter(Boolean).join(": "))}</p>`;
   tickLink();
 }
 

@@ -71,14 +71,25 @@ def test_guard_accepts_from_the_alert_link_in_the_phone_view(site: Site, new_pag
     # No button for what the cloud would refuse; the page says why instead of pretending.
     expect(again.locator("#link-act")).to_be_hidden()
     expect(again.locator('#link-facts [data-k="allows"]')).to_have_text(
-        "This link can no longer act: already acknowledged by guard-li"
+        "This link can no longer act: already accepted by guard-li"
     )
     expect(again.locator('#link-facts [data-k="ack-clock"]')).to_contain_text("kept guard-li")
+    used_zh = new_page(PHONE)
+    used_zh.goto(f"{site.base}/phone?lang=zh-CN#link={accept}")
+    used_zh.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true")
+    expect(used_zh.locator('#link-facts [data-k="allows"]')).to_have_text("此链接不能再操作: 已由 guard-li 确认")
 
 
 def test_a_forged_link_is_refused(site: Site, new_page: Callable[..., Page]) -> None:
     page = new_page(PHONE)
     page.goto(f"{site.base}/phone?lang=en#link=ack.inc-x.guard-li.99999999999999.AAAAAAAAAAAAAAAAAAAAAA")
     page.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true")
-    expect(page.locator("#link-result")).to_have_text("Cannot load the incident: bad signature")
+    expect(page.locator("#link-result")).to_have_text(
+        "Cannot load the incident: the link is not genuine (bad signature); use the link from the alert"
+    )
     expect(page.locator("#link-act")).to_be_hidden()
+    zh = new_page(PHONE)
+    zh.goto(f"{site.base}/phone?lang=zh-CN#link=ack.inc-x.guard-li.99999999999999.AAAAAAAAAAAAAAAAAAAAAA")
+    zh.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true")
+    expect(zh.locator("#link-result")).to_contain_text("链接无效")
+    assert "bad signature" not in zh.locator("#link-result").inner_text()
