@@ -251,11 +251,12 @@ async function selectSocket(sock) {
   };
   const rows = [xs.map((x) => x / 1000), at(p), at(tc)];
   const box = $("chart");
+  const wall = matchMedia("(min-width: 60rem) and (orientation: landscape)").matches; // style.css's wall layout
   const font = `${Math.round(0.8 * parseFloat(getComputedStyle(document.documentElement).fontSize))}px system-ui, sans-serif`;
   const opts = {
     width: Math.max(240, box.clientWidth),
-    // at most a tenth of the screen's height: the wall screen fits without scrolling (style.css, body.wall)
-    height: Math.max(120, Math.min(Math.round(box.clientWidth * 0.45), Math.round(window.innerHeight * 0.1))),
+    // on a wall screen at most a tenth of its height, so it fits without scrolling (style.css, body.wall)
+    height: Math.max(wall ? 120 : 180, Math.min(Math.round(box.clientWidth * 0.45), wall ? Math.round(innerHeight * 0.1) : Infinity)),
     series: [{}, { label: t("chart.power"), stroke: "#1d5fbf", scale: "W" }, { label: t("chart.temp"), stroke: "#b42318", scale: "C" }],
     // Axis text follows the page's root size, so it reads on a wall screen too.
     axes: [{ font }, { scale: "W", label: "W", font, labelFont: font }, { scale: "C", side: 1, label: "°C", grid: { show: false }, font, labelFont: font }],
