@@ -32,6 +32,13 @@ class CommandRefused:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class StoredUnreadable:
+    """At start: this many stored latch/stop records could not be read (the agent held every socket stopped)."""
+
+    records: int
+
+
 Input = (
     PostTelemetry
     | PostHeartbeat
@@ -41,4 +48,5 @@ Input = (
     | Tick
     | CommandIn
     | CommandRefused
+    | StoredUnreadable
 )

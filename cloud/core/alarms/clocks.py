@@ -46,7 +46,8 @@ def _met(done_ms: int | None, due_ms: int, now: int) -> bool | None:
 
 @dataclass(frozen=True, slots=True)
 class ClockView:
-    """Both clocks of one incident at ``now``: deadlines, whether kept (None: running), elapsed seconds."""
+    """Both clocks of one incident at ``now``: deadlines, whether kept (None: running), seconds each took, and
+    the seconds since the clocks started (to the resolution once resolved), all on the cloud's clock."""
 
     ack_due_ms: int
     onsite_due_ms: int
@@ -54,6 +55,9 @@ class ClockView:
     onsite_kept: bool | None
     ack_s: float | None
     onsite_s: float | None
+    started_ms: int
+    elapsed_s: float
+    now_ms: int
 
 
 def clocks(incident: Incident, now: int, promise: Promise = Promise()) -> ClockView:
@@ -68,6 +72,10 @@ def clocks(incident: Incident, now: int, promise: Promise = Promise()) -> ClockV
         onsite_kept=_met(incident.onsite_ms, onsite_due, now),
         ack_s=None if incident.acked_ms is None else (incident.acked_ms - start) / 1000,
         onsite_s=None if incident.onsite_ms is None else (incident.onsite_ms - start) / 1000,
+        started_ms=start,
+        # A page shows this instead of judging the viewer's own clock (which may be wrong, or simulated).
+        elapsed_s=max(0, (now if incident.resolved_ms is None else min(now, incident.resolved_ms)) - start) / 1000,
+        now_ms=now,
     )
 
 
