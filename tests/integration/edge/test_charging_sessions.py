@@ -282,3 +282,42 @@ def test_a_stop_that_expired_while_the_edge_was_down_still_ends_the_resumed_sess
         for c in (rec, responder, devices):
             c.close()
     assert "resumed 1 charging session(s)" in agent.output()
+
+
+def _stored_latches(data: Path) -> list[str]:
+    db = sqlite3.connect(data / "outbox.sqlite")
+    try:
+        return [row[0] for row in db.execute("SELECT body FROM latches")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        db.close()
+
+
+def test_a_latched_socket_switched_on_after_a_sigkill_is_cut_naming_its_latch(mosquitto, tmp_path: Path) -> None:
+    """An authorised shed: over-power latches socket 2; after SIGKILL and restart the post reports it closed again."""
+    url = mosquitto.url
+    data = tmp_path / "d"
+    cfg = authorise(write_config(tmp_path / "shed.toml", shed_broker=url, cloud_broker=url, data_dir=data))
+    rec = Recorder(url, ["sw/v1/edge/shed-a/#", "sw/v1/shed/shed-a/dev/+/relay/set"])
+    devices = Devices(url)
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+    try:
+        rec.wait(lambda: rec.of(Kind.EDGE_STATE), what="birth")
+        devices.telemetry("post-1", [meter_reading(2, 1500.0, 1.0)])
+        rec.wait(lambda: (False, "over_power") in _relays(rec, 2), what="the over-power cut")
+        rec.wait(lambda: any("over_power" in b for b in _stored_latches(data)), what="the latch stored")
+        agent.kill()
+        births = len([s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"])
+        agent = AgentProcess(cfg, tmp_path / "agent2.log").start()
+        rec.wait(lambda: len([s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"]) > births, what="rebirth")
+        cuts_before = len(_relays(rec, 2))
+        devices.telemetry("post-1", [meter_reading(2, 0.0, 1.0)])  # the post switched it back on (relay closed)
+        rec.wait(lambda: len(_relays(rec, 2)) > cuts_before, what="the latched socket cut again")
+        assert _relays(rec, 2)[cuts_before:] == [(False, "over_power")]
+        assert not [e for e in rec.events("interlock") if e.reason == "no_session"]
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
+        rec.close()
+        devices.close()
