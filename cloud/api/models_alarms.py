@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.core.alarms.clocks import ClockState
 from cloud.core.alarms.incidents import Resolution
 from cloud.core.alarms.lifecycle import Policy
 from cloud.core.alarms.model import Lifecycle
@@ -132,7 +133,8 @@ class IncidentList(BaseModel):
 
 
 class ClocksOut(BaseModel):
-    """The two service clocks: deadlines (epoch ms), kept (true), broken (false) or running (null), seconds taken."""
+    """The two service clocks: deadlines (epoch ms), kept (true), broken (false) or neither (null: running, or
+    ended by a resolution before the deadline; ``*_state`` tells which), seconds to the action."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -142,6 +144,8 @@ class ClocksOut(BaseModel):
     onsite_kept: bool | None
     ack_s: float | None
     onsite_s: float | None
+    ack_state: ClockState
+    onsite_state: ClockState
 
 
 class TimelineOut(BaseModel):

@@ -10,6 +10,7 @@ from cloud.alarms.repo import AlarmRepo
 from cloud.api.app import create_app
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.settings import CloudSettings
+from protocol.clock import ManualClock
 from protocol.uplink import AlarmClass
 from tests.apiauth import bearer
 from tests.integration.api.staffapp import (
@@ -140,6 +141,18 @@ async def test_incident_actions_timeline_and_clocks(staff: Staff) -> None:
     listed = (await c.get("/api/v1/incidents?open=true", headers=op)).json()["incidents"]
     assert listed == []
     assert (await c.get(f"/api/v1/incidents?shed=shed-a&since={got['opened_ms']}", headers=op)).json()["incidents"]
+
+
+async def test_an_incident_resolved_before_acceptance_has_its_clocks_ended_not_broken(staff: Staff) -> None:
+    c, url = staff.client, f"/api/v1/incidents/{staff.incident_id}"
+    sec = staff.auth("security", user="guard-li")
+    r = await c.post(f"{url}/resolve", json={"classification": "false", "note": "dust"}, headers=sec)
+    assert r.status_code == 200
+    # An hour later, long past both deadlines: the resolution ended both clocks, neither kept nor broken.
+    staff.cloud.clock = ManualClock(staff.cloud.clock.now_ms() + 3_600_000)
+    clocks = (await c.get(url, headers=sec)).json()["clocks"]
+    assert (clocks["ack_state"], clocks["onsite_state"]) == ("resolved", "resolved")
+    assert (clocks["ack_kept"], clocks["onsite_kept"], clocks["ack_s"]) == (None, None, None)
 
 
 async def test_inspections_are_recorded_and_listed(staff: Staff) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloud.core.alarms.clocks import Promise, clocks, due_steps, next_due_ms
+from cloud.core.alarms.clocks import ClockState, Promise, clocks, due_steps, next_due_ms
 from cloud.core.alarms.incidents import (
     Incident,
     Placement,
@@ -51,8 +51,10 @@ def test_clock_case(case: dict[str, Any]) -> None:
     now = ms(case["at"])
     assert [s.name for s in due_steps(inc, now)] == case["steps"]
     view = clocks(inc, now)
-    assert (view.ack_kept if view.ack_kept is not None else "running") == case["ack_kept"]
-    assert (view.onsite_kept if view.onsite_kept is not None else "running") == case["onsite_kept"]
+    shown = {ClockState.KEPT: True, ClockState.BROKEN: False}
+    assert shown.get(view.ack_state, view.ack_state.value) == case["ack_kept"]
+    assert shown.get(view.onsite_state, view.onsite_state.value) == case["onsite_kept"]
+    assert (view.ack_kept, view.onsite_kept) == (shown.get(view.ack_state), shown.get(view.onsite_state))
     nxt = next_due_ms(inc, now)
     assert nxt == (ms(case["next"]) if "next" in case else None)
 
@@ -186,6 +188,18 @@ def test_report_counts_a_running_broken_clock_with_its_time_so_far() -> None:
     rows = {(r.by, r.group, r.clock): r for r in report([incident("fire")], ms(900))}
     assert rows[("person", "(nobody)", "ack")].worst_s == 900
     assert rows[("person", "(nobody)", "onsite")].kept == 0
+
+
+def test_report_counts_an_incident_resolved_before_acceptance_apart_never_with_a_growing_time() -> None:
+    fast_false = incident("pre_fire", resolved_ms=ms(1.6), resolution=Resolution.FALSE)
+    late = incident("trouble", resolved_ms=ms(240), resolution=Resolution.REAL)  # accept clock broken at 180 s
+    for now in (ms(3600), ms(86400)):
+        rows = {(r.by, r.group, r.clock): r for r in report([fast_false, late], now)}
+        ack_shed = rows[("shed", "shed-a", "ack")]
+        assert (ack_shed.incidents, ack_shed.kept, ack_shed.resolved_first, ack_shed.worst_s) == (1, 0, 1, 240)
+        assert rows[("person", "(nobody)", "ack")].incidents == 1  # only the broken one
+        assert rows[("week", "2026-W01", "onsite")].resolved_first == 2
+        assert ("person", "(nobody)", "onsite") not in rows
 
 
 def test_load_figures() -> None:
