@@ -70,6 +70,15 @@ def assign_incident(service: AlarmService, incident_id: str, assignee: str, acto
             service.apply(repo, Assign(actor, assignee), now, alarm=alarm)
 
 
+def _accept(service: AlarmService, repo: AlarmRepo, incident_id: str, actor: Actor, now: int) -> None:
+    """What accepting an incident does, however it is accepted (acknowledge, or arriving on site first): the
+    timeline line and the acknowledgement of each of its unacknowledged alarms (fire included)."""
+    repo.note(incident_id, "acknowledged", now, actor=actor.who, device=actor.device)
+    for alarm, _ in repo.open_alarms(incident=incident_id):
+        if alarm.state in (Lifecycle.UNACK, Lifecycle.RTN_UNACK):
+            service.apply(repo, Acknowledge(actor), now, alarm=alarm)
+
+
 def ack_incident(service: AlarmService, incident_id: str, actor: Actor, now: int) -> Incident:
     """Accept the incident (the 3-minute clock) and acknowledge its unacknowledged alarms."""
     with service.engine.begin() as conn:
@@ -78,15 +87,12 @@ def ack_incident(service: AlarmService, incident_id: str, actor: Actor, now: int
         if isinstance(after, str):
             raise ActionRefused(after)
         repo.save_incident(after)
-        repo.note(incident_id, "acknowledged", now, actor=actor.who, device=actor.device)
-        for alarm, _ in repo.open_alarms(incident=incident_id):
-            if alarm.state in (Lifecycle.UNACK, Lifecycle.RTN_UNACK):
-                service.apply(repo, Acknowledge(actor), now, alarm=alarm)
+        _accept(service, repo, incident_id, actor, now)
         return after
 
 
 def onsite_incident(service: AlarmService, incident_id: str, actor: Actor, now: int) -> Incident:
-    """Staff arrived (the 10-minute clock); accepts the incident too if nobody had."""
+    """Staff arrived (the 10-minute clock); accepts the incident too if nobody had, as ``ack_incident`` would."""
     with service.engine.begin() as conn:
         repo = AlarmRepo(conn, sqlite=service.sqlite)
         before = _incident(repo, incident_id)
@@ -95,7 +101,7 @@ def onsite_incident(service: AlarmService, incident_id: str, actor: Actor, now: 
             raise ActionRefused(after)
         repo.save_incident(after)
         if before.acked_ms is None:
-            repo.note(incident_id, "acknowledged", now, actor=actor.who, device=actor.device)
+            _accept(service, repo, incident_id, actor, now)
         repo.note(incident_id, "on_site", now, actor=actor.who, device=actor.device)
         return after
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cloud.alarms.config import AlarmConfig
+from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.service import AlarmService
 from cloud.ingest.batch import Batch
 from cloud.state.store import StateStore
@@ -40,22 +41,52 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, object, 
     return run
 
 
-def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., tuple[int, object, str]]) -> None:
+NOW = 1_767_225_600_000
+
+
+def _seeded(tmp_path: Path, raised: list[tuple[AlarmClass, str]]) -> Path:
+    """A data dir whose state store holds shed-a (extinguisher ext-1) and one incident of ``raised`` (class,
+    type) alarms of env-1, applied by the alarm service as the running cloud would."""
     data = tmp_path / "cloud"
     data.mkdir()
     store = StateStore(f"sqlite:///{data / 'state.db'}")
     store.migrate()
     store.register_shed(ShedConfig.model_validate({"shed": "shed-a", "extinguishers": ["ext-1"]}))
-    now = 1_767_225_600_000
     batch = Batch()
-    batch.states.append((EdgeState(src="shed-a", seq=0, ts=now, state="birth", session=1), now))
-    for seq, (cls, kind) in enumerate([(AlarmClass.FIRE, "smoke"), (AlarmClass.SUPERVISORY, "low_pressure")], 1):
-        ev = AlarmRaised(src="shed-a", seq=seq, ts=now, alarm_id=kind, alarm_class=cls, alarm_type=kind, device="env-1")
-        batch.events.append((ev, now))
+    batch.states.append((EdgeState(src="shed-a", seq=0, ts=NOW, state="birth", session=1), NOW))
+    for seq, (cls, kind) in enumerate(raised, 1):
+        ev = AlarmRaised(src="shed-a", seq=seq, ts=NOW, alarm_id=kind, alarm_class=cls, alarm_type=kind, device="env-1")
+        batch.events.append((ev, NOW))
     store.write(batch)
     service = AlarmService(store.engine, sqlite=True, config=AlarmConfig(), link_secret=b"x" * 32)
-    service.run_once(now)
+    service.run_once(NOW)
     store.close()
+    return data
+
+
+def _alarm_states(data: Path) -> dict[str, str]:
+    """Alarm key -> lifecycle state of every open alarm in ``data``'s store."""
+    store = StateStore(f"sqlite:///{data / 'state.db'}")
+    try:
+        with store.engine.connect() as conn:
+            return {str(a.key): a.state.value for a, _ in AlarmRepo(conn, sqlite=True).open_alarms()}
+    finally:
+        store.close()
+
+
+def test_arriving_on_site_accepts_and_acknowledges_the_incidents_alarms(
+    tmp_path: Path, cli: Callable[..., tuple[int, object, str]]
+) -> None:
+    data = _seeded(tmp_path, [(AlarmClass.FIRE, "smoke"), (AlarmClass.PRE_FIRE, "off_gas")])
+    rc, incidents, _ = cli(data, "incidents")
+    assert rc == 0 and isinstance(incidents, list)
+    rc, out, _ = cli(data, "onsite", incidents[0]["id"], "--by", "guard-li")
+    assert rc == 0 and isinstance(out, dict) and (out["acked_by"], out["onsite_by"]) == ("guard-li", "guard-li")
+    assert _alarm_states(data) == {"shed-a/env-1/0/smoke": "acked", "shed-a/env-1/0/off_gas": "acked"}
+
+
+def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., tuple[int, object, str]]) -> None:
+    data = _seeded(tmp_path, [(AlarmClass.FIRE, "smoke"), (AlarmClass.SUPERVISORY, "low_pressure")])
 
     rc, incidents, _ = _process(data, "incidents")
     assert rc == 0 and isinstance(incidents, list) and len(incidents) == 1
