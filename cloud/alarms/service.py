@@ -202,8 +202,7 @@ class AlarmService:
                         facts = self.heard.complete(facts, repo.devices_of(shed), opened, now, self.rules)
                         self.stats.heard_pruned = self.heard.pruned
                     active = evaluate(facts, now, self.rules)
-                    open_keys = [a.key for a in opened if a.active]
-                    for inp in transitions(open_keys, active):
+                    for inp in transitions(opened, active):
                         self.apply(repo, inp, now)
         # Held clears of chattering keys are released by time: decided in memory first, and stored in one
         # transaction only when one passes (a transaction per key took the write lock for each key every pass).

@@ -33,7 +33,7 @@ from cloud.core.alarms.inputs import (
     Tick,
     Unshelve,
 )
-from cloud.core.alarms.model import LIFE_SAFETY, Alarm, Lifecycle, rank
+from cloud.core.alarms.model import LIFE_SAFETY, Alarm, Lifecycle, Origin, rank
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,7 @@ def _raise(alarm: Alarm | None, inp: Raise, now: int) -> Outcome:
             message=inp.message,
             value=inp.value,
             threshold=inp.threshold,
+            origin=inp.origin,
             # Maintenance and out-of-service belong to the source, so they carry over to the next instance.
             suppressed=alarm.suppressed if alarm else False,
             out_of_service=alarm.out_of_service if alarm else False,
@@ -107,6 +108,8 @@ def _raise(alarm: Alarm | None, inp: Raise, now: int) -> Outcome:
         value=inp.value,
         threshold=inp.threshold,
         raise_count=alarm.raise_count + 1,
+        # Once the edge has raised it, only the edge clears it (a cloud rule never ends an edge alarm).
+        origin=Origin.EDGE if Origin.EDGE in (alarm.origin, inp.origin) else Origin.CLOUD,
     )
     if updated.alarm_class in LIFE_SAFETY:
         # An upgrade to fire or pre-fire ends any hiding: life safety is never shelved, suppressed or out of service.
