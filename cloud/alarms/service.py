@@ -282,8 +282,8 @@ class AlarmService:
     def _place(self, repo: AlarmRepo, alarm: Alarm, now: int, current: str | None) -> str | None:
         latest = repo.latest_incident(alarm.key.shed, lock=True)
         if current is not None and latest is not None and latest.id == current and latest.open:
-            # An announced change of an alarm already in the open incident: an upgrade or a return.
-            placed = place(latest, alarm, now, new_id=self.new_id())
+            # An announced change of an alarm already in the open incident: an upgrade, a return, a shelve ended.
+            placed = place(latest, alarm, now, new_id=self.new_id(), member=True)
         elif inhibited(latest, alarm):
             assert latest is not None
             repo.note(latest.id, "alarm_inhibited", now, detail=f"{alarm.key}: {alarm.message}")

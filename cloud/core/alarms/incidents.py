@@ -118,12 +118,21 @@ def inhibited(incident: Incident | None, alarm: Alarm) -> bool:
 
 
 def place(
-    incident: Incident | None, alarm: Alarm, now: int, *, new_id: str, policy: GroupPolicy = GroupPolicy()
+    incident: Incident | None,
+    alarm: Alarm,
+    now: int,
+    *,
+    new_id: str,
+    policy: GroupPolicy = GroupPolicy(),
+    member: bool = False,
 ) -> Placed:
-    """Where an announced alarm of ``incident``'s shed goes (``incident``: the shed's newest, or None)."""
+    """Where an announced alarm of ``incident``'s shed goes (``incident``: the shed's newest, or None).
+
+    ``member``: the alarm already belongs to ``incident`` (announced again: a return, the end of a shelve, an
+    upgrade); it is not counted a second time, ``alarms`` counts distinct alarms."""
     joinable = incident is not None and incident.open and now - incident.last_alarm_ms <= policy.window_ms
     if incident is not None and joinable:
-        joined = replace(incident, alarms=incident.alarms + 1, last_alarm_ms=now)
+        joined = replace(incident, alarms=incident.alarms + (0 if member else 1), last_alarm_ms=now)
         if rank(alarm.alarm_class) < rank(incident.alarm_class) and alarm.alarm_class in PAGED:
             return Placed(Placement.UPGRADE, upgrade(joined, alarm.alarm_class, now))
         return Placed(Placement.JOIN, joined)

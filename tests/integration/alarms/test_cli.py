@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cloud.alarms.config import AlarmConfig
-from cloud.alarms.repo import AlarmRepo
-from cloud.alarms.service import AlarmService
-from cloud.ingest.batch import Batch
 from cloud.state.store import StateStore
-from protocol.config import ShedConfig
-from protocol.uplink import AlarmClass, AlarmRaised, EdgeState
+from protocol.uplink import AlarmClass, AlarmRaised
 from shedwatch.cli import main
+from tests.integration.alarms.seeded import NOW, open_alarms, seeded_store, service_of
 from tests.integration.cloud.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -41,25 +37,17 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, object, 
     return run
 
 
-NOW = 1_767_225_600_000
-
-
 def _seeded(tmp_path: Path, raised: list[tuple[AlarmClass, str]]) -> Path:
     """A data dir whose state store holds shed-a (extinguisher ext-1) and one incident of ``raised`` (class,
     type) alarms of env-1, applied by the alarm service as the running cloud would."""
     data = tmp_path / "cloud"
     data.mkdir()
-    store = StateStore(f"sqlite:///{data / 'state.db'}")
-    store.migrate()
-    store.register_shed(ShedConfig.model_validate({"shed": "shed-a", "extinguishers": ["ext-1"]}))
-    batch = Batch()
-    batch.states.append((EdgeState(src="shed-a", seq=0, ts=NOW, state="birth", session=1), NOW))
-    for seq, (cls, kind) in enumerate(raised, 1):
-        ev = AlarmRaised(src="shed-a", seq=seq, ts=NOW, alarm_id=kind, alarm_class=cls, alarm_type=kind, device="env-1")
-        batch.events.append((ev, NOW))
-    store.write(batch)
-    service = AlarmService(store.engine, sqlite=True, config=AlarmConfig(), link_secret=b"x" * 32)
-    service.run_once(NOW)
+    events = [
+        AlarmRaised(src="shed-a", seq=seq, ts=NOW, alarm_id=kind, alarm_class=cls, alarm_type=kind, device="env-1")
+        for seq, (cls, kind) in enumerate(raised, 1)
+    ]
+    store = seeded_store(data / "state.db", {"shed": "shed-a", "extinguishers": ["ext-1"]}, list(events))
+    service_of(store).run_once(NOW)
     store.close()
     return data
 
@@ -68,8 +56,7 @@ def _alarm_states(data: Path) -> dict[str, str]:
     """Alarm key -> lifecycle state of every open alarm in ``data``'s store."""
     store = StateStore(f"sqlite:///{data / 'state.db'}")
     try:
-        with store.engine.connect() as conn:
-            return {str(a.key): a.state.value for a, _ in AlarmRepo(conn, sqlite=True).open_alarms()}
+        return {k: a.state.value for k, a in open_alarms(store).items()}
     finally:
         store.close()
 

@@ -91,6 +91,14 @@ def test_first_alarm_opens_then_the_shed_groups_into_one_incident() -> None:
     assert up.incident.alarm_class is AlarmClass.FIRE and up.incident.alarms == 3
 
 
+def test_an_alarm_announced_again_is_counted_once() -> None:
+    inc = incident("trouble")  # one alarm so far
+    again = place(inc, alarm(AlarmClass.TROUBLE), ms(60), new_id="x", member=True)  # e.g. its shelve ended
+    assert again.placement is Placement.JOIN and again.incident is not None and again.incident.alarms == 1
+    other = place(again.incident, alarm(AlarmClass.TROUBLE, 2, "post-1", "x"), ms(90), new_id="x")
+    assert other.incident is not None and other.incident.alarms == 2
+
+
 def test_a_quiet_window_or_resolution_starts_a_new_incident() -> None:
     inc = incident("trouble")
     assert place(inc, alarm(AlarmClass.TROUBLE), ms(30 * 60 + 1), new_id="i2").placement is Placement.OPEN
