@@ -11,7 +11,7 @@ from cloud.core.alarms.inputs import Acknowledge, Actor, Assign, OutOfService, S
 from cloud.core.alarms.lifecycle import decide
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.errors import CloudError
-from cloud.state.staff_rows import alarm_by_id
+from cloud.state.staff_rows import alarm_by_id, shed_inventory
 
 
 class ActionRefused(CloudError):
@@ -154,5 +154,13 @@ def hide_source(service: AlarmService, key: AlarmKey, inp: Suppress | OutOfServi
 def record_inspection(service: AlarmService, shed: str, device: str, note: str, actor: Actor, now: int) -> None:
     """Record an extinguisher inspection by staff (clears an overdue inspection at the next rules pass)."""
     with service.engine.begin() as conn:
-        repo = AlarmRepo(conn, sqlite=service.sqlite)
-        repo.record_inspection(shed, device, now, actor.who, note)
+        inspect_in(AlarmRepo(conn, sqlite=service.sqlite), shed, device, note, actor.who, now)
+
+
+def inspect_in(repo: AlarmRepo, shed: str, device: str, note: str, who: str, now: int) -> None:
+    """Record the inspection in ``repo``'s transaction: refused (NothingToActOn) unless ``device`` is one of the
+    shed's extinguishers in the cloud inventory. The API and the command line both check here."""
+    inv = shed_inventory(repo.conn, shed)
+    if inv is None or (device, "extinguisher") not in inv.devices:
+        raise NothingToActOn(f"shed {shed} has no extinguisher {device}")
+    repo.record_inspection(shed, device, now, who, note)

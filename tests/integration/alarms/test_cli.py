@@ -102,6 +102,10 @@ def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., 
     assert rc == 0 and isinstance(out, dict) and out["resolution"] == "test"
     rc, out, _ = cli(data, "inspect", "shed-a", "ext-1", "--by", "guard-li", "--note", "1.2 MPa")
     assert rc == 0
+    rc, _, err = cli(data, "inspect", "shed-a", "ext-9", "--by", "guard-li")  # the API answers 404: same check
+    assert rc == 1 and "shed shed-a has no extinguisher ext-9" in err
+    rc, _, err = cli(data, "inspect", "shed-a", "env-1", "--by", "guard-li")  # a sensor, not an extinguisher
+    assert rc == 1 and "no extinguisher env-1" in err
     rc, timeline, _ = cli(data, "timeline", inc)
     assert rc == 0 and isinstance(timeline, list)
     kinds = [e["kind"] for e in timeline]
