@@ -11,7 +11,7 @@ from cloud.core.alarms.inputs import Acknowledge, Actor, Assign, OutOfService, S
 from cloud.core.alarms.lifecycle import decide
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.errors import CloudError
-from cloud.state.staff_rows import alarm_by_id, shed_inventory
+from cloud.state.staff_rows import alarm_by_id, latest_alarm_id, shed_inventory
 
 
 class ActionRefused(CloudError):
@@ -121,18 +121,20 @@ def resolve_incident(
         return after
 
 
-def shelve_alarm(service: AlarmService, key: AlarmKey, duration_s: float, reason: str, actor: Actor, now: int) -> None:
-    """Shelve the open alarm of ``key`` for ``duration_s`` (0: unshelve)."""
-    with service.engine.begin() as conn:
-        repo = AlarmRepo(conn, sqlite=service.sqlite)
-        found = repo.latest_alarm(key)
-        if found is None or not found[0].open:
-            raise ActionRefused(f"no open alarm {key}")
-        inp = Unshelve(actor) if duration_s == 0 else Shelve(actor, int(duration_s * 1000), reason)
-        before = found[0]
-        after = service.apply(repo, inp, now, alarm=before)
-        if after == before:
-            raise ActionRefused(f"refused: see the audit of {key}")
+def alarm_id_of(service: AlarmService, key: AlarmKey) -> int:
+    """The stored id of the newest instance of ``key`` (what the API's alarm routes name)."""
+    with service.engine.connect() as conn:
+        found = latest_alarm_id(conn, key)
+    if found is None:
+        raise NothingToActOn(f"no alarm {key}")
+    return found
+
+
+def shelve_alarm(service: AlarmService, key: AlarmKey, duration_s: float, reason: str, actor: Actor, now: int) -> Alarm:
+    """Shelve the newest alarm of ``key`` for ``duration_s`` (0: unshelve): the API's path (act_on_alarm), so a
+    refusal says the lifecycle's reason, as the API's 409 does."""
+    inp = Unshelve(actor) if duration_s == 0 else Shelve(actor, int(duration_s * 1000), reason)
+    return act_on_alarm(service, alarm_id_of(service, key), inp, now)
 
 
 def hide_source(service: AlarmService, key: AlarmKey, inp: Suppress | OutOfService, now: int) -> Alarm:

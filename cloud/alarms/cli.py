@@ -68,17 +68,20 @@ def add_parser(inner: Any, common: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Do the action; print JSON."""
     from cloud.alarms import actions
+    from cloud.alarms.cli_audit import audited_cli
     from cloud.alarms.config import load_alarm_config, own_base_url
     from cloud.alarms.repo import AlarmRepo
     from cloud.alarms.runner import link_secret
     from cloud.alarms.service import AlarmService
     from cloud.cli import _settings
+    from cloud.core.access.permissions import Action
     from cloud.core.alarms.incidents import Resolution
     from cloud.core.alarms.inputs import Actor, OutOfService, Suppress
     from cloud.core.alarms.load import load
     from cloud.core.alarms.model import AlarmKey
     from cloud.core.alarms.report import report
     from cloud.errors import CloudError
+    from cloud.state.staff_rows import shed_community
     from cloud.state.store import StateStore
     from protocol.clock import clock_from_spec
 
@@ -107,7 +110,15 @@ def run(args: argparse.Namespace) -> int:
             out = asdict(actions.resolve_incident(service, args.incident, resolution, args.note, actor, now))
         elif cmd == "shelve":
             key = AlarmKey.parse(args.key)
-            actions.shelve_alarm(service, key, args.minutes * 60, args.reason, actor, now)
+            seconds = args.minutes * 60
+            alarm_id = actions.alarm_id_of(service, key)
+            with store.engine.connect() as conn:
+                shed_of = shed_community(conn, key.shed)
+            audited_cli(
+                store, now, actor.who, Action.ALARM_SHELVE.value, f"alarm {alarm_id}", shed_of,
+                "unshelve" if seconds == 0 else f"shelve {seconds:g} s: {args.reason}",
+                lambda: actions.shelve_alarm(service, key, seconds, args.reason, actor, now),
+            )  # fmt: skip
             out = {"shelved": str(key), "minutes": args.minutes}
         elif cmd in ("suppress", "out-of-service"):
             key = AlarmKey.parse(args.key)

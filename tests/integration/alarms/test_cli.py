@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cloud.state import audit_rows
 from cloud.state.store import StateStore
 from protocol.uplink import AlarmClass, AlarmRaised
 from shedwatch.cli import main
@@ -52,6 +53,17 @@ def _seeded(tmp_path: Path, raised: list[tuple[AlarmClass, str]]) -> Path:
     return data
 
 
+def _audit_log(data: Path) -> list[tuple[str, str, str, str, str, str]]:
+    """(actor, action, target, outcome, detail, address) of every audit_log row, oldest first."""
+    store = StateStore(f"sqlite:///{data / 'state.db'}")
+    try:
+        with store.engine.connect() as conn:
+            rows = audit_rows.newest(conn, communities=None, limit=100)
+    finally:
+        store.close()
+    return [(r.actor, r.action, r.target, r.outcome, r.detail, r.address) for r in reversed(rows)]
+
+
 def _alarm_states(data: Path) -> dict[str, str]:
     """Alarm key -> lifecycle state of every open alarm in ``data``'s store."""
     store = StateStore(f"sqlite:///{data / 'state.db'}")
@@ -83,9 +95,16 @@ def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., 
     rc, _, err = _process(data, "ack", inc, "--by", "guard-wang")
     assert rc == 1 and "already acknowledged by guard-li" in err
     rc, _, err = cli(data, "shelve", "shed-a/env-1/0/smoke", "--by", "leader", "--minutes", "30")
-    assert rc == 1 and "refused" in err
+    assert rc == 1 and err.strip() == "refused: fire alarms can never be shelved"  # the API's 409 reason
     rc, out, _ = cli(data, "shelve", "shed-a/env-1/0/low_pressure", "--by", "leader", "--minutes", "30")
     assert rc == 0 and out == {"shelved": "shed-a/env-1/0/low_pressure", "minutes": 30.0}
+    rc, _, err = cli(data, "shelve", "shed-a/env-1/0/nothing", "--by", "leader", "--minutes", "30")
+    assert rc == 1 and err.strip() == "refused: no alarm shed-a/env-1/0/nothing"
+    # Recorded in the audit log as the API records its own: the refusal with its reason, and the shelve.
+    assert [line[:2] + line[3:] for line in _audit_log(data)] == [
+        ("leader", "alarm.shelve", "failed", "shelve 1800 s: : fire alarms can never be shelved", "cli"),
+        ("leader", "alarm.shelve", "ok", "shelve 1800 s: ", "cli"),
+    ]
     rc, _, err = cli(data, "suppress", "shed-a/env-1/0/smoke", "--by", "leader")
     assert rc == 1 and "fire alarms are never suppressed" in err
     rc, out, _ = cli(data, "suppress", "shed-a/env-1/0/low_pressure", "--by", "leader")
