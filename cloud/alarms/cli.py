@@ -22,6 +22,9 @@ def add_parser(inner: Any, common: Any) -> None:
     alarm.add_argument(
         "--alarm-config", dest="alarm_config", type=Path, default=argparse.SUPPRESS, help="alarm TOML file"
     )
+    # The running cloud's address, for the links of the alerts an action queues (as `shedwatch cloud` takes them).
+    alarm.add_argument("--host", default=argparse.SUPPRESS, help="the cloud's HTTP address (links)")
+    alarm.add_argument("--port", type=int, default=argparse.SUPPRESS, help="the cloud's HTTP port (links)")
     sub = alarm.add_subparsers(dest="alarm_command", required=True)
     for name, what in (("ack", "accept an incident"), ("onsite", "record arrival on site")):
         p = sub.add_parser(name, help=what)
@@ -69,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     """Do the action; print JSON."""
     from cloud.alarms import actions
     from cloud.alarms.cli_audit import audited_cli
-    from cloud.alarms.config import load_alarm_config, own_base_url
+    from cloud.alarms.config import load_alarm_config
+    from cloud.alarms.in_force import at_start, default_base_url
     from cloud.alarms.repo import AlarmRepo
     from cloud.alarms.runner import link_secret
     from cloud.alarms.service import AlarmService
@@ -89,13 +93,15 @@ def run(args: argparse.Namespace) -> int:
     store = StateStore(settings.state_store_url())
     try:
         store.migrate()
-        config = load_alarm_config(settings.alarm_config)
+        # As the running cloud assembles it: the TOML with the documents saved through the API on top, links
+        # to the same address (cloud.alarms.in_force).
+        config = at_start(store, load_alarm_config(settings.alarm_config))
         service = AlarmService(
             store.engine,
             sqlite=store.is_sqlite,
             config=config,
             link_secret=link_secret(settings.link_secret, settings.data_dir),
-            default_base_url=own_base_url(settings.host, settings.port),
+            default_base_url=default_base_url(settings),
         )
         now = clock_from_spec(settings.clock).now_ms()
         actor = Actor(getattr(args, "by", "") or "", "cli")

@@ -7,8 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from cloud.state import audit_rows
+from cloud.alarms.config import AlarmConfig
+from cloud.state import audit_rows, config_docs
+from cloud.state.alarm_schema import alerts
+from cloud.state.config_docs import DocKind
 from cloud.state.store import StateStore
 from protocol.uplink import AlarmClass, AlarmRaised
 from shedwatch.cli import main
@@ -38,7 +42,7 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, object, 
     return run
 
 
-def _seeded(tmp_path: Path, raised: list[tuple[AlarmClass, str]]) -> Path:
+def _seeded(tmp_path: Path, raised: list[tuple[AlarmClass, str]], config: AlarmConfig | None = None) -> Path:
     """A data dir whose state store holds shed-a (extinguisher ext-1) and one incident of ``raised`` (class,
     type) alarms of env-1, applied by the alarm service as the running cloud would."""
     data = tmp_path / "cloud"
@@ -48,7 +52,7 @@ def _seeded(tmp_path: Path, raised: list[tuple[AlarmClass, str]]) -> Path:
         for seq, (cls, kind) in enumerate(raised, 1)
     ]
     store = seeded_store(data / "state.db", {"shed": "shed-a", "extinguishers": ["ext-1"]}, list(events))
-    service_of(store).run_once(NOW)
+    service_of(store, config).run_once(NOW)
     store.close()
     return data
 
@@ -82,6 +86,41 @@ def test_arriving_on_site_accepts_and_acknowledges_the_incidents_alarms(
     rc, out, _ = cli(data, "onsite", incidents[0]["id"], "--by", "guard-li")
     assert rc == 0 and isinstance(out, dict) and (out["acked_by"], out["onsite_by"]) == ("guard-li", "guard-li")
     assert _alarm_states(data) == {"shed-a/env-1/0/smoke": "acked", "shed-a/env-1/0/off_gas": "acked"}
+
+
+def test_actions_use_the_configuration_in_force_and_the_clouds_address(
+    tmp_path: Path, cli: Callable[..., tuple[int, object, str]]
+) -> None:
+    # The running cloud paged guard-li at opening (its TOML then); since, the API saved the community's documents:
+    # a 60 s accept promise and guard-li's new target. The command line has no TOML: the documents are all.
+    at_open = AlarmConfig.model_validate(
+        {"person": [{"id": "guard-li", "targets": ["json://127.0.0.1:1/old"]}],
+         "community": [{"name": "default", "shift": [{"role": "guard", "person": "guard-li"}]}]}
+    )  # fmt: skip
+    data = _seeded(tmp_path, [(AlarmClass.PRE_FIRE, "off_gas")], at_open)
+    store = StateStore(f"sqlite:///{data / 'state.db'}")
+    with store.engine.begin() as conn:
+        config_docs.save(conn, "default", DocKind.COMMUNITY, {"ack_s": 60}, actor="admin", now_ms=NOW)
+        body = {"person": [{"id": "guard-li", "name": "Li", "targets": ["json://127.0.0.1:2/new"]}]}
+        config_docs.save(conn, "default", DocKind.CHANNELS, body, actor="admin", now_ms=NOW)
+    store.close()
+    clock = ["--clock", f"1,{NOW + 100_000},now"]  # acts 100 s after the opening
+    rc, incidents, _ = cli(data, *clock, "incidents")
+    assert rc == 0 and isinstance(incidents, list)
+    inc = incidents[0]["id"]
+    assert cli(data, *clock, "ack", inc, "--by", "guard-li")[0] == 0
+    rc, _, _ = cli(data, *clock, "--port", "9123", "resolve", inc, "--by", "guard-li", "--as", "false")
+    assert rc == 0
+    store = StateStore(f"sqlite:///{data / 'state.db'}")
+    with store.engine.connect() as conn:
+        sent = conn.execute(select(alerts.c.target, alerts.c.body).where(alerts.c.step == "resolved")).all()
+    store.close()
+    assert [t for t, _ in sent] == ["json://127.0.0.1:2/new"]  # the saved channels, not "no channel"
+    assert "http://127.0.0.1:9123/api/v1/alarms/link/" in sent[0][1]  # the cloud's address from its settings
+    rc, rows, _ = cli(data, *clock, "report", "--days", "100000")
+    assert rc == 0 and isinstance(rows, list)
+    ack_shed = next(r for r in rows if (r["by"], r["group"], r["clock"]) == ("shed", "shed-a", "ack"))
+    assert (ack_shed["incidents"], ack_shed["kept"]) == (1, 0)  # 100 s broke the saved 60 s promise (TOML: 180)
 
 
 def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., tuple[int, object, str]]) -> None:
