@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 
 from cloud.alarms.codec import alarm_from_json, alarm_to_json, incident_from_json, incident_to_json
 from cloud.core.alarms.incidents import Incident, Resolution
-from cloud.core.alarms.lifecycle import AuditEntry
+from cloud.core.alarms.lifecycle import RERAISE_ACTIONS, AuditEntry
 from cloud.core.alarms.load import AlarmRecord
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
@@ -108,11 +108,21 @@ class AlarmRepo:
             .where(alarms.c.updated_ms >= since_ms)
             .order_by(alarms.c.id)
         )
+        # Every Raise of an open instance writes one audit line ('returned' or 'updated', cloud.core.alarms.lifecycle):
+        # the re-raises that chattering counts (damping keeps a flapping key's instance open).
+        reraises: dict[tuple[str, int], list[int]] = {}
+        q_re = select(alarm_audit.c.key, alarm_audit.c.instance, alarm_audit.c.ts).where(
+            alarm_audit.c.ts >= since_ms, alarm_audit.c.action.in_(RERAISE_ACTIONS)
+        )
+        for key, instance, ts in self.conn.execute(q_re.order_by(alarm_audit.c.id)):
+            reraises.setdefault((key, instance), []).append(int(ts))
         out = []
         for r in self.conn.execute(q):
             a = alarm_from_json(r.body)
             resolution = incident_from_json(r.incident_body).resolution if r.incident_body is not None else None
-            out.append(AlarmRecord(str(a.key), a.key.device, a.raised_ms, None if a.open else a.cleared_ms, resolution))
+            closed = None if a.open else a.cleared_ms
+            again = tuple(reraises.get((str(a.key), a.instance), ()))
+            out.append(AlarmRecord(str(a.key), a.key.device, a.raised_ms, closed, resolution, again))
         return out
 
     def audit(self, alarm: Alarm, entry: AuditEntry, now: int) -> None:

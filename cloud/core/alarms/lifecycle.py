@@ -67,6 +67,11 @@ def _by(actor: Actor, action: str, detail: str = "") -> AuditEntry:
     return AuditEntry(action, actor.who, actor.device, detail)
 
 
+# The audit actions a Raise of an open instance writes (a return before acknowledge; an update): the alarm-load
+# figures count them as raises (cloud.core.alarms.load, chattering).
+RERAISE_ACTIONS = ("returned", "updated")
+
+
 def decide(alarm: Alarm | None, inp: AlarmInput, now: int, policy: Policy = Policy()) -> Outcome:
     """The next state of one alarm (``None``: no instance yet) after ``inp`` at ``now`` (UTC ms)."""
     if isinstance(inp, Raise):

@@ -16,6 +16,7 @@ from cloud.state.config_docs import DocKind
 from cloud.state.store import StateStore
 from protocol.uplink import AlarmClass, AlarmRaised
 from shedwatch.cli import main
+from tests.integration.alarms.edge_alarms import edge_alarm
 from tests.integration.alarms.seeded import NOW, open_alarms, seeded_store, service_of
 from tests.integration.cloud.conftest import REPO
 
@@ -121,6 +122,31 @@ def test_actions_use_the_configuration_in_force_and_the_clouds_address(
     assert rc == 0 and isinstance(rows, list)
     ack_shed = next(r for r in rows if (r["by"], r["group"], r["clock"]) == ("shed", "shed-a", "ack"))
     assert (ack_shed["incidents"], ack_shed["kept"]) == (1, 0)  # 100 s broke the saved 60 s promise (TOML: 180)
+
+
+def test_load_counts_damped_flaps_as_chattering_and_a_false_resolution(
+    tmp_path: Path, cli: Callable[..., tuple[int, object, str]]
+) -> None:
+    data = tmp_path / "cloud"
+    data.mkdir()
+    flaps = [
+        edge_alarm("shed-a", seq, NOW, alarm_type="smoke", alarm_class=AlarmClass.PRE_FIRE, device="env-1",
+                   raised=seq % 2 == 1)
+        for seq in range(1, 6)
+    ]  # fmt: skip  # raise, clear, raise, clear, raise: the service's damping keeps one instance open
+    store = seeded_store(data / "state.db", {"shed": "shed-a", "sensors": ["env-1"]}, list(flaps))
+    service = service_of(store)
+    service.run_once(NOW)
+    store.close()
+    assert service.stats.chattering == {"shed-a/env-1/0/smoke"}  # what /alarms/health lists
+    clock = ["--clock", f"1,{NOW + 100_000},now"]
+    rc, incidents, _ = cli(data, *clock, "incidents")
+    assert rc == 0 and isinstance(incidents, list)
+    assert cli(data, *clock, "resolve", incidents[0]["id"], "--by", "guard-li", "--as", "false")[0] == 0
+    rc, figures, _ = cli(data, *clock, "load", "--days", "1")
+    assert rc == 0 and isinstance(figures, dict)
+    assert figures["chattering"] == ["shed-a/env-1/0/smoke"] and figures["alarms"] == 1
+    assert figures["false_rate"] == {"env-1": [1, 1.0]}
 
 
 def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., tuple[int, object, str]]) -> None:

@@ -210,6 +210,14 @@ def test_report_counts_an_incident_resolved_before_acceptance_apart_never_with_a
         assert ("person", "(nobody)", "onsite") not in rows
 
 
+def test_load_counts_the_re_raises_of_one_open_instance_as_chattering() -> None:
+    # Damping keeps a flapping key's one instance open: its flaps are re-raises, and they chatter.
+    flapping = AlarmRecord("shed-a/env-1/0/smoke", "env-1", ms(0), reraised_ms=(ms(20), ms(40)))
+    slow = AlarmRecord("shed-a/env-2/0/smoke", "env-2", ms(0), reraised_ms=(ms(60), ms(120)))
+    figures = load([flapping, slow], start_ms=ms(-1), end_ms=ms(600))
+    assert figures.chattering == ("shed-a/env-1/0/smoke",) and figures.alarms == 2
+
+
 def test_load_figures() -> None:
     records = [AlarmRecord(f"k{i}", "env-1", ms(i * 10)) for i in range(12)]  # 12 in 2 minutes: a flood
     records += [AlarmRecord("chat", "post-1", ms(t), ms(t + 1)) for t in (1000, 1020, 1040)]
