@@ -31,6 +31,7 @@ from cloud.core.alarms.inputs import AlarmInput, Clear, Raise, Tick
 from cloud.core.alarms.lifecycle import Policy, decide
 from cloud.core.alarms.model import Alarm, AlarmKey
 from cloud.core.alarms.rules import LostGap, RulePolicy, evaluate, transitions
+from cloud.core.notify.describe import describe
 from cloud.core.notify.links import LinkClaim, sign
 from cloud.core.notify.message import compose
 from protocol.uplink import AlarmClass
@@ -347,7 +348,7 @@ class AlarmService:
         rota = self.config.community_of(self._community(repo, incident.shed)).rota()
         first = due_steps(updated, now)[0]  # the upgrade's upN_open step, due now
         paged = {p for level in first.levels for p in rota.level(level, first.due_ms)}
-        summary = f"now {alarm.alarm_class.value}: {alarm.key} {alarm.message}"
+        summary = f"now {describe(alarm)}"
         for person in repo.alerted_people(incident.id):
             if person not in paged:
                 self._queue(repo, updated, f"update_{updated.updates}", person, summary, now)
@@ -393,9 +394,7 @@ class AlarmService:
 
     def _summary(self, repo: AlarmRepo, incident: Incident) -> str:
         alarms = repo.incident_alarms(incident.id)
-        lines = [
-            f"{a.alarm_class.value}: {a.key.device or 'shed'} {a.key.alarm_type} {a.message}".strip() for a in alarms
-        ]
+        lines = [describe(a) for a in alarms]
         return "; ".join(lines[:5]) + (f" (+{len(lines) - 5} more)" if len(lines) > 5 else "")
 
     def cameras(self, repo: AlarmRepo, shed: str) -> tuple[str, ...]:
