@@ -65,6 +65,8 @@ def assign_incident(service: AlarmService, incident_id: str, assignee: str, acto
         repo = AlarmRepo(conn, sqlite=service.sqlite)
         if not _incident(repo, incident_id).open:
             raise ActionRefused("incident resolved")
+        if repo.last_detail(incident_id, "assigned") == assignee:
+            return  # already responsible: answered as done, nothing written twice
         repo.note(incident_id, "assigned", now, actor=actor.who, device=actor.device, detail=assignee)
         for alarm, _ in repo.open_alarms(incident=incident_id):
             service.apply(repo, Assign(actor, assignee), now, alarm=alarm)

@@ -261,6 +261,17 @@ class AlarmRepo:
         q = select(alerts.c.person, func.min(alerts.c.id).label("first")).where(alerts.c.incident == incident)
         return [r.person for r in self.conn.execute(q.group_by(alerts.c.person).order_by("first"))]
 
+    def last_detail(self, incident: str, kind: str) -> str | None:
+        """The detail of the incident's newest timeline line of ``kind`` (None: there is none)."""
+        q = (
+            select(incident_events.c.detail)
+            .where(incident_events.c.incident == incident, incident_events.c.kind == kind)
+            .order_by(incident_events.c.id.desc())
+            .limit(1)
+        )
+        found = self.conn.execute(q).scalar()
+        return None if found is None else str(found)
+
     def steps_taken(self, incident: str) -> set[str]:
         """Paging steps already taken (each leaves a ``step_NAME`` line, even when nobody could be paged)."""
         q = select(incident_events.c.kind).where(

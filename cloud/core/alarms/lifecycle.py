@@ -198,6 +198,9 @@ def _staff(alarm: Alarm, inp: AlarmInput, now: int, policy: Policy) -> Outcome:
         action = "out_of_service" if inp.on else "in_service"
         return Outcome(replace(alarm, out_of_service=inp.on), audit=_by(inp.actor, action, inp.reason))
     if isinstance(inp, Assign):
+        if alarm.assignee == inp.assignee:
+            # Assigning the one already responsible again: done already, nothing to record (answered as done).
+            return Outcome(alarm)
         return Outcome(replace(alarm, assignee=inp.assignee), audit=_by(inp.actor, "assigned", inp.assignee))
     if isinstance(inp, Comment):
         if not inp.text.strip():

@@ -46,9 +46,11 @@ async def test_alarm_actions_follow_the_lifecycle_and_are_audited(staff: Staff) 
     assert (r.json()["state"], r.json()["acked_by"]) == ("acked", "guard-li")
     r = await c.post(f"{url}/acknowledge", headers=op)
     assert (r.status_code, r.json()["detail"]) == (409, "already acknowledged")
-    assert (
-        await c.post("/api/v1/alarms/999/acknowledge", headers=staff.auth("admin", everywhere=True))
-    ).status_code == 404
+    admin = staff.auth("admin", everywhere=True)
+    r = await c.post("/api/v1/alarms/999/acknowledge", headers=admin)
+    assert (r.status_code, r.json()["detail"]) == (404, "no alarm 999")
+    r = await c.get("/api/v1/incidents/inc-none", headers=admin)
+    assert (r.status_code, r.json()["detail"]) == (404, "no incident inc-none")
 
     detail = (await c.get(url, headers=staff.auth("installer"))).json()
     trail = [(a["action"], a["actor"]) for a in detail["audit"]]
@@ -115,6 +117,7 @@ async def test_incident_actions_timeline_and_clocks(staff: Staff) -> None:
     c, url = staff.client, f"/api/v1/incidents/{staff.incident_id}"
     sec, op = staff.auth("security", user="guard-li"), staff.auth("operator", user="op-1")
     assert (await c.post(f"{url}/assign", json={"assignee": "guard-li"}, headers=op)).status_code == 200
+    assert (await c.post(f"{url}/assign", json={"assignee": "guard-li"}, headers=op)).status_code == 200  # again
     r = await c.post(f"{url}/acknowledge", headers=sec)
     assert (r.status_code, r.json()["acked_by"]) == (200, "guard-li")
     assert (await c.post(f"{url}/acknowledge", headers=op)).json()["detail"] == "already acknowledged by guard-li"
@@ -129,6 +132,7 @@ async def test_incident_actions_timeline_and_clocks(staff: Staff) -> None:
 
     got = (await c.get(url, headers=op)).json()
     kinds = [(e["kind"], e["actor"]) for e in got["timeline"]]
+    assert kinds.count(("assigned", "op-1")) == 1  # the same person assigned again writes nothing twice
     for line in (("assigned", "op-1"), ("acknowledged", "guard-li"), ("comment", "guard-li"), ("on_site", "guard-li"),
                  ("resolved", "guard-li")):  # fmt: skip
         assert line in kinds, kinds
@@ -138,6 +142,8 @@ async def test_incident_actions_timeline_and_clocks(staff: Staff) -> None:
     assert clocks["ack_due_ms"] == got["opened_ms"] + 180_000 and clocks["onsite_due_ms"] == got["opened_ms"] + 600_000
     assert [a["id"] for a in got["alarm_list"]] == [staff.alarm_id]
     assert got["alarm_list"][0]["assignee"] == "guard-li" and got["alarm_list"][0]["state"] == "acked"
+    trail = (await c.get(f"/api/v1/alarms/{staff.alarm_id}", headers=op)).json()["audit"]
+    assert [a["action"] for a in trail].count("assigned") == 1
     listed = (await c.get("/api/v1/incidents?open=true", headers=op)).json()["incidents"]
     assert listed == []
     assert (await c.get(f"/api/v1/incidents?shed=shed-a&since={got['opened_ms']}", headers=op)).json()["incidents"]
