@@ -150,7 +150,14 @@ def evaluate(facts: ShedFacts, now: int, policy: RulePolicy = RulePolicy()) -> d
         sent = reminders_due(full, now, policy)
         to_staff = sent > policy.staff_after_reminders if full.owner else sent > 1
         if to_staff:
-            add(device, socket, BIKE_LEFT, AlarmClass.SERVICE, f"bike left after full; {sent - 1} reminders", sent - 1)
+            reminded = sent - 1
+            # Without a known owner nobody was reminded: staff hear of it after one interval.
+            told = (
+                f"{reminded} reminder{'' if reminded == 1 else 's'} to the resident"
+                if full.owner
+                else "no owner known, nobody reminded"
+            )
+            add(device, socket, BIKE_LEFT, AlarmClass.SERVICE, f"bike left after full; {told}", reminded)
     for post, since in facts.post_over_since_ms.items():
         if now - since >= policy.post_over_hold_s * 1000:
             add(post, 0, POST_OVER_LIMIT, AlarmClass.OPERATIONAL, "post over its total limit", (now - since) / 1000)

@@ -205,3 +205,30 @@ def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., 
     assert figures["false_rate"] == {"env-1": [0, 0.0]}
     rc, _, _ = cli(data, "ack", "no-such-incident", "--by", "x")
     assert rc == 1
+
+
+def test_bad_arguments_and_a_bad_alarm_file_exit_2_in_one_line(
+    tmp_path: Path, cli: Callable[..., tuple[int, object, str]]
+) -> None:
+    data = _seeded(tmp_path, [(AlarmClass.SUPERVISORY, "low_pressure")])
+    for args in (
+        ("shelve", "not-a-key", "--by", "x", "--minutes", "5"),
+        ("suppress", "shed-a/env-1/x/smoke", "--by", "x"),
+        ("shelve", "shed-a/env-1/0/low_pressure", "--by", "x", "--minutes", "-5"),
+        ("load", "--days", "-1"),
+        ("load", "--operators", "0"),
+        ("report", "--days", "nan"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            cli(data, *args)
+        assert exited.value.code == 2, args
+    bad = tmp_path / "alarms.toml"
+    bad.write_text('[[person]]\nid = "li"\ntargets = "not-a-list"\n')
+    rc, _, err = cli(data, "--alarm-config", str(bad), "incidents")
+    assert rc == 2 and err.count("\n") == 1 and f"alarm config {bad}: person.0.targets" in err
+    # The cloud itself stops at once with that one line, before it serves (no traceback, not exit 3).
+    cmd = [sys.executable, "-m", "shedwatch", "cloud", "--data-dir", str(data), "--port", "0"]
+    cmd += ["--alarm-config", str(bad)]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].endswith("person.0.targets: Input should be a valid list")

@@ -47,6 +47,9 @@ def facts_from(spec: dict[str, Any]) -> ShedFacts:
 def test_rule_case(case: dict[str, Any]) -> None:
     active = evaluate(facts_from(case["facts"]), ms(case["at"]))
     assert sorted(str(k).removeprefix("shed-a/") for k in active) == sorted(case["active"])
+    messages = {str(k).removeprefix("shed-a/"): r.message for k, r in active.items()}
+    for key, message in case.get("messages", {}).items():
+        assert messages[key] == message
 
 
 def test_transitions_raise_new_clear_gone_and_never_touch_edge_alarms() -> None:
