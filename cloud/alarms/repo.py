@@ -18,6 +18,7 @@ from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
 from cloud.core.eventcodec import event_from_json
 from cloud.core.events import GapDetected
+from cloud.core.notify.reroute import PendingAlert
 from cloud.state.alarm_schema import alarm_audit, alarm_seen, alarms, alerts, incident_events, incidents, inspections
 from cloud.state.charging_schema import charging_sessions
 from cloud.state.inventory import camera_links, newest_config
@@ -255,6 +256,26 @@ class AlarmRepo:
             )
         )
         return True
+
+    def pending_incident_alerts(self) -> list[PendingAlert]:
+        """Every pending alert of an incident (a resident's notices, of no incident, are not the rota's)."""
+        q = (
+            select(alerts.c.id, alerts.c.incident, alerts.c.step, alerts.c.person, alerts.c.target)
+            .add_columns(alerts.c.title, alerts.c.body)
+            .where(alerts.c.status == "pending", alerts.c.incident.in_(select(incidents.c.id)))
+            .order_by(alerts.c.id)
+        )
+        rows = self.conn.execute(q)
+        return [PendingAlert(int(r.id), r.incident, r.step, r.person, r.target, r.title, r.body) for r in rows]
+
+    def supersede(self, alert_id: int, detail: str) -> bool:
+        """Close a pending alert as ``superseded``; False when it is no longer pending (delivered meanwhile)."""
+        done = self.conn.execute(
+            update(alerts)
+            .where(alerts.c.id == alert_id, alerts.c.status == "pending")
+            .values(status="superseded", detail=detail[:1000])
+        )
+        return bool(done.rowcount)
 
     def alerted_people(self, incident: str) -> list[str]:
         """Everyone an alert of ``incident`` was queued for, in first-queued order."""

@@ -34,6 +34,7 @@ from cloud.core.alarms.rules import LostGap, RulePolicy, evaluate, transitions
 from cloud.core.notify.describe import describe
 from cloud.core.notify.links import LinkClaim, sign
 from cloud.core.notify.message import compose
+from cloud.core.notify.reroute import reroutes
 from protocol.uplink import AlarmClass
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class ServiceStats:
     bad_events: int = 0
     alerts_queued: int = 0
     incidents_opened: int = 0
+    alerts_superseded: int = 0  # pending alerts closed because their person no longer has the target
     chattering: set[str] = field(default_factory=set)
     heard: bool = False  # device_silent and post_over_limit_long run here (ingest in this process feeds them)
     heard_pruned: int = 0  # devices outside the inventory forgotten by that record (cloud.alarms.heard)
@@ -129,6 +131,7 @@ class AlarmService:
         now = self.evaluate_rules(now, between=step)
         self.tick(step(now))
         self.page_due(step(now))
+        self.reroute_pending(step(now))
 
     def apply_new_events(self, now: int, *, page: bool = False) -> int:
         """Apply every stored edge alarm event not yet applied (and with ``page``, queue the alerts they call for
@@ -339,6 +342,29 @@ class AlarmService:
             for person in people:
                 self._queue(repo, incident, step.name, person, summary, now)
             repo.note(incident.id, f"step_{step.name}", now, detail=", ".join(people))
+
+    def reroute_pending(self, now: int) -> None:
+        """Close each pending alert to a target its person no longer has (``superseded``, timeline
+        ``alert_superseded``) and queue the message to the person's current targets (once per target)."""
+        with self.engine.begin() as conn:
+            repo = AlarmRepo(conn, sqlite=self.sqlite)
+            people = self.config.people()
+            current = {pid: tuple(p.targets) for pid, p in people.items()}
+            for alert, targets in reroutes(repo.pending_incident_alerts(), current):
+                channel = alert.target.split("://", 1)[0]
+                if not repo.supersede(alert.id, f"superseded: {alert.person} no longer has this target"):
+                    continue
+                self.stats.alerts_superseded += 1
+                who = alert.person
+                repo.note(alert.incident, "alert_superseded", now, actor=who, device=channel, detail=alert.step)
+                if not targets:
+                    repo.note(alert.incident, "no_channel", now, actor=alert.person, detail=f"step {alert.step}")
+                for target in targets:
+                    if repo.enqueue(
+                        incident=alert.incident, step=alert.step, person=alert.person, target=target,
+                        title=alert.title, body=alert.body, now=now,
+                    ):  # fmt: skip
+                        self.stats.alerts_queued += 1
 
     def _send_update(self, repo: AlarmRepo, incident: Incident, alarm: Alarm, now: int) -> None:
         """An update to everyone alerted so far whom the upgrade's own first step (paged by page_due in this
