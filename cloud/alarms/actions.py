@@ -4,6 +4,7 @@ Every action is checked by the pure core, written with who did it and from which
 incident's timeline and the alarms' audit trail. A refused action raises ActionRefused with the core's reason.
 """
 
+from cloud.alarms.names import display_name
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.service import AlarmService
 from cloud.core.alarms.incidents import Incident, Resolution, acknowledge, arrive, resolve
@@ -85,7 +86,8 @@ def ack_incident(service: AlarmService, incident_id: str, actor: Actor, now: int
     """Accept the incident (the 3-minute clock) and acknowledge its unacknowledged alarms."""
     with service.engine.begin() as conn:
         repo = AlarmRepo(conn, sqlite=service.sqlite)
-        after = acknowledge(_incident(repo, incident_id), actor.who, now)
+        name = display_name(conn, service.config, actor.who)
+        after = acknowledge(_incident(repo, incident_id), actor.who, now, name)
         if isinstance(after, str):
             raise ActionRefused(after)
         repo.save_incident(after)
@@ -98,7 +100,7 @@ def onsite_incident(service: AlarmService, incident_id: str, actor: Actor, now: 
     with service.engine.begin() as conn:
         repo = AlarmRepo(conn, sqlite=service.sqlite)
         before = _incident(repo, incident_id)
-        after = arrive(before, actor.who, now)
+        after = arrive(before, actor.who, now, display_name(conn, service.config, actor.who))
         if isinstance(after, str):
             raise ActionRefused(after)
         repo.save_incident(after)

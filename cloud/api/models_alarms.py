@@ -119,8 +119,10 @@ class IncidentOut(BaseModel):
     alarms: int
     acked_ms: int | None
     acked_by: str | None
+    acked_by_name: str | None = None
     onsite_ms: int | None
     onsite_by: str | None
+    onsite_by_name: str | None = None
     resolved_ms: int | None
     resolution: Resolution | None
     note: str

@@ -2,7 +2,7 @@
 
 A row counts incidents whose clock has ended (kept or broken; a running clock is left out), the share kept,
 and the median and worst time in seconds. The person of the accept clock is who accepted (or nobody, for an
-incident nobody accepted); of the on-site clock, who arrived. An incident resolved before a clock's deadline
+incident nobody accepted); of the on-site clock, who arrived; by the name people know them by. An incident resolved before a clock's deadline
 without its action ended that clock neither kept nor broken: it is counted apart (``resolved_first``, in the
 week and shed rows; no person answered it) and has no time.
 """
@@ -53,8 +53,8 @@ def report(
     for inc in incidents:
         view = clocks(inc, now, promise)
         for clock, state, took, who in (
-            ("ack", view.ack_state, view.ack_s, inc.acked_by),
-            ("onsite", view.onsite_state, view.onsite_s, inc.onsite_by),
+            ("ack", view.ack_state, view.ack_s, inc.acked_by_shown),
+            ("onsite", view.onsite_state, view.onsite_s, inc.onsite_by_shown),
         ):
             week_shed = (("week", _week(inc.opened_ms, tz)), ("shed", inc.shed))
             if state is ClockState.RESOLVED:

@@ -109,7 +109,10 @@ def test_actions_use_the_configuration_in_force_and_the_clouds_address(
     rc, incidents, _ = cli(data, *clock, "incidents")
     assert rc == 0 and isinstance(incidents, list)
     inc = incidents[0]["id"]
-    assert cli(data, *clock, "ack", inc, "--by", "guard-li")[0] == 0
+    rc, acked, _ = cli(data, *clock, "ack", inc, "--by", "guard-li")
+    assert rc == 0 and isinstance(acked, dict) and (acked["acked_by"], acked["acked_by_name"]) == ("guard-li", "Li")
+    rc, _, err = cli(data, *clock, "ack", inc, "--by", "leader-wang")
+    assert rc == 1 and err.strip() == "refused: already acknowledged by Li"  # the name people know, not an id
     rc, _, _ = cli(data, *clock, "--port", "9123", "resolve", inc, "--by", "guard-li", "--as", "false")
     assert rc == 0
     store = StateStore(f"sqlite:///{data / 'state.db'}")
@@ -122,6 +125,7 @@ def test_actions_use_the_configuration_in_force_and_the_clouds_address(
     assert rc == 0 and isinstance(rows, list)
     ack_shed = next(r for r in rows if (r["by"], r["group"], r["clock"]) == ("shed", "shed-a", "ack"))
     assert (ack_shed["incidents"], ack_shed["kept"]) == (1, 0)  # 100 s broke the saved 60 s promise (TOML: 180)
+    assert any((r["by"], r["group"]) == ("person", "Li") for r in rows)
 
 
 def test_load_counts_damped_flaps_as_chattering_and_a_false_resolution(

@@ -8,8 +8,11 @@ import pytest
 
 from cloud.alarms.repo import AlarmRepo
 from cloud.api.app import create_app
+from cloud.auth.accounts import User
+from cloud.core.access.roles import Role
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.settings import CloudSettings
+from cloud.state import account_rows
 from protocol.clock import ManualClock
 from protocol.uplink import AlarmClass
 from tests.apiauth import bearer
@@ -159,6 +162,18 @@ async def test_an_incident_resolved_before_acceptance_has_its_clocks_ended_not_b
     clocks = (await c.get(url, headers=sec)).json()["clocks"]
     assert (clocks["ack_state"], clocks["onsite_state"]) == ("resolved", "resolved")
     assert (clocks["ack_kept"], clocks["onsite_kept"], clocks["ack_s"]) == (None, None, None)
+
+
+async def test_incident_answers_name_people_as_they_are_known(staff: Staff) -> None:
+    with staff.cloud.stores.state.engine.begin() as conn:  # the guard's account, with the name colleagues know
+        account_rows.insert(conn, User("u-3f9c", "li.wei", "Li Wei", Role.SECURITY, frozenset({"c1"}), False, False, 0))
+    c, url = staff.client, f"/api/v1/incidents/{staff.incident_id}"
+    r = await c.post(f"{url}/acknowledge", headers=staff.auth("security", user="u-3f9c"))
+    assert (r.json()["acked_by"], r.json()["acked_by_name"]) == ("u-3f9c", "Li Wei")  # the id field keeps the id
+    r = await c.post(f"{url}/acknowledge", headers=staff.auth("operator", user="op-1"))
+    assert (r.status_code, r.json()["detail"]) == (409, "already acknowledged by Li Wei")
+    r = await c.post(f"{url}/on-site", headers=staff.auth("operator", user="op-1"))  # no account: the id stands
+    assert (r.json()["onsite_by"], r.json()["onsite_by_name"]) == ("op-1", "op-1")
 
 
 async def test_inspections_are_recorded_and_listed(staff: Staff) -> None:

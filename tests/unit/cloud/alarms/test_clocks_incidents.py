@@ -192,6 +192,17 @@ def test_report_per_week_shed_and_person() -> None:
     assert rows[("person", "wang", "ack")].kept_ratio == 0.0
 
 
+def test_names_people_know_in_refusals_and_the_report_ids_kept() -> None:
+    acked = acknowledge(incident("fire"), "u-3f9c", ms(60), "Li Wei")
+    assert isinstance(acked, Incident) and (acked.acked_by, acked.acked_by_name) == ("u-3f9c", "Li Wei")
+    assert acknowledge(acked, "u-other", ms(61)) == "already acknowledged by Li Wei"
+    there = arrive(acked, "u-7", ms(300), "Wang")
+    assert isinstance(there, Incident) and arrive(there, "u-8", ms(301)) == "already on site: Wang"
+    groups = {(r.by, r.group) for r in report([there], ms(900))}
+    assert {("person", "Li Wei"), ("person", "Wang")} <= groups
+    assert acknowledge(incident("fire", acked_ms=ms(1), acked_by="u-1"), "x", ms(2)) == "already acknowledged by u-1"
+
+
 def test_report_counts_a_running_broken_clock_with_its_time_so_far() -> None:
     rows = {(r.by, r.group, r.clock): r for r in report([incident("fire")], ms(900))}
     assert rows[("person", "(nobody)", "ack")].worst_s == 900
