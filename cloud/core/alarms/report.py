@@ -2,9 +2,9 @@
 
 A row counts incidents whose clock has ended (kept or broken; a running clock is left out), the share kept,
 and the median and worst time in seconds. The person of the accept clock is who accepted (or nobody, for an
-incident nobody accepted); of the on-site clock, who arrived; by the name people know them by. An incident resolved before a clock's deadline
-without its action ended that clock neither kept nor broken: it is counted apart (``resolved_first``, in the
-week and shed rows; no person answered it) and has no time.
+incident nobody accepted); of the on-site clock, who arrived; each by the name people know them by. An
+incident resolved before a clock's deadline without its action ended that clock neither kept nor broken: it
+is counted apart (``resolved_first``, in the week and shed rows; no person answered it) and has no time.
 """
 
 import statistics
