@@ -346,11 +346,15 @@ class AlarmService:
     def reroute_pending(self, now: int) -> None:
         """Close each pending alert to a target its person no longer has (``superseded``, timeline
         ``alert_superseded``) and queue the message to the person's current targets (once per target)."""
+        current = {pid: tuple(p.targets) for pid, p in self.config.people().items()}
+        # Read first: the write transaction (SQLite's write lock) only when something is to be rerouted.
+        with self.engine.connect() as conn:
+            moved = reroutes(AlarmRepo(conn, sqlite=self.sqlite).pending_incident_alerts(), current)
+        if not moved:
+            return
         with self.engine.begin() as conn:
             repo = AlarmRepo(conn, sqlite=self.sqlite)
-            people = self.config.people()
-            current = {pid: tuple(p.targets) for pid, p in people.items()}
-            for alert, targets in reroutes(repo.pending_incident_alerts(), current):
+            for alert, targets in moved:
                 channel = alert.target.split("://", 1)[0]
                 if not repo.supersede(alert.id, f"superseded: {alert.person} no longer has this target"):
                     continue
