@@ -4,12 +4,17 @@
 
 500 sockets of live state (10 sheds x 5 posts x 10 sockets, one community) are written into a fresh SQLite
 state store; the cloud runs as an API process with ingest elsewhere (`--no-ingest`), following the store's
-event feed every ``--poll`` s (SHEDWATCH_CLOUD_LIVE_POLL_S). A separate load process (bench/loadgen.py:
-raw asyncio sockets, HTTP/1.1 keep-alive, one request in flight per connection) then drives, over loopback:
+event feed every ``--poll`` s (SHEDWATCH_CLOUD_LIVE_POLL_S). A separate load process drives it over loopback:
+wrk (C, HTTP/1.1 keep-alive, one thread, C connections each with one request in flight; bench/wrk_report.lua
+prints its figures as JSON) for the HTTP routes, bench/loadgen.py (asyncio) for the stream:
 
 * ``availability_*``: GET /api/v1/availability (public, every shed with its ETA) on C connections for S s;
 * ``live_*``: GET /api/v1/sheds/{shed} (a shed's live state: 50 sockets with their newest readings) as an
-  operator with a bearer token (checked on every request), over the 10 sheds the same way;
+  operator with a bearer token (checked on every request), round robin over the 10 sheds the same way;
+* ``loader_ceiling_rps``: wrk the same way against bench/canned_server.py, a trivial server answering every
+  request with a prepared response of the availability body's size: what the loader itself can drive on this
+  machine, in the same run (the API's figures measure the API only while well under it), and
+  ``loader_ceiling_p99_ms`` the tail latency the loader and the machine add by themselves;
 * ``stream_*``: N clients on GET /api/v1/stream; this process then stores K socket status changes (one every
   100 ms, each with a distinct source ts) and every client reports when the ``availability`` event carrying
   that ts reached it. ``stream_p99_ms``: p99 over all (client, change) pairs of receive time minus the time
@@ -21,6 +26,7 @@ stream_p99_ms and their details, plus the machine's load average at the start.
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,11 +102,46 @@ def _start_cloud(data: Path, port: int, poll_s: float, key: str, log: Path) -> s
     raise RuntimeError(f"the cloud did not get ready: {log.read_text()[-2000:]}")
 
 
-def _load(*args: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.loadgen", *args], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout
-    return dict(orjson.loads(out.strip().splitlines()[-1]))
+WRK_REPORT = REPO / "bench" / "wrk_report.lua"
+
+
+def _wrk(base: str, paths: list[str], conns: int, seconds: float, headers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Closed-loop load by wrk on ``paths`` (round robin), after a one-second warm-up; its JSON report."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (scripts/setup.sh --test installs it)")
+
+    def wrk(duration_s: int) -> str:
+        args = ["wrk", "-t1", f"-c{conns}", f"-d{duration_s}s", "--latency", "-s", str(WRK_REPORT)]
+        for h in headers:
+            args += ["-H", h]
+        return subprocess.run([*args, base, "--", *paths], capture_output=True, text=True, check=True).stdout
+
+    wrk(1)  # connections, caches: not measured
+    return dict(orjson.loads(wrk(max(1, round(seconds))).strip().splitlines()[-1]))
+
+
+def _ceiling(body_bytes: int, conns: int, seconds: float) -> dict[str, Any]:
+    """The loader's own figures against a trivial server answering ``body_bytes`` bodies."""
+    port = free_port()
+    args = [sys.executable, "-m", "bench.canned_server", str(port), str(body_bytes)]
+    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # "ready"
+        return _wrk(f"http://127.0.0.1:{port}", ["/api/v1/availability"], conns, seconds)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _figures(name: str, report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        f"{name}_rps": report["rps"],
+        f"{name}_p50_ms": round(report["p50_ms"], 2),
+        f"{name}_p99_ms": round(report["p99_ms"], 2),
+        f"{name}_max_ms": round(report["max_ms"], 2),
+        f"{name}_errors": report["socket_errors"] + report["status_errors"],
+    }
 
 
 def _stream(base: str, store: StateStore, clients: int, changes: int) -> dict[str, Any]:
@@ -160,29 +201,27 @@ def run(*, conns: int, seconds: float, clients: int, changes: int, poll_s: float
         token = CloudSettings(secret_key=key).token_codec().issue(operator, now_s=time.time())
         base = f"http://127.0.0.1:{port}"
         try:
-            avail = _load("http", base, "/api/v1/availability", "--conns", str(conns), "--seconds", str(seconds))
+            body_bytes = len(httpx.get(f"{base}/api/v1/availability", timeout=10).content)
+            avail = _wrk(base, ["/api/v1/availability"], conns, seconds)
             paths = [f"/api/v1/sheds/{s}" for s in SHEDS]
-            auth = f"Authorization: Bearer {token}"
-            live = _load("http", base, *paths, "--conns", str(conns), "--seconds", str(seconds), "--header", auth)
+            live = _wrk(base, paths, conns, seconds, (f"Authorization: Bearer {token}",))
             stream = _stream(base, store, clients, changes)
         finally:
             proc.terminate()
             proc.wait(30)
             store.close()
+    ceiling = _ceiling(body_bytes, conns, seconds)
     return {
         "bench": "api",
         "sockets": len(SHEDS) * len(POSTS) * SOCKETS,
         "conns": conns,
         "seconds": seconds,
-        "loader": "raw asyncio sockets, HTTP/1.1 keep-alive, 1 request in flight per connection",
-        "availability_rps": avail["rps"],
-        "availability_p50_ms": avail["p50_ms"],
-        "availability_p99_ms": avail["p99_ms"],
-        "availability_errors": avail["errors"],
-        "live_rps": live["rps"],
-        "live_p50_ms": live["p50_ms"],
-        "live_p99_ms": live["p99_ms"],
-        "live_errors": live["errors"],
+        "loader": "wrk, 1 thread, HTTP/1.1 keep-alive, 1 request in flight per connection",
+        "loader_ceiling_rps": ceiling["rps"],
+        "loader_ceiling_p99_ms": round(ceiling["p99_ms"], 2),  # the loader's and the machine's own stalls
+        "availability_body_bytes": body_bytes,
+        **_figures("availability", avail),
+        **_figures("live", live),
         **stream,
         "feed_poll_s": poll_s,
         "load_avg_1m_at_start": round(load_at_start, 2),

@@ -59,6 +59,13 @@ class CloudSettings(AuthSettings):
     inventory_refresh_s: float = Field(default=5.0, gt=0)
     # How often the API polls the state store's event feed when ingest runs in other processes.
     live_poll_s: float = Field(default=0.2, gt=0)
+    # GET /api/v1/sheds/{shed} answers from a kept view (its live status always current); past this age it is
+    # rebuilt behind the answer, past twice this age before it: the inventory, inspections and newest readings
+    # may be up to twice this old (cloud/api/shed_views.py). 0: built for every request.
+    shed_view_max_age_s: float = Field(default=1.0, ge=0, le=60)
+    # uvicorn's line per request on stderr. Off: it cost about a fifth of a cached public read, and a reverse
+    # proxy in front logs the same; turn on to watch requests while debugging.
+    access_log: bool = False
 
     # The live stream (GET /api/v1/stream): events kept for Last-Event-ID resumes, events a client may fall
     # behind before it is dropped, seconds between ping frames.

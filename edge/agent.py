@@ -24,14 +24,16 @@ from edge import liveness, sessions
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig, SaveSession
 from edge.alarms import alarm_id
 from edge.decide import begin, finish
-from edge.inputs import CommandIn, Input, Tick
-from edge.latches import latches_of, restore
+from edge.errors import OutboxError
+from edge.inputs import CommandIn, Input, StoredUnreadable, Tick
+from edge.latches import latches_of, restore_checked
 from edge.outbox import KIND_EVENT, KIND_RESULT, KIND_TELEMETRY, Outbox, PayloadBuilder, SessionRow
 from edge.rejects import RejectLog
 from edge.replay import SeqTrack, judge
 from edge.settings import EdgeConfigFile
 from edge.snapshot import birth_snapshot
 from edge.state import ShedState, new_state
+from edge.stops import hold_all, not_stored, stops_of
 from edge.telemetry import MAX_POINTS, Point, batch_payload, points_of
 from edge.uplink import Uplink
 from edge.writer import Writer
@@ -44,7 +46,7 @@ from protocol.device import EdgeKeepAlive, PostTelemetry, RelayCommand, RelayRes
 from protocol.errors import PayloadError, TopicError
 from protocol.mqttclient import OncePerOutage, connect_async, make_client, no_delay
 from protocol.topics import Kind, device_filter, device_topic, shed_topic
-from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, SocketSnapshot
+from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised, CommandResult, SocketSnapshot
 
 log = logging.getLogger("shedwatch.edge")
 
@@ -72,9 +74,20 @@ class Agent:
         config = self._persisted_config(cfg.shed)
         self.shed = config.shed
         self.state: ShedState = new_state(config, clock.mono_ms())
-        restored = restore(self.state, self.outbox.load_latches(), mono_ms=clock.mono_ms(), wall_ms=clock.now_ms())
+        # latches and operator stops are back before the shed broker is connected: no relay closes under either
+        records, unreadable_rows = self.outbox.load_latches()
+        restored, bad = restore_checked(self.state, records, mono_ms=clock.mono_ms(), wall_ms=clock.now_ms())
         if restored:
             log.warning("restored %d safety latch(es) from before the restart: they hold until a reset", restored)
+        held = len(stops_of(self.state))
+        if held:
+            log.warning("restored %d operator stop(s) from before the restart: they hold until start_socket", held)
+        self._unreadable = unreadable_rows + bad
+        self._unstored: dict[str, CommandResult] = {}  # answers turned failed as their change was not stored
+        if self._unreadable:
+            # cannot tell which socket was stopped or tripped: hold every one off (alarm raised in run())
+            log.error("%d stored latch/stop record(s) unreadable: every socket held stopped", self._unreadable)
+            hold_all(self.state)
         self._latches = latches_of(self.state)
         active, ended = self.outbox.load_sessions()
         resumed = sessions.restore(self.state, active, ended, clock.mono_ms())
@@ -156,6 +169,8 @@ class Agent:
         # switch interval (CPython default 5 ms): with the cloud connected that stacked up to 15-20 ms per trip.
         sys.setswitchinterval(GIL_SWITCH_S)
         self.writer.start()
+        if self._unreadable:
+            self.handle(StoredUnreadable(self._unreadable))  # the trouble alarm (latched: stored with the rest)
         self.handle(Tick())  # statuses of restored latches before the birth snapshot
         connect_async(
             self.shed_client, self.shed_url, persistent=True, session_expiry_s=self.settings.shed_session_expiry_s
@@ -274,8 +289,12 @@ class Agent:
             actions = finish(ctx)
             if actions:
                 self._relays(actions[sent:], now)  # none today: statuses only emit; never leave one behind
-                self._execute(actions, now)
-                if any(isinstance(a, Emit) and a.event.type in _LATCH_EVENTS for a in actions):
+                changed = any(isinstance(a, Emit) and a.event.type in _LATCH_EVENTS for a in actions)
+                # a command's answer says done only once what it changed is on disk (a stop_socket answered
+                # "applied" and lost in a power cut let the post power the socket again): stored first
+                store_first = changed and any(isinstance(a, Answer) for a in actions)
+                self._execute(actions, now, store_first=store_first)
+                if changed and not store_first:
                     self.writer.submit(self._save_latches)  # off the hot path: the relay leaves first
             return actions
 
@@ -301,9 +320,14 @@ class Agent:
                 if flush:
                     self.shed_client.loop_write()
 
-    def _execute(self, actions: list[Action], now: int) -> None:
-        """Everything but the relays (already published by _relays): events, answers, configs to the outbox."""
+    def _execute(self, actions: list[Action], now: int, *, store_first: bool = False) -> None:
+        """Everything but the relays (already published by _relays): events, answers, configs to the outbox.
+
+        ``store_first``: the latches and stops are stored before the events and answers (one writer job); when
+        they cannot be, an applied answer goes out as ``failed`` instead (edge.stops.not_stored).
+        """
         stream: list[tuple[str, str, PayloadBuilder]] = []
+        answers: dict[int, CommandResult] = {}  # index in stream -> the answer
         saved: list[SessionRow] = []
         for action in actions:
             if isinstance(action, Relay):
@@ -311,24 +335,46 @@ class Agent:
             if isinstance(action, Emit):
                 stream.append((KIND_EVENT, shed_topic(Kind.EDGE_EVENT, self.shed), _stamp(action.event)))
             elif isinstance(action, Answer):
+                answers[len(stream)] = action.result
                 stream.append((KIND_RESULT, shed_topic(Kind.EDGE_RESULT, self.shed), _stamp(action.result)))
             elif isinstance(action, SaveConfig):
                 body = self.state.config.model_dump_json()
                 self.writer.submit(partial(self.outbox.save_config, action.version, body, now))
             elif isinstance(action, SaveSession):
                 saved.append((action.session, action.active, action.record))
-        if stream or saved:
+        if store_first:
+            self.writer.submit(partial(self._store_then_answer, stream, answers, saved))
+        elif stream or saved:
             # one transaction: a session is stored with the events that report it (both or neither survive)
             self.writer.submit(lambda: self.outbox.add_many(stream, saved))
 
-    def _save_latches(self) -> None:
-        """Store the latches when they changed (runs on the writer thread)."""
+    def _store_then_answer(
+        self, stream: list[tuple[str, str, PayloadBuilder]], answers: dict[int, CommandResult], saved: list[SessionRow]
+    ) -> None:
+        """Store the latches and stops, then the decision's events and answers (runs on the writer thread)."""
+        if not self._save_latches():
+            for i, result in answers.items():
+                failed = not_stored(result)
+                self._unstored[result.request_id] = failed  # the audit says what the cloud was told
+                stream[i] = (stream[i][0], stream[i][1], _stamp(failed))
+        self.outbox.add_many(stream, saved)
+
+    def _save_latches(self) -> bool:
+        """Store the latches and stops when they changed (runs on the writer thread); False when that failed."""
         with self.lock:
             latches = latches_of(self.state)
             if latches == self._latches:
-                return
+                return True
+        try:
+            self.outbox.save_latches(latches)
+        except OutboxError:
+            # not remembered as stored: the next change tries again with everything
+            self.counters["latch_store_failed"] += 1
+            log.exception("latches and stops not stored: they would not survive a restart")
+            return False
+        with self.lock:
             self._latches = latches
-        self.outbox.save_latches(latches)
+        return True
 
     def flush_telemetry(self, now: int) -> None:
         """Turn staged readings into numbered TelemetryBatch messages in the outbox."""
@@ -491,20 +537,22 @@ class Agent:
         for action in actions:
             if isinstance(action, Answer):
                 r = action.result
-                target = f"{cmd.device}/{cmd.socket}" if cmd.device else ("config" if cmd.config else "shed")
-                self.writer.submit(
-                    partial(
-                        self.outbox.audit,
-                        ts=now,
-                        request_id=cmd.request_id,
-                        actor=cmd.actor,
-                        action=cmd.action,
-                        target=target,
-                        status=r.status,
-                        detail=r.detail,
-                    )
-                )
+                self.writer.submit(partial(self._audit, cmd, r, now))
                 log.info("command %s %s by %s: %s %s", cmd.request_id, cmd.action, cmd.actor, r.status, r.detail)
+
+    def _audit(self, cmd: Command, result: CommandResult, now: int) -> None:
+        """Audit a command as answered (runs on the writer thread, after the answer's own write)."""
+        r = self._unstored.pop(result.request_id, result)
+        target = f"{cmd.device}/{cmd.socket}" if cmd.device else ("config" if cmd.config else "shed")
+        self.outbox.audit(
+            ts=now,
+            request_id=cmd.request_id,
+            actor=cmd.actor,
+            action=cmd.action,
+            target=target,
+            status=r.status,
+            detail=r.detail,
+        )
 
 
 def _stamp(message: BaseModel) -> PayloadBuilder:

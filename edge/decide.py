@@ -6,12 +6,12 @@ read 1970 or 2106). The state is updated in place and returned. Any error inside
 fails safe: every socket that may be affected is cut and a trouble alarm raised.
 """
 
-from edge import clock_rules, liveness, orphans, relays, sessions
+from edge import clock_rules, liveness, orphans, relays, sessions, stops
 from edge.actions import Action
 from edge.alarms import observe, raise_latched
 from edge.commands import on_command
 from edge.context import Ctx
-from edge.inputs import CommandIn, Input, Tick
+from edge.inputs import CommandIn, Input, StoredUnreadable, Tick
 from edge.plausibility import judge
 from edge.post_rules import check_post
 from edge.shed_rules import on_environment, on_extinguisher
@@ -91,6 +91,8 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
             clock_rules.check_device(ctx, event.src, event.ts)
     elif isinstance(event, CommandIn):
         on_command(ctx, event.command)
+    elif isinstance(event, StoredUnreadable):
+        stops.on_unreadable(ctx, event.records)
     if st.sessions:  # an authorised shed's charging sessions: ends, limits, meter events (none in an open shed)
         src = event.src if isinstance(event, PostTelemetry | RelayResult) else None
         sessions.review(ctx, src, tick=isinstance(event, Tick))

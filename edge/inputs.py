@@ -24,4 +24,20 @@ class CommandIn:
     command: Command
 
 
-Input = PostTelemetry | PostHeartbeat | RelayResult | ExtinguisherStatus | EnvironmentReading | Tick | CommandIn
+@dataclass(frozen=True, slots=True)
+class StoredUnreadable:
+    """At start: this many stored latch/stop records could not be read (the agent held every socket stopped)."""
+
+    records: int
+
+
+Input = (
+    PostTelemetry
+    | PostHeartbeat
+    | RelayResult
+    | ExtinguisherStatus
+    | EnvironmentReading
+    | Tick
+    | CommandIn
+    | StoredUnreadable
+)

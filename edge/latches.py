@@ -1,14 +1,15 @@
-"""Safety latches and charging sessions as plain records, so they survive a restart of the agent.
+"""Safety latches, charging sessions and operator stops as plain records, so they survive a restart of the agent.
 
 A latched trip holds until an authorised reset, not until the agent happens to restart (a power
 cut, SIGKILL, an upgrade); a charging session keeps its age, energy and full/float timers, so its
-limits are not started again. The agent stores these records on every change and puts them back
-into a fresh state at start.
+limits are not started again; an operator's stop holds until start_socket (edge.stops). The agent
+stores these records on every change and puts them back into a fresh state at start.
 """
 
 from typing import Any
 
 from edge.state import AlarmTrack, ShedState
+from edge.stops import restore_stop, stops_of
 from protocol.clock import plausible
 from protocol.uplink import AlarmClass
 
@@ -51,7 +52,7 @@ def latches_of(state: ShedState) -> list[Latch]:
         for s in state.sockets()
         if s.session_id is not None
     ]
-    return out
+    return out + stops_of(state)
 
 
 def restore(state: ShedState, latches: list[Latch], *, mono_ms: int = 0, wall_ms: int = 0) -> int:
@@ -87,7 +88,24 @@ def restore(state: ShedState, latches: list[Latch], *, mono_ms: int = 0, wall_ms
             state.alarms[track.alarm_id] = track
         elif scope == "session":
             _session(state, latch, mono_ms, wall_ms)
+        elif scope == "stop":
+            restore_stop(state, latch)
     return n
+
+
+def restore_checked(state: ShedState, records: list[Latch], *, mono_ms: int = 0, wall_ms: int = 0) -> tuple[int, int]:
+    """:func:`restore` record by record: (latches restored, records that could not be applied).
+
+    A record with a missing or malformed field is not applied and is counted: the caller fails safe
+    (edge.stops.hold_all), as it cannot tell what that record held.
+    """
+    n = bad = 0
+    for rec in records:
+        try:
+            n += restore(state, [rec], mono_ms=mono_ms, wall_ms=wall_ms)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            bad += 1
+    return n, bad
 
 
 def _age(wall_ms: int, then: Any) -> int:

@@ -414,17 +414,38 @@ class Outbox:
     def save_latches(self, latches: list[dict[str, Any]]) -> None:
         """Replace the stored safety latches (fsynced: a latch must survive a power cut)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("DELETE FROM latches")
-            self._db.executemany(
-                "INSERT INTO latches (body) VALUES (?)", [(orjson.dumps(x).decode(),) for x in latches]
-            )
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("DELETE FROM latches")
+                self._db.executemany(
+                    "INSERT INTO latches (body) VALUES (?)", [(orjson.dumps(x).decode(),) for x in latches]
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                # rolled back: an open transaction left behind would fail every later write of the outbox
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise OutboxError(f"latches not stored: {exc}") from None
 
-    def load_latches(self) -> list[dict[str, Any]]:
-        """The stored safety latches."""
+    def load_latches(self) -> tuple[list[dict[str, Any]], int]:
+        """The stored safety latches (and stops), and how many rows could not be read (1: not the table at all).
+
+        Never raises: the caller fails safe on what it cannot read (edge.stops.hold_all) instead of not starting.
+        """
         with self._lock:
-            return [orjson.loads(row[0]) for row in self._db.execute("SELECT body FROM latches ORDER BY id")]
+            try:
+                rows = [row[0] for row in self._db.execute("SELECT body FROM latches ORDER BY id")]
+            except sqlite3.Error:
+                return [], 1
+        records: list[dict[str, Any]] = []
+        for body in rows:
+            try:
+                rec = orjson.loads(body)
+            except (orjson.JSONDecodeError, TypeError):
+                rec = None
+            if isinstance(rec, dict):
+                records.append(rec)
+        return records, len(rows) - len(records)
 
     def _save_sessions(self, sessions: Sequence[SessionRow]) -> None:
         """Upsert session records (inside the caller's transaction); keep the newest ended ones only."""

@@ -132,8 +132,9 @@ Ids (shed, device, source) match `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`: they are top
   most `fresh_wait_s`, 2 s). When that is at or above its own counter it moves the counter above it and
   reconnects once, cleanly, so that its birth and its MQTT will (fixed before CONNECT) both carry the new number.
   Each socket of the snapshot says `stopped` (true while an operator's `stop_socket` holds it off, until
-  `start_socket`): the edge keeps that stop across a reconnect but not across a restart of the agent, and the
-  cloud takes the birth's word either way. The field is new within version 1 (optional, default false): update
+  `start_socket`): the edge keeps that stop across a reconnect and across a restart of the agent (stored with its
+  latches; one whose stored state cannot be read says `stopped` for every socket), and the cloud takes the birth's
+  word. The field is new within version 1 (optional, default false): update
   the cloud before the edges, as an older cloud refuses it (`unknown_field`).
 * **Heartbeats** are QoS 0: only the newest is worth anything (the next one carries a newer last seq and
   counts), a stale one replayed after an outage would only take room in a broker queue that stream messages
@@ -348,7 +349,8 @@ MEANINGS: dict[str, dict[str, str]] = {
         "applied": "carried out",
         "rejected": "not carried out: unknown target, latched, offline, older config, clock not plausible, …",
         "expired": "arrived after its expires_at (never for stop_session, which is always carried out)",
-        "failed": "tried and failed",
+        "failed": "tried and failed; also a stop_socket, start_socket or reset_trip carried out whose change the edge "
+        "could not store (it holds now, not across a restart of the agent: detail `applied but not stored …`)",
     },
     "command.action (Command)": {
         "stop_socket": "open one socket's relay and hold it off until start_socket",
@@ -421,6 +423,8 @@ ALARM_TYPES: dict[str, str] = {
     "charging_overtime": "operational: still drawing charging power 8 h after switch-on",
     "post_over_limit": "operational: post total over `post_limit_w` (8,700 W); newest sessions cut",
     "internal_error": "trouble: a decision failed; what it concerned was cut (fail safe)",
+    "stored_state_unreadable": "trouble: at start, stored latch/stop records could not be read; every socket held "
+    "stopped until `start_socket`, latched",
 }
 # interlock.reason: every alarm type above that cuts, plus these
 INTERLOCK_REASONS: dict[str, str] = {

@@ -197,7 +197,7 @@ class SocketSnapshot(Message):
     """One socket's status in a birth certificate.
 
     ``stopped``: an operator's ``stop_socket`` holds it off until ``start_socket`` (the edge keeps that stop
-    across a reconnect, not across its own restart: the birth says which, so the cloud follows the edge).
+    across a reconnect and across its own restart: the birth says which, so the cloud follows the edge).
     """
 
     device: Id

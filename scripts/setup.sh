@@ -33,6 +33,8 @@ if [ $want_test -eq 1 ]; then
   command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
   # The pages' browser tests drive Debian's chromium through Playwright (which cannot download browsers here).
   command -v chromium >/dev/null || need+=(chromium)
+  # bench.api's HTTP load generator (C: a Python one shares the 2 cores with the server and became the ceiling).
+  command -v wrk >/dev/null || need+=(wrk)
   # A CJK font, so the Chinese pages' screenshots show characters (a phone or wall screen has its own).
   [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 fi

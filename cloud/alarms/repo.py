@@ -42,14 +42,27 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class EdgeAct:
+    """What the edge did, as its InterlockAction said it (so a page can word it in its own language)."""
+
+    action: str
+    scope: str
+    device: str | None
+    socket: int | None
+    reason: str
+    latched: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
-    """One line of an incident's timeline."""
+    """One line of an incident's timeline; ``edge`` set on the edge's interlock lines."""
 
     ts: int
     kind: str
     actor: str | None
     device: str | None
     detail: str
+    edge: EdgeAct | None = None
 
 
 class AlarmRepo:
@@ -224,7 +237,15 @@ class AlarmRepo:
             detail = f"{body['action']} {body['scope']} {where} ({body['reason']})".replace("  ", " ")
             # When the edge acted, by its own clock, unless that clock is plainly wrong (a Pi booting in 1970).
             ts = int(body["ts"]) if abs(int(body["ts"]) - r.received_ms) <= EDGE_CLOCK_TRUST_MS else r.received_ms
-            edge.append(TimelineEntry(ts, "interlock", body.get("actor"), None, detail))
+            act = EdgeAct(
+                body["action"],
+                body["scope"],
+                body.get("device"),
+                body.get("socket"),
+                body["reason"],
+                bool(body.get("latched", False)),
+            )
+            edge.append(TimelineEntry(ts, "interlock", body.get("actor"), None, detail, act))
         return sorted(own + edge, key=lambda e: e.ts)
 
     # -- alerts ---------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """The endpoints that signed alert links open: accept, on site, the incident page; and the alarm counters.
 
-``GET /api/v1/alarms/link/{token}`` shows a page; for ack and on-site it holds one button that POSTs to the
-same address. A GET never acts, because chat apps (WeCom, DingTalk, Feishu) fetch links to preview them, and
-a preview must not accept an incident in someone's name. The token itself is the credential (signed,
-short-lived, naming the person): no login needed on the phone.
+``GET /api/v1/alarms/link/{token}`` shows a page (or, asked for JSON, the incident for the phone view); for ack
+and on-site it holds one button that POSTs to the same address. A GET never acts, because chat apps (WeCom,
+DingTalk, Feishu) fetch links to preview them, and a preview must not accept an incident in someone's name. The
+token itself is the credential (signed, short-lived, naming the person): no login needed on the phone.
 """
 
 import html
@@ -16,6 +16,9 @@ from fastapi.responses import HTMLResponse
 from cloud.alarms.actions import ActionRefused, ack_incident, onsite_incident
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
+from cloud.api.accept import wants_json
+from cloud.api.link_view import link_view
+from cloud.api.models_link import LinkView
 from cloud.api.responses import errors
 from cloud.core.alarms.clocks import clocks
 from cloud.core.alarms.inputs import Actor
@@ -85,10 +88,17 @@ def _incident_html(runner: AlarmRunner, incident_id: str) -> str:
     )
 
 
-@router.get("/api/v1/alarms/link/{token}", response_class=HTMLResponse, responses=_LINK_ERRORS)
-def link_page(token: str, runner: RunnerDep) -> HTMLResponse:
-    """The page a link opens: a confirm button for ack / on-site, the incident for view."""
+@router.get(
+    "/api/v1/alarms/link/{token}",
+    response_model=LinkView,
+    responses={200: {"content": {"text/html": {}}}, **_LINK_ERRORS},
+)
+def link_page(token: str, request: Request, runner: RunnerDep) -> HTMLResponse | LinkView:
+    """The page a link opens (a confirm button for ack / on-site, the incident for view); with ``Accept:
+    application/json`` (preferred to HTML) the incident as JSON, for the phone view."""
     claim = _claim(runner, token)
+    if wants_json(request.headers.get("accept")):
+        return link_view(runner, claim)
     # The security staff's phone view (dashboards/phone.html) takes the same token: the map, what the edge did,
     # the cameras and every action, live.
     phone = f"<p><a href='/phone#link={html.escape(token)}'>Open in the phone view</a></p>"

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -21,8 +22,10 @@ from cloud.api.live import LiveView
 from cloud.api.metrics import ApiMetrics, MeasureRequests
 from cloud.api.openapi_errors import install_implied_errors
 from cloud.api.principal import install_access_handlers
-from cloud.api.routes import api_router
+from cloud.api.routes import ROUTERS
 from cloud.api.routes.demo import router as demo_router
+from cloud.api.shed_detail import build_shed_detail
+from cloud.api.shed_views import ShedViews
 from cloud.api.validation import install_validation_handler
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
@@ -172,6 +175,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
             alarm_feed=alarm_feed,
             alarm_seed=seed,
         )
+        build = functools.partial(build_shed_detail, state)
+        state.shed_views = ShedViews(build, live.shed_version, max_age_s=settings.shed_view_max_age_s)
         app.state.cloud = state
         tasks = [
             asyncio.create_task(_maintain(state)),
@@ -223,7 +228,8 @@ def create_app(settings: CloudSettings) -> FastAPI:
     install_access_handlers(app)
     install_validation_handler(app)
     install_implied_errors(app)
-    app.include_router(api_router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.include_router(alarm_router)
     if settings.demo_drill_file is not None:  # only `shedwatch demo`'s cloud: nowhere else does the route exist
         app.include_router(demo_router)

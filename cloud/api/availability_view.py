@@ -1,14 +1,15 @@
 """The public availability of sheds, as GET /api/v1/availability lists it and the stream sends it.
 
 Counts come from the live view, the ETA from the background estimates (cloud.eta.service); no personal data.
-Encoded responses are kept until either source changes (their ``version`` counters), so a busy page or a
-resident's bot polling every few seconds costs a dict lookup, not a rebuild.
+Encoded responses and their ETags are kept until either source changes (their ``version`` counters), so a busy
+page or a resident's bot polling every few seconds costs a dict lookup, not a rebuild.
 """
 
 from typing import Any
 
 import orjson
 
+from cloud.api.conditional import etag_of
 from cloud.api.live import LiveView
 from cloud.api.models import AvailabilityResponse, ShedAvailability
 from cloud.core.live import Availability
@@ -23,7 +24,7 @@ class AvailabilityView:
     def __init__(self, live: LiveView, eta: EtaService | None = None) -> None:
         self.live = live
         self.eta = eta
-        self._kept: dict[tuple[str | None, str | None], bytes] = {}
+        self._kept: dict[tuple[str | None, str | None], tuple[bytes, str]] = {}
         self._kept_at = (-1, -1)
 
     def _model(self, a: Availability) -> ShedAvailability:
@@ -37,17 +38,22 @@ class AvailabilityView:
 
     def response(self, community: str | None, shed: str | None) -> bytes:
         """The encoded AvailabilityResponse of the sheds matching both filters (None: any)."""
+        return self.tagged(community, shed)[0]
+
+    def tagged(self, community: str | None, shed: str | None) -> tuple[bytes, str]:
+        """``response`` and its ETag (cloud.api.conditional), both kept until the live state or ETAs move."""
         at = (self.live.version, self.eta.version if self.eta is not None else 0)  # read before building
         if at != self._kept_at:
             self._kept, self._kept_at = {}, at
-        body = self._kept.get((community, shed))
-        if body is None:
+        found = self._kept.get((community, shed))
+        if found is None:
             sheds = [
                 self._model(a)
                 for a in self.live.availability()
                 if (community is None or a.community == community) and (shed is None or a.shed == shed)
             ]
             body = orjson.dumps(AvailabilityResponse(sheds=sheds).model_dump(mode="json"))
+            found = (body, etag_of(body))
             if len(self._kept) < MAX_KEPT:
-                self._kept[(community, shed)] = body
-        return body
+                self._kept[(community, shed)] = found
+        return found

@@ -11,6 +11,7 @@ from cloud.alarms.runner import AlarmRunner
 from cloud.api.availability_view import AvailabilityView
 from cloud.api.live import LiveView
 from cloud.api.metrics import ApiMetrics
+from cloud.api.shed_views import ShedViews
 from cloud.bus.follower import FeedFollower
 from cloud.bus.local import Bus
 from cloud.commands.sender import CommandSender
@@ -41,6 +42,7 @@ class CloudState:
     metrics: ApiMetrics | None = None  # GET /metrics
     availability: AvailabilityView | None = None  # GET /api/v1/availability and the stream's availability
     eta: EtaService | None = None  # the free-socket ETA of full sheds
+    shed_views: ShedViews | None = None  # GET /api/v1/sheds/{shed}: built views kept while fresh
     alarm_feed: AlarmFeed | None = None  # the stream's cloud alarm and incident changes
     # The alarm TOML as read at start (the seed API-edited documents override) and the command sender (None
     # when commands are off in this process or its broker has not accepted it yet).
@@ -48,32 +50,39 @@ class CloudState:
     commands: CommandSender | None = None
 
 
-def get_cloud(request: Request) -> CloudState:
+def cloud_of(request: Request) -> CloudState:
     """The running app's state (set by the lifespan before the first request)."""
     cloud = request.app.state.cloud
     assert isinstance(cloud, CloudState)
     return cloud
 
 
+# The dependencies are ``async`` although they await nothing: FastAPI runs a plain ``def`` dependency in its
+# thread pool, and that hop on every request was the largest single cost of the public availability route.
+async def get_cloud(request: Request) -> CloudState:
+    """Dependency form of ``cloud_of``."""
+    return cloud_of(request)
+
+
 CloudDep = Annotated[CloudState, Depends(get_cloud)]
 
 
-def get_live(cloud: CloudDep) -> LiveView:
+async def get_live(cloud: CloudDep) -> LiveView:
     """This process's live state."""
     return cloud.live
 
 
-def get_state_store(cloud: CloudDep) -> StateStore:
+async def get_state_store(cloud: CloudDep) -> StateStore:
     """The relational state store."""
     return cloud.stores.state
 
 
-def get_telemetry(cloud: CloudDep) -> TelemetryStore:
+async def get_telemetry(cloud: CloudDep) -> TelemetryStore:
     """The telemetry store."""
     return cloud.stores.telemetry
 
 
-def get_clock(cloud: CloudDep) -> Clock:
+async def get_clock(cloud: CloudDep) -> Clock:
     """The process clock (simulated in demos and tests)."""
     return cloud.clock
 

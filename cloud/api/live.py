@@ -15,6 +15,10 @@ class LiveView:
         self._lock = threading.Lock()
         # Bumped on every change, so readers can keep what they derived (an encoded response) until it moves.
         self.version = 0
+        # The version at which each shed last changed, and at which every shed did (a re-read or new communities):
+        # a view of one shed stays valid while the others move.
+        self._shed_changed: dict[str, int] = {}
+        self._all_changed = 0
 
     def update(self, sheds: Mapping[str, ShedLive]) -> None:
         """Take the newly decided state of some sheds (copies: the caller keeps its own)."""
@@ -22,6 +26,8 @@ class LiveView:
             for shed, live in sheds.items():
                 self._live.sheds[shed] = live.copy()
             self.version += 1
+            for shed in sheds:
+                self._shed_changed[shed] = self.version
 
     def replace(self, live: LiveState, communities: dict[str, str]) -> None:
         """Swap in state re-read from the store."""
@@ -29,6 +35,7 @@ class LiveView:
             self._live = live
             self._communities = communities
             self.version += 1
+            self._all_changed = self.version
 
     def set_communities(self, communities: dict[str, str]) -> None:
         """The inventory changed."""
@@ -36,6 +43,12 @@ class LiveView:
             if communities != self._communities:
                 self._communities = communities
                 self.version += 1
+                self._all_changed = self.version
+
+    def shed_version(self, shed: str) -> int:
+        """The version at which this shed's live state (or its community) last changed."""
+        with self._lock:
+            return max(self._shed_changed.get(shed, 0), self._all_changed)
 
     def availability(self) -> list[Availability]:
         """Counts per shed, sorted by shed id."""

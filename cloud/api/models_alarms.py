@@ -1,11 +1,11 @@
 """Models of the staff alarm, incident and inspection routes (ISA-18.2 / OPC UA Part 9 terms, docs/alarms.md)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloud.core.alarms.clocks import ClockState
-from cloud.core.alarms.incidents import Resolution
+from cloud.core.alarms.clocks import ClockState, ClockView
+from cloud.core.alarms.incidents import Incident, Resolution
 from cloud.core.alarms.lifecycle import Policy
 from cloud.core.alarms.model import Lifecycle
 from cloud.state.staff_rows import AlarmRow
@@ -128,15 +128,11 @@ class IncidentOut(BaseModel):
     note: str
 
 
-class IncidentList(BaseModel):
-    """Incidents, newest first."""
-
-    incidents: list[IncidentOut]
-
-
 class ClocksOut(BaseModel):
-    """The two service clocks: deadlines (epoch ms), kept (true), broken (false) or neither (null: running, or
-    ended by a resolution before the deadline; ``*_state`` tells which), seconds to the action."""
+    """The two service clocks on the cloud's clock: deadlines (epoch ms), kept (true), broken (false) or neither
+    (null: running, or ended by a resolution before the deadline; ``*_state`` tells which), seconds to the action,
+    when they started (the opening or the latest upgrade), seconds since then (to the resolution once resolved)
+    and the cloud's time they were judged at (``now_ms``)."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -148,19 +144,57 @@ class ClocksOut(BaseModel):
     onsite_s: float | None
     ack_state: ClockState
     onsite_state: ClockState
+    started_ms: int
+    elapsed_s: float
+    now_ms: int
+
+
+class IncidentItem(IncidentOut):
+    """One incident of a list, with its service clocks (so a page needs no request per incident)."""
+
+    clocks: ClocksOut
+
+    @classmethod
+    def of(cls, incident: Incident, view: ClockView) -> "IncidentItem":
+        """The incident and its clocks at the time ``view`` was judged."""
+        return cls(**IncidentOut.model_validate(incident).model_dump(), clocks=ClocksOut.model_validate(view))
+
+
+class IncidentList(BaseModel):
+    """Incidents, newest first."""
+
+    incidents: list[IncidentItem]
+
+
+class EdgeActOut(BaseModel):
+    """What the edge did (its InterlockAction, docs/protocol.md): cut, refuse or restore power of a socket, post or
+    the shed, for a reason (an alarm type or an interlock reason), latched or not."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    action: Literal["cut", "refuse", "restore"]
+    scope: Literal["socket", "post", "shed"]
+    device: str | None
+    socket: int | None
+    reason: str
+    latched: bool
 
 
 class TimelineOut(BaseModel):
-    """One line of the timeline (kinds: docs/alarms.md, Incidents; ``comment`` and ``assigned`` from the API)."""
+    """One line of the timeline (kinds: docs/alarms.md, Incidents; ``comment`` and ``assigned`` from the API);
+    ``edge`` on the ``interlock`` lines, null on the others."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     ts: int
     kind: str
     actor: str | None
     device: str | None
     detail: str
+    edge: EdgeActOut | None = None
 
 
-class IncidentDetail(IncidentOut):
+class IncidentDetail(IncidentItem):
     """One incident with its clocks, timeline (oldest first), alarms and camera links."""
 
     clocks: ClocksOut

@@ -26,7 +26,8 @@ from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 from sqlalchemy.exc import SQLAlchemyError
 
 from cloud.api.auth_deps import auth_kit
-from cloud.api.deps import CloudDep, CloudState, get_cloud
+from cloud.api.deps import CloudDep, CloudState, cloud_of
+from cloud.auth import verified
 from cloud.auth.csrf import csrf_refusal
 from cloud.auth.errors import AccountError, ExpiredToken, InvalidToken
 from cloud.auth.settings import AuthSettings
@@ -59,10 +60,11 @@ def unauthorized(detail: str, *, clear_cookie: bool = False) -> HTTPException:
 def decode_token(settings: AuthSettings, token: str, *, cookie: bool = False) -> tuple[Principal, dict[str, Any]]:
     """The principal and claims of a good token at the wall clock now; raises the 401 HTTPException otherwise.
 
-    Token times are epoch seconds of the wall clock (RFC 7519 ``exp``), never the simulated process clock.
+    Token times are epoch seconds of the wall clock (RFC 7519 ``exp``), never the simulated process clock. A
+    token's signature is checked once per process (cloud.auth.verified); its times on every request.
     """
     try:
-        return settings.token_codec().check(token, now_s=time.time())
+        return verified.check(settings.token_codec(), token, now_s=time.time())
     except ExpiredToken:
         raise unauthorized("token expired", clear_cookie=cookie) from None
     except InvalidToken:
@@ -242,7 +244,7 @@ async def _refused(request: Request, exc: Exception) -> JSONResponse:
         try:
             await asyncio.to_thread(
                 record_audit,
-                get_cloud(request),
+                cloud_of(request),
                 exc.principal,
                 exc.action.value,
                 exc.target,

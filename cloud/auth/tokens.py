@@ -47,6 +47,15 @@ class TokenCodec:
 
     def check(self, token: str, *, now_s: float) -> tuple[Principal, dict[str, Any]]:
         """The principal and raw claims of a good token; raises ExpiredToken or InvalidToken."""
+        principal, claims = self.verify(token)
+        self.check_times(claims, now_s=now_s)
+        return principal, claims
+
+    def verify(self, token: str) -> tuple[Principal, dict[str, Any]]:
+        """Everything about a token that does not depend on the time: signature, claims, lifetime, principal.
+
+        Its answer for one token string never changes, so it may be remembered (cloud.auth.verified);
+        ``check_times`` must still run on every use. Raises InvalidToken."""
         try:
             claims = jwt.decode(
                 token,
@@ -61,10 +70,8 @@ class TokenCodec:
         exp, iat = claims["exp"], claims["iat"]
         if not isinstance(exp, int) or not isinstance(iat, int):
             raise InvalidToken("bad token: exp and iat must be integers")
-        if exp - iat > self.ttl_s or iat > now_s + self.leeway_s:  # longer-lived than we issue, or from the future
+        if exp - iat > self.ttl_s:  # longer-lived than we issue
             raise InvalidToken("bad token: implausible lifetime")
-        if now_s >= exp + self.leeway_s:
-            raise ExpiredToken("token expired")
         try:
             principal = Principal(
                 str(claims["sub"]),
@@ -75,3 +82,10 @@ class TokenCodec:
         except (ValueError, TypeError, AccessError) as exc:
             raise InvalidToken(f"bad token: {exc}") from None
         return principal, claims
+
+    def check_times(self, claims: dict[str, Any], *, now_s: float) -> None:
+        """Raise InvalidToken for a token issued in the future, ExpiredToken past its ``exp`` (both with leeway)."""
+        if claims["iat"] > now_s + self.leeway_s:
+            raise InvalidToken("bad token: implausible lifetime")
+        if now_s >= claims["exp"] + self.leeway_s:
+            raise ExpiredToken("token expired")

@@ -9,7 +9,7 @@ the shed's latest birth seq are already counted and are ignored.
 An operator's stop (``stop_socket``: the edge holds the socket off until ``start_socket``) follows the same
 rules with a seq of its own, since the stop and the status are told by different messages: the edge's
 interlock events ``operator_stop`` / ``operator_start`` and the birth's snapshot (``stopped``), which the
-edge sends on every connection and whose word is final (it keeps a stop across a reconnect, not across a
+edge sends on every connection and whose word is final (it keeps a stop across a reconnect and across a
 restart of the agent). Nothing else lifts a stop at the edge: a reset, a session or an unplug do not.
 
 Whether the edge is online follows Sparkplug's bdSeq idea: every connection has a

@@ -34,6 +34,11 @@ export function t(key, vars = {}) {
   return s;
 }
 
+/** The translation of `key`, or `fallback` when the dictionary has none (for values a page may not know yet). */
+export function label(key, fallback) {
+  return key in dict ? t(key) : fallback;
+}
+
 /** Translate data-i18n (text), data-i18n-label (aria-label), data-i18n-placeholder and data-i18n-title. */
 export function applyI18n(root) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
@@ -153,6 +158,20 @@ export function loginForm(box) {
     });
     f.username.focus();
   });
+}
+
+/**
+ * Say in `box` that this page's staff panels are not for the logged-in role, with a way to the residents' page and
+ * out (the page then loads none of its staff data: no panel shows "alarms 0" to someone not allowed alarms).
+ */
+export function notForRole(box, me) {
+  box.innerHTML = `<section class="card not-for-role" role="alert" style="max-width:32rem;margin:2rem auto">
+    <h2></h2><div class="actions"><a class="button" href="resident"></a><button type="button"></button></div></section>`;
+  box.querySelector("h2").textContent = t("role.not_here", { role: t(`role.${me.role}`) });
+  box.querySelector("a").textContent = t("role.go_resident");
+  const out = box.querySelector("button");
+  out.textContent = t("login.logout");
+  out.addEventListener("click", async () => (await logout(), location.reload()));
 }
 
 // Times are written the page's way, not the browser's: zh-CN on a 24-hour clock (an en-US browser would

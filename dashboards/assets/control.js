@@ -3,11 +3,11 @@
 // what it touches within a second (docs/pages.md).
 
 import { cloudNow } from "./clock.js";
-import { applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, num, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
+import { applyI18n, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, num, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { drillButton } from "./drill.js";
 import { followLive } from "./live.js";
-import { alarmKey, alarmWhere, annunciation, cameraLink, clockLeft, keptFigures, socketState, weekStart } from "./model.js";
+import { alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, timelineDetail, timelineKind, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
 
 const $ = (id) => document.getElementById(id);
@@ -49,8 +49,9 @@ async function refresh() {
         data.openIncidents(),
         now === null ? undefined : data.incidentsSince(weekStart(now)),
       ]);
-      // The incident list carries no clocks (docs/api.md: only GET api/v1/incidents/{id} has them).
-      [state.incidents, state.week] = await Promise.all([withClocks(incidents), withClocks(week)]);
+      // Each incident of the list carries its clocks (docs/api.md): one request, not one per incident.
+      state.incidents = incidents;
+      state.week = week;
       state.sheds = sheds;
       state.sockets = Object.fromEntries(sheds.map((s, i) => [s.shed, details[i]]));
       state.alarms = alarms;
@@ -65,22 +66,6 @@ async function refresh() {
   } finally {
     refreshing = null;
   }
-}
-
-// Details of incidents already resolved never change: fetched once per screen.
-const closedDetails = new Map();
-
-/** The incidents (a list, or null / undefined passed through) each with its `clocks` from its detail. */
-async function withClocks(incidents) {
-  if (!incidents) return incidents;
-  const bodies = await Promise.all(
-    incidents.map((inc) => closedDetails.get(inc.id) ?? data.incident(inc.id).catch(() => null)),
-  );
-  return incidents.map((inc, i) => {
-    const body = bodies[i];
-    if (body && !body.open) closedDetails.set(inc.id, body);
-    return { ...inc, clocks: body?.clocks ?? inc.clocks };
-  });
 }
 
 function render() {
@@ -121,7 +106,7 @@ function renderSheds() {
         cell.dataset.socket = `${sock.device}/${sock.socket}`;
         cell.dataset.state = st;
         cell.innerHTML = `<b>${esc(sock.device)} #${esc(sock.socket)}</b>${esc(t(`state.${st}`))}<br>${num(sock.power_w, "W")} · ${num(sock.temp_c, "°C", 1)}`;
-        cell.addEventListener("click", () => selectSocket(sock));
+        cell.addEventListener("click", () => showSocket(sock));
         grid.append(cell);
       }
       return card;
@@ -138,7 +123,7 @@ function renderBanner() {
   if (a.show) {
     const w = alarmWhere(a.top);
     const where = [w.shed, w.device && w.device !== "-" ? w.device : null, w.socket ? `#${w.socket}` : null].filter(Boolean).join(" ");
-    $("alarm-text").textContent = `${t(`class.${a.top.alarm_class}`)} · ${where} · ${a.top.message || a.top.alarm_type || ""} (${t("alarm.unacked", { n: a.unacked })})`;
+    $("alarm-text").textContent = `${t(`class.${a.top.alarm_class}`)} · ${where} · ${alarmWords(a.top, label)} (${t("alarm.unacked", { n: a.unacked })})`;
   }
   $("silence").disabled = !a.sound;
   $("ack-top").disabled = !a.unacked;
@@ -160,16 +145,26 @@ function renderIncidents() {
       const accepted = inc.acked_by ?? inc.onsite_by;
       const clock = accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) });
       b.textContent = `${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)} · ${clock}`;
-      b.addEventListener("click", () => selectIncident(inc.id));
+      b.addEventListener("click", () => ((state.picked = true), showIncident(inc.id)));
       li.append(b);
       return li;
     }),
   );
-  // A wall screen shows the newest open incident unless someone picked another one.
+  // A wall screen shows the most urgent open incident (the newest of its class) unless someone picked another one.
   const open = (state.incidents ?? []).map((i) => i.id);
-  if (!open.includes(state.selectedIncident)) state.selectedIncident = open[0] ?? null;
-  if (state.selectedIncident) selectIncident(state.selectedIncident, false);
+  if (!state.picked || !open.includes(state.selectedIncident)) state.selectedIncident = mostUrgentIncident(state.incidents);
+  if (state.selectedIncident) showIncident(state.selectedIncident, false);
   else $("incident").classList.add("hidden");
+}
+
+// The panel and the chart load on their own; a cloud gone meanwhile (the LIVE DATA LOST banner says so) leaves
+// them as they were instead of an unhandled rejection.
+function showIncident(id, focus = true) {
+  selectIncident(id, focus).catch(() => {});
+}
+
+function showSocket(sock) {
+  selectSocket(sock).catch(() => {});
 }
 
 async function selectIncident(id, focus = true) {
@@ -196,7 +191,11 @@ async function selectIncident(id, focus = true) {
   const cams = body.cameras ?? (await data.cameras(inc.shed)) ?? [];
   $("incident-cameras").innerHTML = cams.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`;
   $("incident-timeline").innerHTML = (body.timeline ?? [])
-    .map((e) => `<li>${esc(timeOfDay(e.ts))} <b>${esc(e.kind)}</b> ${esc(e.actor ?? "")} ${esc(e.detail ?? "")}</li>`)
+    .map((e) => {
+      const kind = timelineKind(e.kind);
+      const phase = kind.phase ? ` ${t("kind.upgrade_phase", { n: kind.phase })}` : "";
+      return `<li data-kind="${esc(e.kind)}">${esc(timeOfDay(e.ts))} <b>${esc(label(kind.key, e.kind))}${esc(phase)}</b> ${esc(e.actor ?? "")} ${esc(timelineDetail(e, label))}</li>`;
+    })
     .join("");
   if (focus) $("incident-title").scrollIntoView({ block: "nearest" });
 }
@@ -238,7 +237,7 @@ async function selectSocket(sock) {
   if (end === null) {
     $("chart").textContent = "—";
     // Draw it once the first ping has told the cloud's time (while this socket is still the one selected).
-    setTimeout(() => state.selectedSocket === sock && selectSocket(sock), 500);
+    setTimeout(() => state.selectedSocket === sock && showSocket(sock), 500);
     return;
   }
   const start = end - 3_600_000;
@@ -253,10 +252,12 @@ async function selectSocket(sock) {
   };
   const rows = [xs.map((x) => x / 1000), at(p), at(tc)];
   const box = $("chart");
+  const wall = matchMedia("(min-width: 60rem) and (orientation: landscape)").matches; // style.css's wall layout
   const font = `${Math.round(0.8 * parseFloat(getComputedStyle(document.documentElement).fontSize))}px system-ui, sans-serif`;
   const opts = {
     width: Math.max(240, box.clientWidth),
-    height: Math.max(180, Math.round(box.clientWidth * 0.45)),
+    // on a wall screen at most a tenth of its height, so it fits without scrolling (style.css, body.wall)
+    height: Math.max(wall ? 120 : 180, Math.min(Math.round(box.clientWidth * 0.45), wall ? Math.round(innerHeight * 0.1) : Infinity)),
     series: [{}, { label: t("chart.power"), stroke: "#1d5fbf", scale: "W" }, { label: t("chart.temp"), stroke: "#b42318", scale: "C" }],
     // Axis text follows the page's root size, so it reads on a wall screen too.
     axes: [{ font }, { scale: "W", label: "W", font, labelFont: font }, { scale: "C", side: 1, label: "°C", grid: { show: false }, font, labelFont: font }],
@@ -285,6 +286,14 @@ async function main() {
     $("who").textContent = `${me.display_name || me.username} (${t(`role.${me.role}`)})`;
     $("logout").classList.remove("hidden");
     $("logout").addEventListener("click", async () => (await logout(), location.reload()));
+  }
+  if (!pageAllows("control", me)) {
+    // A resident (or any role the wall screen is not for) sees no staff panel at all, only where to go instead.
+    $("app").classList.add("hidden");
+    notForRole($("login"), me);
+    exposed.notForRole = true;
+    markReady();
+    return;
   }
   $("silence").addEventListener("click", () => {
     for (const a of state.alarms ?? []) {

@@ -155,3 +155,110 @@ export function cameraLink(c) {
   const name = typeof c === "string" ? c : c.name || c.id || c.url;
   return `<li><a href="${esc(url)}" target="_blank" rel="noopener">${esc(name)}</a></li>`;
 }
+
+/**
+ * The i18n key of a timeline kind and the upgrade phase it belongs to: `step_up2_open` is key `kind.step_open` in
+ * phase 2 (a paging step after the second class upgrade, docs/alarms.md), anything else its own `kind.KIND`.
+ */
+export function timelineKind(kind) {
+  const m = /^step_up(\d+)_(.+)$/.exec(kind ?? "");
+  return m ? { key: `kind.step_${m[2]}`, phase: Number(m[1]) } : { key: `kind.${kind}`, phase: 0 };
+}
+
+/**
+ * What the edge did, as words in the page's language: `tr(key, fallback)` translates (the fallback when the key is
+ * unknown). An interlock reason is one of the edge's own reasons (`reason.X`) or the alarm type that tripped (`type.X`).
+ */
+export function edgeWords(e, tr) {
+  const where = [e.device, e.socket ? `#${e.socket}` : null].filter(Boolean).join(" ");
+  const reason = tr(`reason.${e.reason}`, null) ?? tr(`type.${e.reason}`, e.reason);
+  const parts = [tr(`act.${e.action}`, e.action), tr(`scope.${e.scope}`, e.scope), where].filter(Boolean).join(" ");
+  return `${parts} (${reason})${e.latched ? ` · ${tr("edge.latched", "latched")}` : ""}`;
+}
+
+/** An alarm in words: its type's label, else the edge's own message (an alarm type this page has no label for). */
+export function alarmWords(a, tr) {
+  const type = a.type ?? a.alarm_type ?? alarmWhere(a).alarm_type;
+  return tr(`type.${type}`, null) ?? (a.message || type || "");
+}
+
+// Which roles a page's staff panels are for (docs/pages.md): the control room for staff (its alarm list needs
+// alarm.read), "my alerts" on the phone view for those who answer incidents (incident.read). A resident is never
+// shown a staff panel with zeros: the page says it is not for that role and links to the residents' page.
+const PAGE_ROLES = {
+  control: new Set(["admin", "operator", "security", "installer"]),
+  phone: new Set(["admin", "operator", "security"]),
+  // the residents' page: availability for anyone; the account part (session, wallet, opt-ins) for a resident
+  "resident-account": new Set(["resident"]),
+};
+
+/** True when `role` may see the staff panels of `page`; "no-auth" (a cloud without logins) sees everything. */
+export function pageAllows(page, me) {
+  if (me === "no-auth") return true;
+  const roles = PAGE_ROLES[page];
+  return !roles || (me !== null && roles.has(me?.role));
+}
+
+const KEYED = /^(?:([a-z_]+) )?([^\s/]+)\/([^\s/]+)\/(\d+)\/([a-z][a-z0-9_]*)(?::.*)?$/s;
+const STEP_DETAIL = /^((?:up\d+_)?[a-z_0-9]+) \((\d+)\)$/;
+
+/**
+ * A timeline line's detail in the page's language where the cloud wrote a machine form: the edge's act (`edge`),
+ * an alarm's key (`[class] SHED/DEVICE/SOCKET/TYPE: message`: the class and type labels, where), an alert's step
+ * (`STEP (N)`). The cloud's English sentences behind a machine form are left out (the kind's label says it);
+ * people's own words (comments, resolution notes) and names are kept as written.
+ */
+export function timelineDetail(e, tr) {
+  if (e.edge) return edgeWords(e.edge, tr);
+  const d = e.detail ?? "";
+  const keyed = KEYED.exec(d);
+  if (keyed) {
+    const [, cls, , device, socket, type] = keyed;
+    const where = [device !== "-" ? device : null, Number(socket) ? `#${socket}` : null].filter(Boolean).join(" ");
+    return [cls ? tr(`class.${cls}`, cls) : null, tr(`type.${type}`, type), where].filter(Boolean).join(" · ");
+  }
+  const step = STEP_DETAIL.exec(d);
+  if (step && e.kind?.startsWith("alert_")) return `${tr(timelineKind(`step_${step[1]}`).key, step[1])} (${step[2]})`;
+  if (e.kind === "nobody_on_duty" || e.kind === "no_channel") return "";
+  if (e.kind === "resolved") {
+    const [cls, ...note] = d.split(": ");
+    return [tr(`resolution.${cls}`, cls), note.join(": ")].filter(Boolean).join(": ");
+  }
+  return d;
+}
+
+/**
+ * The incident a wall screen shows when nobody picked one: the most urgent open one (ISA-18.2 class order), the
+ * newest of those; a service reminder opened after a fire must not take the fire off the screen.
+ */
+export function mostUrgentIncident(incidents) {
+  let best = null;
+  for (const inc of incidents ?? []) {
+    const rank = CLASS_ORDER.indexOf(inc.alarm_class);
+    const bestRank = best === null ? Infinity : CLASS_ORDER.indexOf(best.alarm_class);
+    if (rank < bestRank || (rank === bestRank && inc.opened_ms > best.opened_ms)) best = inc;
+  }
+  return best?.id ?? null;
+}
+
+// The cloud's reasons for refusing a link (docs/api.md "Signed links in JSON"), as i18n keys of the page.
+const LINK_ERRORS = { "bad signature": "forged", "link expired": "expired", "malformed token": "malformed", "no such incident": "gone" };
+
+/** Why a link cannot be opened, in the page's language; the cloud's own sentence for a reason the page does not know. */
+export function linkError(detail, tr) {
+  const code = LINK_ERRORS[detail];
+  return code ? tr(`phone.link_error_${code}`, detail) : detail;
+}
+
+/**
+ * Why the link's action would be refused now, in the page's language, from the incident it shows (the cloud's
+ * `link.refused` sentence only for a reason the page cannot tell from the incident); null when it is allowed.
+ */
+export function linkRefusal(view, tr) {
+  if (view.link.refused === null || view.link.refused === undefined) return null;
+  const inc = view.incident;
+  if (!inc.open) return tr("phone.refused_resolved", view.link.refused);
+  if (view.link.action === "ack" && inc.acked_by) return tr("phone.refused_acked", view.link.refused).replace("{who}", inc.acked_by);
+  if (view.link.action === "onsite" && inc.onsite_by) return tr("phone.refused_onsite", view.link.refused).replace("{who}", inc.onsite_by);
+  return view.link.refused;
+}

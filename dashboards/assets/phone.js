@@ -3,10 +3,10 @@
 // the open incidents of my communities with their actions, where the shed is, what the edge did and the cameras.
 
 import { cloudNow } from "./clock.js";
-import { ApiError, applyI18n, duration, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, onLanguage, t, when, whoAmI } from "./common.js";
+import { api, ApiError, applyI18n, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { cameraLink, clockLeft } from "./model.js";
+import { alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { link: null, me: null, incidents: null, details: {}, lost: false };
@@ -23,6 +23,37 @@ export function linkToken(loc = location) {
   return { token, action, incident, person, expires_ms: Number(expires) };
 }
 
+/** The link's incident as JSON (GET of the link with Accept: application/json, docs/api.md "LinkView"). */
+async function loadLinkView() {
+  const l = state.link;
+  if (!l) return;
+  try {
+    state.linkView = await api(`api/v1/alarms/link/${encodeURIComponent(l.token)}`);
+    state.linkError = null;
+    // Where the cloud's time is not known yet (no ping), the answer's own clock reading stands in, aged locally.
+    state.linkAt = { now_ms: state.linkView.link.now_ms, perf: performance.now() };
+  } catch (e) {
+    state.linkView = null;
+    state.linkError = e instanceof ApiError ? e.detail : t("error.unreachable");
+  }
+}
+
+/** The cloud's time: its clock (clock.js) once a ping set it, else the link answer's reading plus the time since. */
+function linkNow() {
+  const now = cloudNow();
+  if (now !== null || !state.linkAt) return now;
+  return state.linkAt.now_ms + (performance.now() - state.linkAt.perf);
+}
+
+function clockLine(doneMs, doneBy, dueMs, now) {
+  if (doneMs) {
+    const kept = doneMs <= dueMs;
+    return `<span class="clock ${kept ? "kept" : "broken"}">${esc(t(kept ? "clock.kept" : "clock.broken"))}</span> ${esc(doneBy ?? "")}`;
+  }
+  const left = clockLeft(doneMs, dueMs, now);
+  return `${esc(when(dueMs))} · <span class="clock ${left !== null && left < 0 ? "broken" : ""}">${esc(duration(left))}</span>`;
+}
+
 function renderLink() {
   const l = state.link;
   if (!l) return;
@@ -31,13 +62,59 @@ function renderLink() {
   $("link-incident").textContent = l.incident;
   $("link-person").textContent = l.person;
   // Expired is judged on the cloud's clock (clock.js): the cloud checks the link against its own time.
-  const now = cloudNow();
+  const now = linkNow();
   const expired = now !== null && now > l.expires_ms;
   $("link-expiry").textContent = expired ? `${when(l.expires_ms)} (${t("phone.link_expired")})` : when(l.expires_ms);
   $("link-expiry").dataset.expired = String(expired);
   $("link-act").textContent = t(`phone.do_${l.action}`);
-  $("link-act").classList.toggle("hidden", l.action === "view");
   $("link-page").href = `api/v1/alarms/link/${l.token}`;
+  const v = state.linkView;
+  // The button shows only for what the cloud says the link allows now; otherwise the page says why not.
+  const allowed = !!v && v.link.allows.includes(l.action);
+  $("link-act").classList.toggle("hidden", !allowed || state.linkDone === true);
+  const facts = $("link-facts");
+  if (!v) {
+    facts.replaceChildren();
+    if (state.linkError !== undefined && state.linkError !== null && !state.linkDone) {
+      $("link-result").textContent = t("phone.no_link_view", { detail: linkError(state.linkError, label) });
+      $("link-result").className = "error";
+    }
+    return;
+  }
+  const inc = v.incident;
+  $("link-view").className = `card alert-card ${inc.alarm_class}`; // a fire's card carries the alarm's red edge
+  const where = [v.shed.name || v.shed.shed, v.shed.name ? v.shed.shed : null, v.shed.community].filter(Boolean).join(" · ");
+  facts.innerHTML = `<h3 class="class-line">${esc(t(`class.${inc.alarm_class}`))} · ${esc(v.shed.shed)}</h3>
+    <dl class="kv">
+      <dt>${esc(t("phone.where"))}</dt><dd data-k="where">${esc(where)}</dd>
+      <dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
+      <dt>${esc(t("phone.elapsed"))}</dt><dd data-k="elapsed"></dd>
+      <dt>${esc(t("phone.accept_by"))}</dt><dd data-k="ack-clock"></dd>
+      <dt>${esc(t("phone.onsite_by"))}</dt><dd data-k="onsite-clock"></dd>
+      <dt>${esc(t("phone.alarms"))}</dt><dd data-k="alarms">${v.alarms
+        .map((a) => `${esc(t(`class.${a.alarm_class}`))} · ${esc(alarmWords(a, label))} ${esc([a.device !== "-" ? a.device : "", a.socket ? `#${a.socket}` : ""].join(" ").trim())} (${esc(t("phone.severity"))} ${a.severity}) · ${esc(label(`lifecycle.${a.state}`, a.state))}`)
+        .join("<br>") || "—"}</dd>
+      <dt>${esc(t("phone.edge_did"))}</dt><dd data-k="edge">${v.edge.map((e) => `${esc(timeOfDay(e.ts))} ${esc(edgeWords(e, label))}`).join("<br>") || "—"}</dd>
+    </dl>
+    <h3>${esc(t("control.cameras"))}</h3>
+    <ul data-k="cameras">${v.cameras.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`}</ul>
+    <p data-k="allows" class="${allowed ? "" : "muted"}">${esc(allowed ? `${t("phone.link_allows")}: ${t(`phone.do_${l.action}`)}` : [t("phone.allows_nothing"), linkRefusal(v, label)].filter(Boolean).join(": "))}</p>`;
+  tickLink();
+}
+
+/** Only the counting parts of the link view, each second: the rest stays put (a focused link keeps its focus). */
+function tickLink() {
+  const v = state.linkView;
+  if (!v) return;
+  const inc = v.incident;
+  const c = inc.clocks;
+  const now = linkNow();
+  // Elapsed counts on from the cloud's reading while the incident is open (frozen at its resolution).
+  const elapsed = inc.open && now !== null ? c.elapsed_s + (now - c.now_ms) / 1000 : c.elapsed_s;
+  const box = $("link-facts");
+  box.querySelector('[data-k="elapsed"]').textContent = duration(elapsed);
+  box.querySelector('[data-k="ack-clock"]').innerHTML = clockLine(inc.acked_ms, inc.acked_by, c.ack_due_ms, now);
+  box.querySelector('[data-k="onsite-clock"]').innerHTML = clockLine(inc.onsite_ms, inc.onsite_by, c.onsite_due_ms, now);
 }
 
 async function linkAct() {
@@ -51,6 +128,8 @@ async function linkAct() {
       out.textContent = t("phone.done", { person: l.person });
       out.className = "";
       state.linkDone = true;
+      await loadLinkView();
+      renderLink();
     } else {
       let detail = r.statusText;
       try {
@@ -75,6 +154,7 @@ async function refresh() {
   const bodies = await Promise.all(ids.map((id) => data.incident(id)));
   state.details = Object.fromEntries(ids.map((id, i) => [id, bodies[i]]));
   render();
+  await loadLinkView();
   renderLink(); // its expiry, on the cloud's clock
 }
 
@@ -96,7 +176,7 @@ function render() {
         <dl class="kv"><dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
         <dt>${esc(t("phone.where"))}</dt><dd>${esc(inc.shed)} ${esc(inc.community ?? "")}</dd>
         <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${esc(accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) }))}</dd>
-        <dt>${esc(t("phone.edge_did"))}</dt><dd>${edge.map((e) => esc(e.detail)).join("<br>") || "—"}</dd></dl>
+        <dt>${esc(t("phone.edge_did"))}</dt><dd>${edge.map((e) => `${esc(timeOfDay(e.ts))} ${esc(timelineDetail(e, label))}`).join("<br>") || "—"}</dd></dl>
         <ul>${(body.cameras ?? []).map(cameraLink).join("")}</ul>
         <div class="actions">
           <button class="primary" data-act="acknowledge">${esc(t("alarm.acknowledge"))}</button>
@@ -126,7 +206,9 @@ async function main() {
   langSwitch($("lang"));
   state.link = linkToken();
   onLanguage(() => (renderLink(), state.incidents && render()));
+  await loadLinkView();
   renderLink();
+  if (state.link) setInterval(tickLink, 1000); // the clocks count each second (no request: from the cloud's time)
   $("link-act").addEventListener("click", linkAct);
   applyI18n(document);
   let me = await whoAmI();
@@ -136,13 +218,19 @@ async function main() {
     $("logout").classList.remove("hidden");
     $("logout").addEventListener("click", async () => (await logout(), location.reload()));
   }
+  if (me && !pageAllows("phone", me)) {
+    // "My alerts" is for those who answer incidents; a link still works (the token is the credential).
+    if (!state.link) notForRole($("login"), me);
+    exposed.notForRole = true;
+    me = null;
+  }
   if (me) {
     $("mine").classList.remove("hidden");
     await refresh().catch(() => {});
     followLive(refresh);
   } else {
     // A link without a login still follows the stream (anonymous: availability and pings), for the cloud's clock.
-    followLive(async () => renderLink());
+    followLive(async () => (await loadLinkView(), renderLink()));
   }
   markReady();
 }

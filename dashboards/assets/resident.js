@@ -7,7 +7,7 @@ import { cloudNow } from "./clock.js";
 import { applyI18n, duration, errorText, esc, exposed, markReady, langSwitch, loadI18n, loginForm, logout, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { shedOutlook } from "./model.js";
+import { pageAllows, shedOutlook } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { sheds: [], me: null, sessions: null, wallet: null, notify: null, refreshedAt: null };
@@ -103,6 +103,16 @@ async function refresh() {
 
 async function showAccount(me) {
   state.me = me;
+  if (!pageAllows("resident-account", me)) {
+    // Staff logged in here see the public part; the account part (session, wallet, opt-ins) is a resident's.
+    state.me = null; // nothing of the account part is fetched
+    $("signin").classList.add("hidden");
+    $("staff-note").classList.remove("hidden");
+    $("logout").classList.remove("hidden");
+    $("logout").addEventListener("click", async () => (await logout(), location.reload()));
+    exposed.notForRole = true;
+    return;
+  }
   $("account").classList.remove("hidden");
   $("signin").classList.add("hidden");
   if (me !== "no-auth") {

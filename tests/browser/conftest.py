@@ -184,22 +184,30 @@ class Site:
         return sent
 
 
-def _start_site(tmp: Path, broker: Mosquitto, *, mode: str = "open", birth_sockets: bool = True) -> Site:
+def _start_site(
+    tmp: Path, broker: Mosquitto, *, mode: str = "open", birth_sockets: bool = True, sheds: dict[str, str] | None = None
+) -> Site:
     """The cloud of ``site``; ``mode`` the shed's (open or authorised); without ``birth_sockets`` the test's own
-    edge announces the shed."""
+    edge announces the shed. ``sheds``: shed TOML texts by shed id instead of shed-a's (no birth sent for them)."""
     from protocol.uplink import SocketStatus
     from tests.integration.cloud.helpers import birth, wait_for
 
-    shed = tmp / "shed-a.toml"
-    shed.write_text(
-        SHED_TOML.format(shed="shed-a").replace(
-            'community = "jinsong-north"\n', f'community = "jinsong-north"\nmode = "{mode}"\n'
-        )
-    )
+    if sheds is None:
+        sheds = {
+            "shed-a": SHED_TOML.format(shed="shed-a").replace(
+                'community = "jinsong-north"\n', f'community = "jinsong-north"\nmode = "{mode}"\n'
+            )
+        }
+    else:
+        birth_sockets = False
+    args = ["--broker", broker.url]
+    for name, text in sheds.items():
+        (tmp / f"{name}.toml").write_text(text)
+        args += ["--shed-config", str(tmp / f"{name}.toml")]
     receiver = HttpReceiver().up()
     alarms = tmp / "alarms.toml"
     data = tmp / "cloud"
-    args = ["--broker", broker.url, "--shed-config", str(shed), "--alarm-config", str(alarms)]
+    args += ["--alarm-config", str(alarms)]
     cloud = CloudProcess(args, data, tmp / "cloud.log")
     hook = f"json://127.0.0.1:{receiver.port}"
     people = {p: [f"{hook}/{p}"] for p in ("guard-li", "leader-wang", "manager-zhao")}

@@ -168,3 +168,17 @@ def test_siren_runs_an_oscillator_until_stopped(site: Site, new_page: Callable[.
     assert got["before"] == {"sounding": False, "started": 0, "oscillator": False, "audio": "none"}
     assert got["on"] == {"sounding": True, "started": 1, "oscillator": True, "audio": "running"}
     assert got["off"] == {"sounding": False, "started": 1, "oscillator": False, "audio": "running"}
+
+
+def test_the_wall_screen_shows_the_most_urgent_incident(site: Site, new_page: Callable[..., Page]) -> None:
+    fire = {"id": "inc-fire", "alarm_class": "fire", "opened_ms": NOW}
+    older_fire = {"id": "inc-old", "alarm_class": "fire", "opened_ms": NOW - 60_000}
+    later_service = {"id": "inc-bike", "alarm_class": "service", "opened_ms": NOW + 60_000}
+    got = _module(
+        new_page(),
+        site,
+        "model",
+        "return [m.mostUrgentIncident(arg[0]), m.mostUrgentIncident(arg[1]), m.mostUrgentIncident([])];",
+        [[older_fire, later_service, fire], [later_service]],
+    )
+    assert got == ["inc-fire", "inc-bike", None]

@@ -65,3 +65,13 @@ def test_screenshots(site: Site, new_page: Callable[..., Page], tmp_path: Path) 
         page.screenshot(path=str(path), full_page=False)
         assert _png_size(path) == (SIZES[size]["width"], SIZES[size]["height"])
         assert path.stat().st_size > 10_000, path  # not a blank page
+    if ALL:
+        # The guard's phone opened from the alert's Accept link (no login): the link's incident, from its JSON.
+        alert = next(t for t in site.receiver.texts() if "/open/guard-li" in t)
+        accept = next(line.split(": ", 1)[1] for line in alert.splitlines() if line.startswith("Accept: "))
+        for lang in ("zh-CN", "en"):
+            page = new_page(PHONE)
+            page.goto(f"{site.base}/phone?lang={lang}#link={accept}")
+            page.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true", timeout=15_000)
+            expect(page.locator("#link-facts [data-k='edge']")).to_contain_text("post-1 #3")
+            page.screenshot(path=str(out / f"phone-link-phone-{lang}.png"), full_page=False)

@@ -62,3 +62,35 @@ def test_thermal_runaway_sounds_until_the_guard_accepts_from_the_phone(
     expect(banner).not_to_have_class(re.compile(r"\bflash\b"), timeout=15_000)
     assert _siren(screen)["sounding"] is False
     expect(screen.locator("#incidents button")).to_contain_text("guard-li")
+
+
+def test_the_wall_screen_in_chinese_and_one_request_for_the_incident_clocks(
+    site: Site, new_page: Callable[..., Page]
+) -> None:
+    """zh-CN (the default) leaves no English in the banner, the timeline or the edge's act; the incident list's
+    clocks come with the list (GET /api/v1/incidents): no request per incident for them."""
+    site.thermal_runaway("post-1", 5)
+    screen = site.login_as(new_page(WALL), "operator")
+    lists: list[str] = []
+    details: list[str] = []
+    screen.on("request", lambda r: (lists if "/api/v1/incidents?open=true" in r.url else details).append(r.url)
+              if re.search(r"/api/v1/incidents(\?open=true|/[^/?]+$)", r.url) else None)  # fmt: skip
+    screen.goto(f"{site.base}/control?lang=zh-CN")
+    screen.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true")
+    expect(screen.locator("#alarm-text")).to_contain_text("电池热失控")
+    timeline = screen.locator("#incident-timeline")
+    # (the module's cloud may already hold the incident of the test above: socket 5 joins it)
+    expect(timeline.locator("li[data-kind='interlock']", has_text="post-1 #5")).to_contain_text(
+        "网关动作 断电 插座 post-1 #5 (电池热失控) · 锁定"
+    )
+    expect(timeline.locator("li[data-kind='first_signal']")).to_contain_text("首个报警信号")
+    expect(timeline.locator("li[data-kind='first_signal']")).to_contain_text(
+        re.compile(r"火警 · 电池热失控 · post-1 #\d")
+    )
+    expect(screen.locator("#incidents button").first).to_contain_text(re.compile(r"请在 \d+:\d\d 内确认|已确认"))
+    for where in ("#alarm-banner", "#incident-timeline", "#incidents"):
+        text = screen.locator(where).inner_text()
+        for english in ("thermal_runaway", "cut socket", "first_signal", "step_open", "interlock", "fire "):
+            assert english not in text, (where, english, text)
+    # Each refresh asks the list once; only the incident shown in the panel is asked for by its id (its timeline).
+    assert lists and len(details) <= len(lists), (lists, details)

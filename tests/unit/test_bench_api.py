@@ -23,5 +23,7 @@ def test_bench_api_quick_prints_json() -> None:
     for key in KEYS:
         assert isinstance(result[key], int | float) and result[key] > 0, key
     assert result["sockets"] == 500 and result["availability_errors"] == 0 and result["live_errors"] == 0
+    # The loader's own ceiling, measured in the same run against a trivial server of the same body size.
+    assert result["loader_ceiling_rps"] > 0 and result["availability_body_bytes"] > 1000
     # Every one of the 50 quick clients got every one of the 5 changes, and none was dropped.
     assert (result["stream_clients"], result["stream_missing"], result["stream_disconnected"]) == (50, 0, 0)

@@ -17,9 +17,9 @@ from cloud.api.deps import CloudDep, CloudState
 from cloud.api.models_alarms import (
     AlarmOut,
     AssignIn,
-    ClocksOut,
     CommentIn,
     IncidentDetail,
+    IncidentItem,
     IncidentList,
     IncidentOut,
     ResolveIn,
@@ -71,9 +71,13 @@ def list_incidents(
     communities = visible(principal, Action.INCIDENT_READ)
     if shed is not None:
         in_shed(cloud, principal, Action.INCIDENT_READ, shed)
+    config = current(cloud)
+    now = cloud.clock.now_ms()
     with cloud.stores.state.engine.connect() as conn:
         found = staff_rows.incident_list(conn, communities, shed=shed, open_only=open_only, since_ms=since, limit=limit)
-    return IncidentList(incidents=[IncidentOut.model_validate(i) for i in found])
+        community = {s: staff_rows.shed_community(conn, s) or "default" for s in {i.shed for i in found}}
+    promise = {s: config.community_of(c).promise() for s, c in community.items()}
+    return IncidentList(incidents=[IncidentItem.of(i, clocks(i, now, promise[i.shed])) for i in found])
 
 
 @router.get("/api/v1/incidents/{incident_id}")
@@ -92,9 +96,8 @@ def get_incident(cloud: CloudDep, principal: PrincipalDep, incident_id: Incident
         cameras = cloud.alarms.service.cameras(repo, incident.shed) if cloud.alarms else repo.camera_urls(incident.shed)
     promise = config.community_of(community).promise()
     return IncidentDetail(
-        **IncidentOut.model_validate(incident).model_dump(),
-        clocks=ClocksOut.model_validate(clocks(incident, cloud.clock.now_ms(), promise)),
-        timeline=[TimelineOut(ts=e.ts, kind=e.kind, actor=e.actor, device=e.device, detail=e.detail) for e in timeline],
+        **IncidentItem.of(incident, clocks(incident, cloud.clock.now_ms(), promise)).model_dump(),
+        timeline=[TimelineOut.model_validate(e) for e in timeline],
         alarm_list=[AlarmOut.of(r) for r in alarm_rows],
         cameras=list(cameras),
     )

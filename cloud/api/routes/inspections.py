@@ -58,6 +58,8 @@ def record_inspection(
 
     target, detail = f"{shed}/{body.device}", f"inspected: {body.note}"
     out = audited(cloud, user, Action.INSPECTION_RECORD, target, detail, record, community=community, request=request)
+    if cloud.shed_views is not None:
+        cloud.shed_views.forget(shed)  # the shed's view shows the newest inspection of each extinguisher
     if cloud.alarms is not None:
         cloud.alarms.wake()
     return out

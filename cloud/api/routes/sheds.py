@@ -2,36 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Response
 
-from cloud.api.deps import CloudDep, CloudState
-from cloud.api.models_inventory import DeviceOut, PostOut, ShedDetail, ShedList, ShedSummary, SocketOut
-from cloud.api.principal import PrincipalDep
+from cloud.api.deps import CloudDep
+from cloud.api.models_inventory import ShedDetail, ShedList
+from cloud.api.principal import PrincipalDep, require
 from cloud.api.responses import STAFF_ERRORS
-from cloud.api.scope import in_shed, visible
+from cloud.api.scope import visible
+from cloud.api.shed_detail import summary
+from cloud.core.access.authorize import Resource
 from cloud.core.access.permissions import Action
-from cloud.core.live import ShedLive
 from cloud.state import staff_rows
-from cloud.telemetry.base import Resolution, SeriesKey
 from protocol.ids import ID_PATTERN
 
 router = APIRouter(tags=["staff: inventory"], responses=STAFF_ERRORS)
-READING_WINDOW_MS = 120_000  # a socket's power / temperature: its newest reading this recent, else null
-
-
-def _summary(row: staff_rows.ShedRow, live: ShedLive | None) -> ShedSummary:
-    return ShedSummary(
-        shed=row.shed,
-        community=row.community,
-        name=row.name,
-        registered=row.registered,
-        edge_online=live.online if live else False,
-        last_seen_ms=live.last_seen_ms if live else 0,
-        updated_ts=live.updated_ts if live else 0,
-        sockets=len(live.sockets) if live else 0,
-        config_version=row.config_version,
-        reported_config_version=row.reported_config_version,
-    )
 
 
 @router.get("/api/v1/sheds")
@@ -40,72 +24,23 @@ def list_sheds(cloud: CloudDep, principal: PrincipalDep) -> ShedList:
     communities = visible(principal, Action.INVENTORY_READ)
     with cloud.stores.state.engine.connect() as conn:
         rows = staff_rows.shed_list(conn, communities)
-    return ShedList(sheds=[_summary(r, cloud.live.shed(r.shed)) for r in rows])
+    return ShedList(sheds=[summary(r, cloud.live.shed(r.shed)) for r in rows])
 
 
-Readings = dict[tuple[str, int | None], tuple[int, dict[str, float]]]
+@router.get("/api/v1/sheds/{shed}", response_model=ShedDetail)
+async def shed_detail(
+    cloud: CloudDep, principal: PrincipalDep, shed: Annotated[str, Path(pattern=ID_PATTERN)]
+) -> Response:
+    """One shed: posts with every socket's live status and newest readings, and its other devices.
 
-
-def _readings(cloud: CloudState, shed: str, sockets: dict[str, set[int]], now: int) -> Readings:
-    """The newest reading of each socket within the window: one statement where the store offers it (SQLite),
-    else one query per field and socket."""
-    since = now - READING_WINDOW_MS
-    latest = getattr(cloud.stores.telemetry, "latest", None)
-    if latest is not None:
-        found: Readings = latest(shed, since)
-        return found
-    out: Readings = {}
-    for post, numbers in sockets.items():
-        for n in numbers:
-            for field in ("power_w", "temp_c"):
-                samples = cloud.stores.telemetry.query(SeriesKey(shed, post, field, n), since, now + 1, Resolution.RAW)
-                if samples:
-                    ts, fields = out.get((post, n), (0, {}))
-                    out[(post, n)] = (max(ts, samples[-1].ts), {**fields, field: samples[-1].mean})
-    return out
-
-
-def _socket(post: str, n: int, live: ShedLive | None, readings: Readings) -> SocketOut:
-    state = live.sockets.get((post, n)) if live else None
-    heard = state if state is not None and state.seq >= 0 else None  # seq -1: only a stop heard yet
-    stop = state.stop if state else None
-    ts, fields = readings.get((post, n), (None, {}))
-    return SocketOut(
-        socket=n,
-        status=heard.status if heard else None,
-        seq=heard.seq if heard else None,
-        ts=heard.ts if heard else None,
-        power_w=fields.get("power_w"),
-        temp_c=fields.get("temp_c"),
-        reading_ts=ts,
-        stopped=stop is not None,
-        stopped_by=stop.actor if stop else None,
-        stopped_ts=stop.ts if stop else None,
-    )
-
-
-@router.get("/api/v1/sheds/{shed}")
-def shed_detail(cloud: CloudDep, principal: PrincipalDep, shed: Annotated[str, Path(pattern=ID_PATTERN)]) -> ShedDetail:
-    """One shed: posts with every socket's live status and newest readings, and its other devices."""
-    in_shed(cloud, principal, Action.INVENTORY_READ, shed)
-    with cloud.stores.state.engine.connect() as conn:
-        inv = staff_rows.shed_inventory(conn, shed)
-        inspected = staff_rows.last_inspections(conn, shed)
-    if inv is None:
+    Live status at once; the inventory, inspections and readings as read at most two seconds ago (by default;
+    cloud.api.shed_views)."""
+    if cloud.shed_views is None:
+        raise HTTPException(503, "shed views are not served by this process")
+    view = await cloud.shed_views.get(shed)
+    # As cloud.api.scope.in_shed, on every request: a shed outside the inventory belongs to no community (only a
+    # deployment-wide admin passes, and gets 404), so the answer never tells another community's sheds apart.
+    require(principal, Action.INVENTORY_READ, Resource(view.community), target=shed)
+    if view.body is None:
         raise HTTPException(404, f"no shed {shed}")
-    live = cloud.live.shed(shed)
-    # Posts of the inventory, plus any socket the edge reports that the inventory does not list.
-    sockets = {post: set(range(1, n + 1)) for post, n in inv.posts}
-    for device, n in live.sockets if live else ():
-        sockets.setdefault(device, set()).add(n)
-    readings = _readings(cloud, shed, sockets, cloud.clock.now_ms())
-    posts = [
-        PostOut(post=post, sockets=[_socket(post, n, live, readings) for n in sorted(numbers)])
-        for post, numbers in sorted(sockets.items())
-    ]
-    devices = [
-        DeviceOut(device=d, kind=k, last_inspection_ms=inspected.get(d) if k == "extinguisher" else None)
-        for d, k in inv.devices
-        if k != "post"
-    ]
-    return ShedDetail(**_summary(inv.shed, live).model_dump(), posts=posts, devices=devices)
+    return Response(view.body, media_type="application/json")

@@ -65,7 +65,8 @@ def _kept(state: ClockState) -> bool | None:
 @dataclass(frozen=True, slots=True)
 class ClockView:
     """Both clocks of one incident at ``now``: deadlines, state, whether kept (None: running or ended by
-    resolution before its deadline), seconds to the action (None: not done)."""
+    resolution before its deadline), seconds to the action (None: not done), and the seconds since the clocks
+    started (to the resolution once resolved), all on the cloud's clock."""
 
     ack_due_ms: int
     onsite_due_ms: int
@@ -75,6 +76,9 @@ class ClockView:
     onsite_s: float | None
     ack_state: ClockState
     onsite_state: ClockState
+    started_ms: int
+    elapsed_s: float
+    now_ms: int
 
 
 def clocks(incident: Incident, now: int, promise: Promise = Promise()) -> ClockView:
@@ -93,6 +97,10 @@ def clocks(incident: Incident, now: int, promise: Promise = Promise()) -> ClockV
         onsite_s=None if incident.onsite_ms is None else (incident.onsite_ms - start) / 1000,
         ack_state=ack,
         onsite_state=onsite,
+        started_ms=start,
+        # A page shows this instead of judging the viewer's own clock (which may be wrong, or simulated).
+        elapsed_s=max(0, (now if incident.resolved_ms is None else min(now, incident.resolved_ms)) - start) / 1000,
+        now_ms=now,
     )
 
 

@@ -153,3 +153,31 @@ async def test_a_stopped_socket_is_counted_stopped_never_free_and_never_expected
         store.write(batch)
         got = await wait_for(client, lambda s: s["stopped"] == 0, {})
         assert (got["free"], got["next_free_s"], got["eta_ts"]) == (1, 0.0, None)
+
+
+async def test_an_unchanged_availability_is_304_to_a_poller_that_sends_its_etag(tmp_path: Path) -> None:
+    settings = CloudSettings(data_dir=tmp_path, ingest=False, alarms=False, live_poll_s=0.05)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        cloud = app.state.cloud
+        batch = Batch()
+        batch.states.append((birth("shed-a", 0, {("post-1", 1): SocketStatus.FREE}), T0))
+        cloud.stores.state.write(batch)
+        await wait_for(client, lambda s: s["free"] == 1, {})
+        first = await client.get("/api/v1/availability")
+        etag = first.headers["etag"]
+        assert first.headers["cache-control"] == "public, max-age=1" and etag.startswith('"')
+        for sent in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+            again = await client.get("/api/v1/availability", headers={"If-None-Match": sent})
+            assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag), sent
+        other = await client.get("/api/v1/availability", headers={"If-None-Match": '"other"'})
+        assert (other.status_code, other.content) == (200, first.content)
+        filtered = await client.get("/api/v1/availability?shed=shed-b", headers={"If-None-Match": etag})
+        assert filtered.status_code == 200 and filtered.headers["etag"] != etag  # another body, another tag
+        batch = Batch()
+        batch.events.append((status("shed-a", 1, "post-1", 1, SocketStatus.CHARGING), T0))
+        cloud.stores.state.write(batch)
+        await wait_for(client, lambda s: s["charging"] == 1, {})
+        moved = await client.get("/api/v1/availability", headers={"If-None-Match": etag})
+        assert moved.status_code == 200 and moved.headers["etag"] != etag and moved.json()["sheds"][0]["charging"] == 1

@@ -63,7 +63,8 @@ async def test_commands_are_answered_by_a_real_edge_or_time_out(mosquitto: Mosqu
 
             cmd = {"action": "stop_socket", "device": "post-1", "socket": 2}
             r = await c.post("/api/v1/sheds/shed-a/commands", json=cmd, headers=security)
-            assert r.status_code == 202 and r.json()["status"] == "sent", r.text
+            # `sent`, or already the edge's answer when it was stored before the route read the record back.
+            assert r.status_code == 202 and r.json()["status"] in {"sent", "applied"}, r.text
             sent = r.json()
             assert (sent["actor"], sent["target"], sent["action"]) == ("guard-li", "post-1/2", "stop_socket")
             url = f"/api/v1/sheds/shed-a/commands/{sent['request_id']}"

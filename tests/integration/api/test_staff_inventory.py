@@ -2,14 +2,17 @@
 newest readings, devices, and downsampled series per socket and per shed device."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from cloud.core.batch import Batch
+from cloud.settings import CloudSettings
 from cloud.telemetry.base import TelemetryStore
 from protocol.uplink import SocketStatus, TelemetryBatch, TelemetryPoint
 from tests.integration.api.staffapp import (
     Staff,
+    running,
     staff_fixture,  # noqa: F401 - provides the staff fixture
 )
 from tests.integration.cloud.helpers import birth, operator, status
@@ -66,6 +69,8 @@ async def test_shed_detail_shows_live_status_readings_and_devices(staff: Staff) 
     # A store without the one-statement read (InfluxDB) answers the same through per-series queries.
     sqlite_store = cloud.stores.telemetry
     cloud.stores.telemetry = _QueryOnly(sqlite_store)  # type: ignore[assignment]
+    assert cloud.shed_views is not None
+    cloud.shed_views.forget("shed-a")  # else the kept view answers without reading the store
     try:
         again = (await staff.client.get("/api/v1/sheds/shed-a", headers=h)).json()
     finally:
@@ -120,3 +125,37 @@ async def test_a_stopped_socket_shows_who_stopped_it_and_when(staff: Staff) -> N
     assert (two["status"], two["stopped"], two["stopped_by"], two["stopped_ts"]) == ("free", True, "op-li", stop_at)
     live = (await staff.client.get("/api/v1/sheds/shed-a/sockets/post-1/2", headers=h)).json()
     assert (live["status"], live["stopped"], live["stopped_by"], live["stopped_ts"]) == ("free", True, "op-li", stop_at)
+
+
+async def test_a_kept_shed_view_shows_changes_at_once_and_is_authorised_per_request(tmp_path: Path) -> None:
+    """GET /api/v1/sheds/{shed} answers from a kept view (cloud.api.shed_views, kept up to a minute here): a socket
+    status from the feed and an inspection recorded here show at once; each caller is still authorised against
+    the shed's community."""
+    settings = CloudSettings(data_dir=tmp_path, ingest=False, alarm_tick_s=30, shed_view_max_age_s=60)
+    async with running(settings) as staff:
+        cloud, now, h, c = staff.cloud, staff.cloud.clock.now_ms(), staff.auth("security"), staff.client
+        assert cloud.shed_views is not None
+        first = await c.get("/api/v1/sheds/shed-a", headers=h)
+        builds = cloud.shed_views.builds
+        assert (await c.get("/api/v1/sheds/shed-a", headers=h)).content == first.content
+        assert cloud.shed_views.builds == builds  # answered from the kept view
+        # The kept view answers nobody it would not answer built afresh.
+        assert (await c.get("/api/v1/sheds/shed-a", headers=staff.auth("security", "c2"))).status_code == 403
+        assert (await c.get("/api/v1/sheds/shed-a", headers=staff.auth("resident"))).status_code == 403
+        assert (await c.get("/api/v1/sheds/shed-a")).status_code == 401
+        assert (await c.get("/api/v1/sheds/shed-z", headers=staff.auth("admin", everywhere=True))).status_code == 404
+        assert (await c.get("/api/v1/sheds/shed-z", headers=h)).status_code == 403
+        r = await c.post("/api/v1/sheds/shed-a/inspections", json={"device": "ext-1"}, headers=h)
+        got = (await c.get("/api/v1/sheds/shed-a", headers=h)).json()
+        assert got["devices"][1] == {"device": "ext-1", "kind": "extinguisher", "last_inspection_ms": r.json()["ts"]}
+        batch = Batch()
+        batch.states.append((birth("shed-a", 0, {("post-1", 1): SocketStatus.FREE}), now))
+        batch.events.append((status("shed-a", 1, "post-1", 1, SocketStatus.CHARGING, ts=now), now))
+        cloud.stores.state.write(batch)
+        for _ in range(100):  # until the follower (every live_poll_s) applied the feed to this process's state
+            live = cloud.live.shed("shed-a")
+            if live is not None and live.sockets[("post-1", 1)].status == SocketStatus.CHARGING:
+                break
+            await asyncio.sleep(0.1)
+        got = (await c.get("/api/v1/sheds/shed-a", headers=h)).json()
+        assert (got["edge_online"], got["posts"][0]["sockets"][0]["status"]) == (True, "charging")

@@ -32,6 +32,13 @@ def as_(served: Served, role: Role, community: str = "c1", user_id: str = "u1") 
 def register(served: Served) -> None:
     config = ShedConfig(shed="shed-a", community="c1", posts=[PostSpec(id="post-1")])
     served.app.state.cloud.stores.state.import_inventory(config, actor="t", now_ms=T0)
+    known_in_c1(served)
+
+
+def known_in_c1(served: Served) -> None:
+    """Wait until this process's inventory refresh has put shed-a in c1: a stream scopes by it."""
+    live = served.app.state.cloud.live
+    wait_until(lambda: live.community("shed-a") == "c1" or None, timeout=20, what="shed-a known in c1")
 
 
 def start(serve: Callable[..., Served]) -> Served:
@@ -137,7 +144,6 @@ def test_reconnecting_with_last_event_id_resumes_without_loss(serve: Callable[..
 def test_sessions_reach_their_owner_and_alarms_reach_staff_only(serve: Callable[..., Served]) -> None:
     served = start(serve)
     url = f"{served.base}/api/v1/stream"
-    time.sleep(0.5)  # shed-a's community is known
     write(served, birth("shed-a", 0, {("post-1", 1): SocketStatus.FREE}))
     base: dict[str, Any] = {"shed": "shed-a", "seq": 0, "ts": T0, "received_at": T0}
     session = SessionChanged(**base, session_id="s1", user_id="u1", device="post-1", socket=1, status="active")
@@ -172,7 +178,7 @@ def test_the_alarm_service_s_alarms_and_incidents_reach_responders(serve: Callab
         ShedConfig(shed="shed-a", community="c1", posts=[PostSpec(id="post-1")]), actor="t", now_ms=T0
     )
     url = f"{served.base}/api/v1/stream"
-    time.sleep(0.5)
+    known_in_c1(served)
     fire = AlarmRaised(
         src="shed-a", seq=1, ts=T0, alarm_id="shed-a/smoke/env-1", alarm_class=AlarmClass.FIRE, alarm_type="smoke"
     )
@@ -207,7 +213,6 @@ def test_a_stop_reaches_staff_as_socket_stop_and_everyone_as_availability(serve:
         client.stream("GET", url, headers=as_(served, Role.SECURITY)) as guard,
     ):
         read_until(anon, has("ping"))
-        time.sleep(0.5)  # the inventory refresh puts shed-a in c1 (0.1 s here) before the edge speaks
         write(served, birth("shed-a", 0, {("post-1", 1): SocketStatus.FREE, ("post-1", 2): SocketStatus.FREE}))
         write(served, operator("shed-a", 1, "post-1", 2, stop=True, actor="op-li"))
         got = events(read_until(guard, has("socket_stop")))

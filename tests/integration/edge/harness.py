@@ -15,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from protocol.clock import SystemClock
 from protocol.codec import decode_message, encode
+from protocol.commands import Action, Command
 from protocol.device import (
     EnvironmentReading,
     PostTelemetry,
@@ -73,6 +74,23 @@ batch_interval_s = {batch_interval_s}
 """
     path.write_text(text.replace("'", '"'))
     return path
+
+
+def command(request_id: str, action: Action, *, expires_in_s: float = 60, **fields: Any) -> bytes:
+    """A cloud command's payload, signed by guard-7 and valid for ``expires_in_s`` from now."""
+    now = SystemClock().now_ms()
+    return encode(
+        Command(
+            src="cloud",
+            seq=1,
+            ts=now,
+            request_id=request_id,
+            expires_at=now + int(expires_in_s * 1000),
+            actor="guard-7",
+            action=action,
+            **fields,
+        )
+    )
 
 
 class AgentProcess:

@@ -7,7 +7,6 @@ import pytest
 
 from protocol.clock import SystemClock
 from protocol.codec import encode
-from protocol.commands import Command
 from protocol.config import ConfigPush, ShedConfig
 from protocol.topics import Kind, shed_topic
 from tests.integration.edge.harness import (
@@ -19,24 +18,9 @@ from tests.integration.edge.harness import (
     reading,
     write_config,
 )
+from tests.integration.edge.harness import command as _command
 
 pytestmark = pytest.mark.integration
-
-
-def _command(request_id: str, action: str, *, expires_in_s: float = 60, **kw) -> bytes:
-    now = SystemClock().now_ms()
-    return encode(
-        Command(
-            src="cloud",
-            seq=1,
-            ts=now,
-            request_id=request_id,
-            expires_at=now + int(expires_in_s * 1000),
-            actor="guard-7",
-            action=action,
-            **kw,
-        )
-    )
 
 
 def test_commands_results_audit_and_config(mosquitto, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""The birth's socket snapshot says which sockets an operator's stop holds off: until start_socket, whatever a reset
-or an unplug does, and not after a restart of the agent (the stop is not a latch), so the cloud follows the edge."""
+"""The birth's socket snapshot says which sockets an operator's stop holds off: until start_socket, whatever a reset,
+an unplug or a restart of the agent does (the stop is stored with the latches), so the cloud follows the edge."""
 
 from edge.latches import latches_of, restore
 from edge.snapshot import birth_snapshot
@@ -12,7 +12,7 @@ def _stopped(state: object) -> dict[int, bool]:
     return {s.socket: s.stopped for s in birth_snapshot(state) if s.device == "post-1"}  # type: ignore[arg-type]
 
 
-def test_the_snapshot_shows_a_stop_until_start_socket_and_forgets_it_on_restart() -> None:
+def test_the_snapshot_shows_a_stop_until_start_socket_and_across_a_restart() -> None:
     shed = authorised(mode="open")
     shed.reading(200.0)
     assert shed.command("stop_socket", device="post-1", socket=1).result.status == "applied"
@@ -20,9 +20,12 @@ def test_the_snapshot_shows_a_stop_until_start_socket_and_forgets_it_on_restart(
     shed.command("reset_trip", device="post-1", socket=1)
     shed.reading(0.0, relay=False, plug=Plug.EMPTY)  # the bike leaves
     assert _stopped(shed.state)[1]
-    # A restart: a fresh state with the stored latches put back holds no stop.
+    # A restart: a fresh state with the stored records put back holds the same stop, and only that one.
     fresh = make_state()
     restore(fresh, latches_of(shed.state))
-    assert not any(_stopped(fresh).values())
+    assert _stopped(fresh) == {1: True, 2: False, 3: False, 4: False}
     assert shed.command("start_socket", device="post-1", socket=1).result.status == "applied"
     assert not _stopped(shed.state)[1]
+    again = make_state()
+    restore(again, latches_of(shed.state))
+    assert not any(_stopped(again).values())

@@ -64,6 +64,15 @@ def test_fire_pages_guard_and_leader_at_once_others_guard_only() -> None:
     assert due_steps(incident("pre_fire"), T0)[0].levels == (0,)
 
 
+def test_elapsed_counts_on_the_given_clock_and_stops_at_the_resolution() -> None:
+    running = clocks(incident("fire"), ms(75))
+    assert (running.started_ms, running.elapsed_s, running.now_ms) == (T0, 75.0, ms(75))
+    done = clocks(incident("fire", resolved_ms=ms(400)), ms(900))
+    assert done.elapsed_s == 400.0
+    upgraded = clocks(incident("fire", class_ms=ms(100)), ms(130))
+    assert (upgraded.started_ms, upgraded.elapsed_s) == (ms(100), 30.0)  # the clocks restart at an upgrade
+
+
 def test_promise_is_per_community() -> None:
     tight = Promise(ack_s=60, onsite_s=300)
     assert [s.name for s in due_steps(incident("trouble"), ms(60), tight)] == ["open", "ack_overdue_1"]
