@@ -133,21 +133,38 @@ def run(args: argparse.Namespace) -> int:
         actor = Actor(getattr(args, "by", "") or "", "cli")
         out: Any
         cmd = args.alarm_command
-        if cmd == "ack":
-            out = asdict(actions.ack_incident(service, args.incident, actor, now))
-        elif cmd == "onsite":
-            out = asdict(actions.onsite_incident(service, args.incident, actor, now))
-        elif cmd == "resolve":
-            resolution = Resolution(args.resolution)
-            out = asdict(actions.resolve_incident(service, args.incident, resolution, args.note, actor, now))
+
+        def community_of(shed: str | None) -> str | None:
+            if shed is None:
+                return None
+            with store.engine.connect() as conn:
+                return shed_community(conn, shed)
+
+        if cmd in ("ack", "onsite", "resolve"):
+            # Written to the audit log as the API's incident routes write theirs (action, target, detail).
+            with store.engine.connect() as conn:
+                found = AlarmRepo(conn, sqlite=store.is_sqlite).incident(args.incident)
+            if cmd == "ack":
+                what, act = "acknowledge", lambda: actions.ack_incident(service, args.incident, actor, now)
+            elif cmd == "onsite":
+                what, act = "on site", lambda: actions.onsite_incident(service, args.incident, actor, now)
+            else:
+                resolution = Resolution(args.resolution)
+                what = f"resolve as {resolution.value}: {args.note}"
+                act = lambda: actions.resolve_incident(  # noqa: E731
+                    service, args.incident, resolution, args.note, actor, now
+                )
+            done = audited_cli(
+                store, now, actor.who, Action.INCIDENT_RESPOND.value, f"incident {args.incident}",
+                community_of(found.shed if found else None), what, act,
+            )  # fmt: skip
+            out = asdict(done)
         elif cmd == "shelve":
             key = args.key
             seconds = args.minutes * 60
             alarm_id = actions.alarm_id_of(service, key)
-            with store.engine.connect() as conn:
-                shed_of = shed_community(conn, key.shed)
             audited_cli(
-                store, now, actor.who, Action.ALARM_SHELVE.value, f"alarm {alarm_id}", shed_of,
+                store, now, actor.who, Action.ALARM_SHELVE.value, f"alarm {alarm_id}", community_of(key.shed),
                 "unshelve" if seconds == 0 else f"shelve {seconds:g} s: {args.reason}",
                 lambda: actions.shelve_alarm(service, key, seconds, args.reason, actor, now),
             )  # fmt: skip
@@ -159,7 +176,11 @@ def run(args: argparse.Namespace) -> int:
             after = actions.hide_source(service, key, hide, now)
             out = {"key": str(key), "suppressed": after.suppressed, "out_of_service": after.out_of_service}
         elif cmd == "inspect":
-            actions.record_inspection(service, args.shed, args.device, args.note, actor, now)
+            audited_cli(
+                store, now, actor.who, Action.INSPECTION_RECORD.value, f"{args.shed}/{args.device}",
+                community_of(args.shed), f"inspected: {args.note}",
+                lambda: actions.record_inspection(service, args.shed, args.device, args.note, actor, now),
+            )  # fmt: skip
             out = {"inspected": f"{args.shed}/{args.device}", "ts": now}
         else:
             with store.engine.connect() as conn:

@@ -171,6 +171,8 @@ def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., 
     assert rc == 1 and err.strip() == "refused: no alarm shed-a/env-1/0/nothing"
     # Recorded in the audit log as the API records its own: the refusal with its reason, and the shelve.
     assert [line[:2] + line[3:] for line in _audit_log(data)] == [
+        ("guard-li", "incident.respond", "ok", "acknowledge", "cli"),
+        ("guard-wang", "incident.respond", "failed", "acknowledge: already acknowledged by guard-li", "cli"),
         ("leader", "alarm.shelve", "failed", "shelve 1800 s: : fire alarms can never be shelved", "cli"),
         ("leader", "alarm.shelve", "ok", "shelve 1800 s: ", "cli"),
     ]
@@ -194,6 +196,13 @@ def test_staff_actions_from_the_command_line(tmp_path: Path, cli: Callable[..., 
     assert rc == 1 and "shed shed-a has no extinguisher ext-9" in err
     rc, _, err = cli(data, "inspect", "shed-a", "env-1", "--by", "guard-li")  # a sensor, not an extinguisher
     assert rc == 1 and "no extinguisher env-1" in err
+    assert [line[1:4] for line in _audit_log(data)][-5:] == [
+        ("incident.respond", f"incident {inc}", "ok"),  # on site
+        ("incident.respond", f"incident {inc}", "ok"),  # resolved
+        ("inspection.record", "shed-a/ext-1", "ok"),
+        ("inspection.record", "shed-a/ext-9", "failed"),
+        ("inspection.record", "shed-a/env-1", "failed"),
+    ]
     rc, timeline, _ = cli(data, "timeline", inc)
     assert rc == 0 and isinstance(timeline, list)
     kinds = [e["kind"] for e in timeline]
