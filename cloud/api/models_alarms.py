@@ -45,6 +45,7 @@ class AlarmOut(BaseModel):
     assignee: str | None
     incident: str | None
     updated_ms: int
+    origin: str  # 'edge' (an edge AlarmRaised; only the edge clears it) or 'cloud' (a cloud rule)
 
     @classmethod
     def of(cls, row: AlarmRow) -> "AlarmOut":
@@ -77,6 +78,7 @@ class AlarmOut(BaseModel):
             assignee=a.assignee,
             incident=row.incident,
             updated_ms=row.updated_ms,
+            origin=a.origin.value,
         )
 
 

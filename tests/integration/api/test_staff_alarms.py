@@ -106,6 +106,7 @@ async def test_alarm_list_filters(staff: Staff) -> None:
     ids = lambda r: [a["id"] for a in r.json()["alarms"]]  # noqa: E731
     assert ids(await c.get("/api/v1/alarms", headers=h)) == [fire_id, staff.alarm_id]  # newest change first
     assert ids(await c.get("/api/v1/alarms?class=fire", headers=h)) == [fire_id]
+    assert {a["origin"] for a in (await c.get("/api/v1/alarms", headers=h)).json()["alarms"]} == {"edge"}
     assert ids(await c.get("/api/v1/alarms?class=trouble&shed=shed-a", headers=h)) == [staff.alarm_id]
     await c.post(f"/api/v1/alarms/{staff.alarm_id}/acknowledge", headers=h)
     assert ids(await c.get("/api/v1/alarms?state=acked", headers=h)) == [staff.alarm_id]
