@@ -107,13 +107,14 @@ def _settings(args: argparse.Namespace) -> Any:
 def _checked_settings(args: argparse.Namespace) -> Any:
     """Settings, with every shed config read once up front; None (after saying which field) when not valid.
 
-    A bad setting or shed config exits 2 with one line naming the file and field, as the edge does,
+    A bad setting, shed config or alarm TOML exits 2 with one line naming the file and field, as the edge does,
     never a traceback from deep inside startup.
     """
     import sys
 
     from pydantic import ValidationError
 
+    from cloud.alarms.config import load_alarm_config
     from cloud.errors import SettingsError
     from protocol.shedfile import ShedFileError, first_error, load_shed_file
 
@@ -121,6 +122,7 @@ def _checked_settings(args: argparse.Namespace) -> Any:
         settings = _settings(args)
         for path in settings.shed_configs:
             load_shed_file(path)
+        load_alarm_config(settings.alarm_config)  # a bad alarm TOML stops the cloud here, before it serves
     except ValidationError as exc:
         print(f"shedwatch cloud: {first_error(exc)}", file=sys.stderr)
         return None

@@ -4,6 +4,7 @@ Every action is checked by the pure core, written with who did it and from which
 incident's timeline and the alarms' audit trail. A refused action raises ActionRefused with the core's reason.
 """
 
+from cloud.alarms.names import display_name
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.service import AlarmService
 from cloud.core.alarms.incidents import Incident, Resolution, acknowledge, arrive, resolve
@@ -11,7 +12,7 @@ from cloud.core.alarms.inputs import Acknowledge, Actor, Assign, OutOfService, S
 from cloud.core.alarms.lifecycle import decide
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.errors import CloudError
-from cloud.state.staff_rows import alarm_by_id
+from cloud.state.staff_rows import alarm_by_id, latest_alarm_id, shed_inventory
 
 
 class ActionRefused(CloudError):
@@ -65,37 +66,46 @@ def assign_incident(service: AlarmService, incident_id: str, assignee: str, acto
         repo = AlarmRepo(conn, sqlite=service.sqlite)
         if not _incident(repo, incident_id).open:
             raise ActionRefused("incident resolved")
+        if repo.last_detail(incident_id, "assigned") == assignee:
+            return  # already responsible: answered as done, nothing written twice
         repo.note(incident_id, "assigned", now, actor=actor.who, device=actor.device, detail=assignee)
         for alarm, _ in repo.open_alarms(incident=incident_id):
             service.apply(repo, Assign(actor, assignee), now, alarm=alarm)
+
+
+def _accept(service: AlarmService, repo: AlarmRepo, incident_id: str, actor: Actor, now: int) -> None:
+    """What accepting an incident does, however it is accepted (acknowledge, or arriving on site first): the
+    timeline line and the acknowledgement of each of its unacknowledged alarms (fire included)."""
+    repo.note(incident_id, "acknowledged", now, actor=actor.who, device=actor.device)
+    for alarm, _ in repo.open_alarms(incident=incident_id):
+        if alarm.state in (Lifecycle.UNACK, Lifecycle.RTN_UNACK):
+            service.apply(repo, Acknowledge(actor), now, alarm=alarm)
 
 
 def ack_incident(service: AlarmService, incident_id: str, actor: Actor, now: int) -> Incident:
     """Accept the incident (the 3-minute clock) and acknowledge its unacknowledged alarms."""
     with service.engine.begin() as conn:
         repo = AlarmRepo(conn, sqlite=service.sqlite)
-        after = acknowledge(_incident(repo, incident_id), actor.who, now)
+        name = display_name(conn, service.config, actor.who)
+        after = acknowledge(_incident(repo, incident_id), actor.who, now, name)
         if isinstance(after, str):
             raise ActionRefused(after)
         repo.save_incident(after)
-        repo.note(incident_id, "acknowledged", now, actor=actor.who, device=actor.device)
-        for alarm, _ in repo.open_alarms(incident=incident_id):
-            if alarm.state in (Lifecycle.UNACK, Lifecycle.RTN_UNACK):
-                service.apply(repo, Acknowledge(actor), now, alarm=alarm)
+        _accept(service, repo, incident_id, actor, now)
         return after
 
 
 def onsite_incident(service: AlarmService, incident_id: str, actor: Actor, now: int) -> Incident:
-    """Staff arrived (the 10-minute clock); accepts the incident too if nobody had."""
+    """Staff arrived (the 10-minute clock); accepts the incident too if nobody had, as ``ack_incident`` would."""
     with service.engine.begin() as conn:
         repo = AlarmRepo(conn, sqlite=service.sqlite)
         before = _incident(repo, incident_id)
-        after = arrive(before, actor.who, now)
+        after = arrive(before, actor.who, now, display_name(conn, service.config, actor.who))
         if isinstance(after, str):
             raise ActionRefused(after)
         repo.save_incident(after)
         if before.acked_ms is None:
-            repo.note(incident_id, "acknowledged", now, actor=actor.who, device=actor.device)
+            _accept(service, repo, incident_id, actor, now)
         repo.note(incident_id, "on_site", now, actor=actor.who, device=actor.device)
         return after
 
@@ -115,18 +125,20 @@ def resolve_incident(
         return after
 
 
-def shelve_alarm(service: AlarmService, key: AlarmKey, duration_s: float, reason: str, actor: Actor, now: int) -> None:
-    """Shelve the open alarm of ``key`` for ``duration_s`` (0: unshelve)."""
-    with service.engine.begin() as conn:
-        repo = AlarmRepo(conn, sqlite=service.sqlite)
-        found = repo.latest_alarm(key)
-        if found is None or not found[0].open:
-            raise ActionRefused(f"no open alarm {key}")
-        inp = Unshelve(actor) if duration_s == 0 else Shelve(actor, int(duration_s * 1000), reason)
-        before = found[0]
-        after = service.apply(repo, inp, now, alarm=before)
-        if after == before:
-            raise ActionRefused(f"refused: see the audit of {key}")
+def alarm_id_of(service: AlarmService, key: AlarmKey) -> int:
+    """The stored id of the newest instance of ``key`` (what the API's alarm routes name)."""
+    with service.engine.connect() as conn:
+        found = latest_alarm_id(conn, key)
+    if found is None:
+        raise NothingToActOn(f"no alarm {key}")
+    return found
+
+
+def shelve_alarm(service: AlarmService, key: AlarmKey, duration_s: float, reason: str, actor: Actor, now: int) -> Alarm:
+    """Shelve the newest alarm of ``key`` for ``duration_s`` (0: unshelve): the API's path (act_on_alarm), so a
+    refusal says the lifecycle's reason, as the API's 409 does."""
+    inp = Unshelve(actor) if duration_s == 0 else Shelve(actor, int(duration_s * 1000), reason)
+    return act_on_alarm(service, alarm_id_of(service, key), inp, now)
 
 
 def hide_source(service: AlarmService, key: AlarmKey, inp: Suppress | OutOfService, now: int) -> Alarm:
@@ -148,5 +160,13 @@ def hide_source(service: AlarmService, key: AlarmKey, inp: Suppress | OutOfServi
 def record_inspection(service: AlarmService, shed: str, device: str, note: str, actor: Actor, now: int) -> None:
     """Record an extinguisher inspection by staff (clears an overdue inspection at the next rules pass)."""
     with service.engine.begin() as conn:
-        repo = AlarmRepo(conn, sqlite=service.sqlite)
-        repo.record_inspection(shed, device, now, actor.who, note)
+        inspect_in(AlarmRepo(conn, sqlite=service.sqlite), shed, device, note, actor.who, now)
+
+
+def inspect_in(repo: AlarmRepo, shed: str, device: str, note: str, who: str, now: int) -> None:
+    """Record the inspection in ``repo``'s transaction: refused (NothingToActOn) unless ``device`` is one of the
+    shed's extinguishers in the cloud inventory. The API and the command line both check here."""
+    inv = shed_inventory(repo.conn, shed)
+    if inv is None or (device, "extinguisher") not in inv.devices:
+        raise NothingToActOn(f"shed {shed} has no extinguisher {device}")
+    repo.record_inspection(shed, device, now, who, note)

@@ -6,7 +6,8 @@ from typing import Any
 import orjson
 
 from cloud.core.alarms.incidents import Incident, Resolution
-from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
+from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle, Origin
+from cloud.core.alarms.rules import CLOUD_TYPES
 from protocol.uplink import AlarmClass
 
 
@@ -23,6 +24,10 @@ def alarm_from_json(text: str | bytes) -> Alarm:
     data["key"] = AlarmKey.parse(data["key"])
     data["alarm_class"] = AlarmClass(data["alarm_class"])
     data["state"] = Lifecycle(data["state"])
+    # Rows stored before alarms knew their origin: a type of the cloud's rules is taken as the cloud's (as
+    # it was then treated), so such an alarm is still cleared when its rule no longer holds.
+    default = Origin.CLOUD if data["key"].alarm_type in CLOUD_TYPES else Origin.EDGE
+    data["origin"] = Origin(data.get("origin", default))
     return Alarm(**data)
 
 

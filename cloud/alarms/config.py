@@ -38,11 +38,12 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cloud.core.alarms.clocks import Promise
 from cloud.core.alarms.rota import DEFAULT_CHAIN, Rota, Shift
 from cloud.errors import SettingsError
+from protocol.shedfile import first_error
 
 PersonId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
@@ -153,6 +154,8 @@ def load_alarm_config(path: Path | None) -> AlarmConfig:
         return AlarmConfig()
     try:
         config = AlarmConfig.model_validate(tomllib.loads(path.read_text()))
+    except ValidationError as exc:  # one line, naming the field: what an operator needs at start
+        raise SettingsError(f"alarm config {path}: {first_error(exc)}") from exc
     except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
         raise SettingsError(f"alarm config {path}: {exc}") from exc
     found = problems(config)

@@ -12,12 +12,13 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 
 from cloud.alarms.codec import alarm_from_json, alarm_to_json, incident_from_json, incident_to_json
 from cloud.core.alarms.incidents import Incident, Resolution
-from cloud.core.alarms.lifecycle import AuditEntry
+from cloud.core.alarms.lifecycle import RERAISE_ACTIONS, AuditEntry
 from cloud.core.alarms.load import AlarmRecord
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
 from cloud.core.eventcodec import event_from_json
 from cloud.core.events import GapDetected
+from cloud.core.notify.reroute import PendingAlert
 from cloud.state.alarm_schema import alarm_audit, alarm_seen, alarms, alerts, incident_events, incidents, inspections
 from cloud.state.charging_schema import charging_sessions
 from cloud.state.inventory import camera_links, newest_config
@@ -121,11 +122,21 @@ class AlarmRepo:
             .where(alarms.c.updated_ms >= since_ms)
             .order_by(alarms.c.id)
         )
+        # Every Raise of an open instance writes one audit line ('returned' or 'updated', cloud.core.alarms.lifecycle):
+        # the re-raises that chattering counts (damping keeps a flapping key's instance open).
+        reraises: dict[tuple[str, int], list[int]] = {}
+        q_re = select(alarm_audit.c.key, alarm_audit.c.instance, alarm_audit.c.ts).where(
+            alarm_audit.c.ts >= since_ms, alarm_audit.c.action.in_(RERAISE_ACTIONS)
+        )
+        for key, instance, ts in self.conn.execute(q_re.order_by(alarm_audit.c.id)):
+            reraises.setdefault((key, instance), []).append(int(ts))
         out = []
         for r in self.conn.execute(q):
             a = alarm_from_json(r.body)
             resolution = incident_from_json(r.incident_body).resolution if r.incident_body is not None else None
-            out.append(AlarmRecord(str(a.key), a.key.device, a.raised_ms, None if a.open else a.cleared_ms, resolution))
+            closed = None if a.open else a.cleared_ms
+            again = tuple(reraises.get((str(a.key), a.instance), ()))
+            out.append(AlarmRecord(str(a.key), a.key.device, a.raised_ms, closed, resolution, again))
         return out
 
     def audit(self, alarm: Alarm, entry: AuditEntry, now: int) -> None:
@@ -267,10 +278,41 @@ class AlarmRepo:
         )
         return True
 
+    def pending_incident_alerts(self) -> list[PendingAlert]:
+        """Every pending alert of an incident (a resident's notices, of no incident, are not the rota's)."""
+        q = (
+            select(alerts.c.id, alerts.c.incident, alerts.c.step, alerts.c.person, alerts.c.target)
+            .add_columns(alerts.c.title, alerts.c.body)
+            .where(alerts.c.status == "pending", alerts.c.incident.in_(select(incidents.c.id)))
+            .order_by(alerts.c.id)
+        )
+        rows = self.conn.execute(q)
+        return [PendingAlert(int(r.id), r.incident, r.step, r.person, r.target, r.title, r.body) for r in rows]
+
+    def supersede(self, alert_id: int, detail: str) -> bool:
+        """Close a pending alert as ``superseded``; False when it is no longer pending (delivered meanwhile)."""
+        done = self.conn.execute(
+            update(alerts)
+            .where(alerts.c.id == alert_id, alerts.c.status == "pending")
+            .values(status="superseded", detail=detail[:1000])
+        )
+        return bool(done.rowcount)
+
     def alerted_people(self, incident: str) -> list[str]:
         """Everyone an alert of ``incident`` was queued for, in first-queued order."""
         q = select(alerts.c.person, func.min(alerts.c.id).label("first")).where(alerts.c.incident == incident)
         return [r.person for r in self.conn.execute(q.group_by(alerts.c.person).order_by("first"))]
+
+    def last_detail(self, incident: str, kind: str) -> str | None:
+        """The detail of the incident's newest timeline line of ``kind`` (None: there is none)."""
+        q = (
+            select(incident_events.c.detail)
+            .where(incident_events.c.incident == incident, incident_events.c.kind == kind)
+            .order_by(incident_events.c.id.desc())
+            .limit(1)
+        )
+        found = self.conn.execute(q).scalar()
+        return None if found is None else str(found)
 
     def steps_taken(self, incident: str) -> set[str]:
         """Paging steps already taken (each leaves a ``step_NAME`` line, even when nobody could be paged)."""

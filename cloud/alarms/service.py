@@ -31,8 +31,10 @@ from cloud.core.alarms.inputs import AlarmInput, Clear, Raise, Tick
 from cloud.core.alarms.lifecycle import Policy, decide
 from cloud.core.alarms.model import Alarm, AlarmKey
 from cloud.core.alarms.rules import LostGap, RulePolicy, evaluate, transitions
+from cloud.core.notify.describe import describe
 from cloud.core.notify.links import LinkClaim, sign
 from cloud.core.notify.message import compose
+from cloud.core.notify.reroute import reroutes
 from protocol.uplink import AlarmClass
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class ServiceStats:
     bad_events: int = 0
     alerts_queued: int = 0
     incidents_opened: int = 0
+    alerts_superseded: int = 0  # pending alerts closed because their person no longer has the target
     chattering: set[str] = field(default_factory=set)
     heard: bool = False  # device_silent and post_over_limit_long run here (ingest in this process feeds them)
     heard_pruned: int = 0  # devices outside the inventory forgotten by that record (cloud.alarms.heard)
@@ -128,6 +131,7 @@ class AlarmService:
         now = self.evaluate_rules(now, between=step)
         self.tick(step(now))
         self.page_due(step(now))
+        self.reroute_pending(step(now))
 
     def apply_new_events(self, now: int, *, page: bool = False) -> int:
         """Apply every stored edge alarm event not yet applied (and with ``page``, queue the alerts they call for
@@ -202,8 +206,7 @@ class AlarmService:
                         facts = self.heard.complete(facts, repo.devices_of(shed), opened, now, self.rules)
                         self.stats.heard_pruned = self.heard.pruned
                     active = evaluate(facts, now, self.rules)
-                    open_keys = [a.key for a in opened if a.active]
-                    for inp in transitions(open_keys, active):
+                    for inp in transitions(opened, active):
                         self.apply(repo, inp, now)
         # Held clears of chattering keys are released by time: decided in memory first, and stored in one
         # transaction only when one passes (a transaction per key took the write lock for each key every pass).
@@ -283,8 +286,8 @@ class AlarmService:
     def _place(self, repo: AlarmRepo, alarm: Alarm, now: int, current: str | None) -> str | None:
         latest = repo.latest_incident(alarm.key.shed, lock=True)
         if current is not None and latest is not None and latest.id == current and latest.open:
-            # An announced change of an alarm already in the open incident: an upgrade or a return.
-            placed = place(latest, alarm, now, new_id=self.new_id())
+            # An announced change of an alarm already in the open incident: an upgrade, a return, a shelve ended.
+            placed = place(latest, alarm, now, new_id=self.new_id(), member=True)
         elif inhibited(latest, alarm):
             assert latest is not None
             repo.note(latest.id, "alarm_inhibited", now, detail=f"{alarm.key}: {alarm.message}")
@@ -340,6 +343,33 @@ class AlarmService:
                 self._queue(repo, incident, step.name, person, summary, now)
             repo.note(incident.id, f"step_{step.name}", now, detail=", ".join(people))
 
+    def reroute_pending(self, now: int) -> None:
+        """Close each pending alert to a target its person no longer has (``superseded``, timeline
+        ``alert_superseded``) and queue the message to the person's current targets (once per target)."""
+        current = {pid: tuple(p.targets) for pid, p in self.config.people().items()}
+        # Read first: the write transaction (SQLite's write lock) only when something is to be rerouted.
+        with self.engine.connect() as conn:
+            moved = reroutes(AlarmRepo(conn, sqlite=self.sqlite).pending_incident_alerts(), current)
+        if not moved:
+            return
+        with self.engine.begin() as conn:
+            repo = AlarmRepo(conn, sqlite=self.sqlite)
+            for alert, targets in moved:
+                channel = alert.target.split("://", 1)[0]
+                if not repo.supersede(alert.id, f"superseded: {alert.person} no longer has this target"):
+                    continue
+                self.stats.alerts_superseded += 1
+                who = alert.person
+                repo.note(alert.incident, "alert_superseded", now, actor=who, device=channel, detail=alert.step)
+                if not targets:
+                    repo.note(alert.incident, "no_channel", now, actor=alert.person, detail=f"step {alert.step}")
+                for target in targets:
+                    if repo.enqueue(
+                        incident=alert.incident, step=alert.step, person=alert.person, target=target,
+                        title=alert.title, body=alert.body, now=now,
+                    ):  # fmt: skip
+                        self.stats.alerts_queued += 1
+
     def _send_update(self, repo: AlarmRepo, incident: Incident, alarm: Alarm, now: int) -> None:
         """An update to everyone alerted so far whom the upgrade's own first step (paged by page_due in this
         pass, as a new incident of the class would be) does not reach: nobody hears the upgrade twice."""
@@ -348,7 +378,7 @@ class AlarmService:
         rota = self.config.community_of(self._community(repo, incident.shed)).rota()
         first = due_steps(updated, now)[0]  # the upgrade's upN_open step, due now
         paged = {p for level in first.levels for p in rota.level(level, first.due_ms)}
-        summary = f"now {alarm.alarm_class.value}: {alarm.key} {alarm.message}"
+        summary = f"now {describe(alarm)}"
         for person in repo.alerted_people(incident.id):
             if person not in paged:
                 self._queue(repo, updated, f"update_{updated.updates}", person, summary, now)
@@ -394,9 +424,7 @@ class AlarmService:
 
     def _summary(self, repo: AlarmRepo, incident: Incident) -> str:
         alarms = repo.incident_alarms(incident.id)
-        lines = [
-            f"{a.alarm_class.value}: {a.key.device or 'shed'} {a.key.alarm_type} {a.message}".strip() for a in alarms
-        ]
+        lines = [describe(a) for a in alarms]
         return "; ".join(lines[:5]) + (f" (+{len(lines) - 5} more)" if len(lines) > 5 else "")
 
     def cameras(self, repo: AlarmRepo, shed: str) -> tuple[str, ...]:

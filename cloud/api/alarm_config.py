@@ -8,28 +8,12 @@ import asyncio
 import logging
 
 from cloud.alarms.config import AlarmConfig
-from cloud.alarms.config_docs import ConfigConflict, merge
+from cloud.alarms.config_docs import ConfigConflict
+from cloud.alarms.in_force import at_start, in_force
 from cloud.api.deps import CloudState
 from cloud.state import config_docs
-from cloud.state.store import StateStore
 
 log = logging.getLogger(__name__)
-
-
-def in_force(store: StateStore, seed: AlarmConfig) -> AlarmConfig:
-    """The seed with every community's newest documents; raises ConfigConflict when they cannot work together."""
-    with store.engine.connect() as conn:
-        docs = config_docs.newest(conn)
-    return merge(seed, {key: doc.body for key, doc in docs.items()})
-
-
-def at_start(store: StateStore, seed: AlarmConfig) -> AlarmConfig:
-    """What a starting process uses: in force, or the seed alone (logged) when the stored documents conflict."""
-    try:
-        return in_force(store, seed)
-    except ConfigConflict as exc:
-        log.error("stored alarm configuration documents conflict (%s): using the file alone", exc)
-        return seed
 
 
 def current(cloud: CloudState) -> AlarmConfig:

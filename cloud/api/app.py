@@ -10,8 +10,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from cloud.alarms.config import load_alarm_config, own_base_url
+from cloud.alarms.config import load_alarm_config
 from cloud.alarms.heard import HeardBook
+from cloud.alarms.in_force import at_start, default_base_url
 from cloud.alarms.runner import AlarmRunner, link_secret
 from cloud.api import alarm_config
 from cloud.api.alarm_routes import router as alarm_router
@@ -135,10 +136,10 @@ def create_app(settings: CloudSettings) -> FastAPI:
             alarms = AlarmRunner(
                 stores.state,
                 clock,
-                config=await asyncio.to_thread(alarm_config.at_start, stores.state, seed),
+                config=await asyncio.to_thread(at_start, stores.state, seed),
                 secret=link_secret(settings.link_secret, settings.data_dir),
                 tick_s=settings.alarm_tick_s,
-                default_base_url=own_base_url(settings.host, settings.port),
+                default_base_url=default_base_url(settings),
                 rules=rules,
                 heard=heard,
             )

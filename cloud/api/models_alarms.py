@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloud.core.alarms.clocks import ClockView
+from cloud.core.alarms.clocks import ClockState, ClockView
 from cloud.core.alarms.incidents import Incident, Resolution
 from cloud.core.alarms.lifecycle import Policy
 from cloud.core.alarms.model import Lifecycle
@@ -45,6 +45,7 @@ class AlarmOut(BaseModel):
     assignee: str | None
     incident: str | None
     updated_ms: int
+    origin: str  # 'edge' (an edge AlarmRaised; only the edge clears it) or 'cloud' (a cloud rule)
 
     @classmethod
     def of(cls, row: AlarmRow) -> "AlarmOut":
@@ -77,6 +78,7 @@ class AlarmOut(BaseModel):
             assignee=a.assignee,
             incident=row.incident,
             updated_ms=row.updated_ms,
+            origin=a.origin.value,
         )
 
 
@@ -119,17 +121,20 @@ class IncidentOut(BaseModel):
     alarms: int
     acked_ms: int | None
     acked_by: str | None
+    acked_by_name: str | None = None
     onsite_ms: int | None
     onsite_by: str | None
+    onsite_by_name: str | None = None
     resolved_ms: int | None
     resolution: Resolution | None
     note: str
 
 
 class ClocksOut(BaseModel):
-    """The two service clocks on the cloud's clock: deadlines (epoch ms), kept (true), broken (false) or running
-    (null), seconds each took, when they started (the opening or the latest upgrade), seconds since then (to the
-    resolution once resolved) and the cloud's time they were judged at (``now_ms``)."""
+    """The two service clocks on the cloud's clock: deadlines (epoch ms), kept (true), broken (false) or neither
+    (null: running, or ended by a resolution before the deadline; ``*_state`` tells which), seconds to the action,
+    when they started (the opening or the latest upgrade), seconds since then (to the resolution once resolved)
+    and the cloud's time they were judged at (``now_ms``)."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -139,6 +144,8 @@ class ClocksOut(BaseModel):
     onsite_kept: bool | None
     ack_s: float | None
     onsite_s: float | None
+    ack_state: ClockState
+    onsite_state: ClockState
     started_ms: int
     elapsed_s: float
     now_ms: int

@@ -38,17 +38,18 @@ def shed_community(cloud: CloudState, shed: str) -> str | None:
 
 
 def in_shed(
-    cloud: CloudState, principal: Principal | None, action: Action, shed: str, target: str = ""
+    cloud: CloudState, principal: Principal | None, action: Action, shed: str, target: str = "", missing: str = ""
 ) -> tuple[Principal, str]:
     """The caller when allowed ``action`` in ``shed``'s community, and that community.
 
-    A shed the cloud does not know belongs to no community: only a deployment-wide admin passes, and gets 404;
+    A shed the cloud does not know belongs to no community: only a deployment-wide admin passes, and gets 404
+    (detail ``missing``, else ``no shed SHED``: a route looking up a thing of a shed names the thing);
     everybody else gets 403, so the answer never tells whether another community's shed exists.
     """
     community = shed_community(cloud, shed)
     user = in_community(cloud, principal, action, community, target or shed)
     if community is None:
-        raise HTTPException(404, f"no shed {shed}")
+        raise HTTPException(404, missing or f"no shed {shed}")
     return user, community
 
 

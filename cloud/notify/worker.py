@@ -167,7 +167,9 @@ class Notifier:
                 "alert %s to %s via %s failed (attempt %d): %s", step, person, channel, attempts, verdict.detail
             )
         with self.engine.begin() as conn:
-            conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
+            # Only a pending alert takes the verdict: one superseded meanwhile (its person's target was removed,
+            # cloud.alarms.service.reroute_pending) stays closed; its replacement is already queued.
+            conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.status == "pending").values(**values))
             repo = AlarmRepo(conn, sqlite=self.sqlite)
             if verdict.ok:
                 repo.note(incident, "alert_delivered", now, actor=person, device=channel, detail=f"{step} ({attempts})")

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, Row, func, select, true
 
 from cloud.alarms.codec import alarm_from_json, incident_from_json
 from cloud.core.alarms.incidents import Incident
-from cloud.core.alarms.model import Alarm, Lifecycle
+from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.state.alarm_schema import alarm_audit, alarms, incidents, inspections
 from cloud.state.schema import devices, posts, sheds
 
@@ -162,6 +162,14 @@ def alarm_by_id(conn: Connection, alarm_id: int) -> AlarmRow | None:
         select(alarms.c.id, alarms.c.body, alarms.c.incident, alarms.c.updated_ms).where(alarms.c.id == alarm_id)
     ).first()
     return None if r is None else AlarmRow(int(r.id), alarm_from_json(r.body), r.incident, int(r.updated_ms))
+
+
+def latest_alarm_id(conn: Connection, key: AlarmKey) -> int | None:
+    """The row id of the newest instance of ``key``, if it was ever raised."""
+    found = conn.execute(
+        select(alarms.c.id).where(alarms.c.key == str(key)).order_by(alarms.c.instance.desc()).limit(1)
+    ).scalar()
+    return None if found is None else int(found)
 
 
 def incident_alarms(conn: Connection, incident: str) -> list[AlarmRow]:

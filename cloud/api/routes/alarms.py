@@ -42,9 +42,10 @@ def _authorized_row(
 ) -> tuple[Principal, str | None, staff_rows.AlarmRow]:
     """The caller and the alarm; an unknown alarm is 403 to all but a deployment-wide admin (404), like sheds."""
     row = _row(cloud, alarm_id)
-    user, community = in_shed(cloud, principal, action, row.alarm.key.shed if row else "", f"alarm {alarm_id}")
+    missing = f"no alarm {alarm_id}"
+    user, community = in_shed(cloud, principal, action, row.alarm.key.shed if row else "", f"alarm {alarm_id}", missing)
     if row is None:
-        raise HTTPException(404, f"no alarm {alarm_id}")
+        raise HTTPException(404, missing)
     return user, community, row
 
 

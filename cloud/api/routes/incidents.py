@@ -51,9 +51,10 @@ def _authorized(
     cloud: CloudState, principal: Principal | None, action: Action, incident_id: str
 ) -> tuple[Principal, str | None]:
     found = _incident(cloud, incident_id)
-    user, community = in_shed(cloud, principal, action, found.shed if found else "", f"incident {incident_id}")
+    missing = f"no incident {incident_id}"
+    user, community = in_shed(cloud, principal, action, found.shed if found else "", f"incident {incident_id}", missing)
     if found is None:
-        raise HTTPException(404, f"no incident {incident_id}")
+        raise HTTPException(404, missing)
     return user, community
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
+from cloud.alarms.actions import NothingToActOn, inspect_in
 from cloud.alarms.repo import AlarmRepo
 from cloud.api.deps import CloudDep
 from cloud.api.models_alarms import InspectionIn, InspectionList, InspectionOut
@@ -48,10 +49,10 @@ def record_inspection(
     def record() -> InspectionOut:
         now = cloud.clock.now_ms()
         with store.engine.begin() as conn:
-            inv = staff_rows.shed_inventory(conn, shed)
-            if inv is None or (body.device, "extinguisher") not in inv.devices:
-                raise HTTPException(404, f"shed {shed} has no extinguisher {body.device}")
-            AlarmRepo(conn, sqlite=store.is_sqlite).record_inspection(shed, body.device, now, user.user_id, body.note)
+            try:
+                inspect_in(AlarmRepo(conn, sqlite=store.is_sqlite), shed, body.device, body.note, user.user_id, now)
+            except NothingToActOn as exc:
+                raise HTTPException(404, str(exc)) from exc
             # In the same transaction: the row just written is the newest of the shed.
             return InspectionOut.model_validate(staff_rows.inspection_list(conn, shed, limit=1)[0])
 

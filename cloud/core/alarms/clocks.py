@@ -15,6 +15,7 @@ After a class upgrade (see incidents.py) the steps start again from the upgrade,
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from cloud.core.alarms.incidents import Incident
 from protocol.uplink import AlarmClass
@@ -37,17 +38,35 @@ class Step:
     due_ms: int
 
 
-def _met(done_ms: int | None, due_ms: int, now: int) -> bool | None:
-    """True kept, False broken, None still running."""
+class ClockState(StrEnum):
+    """Where one service clock stands."""
+
+    RUNNING = "running"  # neither done nor past its deadline, incident open
+    KEPT = "kept"  # done at or before the deadline
+    BROKEN = "broken"  # not done by the deadline (while open, or resolved after it)
+    RESOLVED = "resolved"  # the incident was resolved before the deadline without it: ended, neither kept nor broken
+
+
+def _state(done_ms: int | None, due_ms: int, resolved_ms: int | None, now: int) -> ClockState:
     if done_ms is not None:
-        return done_ms <= due_ms
-    return False if now > due_ms else None
+        return ClockState.KEPT if done_ms <= due_ms else ClockState.BROKEN
+    # Resolution ends a clock that nobody answered: nothing can be accepted or reached any more, so the clock
+    # must not keep running (a false alarm resolved in seconds is no broken promise).
+    end = now if resolved_ms is None else min(now, resolved_ms)
+    if end > due_ms:
+        return ClockState.BROKEN
+    return ClockState.RUNNING if resolved_ms is None or resolved_ms > now else ClockState.RESOLVED
+
+
+def _kept(state: ClockState) -> bool | None:
+    return {ClockState.KEPT: True, ClockState.BROKEN: False}.get(state)
 
 
 @dataclass(frozen=True, slots=True)
 class ClockView:
-    """Both clocks of one incident at ``now``: deadlines, whether kept (None: running), seconds each took, and
-    the seconds since the clocks started (to the resolution once resolved), all on the cloud's clock."""
+    """Both clocks of one incident at ``now``: deadlines, state, whether kept (None: running or ended by
+    resolution before its deadline), seconds to the action (None: not done), and the seconds since the clocks
+    started (to the resolution once resolved), all on the cloud's clock."""
 
     ack_due_ms: int
     onsite_due_ms: int
@@ -55,23 +74,29 @@ class ClockView:
     onsite_kept: bool | None
     ack_s: float | None
     onsite_s: float | None
+    ack_state: ClockState
+    onsite_state: ClockState
     started_ms: int
     elapsed_s: float
     now_ms: int
 
 
 def clocks(incident: Incident, now: int, promise: Promise = Promise()) -> ClockView:
-    """The two clocks of ``incident`` at ``now``."""
-    start = incident.clock_ms
+    """The two clocks of ``incident`` at ``now``; a clock ends at its action or at the incident's resolution."""
+    start, resolved = incident.clock_ms, incident.resolved_ms
     ack_due = start + int(promise.ack_s * 1000)
     onsite_due = start + int(promise.onsite_s * 1000)
+    ack = _state(incident.acked_ms, ack_due, resolved, now)
+    onsite = _state(incident.onsite_ms, onsite_due, resolved, now)
     return ClockView(
         ack_due_ms=ack_due,
         onsite_due_ms=onsite_due,
-        ack_kept=_met(incident.acked_ms, ack_due, now),
-        onsite_kept=_met(incident.onsite_ms, onsite_due, now),
+        ack_kept=_kept(ack),
+        onsite_kept=_kept(onsite),
         ack_s=None if incident.acked_ms is None else (incident.acked_ms - start) / 1000,
         onsite_s=None if incident.onsite_ms is None else (incident.onsite_ms - start) / 1000,
+        ack_state=ack,
+        onsite_state=onsite,
         started_ms=start,
         # A page shows this instead of judging the viewer's own clock (which may be wrong, or simulated).
         elapsed_s=max(0, (now if incident.resolved_ms is None else min(now, incident.resolved_ms)) - start) / 1000,

@@ -60,6 +60,18 @@ class Incident:
     updates: int = 0  # update alerts sent so far (each a step of its own)
     upgrades: int = 0  # class upgrades so far; each restarts the paging steps and clocks
     class_ms: int | None = None  # when the incident took its current class by an upgrade (None: at opening)
+    acked_by_name: str | None = None  # the display name of acked_by (cloud.alarms.names), for people to read
+    onsite_by_name: str | None = None
+
+    @property
+    def acked_by_shown(self) -> str | None:
+        """Who accepted, as people know them."""
+        return self.acked_by_name or self.acked_by
+
+    @property
+    def onsite_by_shown(self) -> str | None:
+        """Who arrived, as people know them."""
+        return self.onsite_by_name or self.onsite_by
 
     @property
     def open(self) -> bool:
@@ -118,12 +130,21 @@ def inhibited(incident: Incident | None, alarm: Alarm) -> bool:
 
 
 def place(
-    incident: Incident | None, alarm: Alarm, now: int, *, new_id: str, policy: GroupPolicy = GroupPolicy()
+    incident: Incident | None,
+    alarm: Alarm,
+    now: int,
+    *,
+    new_id: str,
+    policy: GroupPolicy = GroupPolicy(),
+    member: bool = False,
 ) -> Placed:
-    """Where an announced alarm of ``incident``'s shed goes (``incident``: the shed's newest, or None)."""
+    """Where an announced alarm of ``incident``'s shed goes (``incident``: the shed's newest, or None).
+
+    ``member``: the alarm already belongs to ``incident`` (announced again: a return, the end of a shelve, an
+    upgrade); it is not counted a second time, ``alarms`` counts distinct alarms."""
     joinable = incident is not None and incident.open and now - incident.last_alarm_ms <= policy.window_ms
     if incident is not None and joinable:
-        joined = replace(incident, alarms=incident.alarms + 1, last_alarm_ms=now)
+        joined = replace(incident, alarms=incident.alarms + (0 if member else 1), last_alarm_ms=now)
         if rank(alarm.alarm_class) < rank(incident.alarm_class) and alarm.alarm_class in PAGED:
             return Placed(Placement.UPGRADE, upgrade(joined, alarm.alarm_class, now))
         return Placed(Placement.JOIN, joined)
@@ -142,28 +163,31 @@ def upgrade(incident: Incident, alarm_class: AlarmClass, now: int) -> Incident:
         class_ms=now,
         acked_ms=None,
         acked_by=None,
+        acked_by_name=None,
         onsite_ms=None,
         onsite_by=None,
+        onsite_by_name=None,
     )
 
 
-def acknowledge(incident: Incident, who: str, now: int) -> Incident | str:
-    """The incident accepted by ``who`` (the 3-minute promise); a reason string if it cannot be."""
+def acknowledge(incident: Incident, who: str, now: int, name: str | None = None) -> Incident | str:
+    """The incident accepted by ``who`` (its display ``name``) (the 3-minute promise); a reason if it cannot be."""
     if not incident.open:
         return "incident resolved"
     if incident.acked_ms is not None:
-        return f"already acknowledged by {incident.acked_by}"
-    return replace(incident, acked_ms=now, acked_by=who)
+        return f"already acknowledged by {incident.acked_by_shown}"
+    return replace(incident, acked_ms=now, acked_by=who, acked_by_name=name)
 
 
-def arrive(incident: Incident, who: str, now: int) -> Incident | str:
+def arrive(incident: Incident, who: str, now: int, name: str | None = None) -> Incident | str:
     """Staff on site (the 10-minute promise); arriving also accepts the call if nobody had."""
     if not incident.open:
         return "incident resolved"
     if incident.onsite_ms is not None:
-        return f"already on site: {incident.onsite_by}"
-    acked = incident if incident.acked_ms is not None else replace(incident, acked_ms=now, acked_by=who)
-    return replace(acked, onsite_ms=now, onsite_by=who)
+        return f"already on site: {incident.onsite_by_shown}"
+    accepted = replace(incident, acked_ms=now, acked_by=who, acked_by_name=name)
+    acked = incident if incident.acked_ms is not None else accepted
+    return replace(acked, onsite_ms=now, onsite_by=who, onsite_by_name=name)
 
 
 def resolve(incident: Incident, resolution: Resolution, note: str, now: int) -> Incident | str:

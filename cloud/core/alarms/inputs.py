@@ -6,7 +6,7 @@ records both, as GB 25201 asks of every step of a fire-alarm record.
 
 from dataclasses import dataclass
 
-from cloud.core.alarms.model import AlarmKey
+from cloud.core.alarms.model import AlarmKey, Origin
 from protocol.uplink import AlarmClass
 
 
@@ -27,6 +27,7 @@ class Raise:
     message: str = ""
     value: float | None = None
     threshold: float | None = None
+    origin: Origin = Origin.EDGE
 
 
 @dataclass(frozen=True, slots=True)

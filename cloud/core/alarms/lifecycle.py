@@ -33,7 +33,7 @@ from cloud.core.alarms.inputs import (
     Tick,
     Unshelve,
 )
-from cloud.core.alarms.model import LIFE_SAFETY, Alarm, Lifecycle, rank
+from cloud.core.alarms.model import LIFE_SAFETY, Alarm, Lifecycle, Origin, rank
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,11 @@ def _by(actor: Actor, action: str, detail: str = "") -> AuditEntry:
     return AuditEntry(action, actor.who, actor.device, detail)
 
 
+# The audit actions a Raise of an open instance writes (a return before acknowledge; an update): the alarm-load
+# figures count them as raises (cloud.core.alarms.load, chattering).
+RERAISE_ACTIONS = ("returned", "updated")
+
+
 def decide(alarm: Alarm | None, inp: AlarmInput, now: int, policy: Policy = Policy()) -> Outcome:
     """The next state of one alarm (``None``: no instance yet) after ``inp`` at ``now`` (UTC ms)."""
     if isinstance(inp, Raise):
@@ -91,6 +96,7 @@ def _raise(alarm: Alarm | None, inp: Raise, now: int) -> Outcome:
             message=inp.message,
             value=inp.value,
             threshold=inp.threshold,
+            origin=inp.origin,
             # Maintenance and out-of-service belong to the source, so they carry over to the next instance.
             suppressed=alarm.suppressed if alarm else False,
             out_of_service=alarm.out_of_service if alarm else False,
@@ -107,6 +113,8 @@ def _raise(alarm: Alarm | None, inp: Raise, now: int) -> Outcome:
         value=inp.value,
         threshold=inp.threshold,
         raise_count=alarm.raise_count + 1,
+        # Once the edge has raised it, only the edge clears it (a cloud rule never ends an edge alarm).
+        origin=Origin.EDGE if Origin.EDGE in (alarm.origin, inp.origin) else Origin.CLOUD,
     )
     if updated.alarm_class in LIFE_SAFETY:
         # An upgrade to fire or pre-fire ends any hiding: life safety is never shelved, suppressed or out of service.
@@ -190,6 +198,9 @@ def _staff(alarm: Alarm, inp: AlarmInput, now: int, policy: Policy) -> Outcome:
         action = "out_of_service" if inp.on else "in_service"
         return Outcome(replace(alarm, out_of_service=inp.on), audit=_by(inp.actor, action, inp.reason))
     if isinstance(inp, Assign):
+        if alarm.assignee == inp.assignee:
+            # Assigning the one already responsible again: done already, nothing to record (answered as done).
+            return Outcome(alarm)
         return Outcome(replace(alarm, assignee=inp.assignee), audit=_by(inp.actor, "assigned", inp.assignee))
     if isinstance(inp, Comment):
         if not inp.text.strip():

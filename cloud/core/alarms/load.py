@@ -3,7 +3,9 @@
 - alarms per operator per 10 minutes (EEMUA 191's acceptable average: about 1);
 - floods: 10-minute windows with 10 or more alarms (ISA-18.2's flood definition), counted per window start
   at each alarm, merged when they overlap;
-- chattering: keys raised 3 or more times within one minute;
+- chattering: keys raised 3 or more times within one minute, counting every raise: a new instance's, and each
+  re-raise of an open one (a return, an update: chattering damping keeps a flapping key's one instance open, so
+  its flaps are re-raises, the very thing to count);
 - standing: alarms open now; stale: open for more than 24 hours;
 - false-alarm rate per device: resolved false / all resolved, with the count (GB 50440 flags more than 5 a day).
 """
@@ -19,13 +21,15 @@ DAY_MS = 86_400_000
 
 @dataclass(frozen=True, slots=True)
 class AlarmRecord:
-    """One annunciated alarm: key text, device, raised (UTC ms), closed (None: open), classification if any."""
+    """One annunciated alarm: key text, device, raised (UTC ms), closed (None: open), classification if any, and
+    the times of its re-raises while open (after ``raised_ms``)."""
 
     key: str
     device: str
     raised_ms: int
     closed_ms: int | None = None
     resolution: Resolution | None = None
+    reraised_ms: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +72,11 @@ def load(records: Iterable[AlarmRecord], *, start_ms: int, end_ms: int, operator
     times = [r.raised_ms for r in inside]
     floods, peak = _floods(times, flood_at)
     by_key: dict[str, list[int]] = {}
-    for r in inside:
-        by_key.setdefault(r.key, []).append(r.raised_ms)
+    for r in all_records:
+        raises = (r.raised_ms, *r.reraised_ms)
+        by_key.setdefault(r.key, []).extend(t for t in raises if start_ms <= t < end_ms)
+    for ts in by_key.values():
+        ts.sort()
     chattering = tuple(
         sorted(k for k, ts in by_key.items() if any(ts[i + 2] - ts[i] < 60_000 for i in range(len(ts) - 2)))
     )

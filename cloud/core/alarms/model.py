@@ -34,6 +34,14 @@ SEVERITY: dict[AlarmClass, int] = {
 LIFE_SAFETY: frozenset[AlarmClass] = frozenset({AlarmClass.FIRE, AlarmClass.PRE_FIRE})
 
 
+class Origin(StrEnum):
+    """Who raised an alarm: the edge (its AlarmRaised events) or a cloud rule. The cloud clears only its own:
+    an edge alarm stands until the edge clears it, even when a cloud rule watches a condition of the same type."""
+
+    EDGE = "edge"
+    CLOUD = "cloud"
+
+
 def rank(alarm_class: AlarmClass) -> int:
     """Urgency of a class, 0 = most urgent (fire)."""
     return list(AlarmClass).index(alarm_class)
@@ -90,6 +98,7 @@ class Alarm:
     suppressed: bool = False
     out_of_service: bool = False
     assignee: str | None = None
+    origin: Origin = Origin.EDGE
 
     @property
     def severity(self) -> int:

@@ -2,7 +2,9 @@
 
 A row counts incidents whose clock has ended (kept or broken; a running clock is left out), the share kept,
 and the median and worst time in seconds. The person of the accept clock is who accepted (or nobody, for an
-incident nobody accepted); of the on-site clock, who arrived.
+incident nobody accepted); of the on-site clock, who arrived; each by the name people know them by. An
+incident resolved before a clock's deadline without its action ended that clock neither kept nor broken: it
+is counted apart (``resolved_first``, in the week and shed rows; no person answered it) and has no time.
 """
 
 import statistics
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from cloud.core.alarms.clocks import Promise, clocks
+from cloud.core.alarms.clocks import ClockState, Promise, clocks
 from cloud.core.alarms.incidents import Incident
 
 NOBODY = "(nobody)"
@@ -28,6 +30,7 @@ class ReportRow:
     kept: int
     median_s: float | None
     worst_s: float | None
+    resolved_first: int = 0  # ended by resolution before the deadline without the action: neither kept nor broken
 
     @property
     def kept_ratio(self) -> float:
@@ -45,22 +48,31 @@ def report(
 ) -> list[ReportRow]:
     """Rows for every week, shed and person, both clocks, sorted by (by, group, clock)."""
     promise = promise or Promise()
-    groups: dict[tuple[str, str, str], list[tuple[bool, float | None]]] = {}
+    groups: dict[tuple[str, str, str], list[tuple[bool, float]]] = {}
+    apart: dict[tuple[str, str, str], int] = {}
     for inc in incidents:
         view = clocks(inc, now, promise)
-        for clock, kept, took, who in (
-            ("ack", view.ack_kept, view.ack_s, inc.acked_by),
-            ("onsite", view.onsite_kept, view.onsite_s, inc.onsite_by),
+        for clock, state, took, who in (
+            ("ack", view.ack_state, view.ack_s, inc.acked_by_shown),
+            ("onsite", view.onsite_state, view.onsite_s, inc.onsite_by_shown),
         ):
-            if kept is None:
+            week_shed = (("week", _week(inc.opened_ms, tz)), ("shed", inc.shed))
+            if state is ClockState.RESOLVED:
+                for by, group in week_shed:
+                    apart[(by, group, clock)] = apart.get((by, group, clock), 0) + 1
                 continue
-            # A broken clock still running counts as broken with its time so far: the worst case must show it.
-            elapsed = took if took is not None else (now - inc.clock_ms) / 1000
-            for by, group in (("week", _week(inc.opened_ms, tz)), ("shed", inc.shed), ("person", who or NOBODY)):
-                groups.setdefault((by, group, clock), []).append((kept, elapsed))
+            if state is ClockState.RUNNING:
+                continue
+            # A broken clock counts with its time to the action, else to the resolution, else so far (still
+            # open): the worst case must show it, and a resolved incident's time no longer grows.
+            end = now if inc.resolved_ms is None else min(now, inc.resolved_ms)
+            elapsed = took if took is not None else (end - inc.clock_ms) / 1000
+            for by, group in (*week_shed, ("person", who or NOBODY)):
+                groups.setdefault((by, group, clock), []).append((state is ClockState.KEPT, elapsed))
     rows = []
-    for (by, group, clock), items in sorted(groups.items()):
-        times = [t for _, t in items if t is not None]
+    for by, group, clock in sorted(groups.keys() | apart.keys()):
+        items = groups.get((by, group, clock), [])
+        times = [t for _, t in items]
         rows.append(
             ReportRow(
                 by=by,
@@ -70,6 +82,7 @@ def report(
                 kept=sum(1 for k, _ in items if k),
                 median_s=statistics.median(times) if times else None,
                 worst_s=max(times) if times else None,
+                resolved_first=apart.get((by, group, clock), 0),
             )
         )
     return rows

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cloud.core.alarms.inputs import Clear, Raise
-from cloud.core.alarms.model import AlarmKey
+from cloud.core.alarms.model import Alarm, AlarmKey, Origin
 from protocol.uplink import AlarmClass
 
 DAY_MS = 86_400_000
@@ -130,7 +130,7 @@ def evaluate(facts: ShedFacts, now: int, policy: RulePolicy = RulePolicy()) -> d
         device: str, socket: int, alarm_type: str, cls: AlarmClass, message: str, value: float | None = None
     ) -> None:
         key = AlarmKey(shed, device, socket, alarm_type)
-        active[key] = Raise(key, cls, message, value)
+        active[key] = Raise(key, cls, message, value, origin=Origin.CLOUD)
 
     offline = edge_offline(facts, now, policy)
     if offline:
@@ -150,7 +150,14 @@ def evaluate(facts: ShedFacts, now: int, policy: RulePolicy = RulePolicy()) -> d
         sent = reminders_due(full, now, policy)
         to_staff = sent > policy.staff_after_reminders if full.owner else sent > 1
         if to_staff:
-            add(device, socket, BIKE_LEFT, AlarmClass.SERVICE, f"bike left after full; {sent - 1} reminders", sent - 1)
+            reminded = sent - 1
+            # Without a known owner nobody was reminded: staff hear of it after one interval.
+            told = (
+                f"{reminded} reminder{'' if reminded == 1 else 's'} to the resident"
+                if full.owner
+                else "no owner known, nobody reminded"
+            )
+            add(device, socket, BIKE_LEFT, AlarmClass.SERVICE, f"bike left after full; {told}", reminded)
     for post, since in facts.post_over_since_ms.items():
         if now - since >= policy.post_over_hold_s * 1000:
             add(post, 0, POST_OVER_LIMIT, AlarmClass.OPERATIONAL, "post over its total limit", (now - since) / 1000)
@@ -166,9 +173,13 @@ def evaluate(facts: ShedFacts, now: int, policy: RulePolicy = RulePolicy()) -> d
     return active
 
 
-def transitions(open_keys: Iterable[AlarmKey], active: Mapping[AlarmKey, Raise]) -> list[Raise | Clear]:
-    """Raise what became active, Clear open cloud alarms that are no longer (edge alarms are never cleared here)."""
-    open_cloud = {k for k in open_keys if k.alarm_type in CLOUD_TYPES}
-    out: list[Raise | Clear] = [active[k] for k in sorted(active) if k not in open_cloud]
-    out += [Clear(k) for k in sorted(open_cloud) if k not in active]
+def transitions(opened: Iterable[Alarm], active: Mapping[AlarmKey, Raise]) -> list[Raise | Clear]:
+    """Raise what became active, Clear active cloud-raised alarms that are no longer. An alarm the edge raised
+    (origin edge, even of a type a cloud rule also watches) is never cleared here, and while it is open the rule
+    raises nothing over it: one condition, one alarm, the edge's."""
+    opened = list(opened)
+    cloud_active = {a.key for a in opened if a.origin is Origin.CLOUD and a.active}
+    edge_open = {a.key for a in opened if a.origin is Origin.EDGE and a.open}
+    out: list[Raise | Clear] = [active[k] for k in sorted(active) if k not in cloud_active and k not in edge_open]
+    out += [Clear(k) for k in sorted(cloud_active) if k not in active]
     return out

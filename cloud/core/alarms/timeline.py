@@ -23,6 +23,7 @@ TIMELINE_KINDS: Final = (
     "alert_delivered",
     "alert_retrying",
     "alert_failed",
+    "alert_superseded",
     "no_channel",
     "nobody_on_duty",
     "acknowledged",

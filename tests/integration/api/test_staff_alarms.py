@@ -8,8 +8,12 @@ import pytest
 
 from cloud.alarms.repo import AlarmRepo
 from cloud.api.app import create_app
+from cloud.auth.accounts import User
+from cloud.core.access.roles import Role
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
 from cloud.settings import CloudSettings
+from cloud.state import account_rows
+from protocol.clock import ManualClock
 from protocol.uplink import AlarmClass
 from tests.apiauth import bearer
 from tests.integration.api.staffapp import (
@@ -45,9 +49,11 @@ async def test_alarm_actions_follow_the_lifecycle_and_are_audited(staff: Staff) 
     assert (r.json()["state"], r.json()["acked_by"]) == ("acked", "guard-li")
     r = await c.post(f"{url}/acknowledge", headers=op)
     assert (r.status_code, r.json()["detail"]) == (409, "already acknowledged")
-    assert (
-        await c.post("/api/v1/alarms/999/acknowledge", headers=staff.auth("admin", everywhere=True))
-    ).status_code == 404
+    admin = staff.auth("admin", everywhere=True)
+    r = await c.post("/api/v1/alarms/999/acknowledge", headers=admin)
+    assert (r.status_code, r.json()["detail"]) == (404, "no alarm 999")
+    r = await c.get("/api/v1/incidents/inc-none", headers=admin)
+    assert (r.status_code, r.json()["detail"]) == (404, "no incident inc-none")
 
     detail = (await c.get(url, headers=staff.auth("installer"))).json()
     trail = [(a["action"], a["actor"]) for a in detail["audit"]]
@@ -100,6 +106,7 @@ async def test_alarm_list_filters(staff: Staff) -> None:
     ids = lambda r: [a["id"] for a in r.json()["alarms"]]  # noqa: E731
     assert ids(await c.get("/api/v1/alarms", headers=h)) == [fire_id, staff.alarm_id]  # newest change first
     assert ids(await c.get("/api/v1/alarms?class=fire", headers=h)) == [fire_id]
+    assert {a["origin"] for a in (await c.get("/api/v1/alarms", headers=h)).json()["alarms"]} == {"edge"}
     assert ids(await c.get("/api/v1/alarms?class=trouble&shed=shed-a", headers=h)) == [staff.alarm_id]
     await c.post(f"/api/v1/alarms/{staff.alarm_id}/acknowledge", headers=h)
     assert ids(await c.get("/api/v1/alarms?state=acked", headers=h)) == [staff.alarm_id]
@@ -114,6 +121,7 @@ async def test_incident_actions_timeline_and_clocks(staff: Staff) -> None:
     c, url = staff.client, f"/api/v1/incidents/{staff.incident_id}"
     sec, op = staff.auth("security", user="guard-li"), staff.auth("operator", user="op-1")
     assert (await c.post(f"{url}/assign", json={"assignee": "guard-li"}, headers=op)).status_code == 200
+    assert (await c.post(f"{url}/assign", json={"assignee": "guard-li"}, headers=op)).status_code == 200  # again
     r = await c.post(f"{url}/acknowledge", headers=sec)
     assert (r.status_code, r.json()["acked_by"]) == (200, "guard-li")
     assert (await c.post(f"{url}/acknowledge", headers=op)).json()["detail"] == "already acknowledged by guard-li"
@@ -128,6 +136,7 @@ async def test_incident_actions_timeline_and_clocks(staff: Staff) -> None:
 
     got = (await c.get(url, headers=op)).json()
     kinds = [(e["kind"], e["actor"]) for e in got["timeline"]]
+    assert kinds.count(("assigned", "op-1")) == 1  # the same person assigned again writes nothing twice
     for line in (("assigned", "op-1"), ("acknowledged", "guard-li"), ("comment", "guard-li"), ("on_site", "guard-li"),
                  ("resolved", "guard-li")):  # fmt: skip
         assert line in kinds, kinds
@@ -137,9 +146,35 @@ async def test_incident_actions_timeline_and_clocks(staff: Staff) -> None:
     assert clocks["ack_due_ms"] == got["opened_ms"] + 180_000 and clocks["onsite_due_ms"] == got["opened_ms"] + 600_000
     assert [a["id"] for a in got["alarm_list"]] == [staff.alarm_id]
     assert got["alarm_list"][0]["assignee"] == "guard-li" and got["alarm_list"][0]["state"] == "acked"
+    trail = (await c.get(f"/api/v1/alarms/{staff.alarm_id}", headers=op)).json()["audit"]
+    assert [a["action"] for a in trail].count("assigned") == 1
     listed = (await c.get("/api/v1/incidents?open=true", headers=op)).json()["incidents"]
     assert listed == []
     assert (await c.get(f"/api/v1/incidents?shed=shed-a&since={got['opened_ms']}", headers=op)).json()["incidents"]
+
+
+async def test_an_incident_resolved_before_acceptance_has_its_clocks_ended_not_broken(staff: Staff) -> None:
+    c, url = staff.client, f"/api/v1/incidents/{staff.incident_id}"
+    sec = staff.auth("security", user="guard-li")
+    r = await c.post(f"{url}/resolve", json={"classification": "false", "note": "dust"}, headers=sec)
+    assert r.status_code == 200
+    # An hour later, long past both deadlines: the resolution ended both clocks, neither kept nor broken.
+    staff.cloud.clock = ManualClock(staff.cloud.clock.now_ms() + 3_600_000)
+    clocks = (await c.get(url, headers=sec)).json()["clocks"]
+    assert (clocks["ack_state"], clocks["onsite_state"]) == ("resolved", "resolved")
+    assert (clocks["ack_kept"], clocks["onsite_kept"], clocks["ack_s"]) == (None, None, None)
+
+
+async def test_incident_answers_name_people_as_they_are_known(staff: Staff) -> None:
+    with staff.cloud.stores.state.engine.begin() as conn:  # the guard's account, with the name colleagues know
+        account_rows.insert(conn, User("u-3f9c", "li.wei", "Li Wei", Role.SECURITY, frozenset({"c1"}), False, False, 0))
+    c, url = staff.client, f"/api/v1/incidents/{staff.incident_id}"
+    r = await c.post(f"{url}/acknowledge", headers=staff.auth("security", user="u-3f9c"))
+    assert (r.json()["acked_by"], r.json()["acked_by_name"]) == ("u-3f9c", "Li Wei")  # the id field keeps the id
+    r = await c.post(f"{url}/acknowledge", headers=staff.auth("operator", user="op-1"))
+    assert (r.status_code, r.json()["detail"]) == (409, "already acknowledged by Li Wei")
+    r = await c.post(f"{url}/on-site", headers=staff.auth("operator", user="op-1"))  # no account: the id stands
+    assert (r.json()["onsite_by"], r.json()["onsite_by_name"]) == ("op-1", "op-1")
 
 
 async def test_inspections_are_recorded_and_listed(staff: Staff) -> None:

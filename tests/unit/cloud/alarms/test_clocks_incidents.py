@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloud.core.alarms.clocks import Promise, clocks, due_steps, next_due_ms
+from cloud.core.alarms.clocks import ClockState, Promise, clocks, due_steps, next_due_ms
 from cloud.core.alarms.incidents import (
     Incident,
     Placement,
@@ -51,8 +51,10 @@ def test_clock_case(case: dict[str, Any]) -> None:
     now = ms(case["at"])
     assert [s.name for s in due_steps(inc, now)] == case["steps"]
     view = clocks(inc, now)
-    assert (view.ack_kept if view.ack_kept is not None else "running") == case["ack_kept"]
-    assert (view.onsite_kept if view.onsite_kept is not None else "running") == case["onsite_kept"]
+    shown = {ClockState.KEPT: True, ClockState.BROKEN: False}
+    assert shown.get(view.ack_state, view.ack_state.value) == case["ack_kept"]
+    assert shown.get(view.onsite_state, view.onsite_state.value) == case["onsite_kept"]
+    assert (view.ack_kept, view.onsite_kept) == (shown.get(view.ack_state), shown.get(view.onsite_state))
     nxt = next_due_ms(inc, now)
     assert nxt == (ms(case["next"]) if "next" in case else None)
 
@@ -96,6 +98,14 @@ def test_first_alarm_opens_then_the_shed_groups_into_one_incident() -> None:
     up = place(joined.incident, alarm(AlarmClass.FIRE), ms(30), new_id="i3")
     assert up.placement is Placement.UPGRADE and up.incident is not None
     assert up.incident.alarm_class is AlarmClass.FIRE and up.incident.alarms == 3
+
+
+def test_an_alarm_announced_again_is_counted_once() -> None:
+    inc = incident("trouble")  # one alarm so far
+    again = place(inc, alarm(AlarmClass.TROUBLE), ms(60), new_id="x", member=True)  # e.g. its shelve ended
+    assert again.placement is Placement.JOIN and again.incident is not None and again.incident.alarms == 1
+    other = place(again.incident, alarm(AlarmClass.TROUBLE, 2, "post-1", "x"), ms(90), new_id="x")
+    assert other.incident is not None and other.incident.alarms == 2
 
 
 def test_a_quiet_window_or_resolution_starts_a_new_incident() -> None:
@@ -191,10 +201,41 @@ def test_report_per_week_shed_and_person() -> None:
     assert rows[("person", "wang", "ack")].kept_ratio == 0.0
 
 
+def test_names_people_know_in_refusals_and_the_report_ids_kept() -> None:
+    acked = acknowledge(incident("fire"), "u-3f9c", ms(60), "Li Wei")
+    assert isinstance(acked, Incident) and (acked.acked_by, acked.acked_by_name) == ("u-3f9c", "Li Wei")
+    assert acknowledge(acked, "u-other", ms(61)) == "already acknowledged by Li Wei"
+    there = arrive(acked, "u-7", ms(300), "Wang")
+    assert isinstance(there, Incident) and arrive(there, "u-8", ms(301)) == "already on site: Wang"
+    groups = {(r.by, r.group) for r in report([there], ms(900))}
+    assert {("person", "Li Wei"), ("person", "Wang")} <= groups
+    assert acknowledge(incident("fire", acked_ms=ms(1), acked_by="u-1"), "x", ms(2)) == "already acknowledged by u-1"
+
+
 def test_report_counts_a_running_broken_clock_with_its_time_so_far() -> None:
     rows = {(r.by, r.group, r.clock): r for r in report([incident("fire")], ms(900))}
     assert rows[("person", "(nobody)", "ack")].worst_s == 900
     assert rows[("person", "(nobody)", "onsite")].kept == 0
+
+
+def test_report_counts_an_incident_resolved_before_acceptance_apart_never_with_a_growing_time() -> None:
+    fast_false = incident("pre_fire", resolved_ms=ms(1.6), resolution=Resolution.FALSE)
+    late = incident("trouble", resolved_ms=ms(240), resolution=Resolution.REAL)  # accept clock broken at 180 s
+    for now in (ms(3600), ms(86400)):
+        rows = {(r.by, r.group, r.clock): r for r in report([fast_false, late], now)}
+        ack_shed = rows[("shed", "shed-a", "ack")]
+        assert (ack_shed.incidents, ack_shed.kept, ack_shed.resolved_first, ack_shed.worst_s) == (1, 0, 1, 240)
+        assert rows[("person", "(nobody)", "ack")].incidents == 1  # only the broken one
+        assert rows[("week", "2026-W01", "onsite")].resolved_first == 2
+        assert ("person", "(nobody)", "onsite") not in rows
+
+
+def test_load_counts_the_re_raises_of_one_open_instance_as_chattering() -> None:
+    # Damping keeps a flapping key's one instance open: its flaps are re-raises, and they chatter.
+    flapping = AlarmRecord("shed-a/env-1/0/smoke", "env-1", ms(0), reraised_ms=(ms(20), ms(40)))
+    slow = AlarmRecord("shed-a/env-2/0/smoke", "env-2", ms(0), reraised_ms=(ms(60), ms(120)))
+    figures = load([flapping, slow], start_ms=ms(-1), end_ms=ms(600))
+    assert figures.chattering == ("shed-a/env-1/0/smoke",) and figures.alarms == 2
 
 
 def test_load_figures() -> None:

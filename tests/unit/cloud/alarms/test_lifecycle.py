@@ -84,7 +84,9 @@ def test_scenario(scenario: dict[str, Any]) -> None:
         assert out.refused == step.get("refused"), where
         if "announce" in step:
             assert out.announce == step["announce"], where
-        if "audit" in step:
+        if step.get("audit") == "":
+            assert out.audit is None, f"{where}: no audit line"
+        elif "audit" in step:
             assert out.audit is not None and out.audit.action == step["audit"], where
         if out.refused:
             assert out.alarm == alarm and out.audit is None, f"{where}: a refusal changes nothing"

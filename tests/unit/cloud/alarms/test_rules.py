@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from cloud.core.alarms.chatter import ChatterPolicy, Damper, damp
 from cloud.core.alarms.inputs import Clear, Raise
-from cloud.core.alarms.model import AlarmKey
+from cloud.core.alarms.lifecycle import decide
+from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle, Origin
 from cloud.core.alarms.rules import FullSocket, LostGap, RulePolicy, ShedFacts, evaluate, reminders_due, transitions
 from protocol.uplink import AlarmClass
 
@@ -46,16 +47,43 @@ def facts_from(spec: dict[str, Any]) -> ShedFacts:
 def test_rule_case(case: dict[str, Any]) -> None:
     active = evaluate(facts_from(case["facts"]), ms(case["at"]))
     assert sorted(str(k).removeprefix("shed-a/") for k in active) == sorted(case["active"])
+    messages = {str(k).removeprefix("shed-a/"): r.message for k, r in active.items()}
+    for key, message in case.get("messages", {}).items():
+        assert messages[key] == message
 
 
 def test_transitions_raise_new_clear_gone_and_never_touch_edge_alarms() -> None:
     offline = AlarmKey("shed-a", "", 0, "edge_offline")
     silent = AlarmKey("shed-a", "post-1", 0, "device_silent")
     edge_alarm = AlarmKey("shed-a", "env-1", 0, "smoke")
-    active = {offline: Raise(offline, AlarmClass.TROUBLE)}
-    out = transitions([silent, edge_alarm], active)
-    assert out == [Raise(offline, AlarmClass.TROUBLE), Clear(silent)]
-    assert transitions([offline], active) == []
+    active = {offline: Raise(offline, AlarmClass.TROUBLE, origin=Origin.CLOUD)}
+    out = transitions([opened(silent, Origin.CLOUD), opened(edge_alarm, Origin.EDGE)], active)
+    assert out == [active[offline], Clear(silent)]
+    assert transitions([opened(offline, Origin.CLOUD)], active) == []
+
+
+def opened(key: AlarmKey, origin: Origin, state: Lifecycle = Lifecycle.UNACK) -> Alarm:
+    return Alarm(key, AlarmClass.SERVICE, state, ms(0), origin=origin)
+
+
+@pytest.mark.parametrize("state", [Lifecycle.UNACK, Lifecycle.ACKED, Lifecycle.RTN_UNACK])
+def test_an_edge_alarm_of_a_cloud_rules_type_is_neither_cleared_nor_raised_over_by_the_rule(state: Lifecycle) -> None:
+    bike = AlarmKey("shed-a", "post-1", 2, "bike_left_after_full")
+    edge = opened(bike, Origin.EDGE, state)
+    assert transitions([edge], {}) == []  # the rule does not hold: the edge's alarm stands
+    assert transitions([edge], {bike: Raise(bike, AlarmClass.SERVICE, origin=Origin.CLOUD)}) == []
+    # the cloud's own alarm of that key is cleared when its rule no longer holds
+    assert transitions([opened(bike, Origin.CLOUD)], {}) == [Clear(bike)]
+
+
+def test_the_edge_raising_a_cloud_alarms_condition_makes_it_the_edges() -> None:
+    bike = AlarmKey("shed-a", "post-1", 2, "bike_left_after_full")
+    cloud = decide(None, Raise(bike, AlarmClass.SERVICE, origin=Origin.CLOUD), ms(0)).alarm
+    assert cloud is not None and cloud.origin is Origin.CLOUD
+    edge = decide(cloud, Raise(bike, AlarmClass.SERVICE), ms(1)).alarm
+    assert edge is not None and edge.origin is Origin.EDGE
+    again = decide(edge, Raise(bike, AlarmClass.SERVICE, origin=Origin.CLOUD), ms(2)).alarm
+    assert again is not None and again.origin is Origin.EDGE
 
 
 @settings(max_examples=200, deadline=None)
