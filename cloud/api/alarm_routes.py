@@ -6,7 +6,6 @@ DingTalk, Feishu) fetch links to preview them, and a preview must not accept an 
 token itself is the credential (signed, short-lived, naming the person): no login needed on the phone.
 """
 
-import html
 from dataclasses import asdict
 from typing import Annotated
 
@@ -17,12 +16,13 @@ from cloud.alarms.actions import ActionRefused, ack_incident, onsite_incident
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
 from cloud.api.accept import wants_json
+from cloud.api.link_html import IncidentFacts, done_page, link_html
 from cloud.api.link_view import link_view
 from cloud.api.models_link import LinkView
+from cloud.api.page_words import Words, page_language
 from cloud.api.responses import errors
 from cloud.core.alarms.clocks import clocks
 from cloud.core.alarms.inputs import Actor
-from cloud.core.alarms.rota import Rota
 from cloud.core.notify.links import LinkClaim, LinkError, verify
 
 router = APIRouter()
@@ -31,7 +31,6 @@ _LINK_ERRORS = errors(
     e404="the incident is gone",
     e503="the alarm service is off in this process",
 )
-_VERB = {"ack": "Accept this incident", "onsite": "I am on site"}
 
 
 def _runner(request: Request) -> AlarmRunner:
@@ -51,20 +50,17 @@ def _claim(runner: AlarmRunner, token: str) -> LinkClaim:
         raise HTTPException(status_code=403, detail=str(exc)) from None
 
 
-def _page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-        f"<title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>{body}"
-    )
+def _words(request: Request) -> Words:
+    """The page's language: ``?lang=``, else the browser's Accept-Language, else zh-CN (page_words)."""
+    return Words(page_language(request.query_params.get("lang"), request.headers.get("accept-language")))
 
 
-def _when(ms: int, rota: Rota) -> str:
-    """An epoch-ms time as the community's local time, ISO 8601 with its offset (the raw ms kept beside it)."""
-    local = rota.local(ms).isoformat(timespec="seconds")
-    return f"<time datetime='{local}' data-ms='{ms}'>{local}</time>"
+def _html(body: str, w: Words) -> HTMLResponse:
+    # The language follows Accept-Language: a cache must not hand one reader's language to another.
+    return HTMLResponse(body, headers={"Content-Language": w.lang, "Vary": "Accept, Accept-Language"})
 
 
-def _incident_html(runner: AlarmRunner, incident_id: str) -> str:
+def _facts(runner: AlarmRunner, incident_id: str) -> IncidentFacts:
     with runner.store.engine.connect() as conn:
         repo = AlarmRepo(conn, sqlite=runner.store.is_sqlite)
         incident = repo.incident(incident_id)
@@ -74,18 +70,7 @@ def _incident_html(runner: AlarmRunner, incident_id: str) -> str:
         community = runner.service.config.community_of(runner.service.community_of_shed(repo, incident.shed))
         cameras = runner.service.cameras(repo, incident.shed)
     view = clocks(incident, runner.clock.now_ms(), community.promise())
-    rota = community.rota()
-    rows = "".join(
-        f"<li>{_when(e.ts, rota)} {html.escape(e.kind)} {html.escape(e.actor or '')} {html.escape(e.detail)}</li>"
-        for e in lines
-    )
-    cams = "".join(f"<li><a href='{html.escape(c)}'>{html.escape(c)}</a></li>" for c in cameras)
-    return (
-        f"<p>{html.escape(incident.shed)}: {incident.alarm_class.value}; opened {_when(incident.opened_ms, rota)} "
-        f"({html.escape(community.tz)}); accepted: {incident.acked_by or 'no'}; "
-        f"on site: {incident.onsite_by or 'no'}; accept clock kept: {view.ack_kept}; on-site clock kept: "
-        f"{view.onsite_kept}</p><ul>{cams}</ul><ol>{rows}</ol>"
-    )
+    return IncidentFacts(incident, lines, list(cameras), community.tz, community.rota(), view)
 
 
 @router.get(
@@ -99,13 +84,10 @@ def link_page(token: str, request: Request, runner: RunnerDep) -> HTMLResponse |
     claim = _claim(runner, token)
     if wants_json(request.headers.get("accept")):
         return link_view(runner, claim)
-    # The security staff's phone view (dashboards/phone.html) takes the same token: the map, what the edge did,
-    # the cameras and every action, live.
-    phone = f"<p><a href='/phone#link={html.escape(token)}'>Open in the phone view</a></p>"
-    if claim.action == "view":
-        return _page(f"Incident {claim.incident}", phone + _incident_html(runner, claim.incident))
-    form = f"<form method=post><button style='font-size:2em'>{_VERB[claim.action]}</button></form>"
-    return _page(f"{_VERB[claim.action]}: {claim.incident}", form + phone + _incident_html(runner, claim.incident))
+    # In zh-CN unless asked otherwise; it links into the security staff's phone view (dashboards/phone.html), which
+    # takes the same token: the map, what the edge did, the cameras and every action, live.
+    w = _words(request)
+    return _html(link_html(claim, token, _facts(runner, claim.incident), w), w)
 
 
 @router.post(
@@ -126,7 +108,8 @@ def link_act(token: str, request: Request, runner: RunnerDep) -> HTMLResponse:
     except ActionRefused as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     runner.wake()
-    return _page("Done", f"<p>{html.escape(_VERB[claim.action])}: recorded for {html.escape(claim.person)}.</p>")
+    w = _words(request)
+    return _html(done_page(claim, w), w)
 
 
 @router.get("/api/v1/alarms/health", responses=errors(e503="the alarm service is off in this process"))

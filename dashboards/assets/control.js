@@ -7,7 +7,7 @@ import { applyI18n, duration, esc, exposed, label, markReady, langSwitch, loadI1
 import * as data from "./data.js";
 import { drillButton } from "./drill.js";
 import { followLive } from "./live.js";
-import { alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, timelineDetail, timelineKind, weekStart } from "./model.js";
+import { alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, stopNote, timelineDetail, timelineKind, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
 
 const $ = (id) => document.getElementById(id);
@@ -84,8 +84,8 @@ function renderSheds() {
       const card = document.createElement("article");
       card.className = "card shed" + (s.edge_online ? "" : " offline-edge");
       card.dataset.shed = s.shed;
-      const counts = ["free", "charging", "plugged", "full", "faulted"]
-        .map((k) => `<span class="count" data-k="${k}">${esc(t(`state.${k}`))} <b>${s[k]}</b></span>`)
+      const counts = ["free", "charging", "plugged", "full", "faulted", "stopped"]
+        .map((k) => `<span class="count" data-k="${k}">${esc(t(`state.${k}`))} <b>${s[k] ?? 0}</b></span>`)
         .join("");
       const shedAlarms = alarms.filter((a) => alarmWhere(a).shed === s.shed).length;
       card.innerHTML = `<h3>${esc(s.shed)} <span class="muted">${esc(s.community)}</span></h3>
@@ -106,12 +106,29 @@ function renderSheds() {
         cell.dataset.socket = `${sock.device}/${sock.socket}`;
         cell.dataset.state = st;
         cell.innerHTML = `<b>${esc(sock.device)} #${esc(sock.socket)}</b>${esc(t(`state.${st}`))}<br>${num(sock.power_w, "W")} · ${num(sock.temp_c, "°C", 1)}`;
+        const note = stopText(sock);
+        if (note) {
+          // Who stopped it and when: on hover (title), on keyboard focus (the tooltip, style.css) and read out
+          // with the cell (aria-describedby); the chart's title repeats it when the cell is chosen.
+          const id = `stop-${s.shed}-${sock.device}-${sock.socket}`;
+          cell.title = note;
+          cell.setAttribute("aria-describedby", id);
+          cell.insertAdjacentHTML("beforeend", `<span class="stop-note" id="${esc(id)}" data-k="stop-note">${esc(note)}</span>`);
+        }
         cell.addEventListener("click", () => showSocket(sock));
         grid.append(cell);
       }
       return card;
     }),
   );
+}
+
+/** "stopped by X at T" in the page's language for a stopped socket, else null. */
+function stopText(sock) {
+  const n = stopNote(sock);
+  if (n === null) return null;
+  const time = timeOfDay(n.ts);
+  return n.by === null ? t("control.stopped_at", { time }) : t("control.stopped_by", { who: n.by, time });
 }
 
 function renderBanner() {
@@ -232,7 +249,8 @@ function renderWeek() {
 let chart = null;
 async function selectSocket(sock) {
   state.selectedSocket = sock;
-  $("chart-title").textContent = `${sock.shed} ${sock.device} #${sock.socket}: ${t("chart.power")}, ${t("chart.temp")} (1 h)`;
+  const stop = stopText(sock);
+  $("chart-title").textContent = `${sock.shed} ${sock.device} #${sock.socket}: ${t("chart.power")}, ${t("chart.temp")} (1 h)${stop ? ` · ${stop}` : ""}`;
   const end = cloudNow(); // the last hour on the cloud's clock; unknown for the first seconds (clock.js)
   if (end === null) {
     $("chart").textContent = "—";

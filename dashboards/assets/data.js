@@ -27,7 +27,7 @@ export async function availability() {
 
 /**
  * One shed's sockets with live state: GET api/v1/sheds/{shed}. Flattened to
- * [{shed, device, socket, status, power_w, temp_c, tripped}], or null when not served to this user.
+ * [{shed, device, socket, status, power_w, temp_c, tripped, stopped, stopped_by, stopped_ts}], or null when not served to this user.
  */
 export async function shedSockets(shed) {
   const body = await optional(`api/v1/sheds/${encodeURIComponent(shed)}`);
@@ -42,6 +42,10 @@ export async function shedSockets(shed) {
       power_w: s.power_w ?? s.power ?? null,
       temp_c: s.temp_c ?? s.temperature_c ?? s.temperature ?? null,
       tripped: Boolean(s.tripped),
+      // an operator's stop (docs/api.md "Stopped sockets"): who and when, null when not stopped or not known
+      stopped: Boolean(s.stopped),
+      stopped_by: s.stopped_by ?? null,
+      stopped_ts: s.stopped_ts ?? null,
     });
   for (const post of body.posts ?? []) for (const s of post.sockets ?? []) add(post.post ?? post.id ?? post.device, s);
   if (Array.isArray(body.sockets)) for (const s of body.sockets) add(s.device, s);

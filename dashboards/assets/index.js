@@ -6,7 +6,8 @@ import * as data from "./data.js";
 import { followLive } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
-const STATES = ["free", "charging", "plugged", "full", "faulted"];
+// every count of the public availability: the rows add up to `total` (docs/api.md)
+const STATES = ["free", "charging", "plugged", "full", "faulted", "stopped"];
 let sheds = [];
 let refreshedAt = null;
 
@@ -17,7 +18,7 @@ function render() {
       const div = document.createElement("article");
       div.className = "card shed";
       div.dataset.shed = s.shed;
-      const rows = STATES.map((k) => `<tr><th scope="row">${esc(t(`state.${k}`))}</th><td data-k="${k}">${s[k]}</td></tr>`).join("");
+      const rows = STATES.map((k) => `<tr><th scope="row">${esc(t(`state.${k}`))}</th><td data-k="${k}">${s[k] ?? 0}</td></tr>`).join("");
       div.innerHTML = `<h2>${esc(s.shed)} <span class="muted">${esc(s.community)}</span></h2>
         <p class="big ${s.free ? "free-now" : "free-none"}">${esc(t("resident.free_of", { free: s.free, total: s.total }))}</p>
         <table>${rows}</table><p class="muted">${esc(when(s.updated_ts))}</p>

@@ -6,7 +6,7 @@ import { noteServerTime } from "./clock.js";
 import { api, exposed, t } from "./common.js";
 
 export const STREAM_PATH = "api/v1/stream";
-export const EVENT_TYPES = ["socket", "availability", "alarm", "incident", "session", "reset"];
+export const EVENT_TYPES = ["socket", "socket_stop", "availability", "alarm", "incident", "session", "reset"];
 // Lost when nothing (not even a ping, sent every 5 s) was heard for two pings and a second, or when the connection
 // has been failing for 2 s.
 export const LOST_AFTER_MS = 11_000;

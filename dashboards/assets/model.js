@@ -1,7 +1,7 @@
 // Pure decisions of the pages (no DOM, no fetch): what a socket cell shows, what the alarm banner announces,
 // and this week's kept-promise figures. Tested in the browser (tests/browser/test_model.py).
 
-export const SOCKET_STATES = ["free", "charging", "plugged", "full", "faulted", "tripped", "offline"];
+export const SOCKET_STATES = ["free", "charging", "plugged", "full", "faulted", "tripped", "stopped", "offline"];
 // Fire and pre-fire flash and sound until acknowledged (docs/alarms.md: the classes that page at once).
 export const SOUNDING_CLASSES = new Set(["fire", "pre_fire"]);
 export const CLASS_ORDER = ["fire", "pre_fire", "supervisory", "trouble", "operational", "service"];
@@ -56,15 +56,27 @@ export function tripsSocket(alarm, sock) {
  * What one socket cell shows: a state from SOCKET_STATES.
  * `tripped` is a faulted socket the edge cut for a safety trip: `sock.tripped` says so, or an open alarm of a
  * latching trip type (above) covers it; a faulted socket without one (a post fault, the post offline) is `faulted`.
+ * `stopped` is a socket an operator's stop holds off (`sock.stopped`), whatever its status, as the availability
+ * counts it (docs/api.md "Stopped sockets"); only a safety trip outranks it, since a trip needs someone on site.
  * `offline` when the shed's edge is not online (the status is then only the last one reported).
  */
 export function socketState(sock, openAlarms, edgeOnline = true) {
   if (!edgeOnline) return "offline";
   const status = sock.status ?? sock.state ?? "unknown";
-  if (status === "faulted" || status === "fault") {
-    return sock.tripped || openAlarms.some((a) => tripsSocket(a, sock)) ? "tripped" : "faulted";
-  }
+  const faulted = status === "faulted" || status === "fault";
+  if (faulted && (sock.tripped || openAlarms.some((a) => tripsSocket(a, sock)))) return "tripped";
+  if (sock.stopped) return "stopped";
+  if (faulted) return "faulted";
   return SOCKET_STATES.includes(status) ? status : "offline";
+}
+
+/**
+ * Who stopped a stopped socket and when, for its cell and detail: {by, ts} (`by` null when only the edge's birth
+ * told the stop, docs/api.md), or null when the socket is not stopped.
+ */
+export function stopNote(sock) {
+  if (!sock.stopped) return null;
+  return { by: sock.stopped_by ?? null, ts: sock.stopped_ts ?? null };
 }
 
 /** Most urgent first, then oldest first. */

@@ -9,7 +9,9 @@ import { followLive } from "./live.js";
 import { alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { link: null, me: null, incidents: null, details: {}, lost: false };
+// "My alerts": the list carries each incident's clocks (docs/api.md); only the incident opened on this phone has its
+// detail (timeline for what the edge did, cameras) fetched: `opened` its id, `detail` its body, `detailFetches` a count.
+const state = { link: null, me: null, incidents: null, opened: null, detail: null, detailFetches: 0, lost: false };
 exposed.phone = state;
 
 /** The token of a signed link: from #link=, ?link=, or a whole link URL pasted into either. */
@@ -150,23 +152,54 @@ async function linkAct() {
 
 async function refresh() {
   state.incidents = await data.openIncidents();
-  const ids = (state.incidents ?? []).map((i) => i.id);
-  const bodies = await Promise.all(ids.map((id) => data.incident(id)));
-  state.details = Object.fromEntries(ids.map((id, i) => [id, bodies[i]]));
+  // Only the opened incident's detail is fetched; one resolved meanwhile closes.
+  if (!(state.incidents ?? []).some((i) => i.id === state.opened)) state.opened = null;
+  await loadDetail();
   render();
   await loadLinkView();
   renderLink(); // its expiry, on the cloud's clock
 }
 
-function render() {
+/** The opened incident's detail (GET api/v1/incidents/{id}: timeline, cameras), or none when nothing is open. */
+async function loadDetail() {
+  const id = state.opened;
+  if (id === null) {
+    state.detail = null;
+    return;
+  }
+  state.detailFetches += 1;
+  const body = await data.incident(id);
+  if (state.opened === id) state.detail = body; // not one opened and closed again meanwhile
+}
+
+/** Open (or close, when it is the open one) an incident's card: its detail is fetched then. */
+async function toggle(id) {
+  state.opened = state.opened === id ? null : id;
+  state.detail = null;
+  render(id);
+  await loadDetail();
+  render(id);
+}
+
+/** What the edge did and the cameras, for the opened card (from its detail). */
+function detailHtml() {
+  const body = state.detail;
+  if (body === null) return `<p class="muted" data-k="detail" aria-busy="true">…</p>`;
+  const edge = (body.timeline ?? []).filter((e) => e.kind === "interlock");
+  return `<dl class="kv" data-k="detail"><dt>${esc(t("phone.edge_did"))}</dt><dd data-k="edge">${edge.map((e) => `${esc(timeOfDay(e.ts))} ${esc(timelineDetail(e, label))}`).join("<br>") || "—"}</dd>
+    <dt>${esc(t("control.cameras"))}</dt><dd><ul data-k="cameras">${(body.cameras ?? []).map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`}</ul></dd></dl>`;
+}
+
+/** Draw the list; `focusId`: the card whose details button keeps the keyboard focus (it was just pressed). */
+function render(focusId = null) {
   const box = $("alerts");
   $("mine-note").textContent = state.incidents === null ? t("control.no_incident_route") : state.incidents.length ? "" : t("control.no_incidents");
   const now = cloudNow();
   box.replaceChildren(
     ...(state.incidents ?? []).map((inc) => {
-      const body = state.details[inc.id] ?? {};
-      const clocks = body.clocks ?? inc.clocks ?? {};
-      const edge = (body.timeline ?? []).filter((e) => e.kind === "interlock");
+      // the list's own clocks: no request per incident (docs/api.md "incidents list items carry clocks")
+      const clocks = inc.clocks ?? {};
+      const open = state.opened === inc.id;
       const card = document.createElement("article");
       card.className = `card alert-card ${inc.alarm_class}`;
       card.dataset.incident = inc.id;
@@ -175,9 +208,9 @@ function render() {
       card.innerHTML = `<h3>${esc(t(`class.${inc.alarm_class}`))} · ${esc(inc.shed)}</h3>
         <dl class="kv"><dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
         <dt>${esc(t("phone.where"))}</dt><dd>${esc(inc.shed)} ${esc(inc.community ?? "")}</dd>
-        <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${esc(accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) }))}</dd>
-        <dt>${esc(t("phone.edge_did"))}</dt><dd>${edge.map((e) => `${esc(timeOfDay(e.ts))} ${esc(timelineDetail(e, label))}`).join("<br>") || "—"}</dd></dl>
-        <ul>${(body.cameras ?? []).map(cameraLink).join("")}</ul>
+        <dt>${esc(t("alarm.ack_clock"))}</dt><dd data-k="ack-clock">${esc(accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) }))}</dd></dl>
+        <button data-k="details" aria-expanded="${open}" aria-controls="detail-${esc(inc.id)}">${esc(t(open ? "phone.hide_details" : "phone.show_details"))}</button>
+        <div id="detail-${esc(inc.id)}">${open ? detailHtml() : ""}</div>
         <div class="actions">
           <button class="primary" data-act="acknowledge">${esc(t("alarm.acknowledge"))}</button>
           <button data-act="on-site">${esc(t("alarm.onsite"))}</button>
@@ -185,6 +218,9 @@ function render() {
           <select id="cls-${esc(inc.id)}" style="width:auto">${["real", "false", "test", "device_fault"].map((c) => `<option value="${c}">${esc(t(`resolution.${c}`))}</option>`).join("")}</select>
           <button data-act="resolve">${esc(t("alarm.resolve"))}</button>
         </div><p class="error" role="alert"></p>`;
+      const details = card.querySelector("button[data-k='details']");
+      details.addEventListener("click", () => toggle(inc.id).catch(() => {}));
+      if (focusId === inc.id) queueMicrotask(() => details.focus());
       for (const b of card.querySelectorAll("button[data-act]")) {
         b.addEventListener("click", async () => {
           const action = b.dataset.act;

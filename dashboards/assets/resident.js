@@ -30,6 +30,7 @@ function renderSheds() {
       const o = shedOutlook(s, cloudNow());
       card.innerHTML = `<h3>${esc(s.shed)} <span class="muted">${esc(s.community)}</span></h3>
         <p class="big ${s.free ? "free-now" : "free-none"}" data-k="free">${esc(t("resident.free_of", { free: s.free, total: s.total }))}</p>
+        ${s.stopped ? `<p data-k="stopped">${esc(t("resident.stopped", { n: s.stopped }))}</p>` : ""}
         ${o.kind === "free" ? "" : `<p data-k="eta" data-outlook="${o.kind}" class="${o.kind === "out_of_service" ? "error" : ""}">${esc(outlookText(o))}</p>`}
         ${s.edge_online ? "" : `<p class="error">${esc(t("avail.offline"))}</p>`}`;
       return card;

@@ -99,6 +99,32 @@ def test_socket_cells_tell_tripped_from_faulted_and_offline(site: Site, new_page
     assert got == [c[4] for c in SOCKET_CASES]
 
 
+def test_a_stopped_socket_is_its_own_state_only_a_safety_trip_outranks_it(
+    site: Site, new_page: Callable[..., Page]
+) -> None:
+    trip = [_alarm("fire", "unack", key="shed-a/post-1/3/thermal_runaway")]
+    cases = [
+        # status, stopped, alarms, edge online -> state
+        ["charging", True, [], True, "stopped"],  # the availability counts it stopped whatever its status
+        ["free", True, [], True, "stopped"],
+        ["faulted", True, [], True, "stopped"],
+        ["faulted", True, trip, True, "tripped"],  # a trip needs someone on site: it shows first
+        ["free", True, [], False, "offline"],
+        ["free", False, [], True, "free"],
+    ]
+    got = _module(
+        new_page(),
+        site,
+        "model",
+        "return arg.map(([status, stopped, alarms, online]) => [m.socketState("
+        "{shed: 'shed-a', device: 'post-1', socket: 3, status, stopped}, alarms, online),"
+        " m.stopNote({stopped, stopped_by: 'op-li', stopped_ts: 5})]);",
+        [c[:4] for c in cases],
+    )
+    assert [g[0] for g in got] == [c[4] for c in cases]
+    assert [g[1] for g in got] == [{"by": "op-li", "ts": 5} if c[1] else None for c in cases]
+
+
 def test_shed_outlook_tells_out_of_service_from_no_estimate(site: Site, new_page: Callable[..., Page]) -> None:
     base = {"free": 0, "faulted": 0, "total": 30}
     closed = {"kind": "out_of_service", "seconds": None}

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from protocol.uplink import SocketStatus, TelemetryBatch, TelemetryPoint
 from tests.browser.conftest import PHONE, WALL, Site
-from tests.integration.cloud.helpers import status, wait_for
+from tests.integration.cloud.helpers import operator, status, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -34,9 +34,11 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def test_screenshots(site: Site, new_page: Callable[..., Page], tmp_path: Path) -> None:
-    # An evening: some charging, one full, one plugged, one socket tripped by a thermal runaway.
+    # An evening: some charging, one full, one plugged, one stopped by an operator, one socket tripped by a thermal
+    # runaway.
     busy = {1: SocketStatus.CHARGING, 2: SocketStatus.CHARGING, 4: SocketStatus.FULL, 5: SocketStatus.PLUGGED}
     site.pub.send([status("shed-a", site.next_seq(), "post-1", n, st) for n, st in busy.items()])
+    site.pub.send([operator("shed-a", site.next_seq(), "post-1", 7, stop=True, actor="op-li")])
     now = time.time_ns() // 1_000_000
     readings = {1: (182.0, 31.5), 2: (240.0, 33.0), 3: (0.0, 92.0), 4: (3.0, 24.0), 5: (0.0, 22.0)}
     for minute in range(30, -1, -5):  # half an hour of readings, so the chart has a line
@@ -57,10 +59,13 @@ def test_screenshots(site: Site, new_page: Callable[..., Page], tmp_path: Path) 
         page.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true", timeout=15_000)
         page.wait_for_function("() => window.shedwatch.live && window.shedwatch.live.mode !== 'connecting'")
         if page_name != "phone":
-            expect(page.locator("[data-shed='shed-a'] [data-k='free']").first).to_contain_text("5")
+            expect(page.locator("[data-shed='shed-a'] [data-k='free']").first).to_contain_text("4")
         if page_name == "control" and page.locator("[data-socket='post-1/3']").count():
             page.click("[data-socket='post-1/3']")  # its history chart
             page.wait_for_function("() => window.shedwatch.chartPoints > 0", timeout=10_000)
+        if page_name == "phone":  # the guard's alert opened: what the edge did, the cameras
+            page.click("#alerts button[data-k='details']")
+            expect(page.locator("#alerts [data-k='edge']")).to_contain_text("post-1 #3")
         path = out / f"{page_name}-{size}-{lang}.png"
         page.screenshot(path=str(path), full_page=False)
         assert _png_size(path) == (SIZES[size]["width"], SIZES[size]["height"])

@@ -66,7 +66,7 @@ def demo_site(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[Site]:
         }
         site.pub.send([birth(shed.shed, 0, sockets)])
     wait_for(lambda: len(site.cloud.get("/api/v1/availability")["sheds"]) == 2, what="both sheds")  # type: ignore[index]
-    site.thermal_runaway("a-post-1", 3)
+    site.thermal_runaway("post-1", 3)  # shed-a's post-1 (the demo names posts post-N in each shed)
     yield site
     site.close()
 
@@ -103,8 +103,8 @@ def _shown(page: Page, demo_site: Site, lang: str) -> Page:
     page.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true", timeout=15_000)
     expect(page.locator("#alarm-banner")).to_be_visible(timeout=15_000)
     expect(page.locator("[data-socket]")).to_have_count(60)
-    expect(page.locator("[data-socket='a-post-1/3']")).to_have_attribute("data-state", "tripped")
-    page.click("[data-socket='a-post-1/3']")  # its history chart, as an operator would look
+    expect(page.locator("[data-shed='shed-a'] [data-socket='post-1/3']")).to_have_attribute("data-state", "tripped")
+    page.click("[data-shed='shed-a'] [data-socket='post-1/3']")  # its history chart, as an operator would look
     # Once the first ping told the cloud's time, the clocks count and the chart is drawn: all of it must fit.
     page.wait_for_function("() => window.shedwatch.chartPoints !== undefined", timeout=15_000)
     return page

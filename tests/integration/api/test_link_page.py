@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 
 from cloud.settings import CloudSettings
-from tests.integration.api.staffapp import Staff, running
+from tests.integration.api.staffapp import (
+    Staff,
+    running,
+    staff_fixture,  # noqa: F401 - provides the staff fixture
+)
 
 pytestmark = pytest.mark.integration
 
@@ -32,3 +36,50 @@ async def _check(staff: Staff) -> None:
         # Asia/Shanghai (the default community zone): +08:00, and the same instant as the epoch ms.
         assert iso.endswith("+08:00") and int(when.timestamp() * 1000) // 1000 == int(ms) // 1000, (iso, ms)
     assert "(Asia/Shanghai)" in page
+
+
+def _path(link: str) -> str:
+    return "/" + link.split("/", 3)[3]
+
+
+async def test_link_page_is_chinese_by_default_english_on_request(staff: Staff) -> None:
+    runner = staff.cloud.alarms
+    assert runner is not None
+    links = runner.service.links(staff.incident_id, "guard-li", runner.clock.now_ms())
+    view = _path(links["view"])
+    zh = await staff.client.get(view)  # no preference (a chat app's preview, a bare phone browser)
+    assert zh.headers["content-language"] == "zh-CN" and "Accept-Language" in zh.headers["vary"]
+    page = zh.text
+    assert "<html lang='zh-CN'>" in page
+    assert f"<title>事件: {staff.incident_id}</title>" in page
+    assert "故障报警" in page and "首个报警信号" in page and "在手机页面中打开" in page  # class, timeline kind, link
+    assert "Open in the phone view" not in page and "opened" not in page
+    assert "<a href='?lang=en' hreflang='en' lang='en'>English</a>" in page  # the switch
+    for en in (
+        await staff.client.get(view + "?lang=en"),
+        await staff.client.get(view, headers={"Accept-Language": "en-GB,en;q=0.9"}),
+    ):
+        assert en.headers["content-language"] == "en"
+        assert "<html lang='en'>" in en.text and "Open in the phone view" in en.text and "first signal" in en.text
+        assert "Trouble" in en.text and "首个报警信号" not in en.text
+    # The page's switch outranks the browser's preference.
+    assert (
+        "<html lang='zh-CN'>" in (await staff.client.get(view + "?lang=zh-CN", headers={"Accept-Language": "en"})).text
+    )
+    # The JSON form is untouched by the language.
+    js = await staff.client.get(view, headers={"Accept": "application/json", "Accept-Language": "en"})
+    assert js.json()["incident"]["id"] == staff.incident_id
+
+
+async def test_an_ack_link_asks_and_answers_in_the_page_language(staff: Staff) -> None:
+    runner = staff.cloud.alarms
+    assert runner is not None
+    links = runner.service.links(staff.incident_id, "guard-li", runner.clock.now_ms())
+    ack = _path(links["ack"])
+    page = (await staff.client.get(ack)).text
+    assert f"<title>确认接警: {staff.incident_id}</title>" in page
+    assert "<button style='font-size:2em'>确认接警</button>" in page and "<form method=post>" in page
+    done = await staff.client.post(ack + "?lang=en")  # the form posts to the page's own address, ?lang= kept
+    assert done.status_code == 200 and "Recorded for guard-li." in done.text and "<html lang='en'>" in done.text
+    onsite = await staff.client.post(_path(links["onsite"]))
+    assert onsite.status_code == 200 and "已为 guard-li 记录。" in onsite.text

@@ -35,8 +35,9 @@ def _values(values: Iterable[object]) -> list[str]:
 # (i18n key prefix, every value the models allow)
 ENUMS: list[tuple[str, list[str]]] = [
     ("class", _values(AlarmClass)),
-    # the socket grid's states: the protocol's, plus the screen's own tripped / offline / unknown
-    ("state", [*_values(SocketStatus), "tripped", "offline", "unknown"]),
+    # the socket grid's states: the protocol's, plus the screen's own tripped / stopped (an operator's stop) /
+    # offline / unknown; `stopped` is also the availability's count of them
+    ("state", [*_values(SocketStatus), "tripped", "stopped", "offline", "unknown"]),
     ("device_state", _values(SocketState)),
     ("lifecycle", _values(Lifecycle)),
     ("resolution", _values(Resolution)),
