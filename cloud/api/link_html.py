@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from cloud.alarms.repo import EdgeAct, TimelineEntry
 from cloud.api.page_words import Words
-from cloud.core.alarms.clocks import ClockView
+from cloud.core.alarms.clocks import ClockState, ClockView
 from cloud.core.alarms.incidents import Incident
 from cloud.core.alarms.rota import Rota
 from cloud.core.notify.links import LinkClaim
@@ -85,14 +85,14 @@ def detail_words(e: TimelineEntry, w: Words) -> str:
     return e.detail
 
 
-def _kept(kept: bool | None, w: Words) -> str:
-    return w.t("clock.running" if kept is None else "clock.kept" if kept else "clock.broken")
+def _clock(state: ClockState, w: Words) -> str:
+    return w.t(f"clock.{state.value}")  # running, kept, broken, resolved (cloud.core.alarms.clocks)
 
 
 def incident_html(f: IncidentFacts, w: Words) -> str:
     """The incident: shed, class, opened, both clocks with who, the cameras and the timeline."""
     inc = f.incident
-    accepted = w.t("alarm.accepted_by", who=inc.acked_by) if inc.acked_by else w.t("alarm.not_accepted")
+    accepted = w.t("alarm.accepted_by", who=inc.acked_by_shown) if inc.acked_by else w.t("alarm.not_accepted")
     lines = "".join(
         f"<li data-kind='{_e(e.kind)}'>{_when(e.ts, f.rota)} <b>{_e(kind_words(e.kind, w))}</b> "
         f"{_e(e.actor or '')} {_e(detail_words(e, w))}</li>"
@@ -102,9 +102,10 @@ def incident_html(f: IncidentFacts, w: Words) -> str:
     return (
         f"<p><b>{_e(w.label(f'class.{inc.alarm_class.value}', inc.alarm_class.value))}</b> · {_e(inc.shed)}</p>"
         f"<dl><dt>{_e(w.t('alarm.opened'))}</dt><dd>{_when(inc.opened_ms, f.rota)} ({_e(f.tz)})</dd>"
-        f"<dt>{_e(w.t('alarm.ack_clock'))}</dt><dd data-k='ack'>{_e(_kept(f.clocks.ack_kept, w))} · {_e(accepted)}</dd>"
-        f"<dt>{_e(w.t('alarm.onsite_clock'))}</dt><dd data-k='onsite'>{_e(_kept(f.clocks.onsite_kept, w))}"
-        f"{' · ' + _e(inc.onsite_by) if inc.onsite_by else ''}</dd></dl>"
+        f"<dt>{_e(w.t('alarm.ack_clock'))}</dt>"
+        f"<dd data-k='ack'>{_e(_clock(f.clocks.ack_state, w))} · {_e(accepted)}</dd>"
+        f"<dt>{_e(w.t('alarm.onsite_clock'))}</dt><dd data-k='onsite'>{_e(_clock(f.clocks.onsite_state, w))}"
+        f"{' · ' + _e(inc.onsite_by_shown) if inc.onsite_by else ''}</dd></dl>"
         f"<h2>{_e(w.t('control.cameras'))}</h2><ul>{cams or '<li>' + _e(w.t('control.no_cameras')) + '</li>'}</ul>"
         f"<h2>{_e(w.t('control.timeline'))}</h2><ol>{lines}</ol>"
     )

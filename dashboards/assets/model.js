@@ -124,6 +124,9 @@ export function keptFigures(incidents, now, since = weekStart(now)) {
       ["onsite", inc.onsite_ms, c.onsite_due_ms],
     ]) {
       if (dueMs === undefined || dueMs === null) continue;
+      // Resolved before its deadline without the action (a false alarm cleared in seconds): ended, neither kept
+      // nor broken; the cloud's report counts it apart too (resolved_first).
+      if (c[`${name}_state`] === "resolved") continue;
       if (doneMs !== null && doneMs !== undefined) {
         out[name].ended += 1;
         if (doneMs <= dueMs) out[name].kept += 1;

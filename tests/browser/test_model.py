@@ -171,6 +171,13 @@ def test_kept_figures_count_stopped_and_overdue_clocks(site: Site, new_page: Cal
         {"opened_ms": NOW, "acked_ms": None, "onsite_ms": NOW + 100_000, "clocks": due},
         {"opened_ms": NOW, "acked_ms": None, "onsite_ms": None, "clocks": due},  # still running, ack overdue
         {"opened_ms": NOW - 8 * 86_400_000, "acked_ms": NOW, "onsite_ms": None, "clocks": due},  # last week: ignored
+        # resolved (false) before either deadline without acceptance: neither kept nor broken, however late now is
+        {
+            "opened_ms": NOW,
+            "acked_ms": None,
+            "onsite_ms": None,
+            "clocks": {**due, "ack_state": "resolved", "onsite_state": "resolved"},
+        },
     ]
     got = _module(
         new_page(),
