@@ -74,6 +74,9 @@ class CloudSettings(AuthSettings):
     stream_ping_s: float = Field(default=5.0, gt=0, le=60)
     # Seconds between polls of the alarm tables for the stream's cloud alarm and incident events.
     stream_alarm_poll_s: float = Field(default=1.0, gt=0, le=60)
+    # Seconds between re-reads of the accounts behind open streams: a disabled, removed or changed account's
+    # stream ends within this (docs/api.md, "Live stream").
+    stream_recheck_s: float = Field(default=30.0, gt=0, le=300)
 
     # Seconds between re-estimates of the free-socket ETA of full sheds (also at once when a shed fills up).
     eta_refresh_s: float = Field(default=30.0, gt=0, le=3600)

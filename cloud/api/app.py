@@ -39,6 +39,7 @@ from cloud.runtime import make_worker, open_stores
 from cloud.settings import CloudSettings
 from cloud.stream.alarm_feed import AlarmFeed
 from cloud.stream.hub import Hub
+from cloud.stream.recheck import Recheck, store_lookup
 from cloud.stream.source import BusSource
 from protocol.brokerurl import BrokerUrl
 from protocol.clock import clock_from_spec
@@ -152,6 +153,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
         eta.on_change = source.estimates_changed  # a new ETA goes out as the shed's availability event
         bus.subscribe(eta.on_event, name="eta", kinds=(SocketStatusChanged, SocketRemoved, SocketStopChanged))
         bus.subscribe(source.on_event, name="stream")
+        recheck = Recheck(hub, store_lookup(stores.state.engine))  # open streams stay authorised
         alarm_feed = AlarmFeed(
             stores.state.engine,
             hub,
@@ -174,6 +176,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
             eta=eta,
             alarm_feed=alarm_feed,
             alarm_seed=seed,
+            stream_recheck=recheck,
         )
         build = functools.partial(build_shed_detail, state)
         state.shed_views = ShedViews(build, live.shed_version, max_age_s=settings.shed_view_max_age_s)
@@ -182,6 +185,7 @@ def create_app(settings: CloudSettings) -> FastAPI:
             asyncio.create_task(_maintain(state)),
             asyncio.create_task(_follow_inventory(state)),
             asyncio.create_task(_ping_stream(state)),
+            asyncio.create_task(recheck.run(settings.stream_recheck_s)),
             asyncio.create_task(alarm_config.follow(state)),
         ]
         if settings.commands or (settings.commands is None and settings.ingest):

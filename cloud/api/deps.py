@@ -22,6 +22,7 @@ from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
 from cloud.stream.alarm_feed import AlarmFeed
 from cloud.stream.hub import Hub
+from cloud.stream.recheck import Recheck
 from cloud.telemetry.base import TelemetryStore
 from protocol.clock import Clock
 
@@ -44,6 +45,7 @@ class CloudState:
     eta: EtaService | None = None  # the free-socket ETA of full sheds
     shed_views: ShedViews | None = None  # GET /api/v1/sheds/{shed}: built views kept while fresh
     alarm_feed: AlarmFeed | None = None  # the stream's cloud alarm and incident changes
+    stream_recheck: Recheck | None = None  # re-reads the accounts behind open streams
     # The alarm TOML as read at start (the seed API-edited documents override) and the command sender (None
     # when commands are off in this process or its broker has not accepted it yet).
     alarm_seed: AlarmConfig = field(default_factory=AlarmConfig)

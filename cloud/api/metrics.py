@@ -117,6 +117,15 @@ class PartsCollector(Collector):
                 "shedwatch_stream_dropped_slow", "Stream clients dropped for falling behind", hub.dropped_slow
             )
             yield _counter("shedwatch_stream_resets", "Reconnects that could not resume (sent reset)", hub.resets)
+            ended = CounterMetricFamily(
+                "shedwatch_stream_ended_auth", "Streams ended for their credential, by reason", labels=["reason"]
+            )
+            for reason, n in hub.ended.items():
+                ended.add_metric([reason], n)
+            yield ended
+        if cloud.stream_recheck is not None:
+            errors = cloud.stream_recheck.errors
+            yield _counter("shedwatch_stream_recheck_errors", "Failed reads of the accounts of open streams", errors)
         if cloud.alarm_feed is not None:
             errors = cloud.alarm_feed.errors
             yield _counter("shedwatch_stream_alarm_feed_errors", "Failed polls of the alarm tables", errors)

@@ -101,18 +101,28 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-async def current_principal(
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """The authenticated caller and when the credential they sent expires (``exp``, epoch s of the wall clock)."""
+
+    principal: Principal
+    expires_s: float
+
+
+async def current_credential(
     request: Request,
     response: Response,
     cloud: CloudDep,
     token: Annotated[str | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
-) -> Principal | None:
-    """The authenticated caller, or None for an anonymous one (see the module docstring for the errors)."""
+) -> Credential | None:
+    """The authenticated caller with the credential's expiry, or None for an anonymous one (see the module
+    docstring for the errors)."""
     if token is None and request.headers.get("authorization") is not None:
         raise unauthorized("unsupported Authorization scheme; send 'Bearer <token>'")
     if token is not None:
-        return decode_token(cloud.settings, token)[0]
+        principal, claims = decode_token(cloud.settings, token)
+        return Credential(principal, float(claims["exp"]))
     if cookie is None:
         return None
     principal, claims = decode_token(cloud.settings, cookie, cookie=True)
@@ -127,10 +137,18 @@ async def current_principal(
         raise HTTPException(status_code=403, detail=refusal)
     if time.time() - claims["iat"] >= cloud.settings.access_token_ttl_s / 2:
         principal = await asyncio.to_thread(_renew, request, cloud, response, principal)
-    return principal
+    # The cookie the client holds is the one it sent (a renewal reaches it only with a response it reads).
+    return Credential(principal, float(claims["exp"]))
+
+
+async def current_principal(credential: Annotated[Credential | None, Depends(current_credential)]) -> Principal | None:
+    """The authenticated caller, or None for an anonymous one (a route that goes on reading, the stream, also
+    needs the credential's expiry: ``CredentialDep``)."""
+    return credential.principal if credential is not None else None
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
+CredentialDep = Annotated[Credential | None, Depends(current_credential)]
 
 
 class Refused(HTTPException):

@@ -80,6 +80,11 @@ def by_id(conn: Connection, user_id: str) -> User | None:
     return found[0] if found else None
 
 
+def by_ids(conn: Connection, user_ids: Collection[str]) -> dict[str, User]:
+    """The users with these ids, by id (ids of no user are left out); one query however many."""
+    return {u.id: u for u in _users(conn, users.c.id.in_(sorted(user_ids)))} if user_ids else {}
+
+
 def listed(conn: Connection, *, communities: Collection[str] | None) -> list[User]:
     """Users by name; ``communities=None`` every user, else those with a membership in one of them."""
     if communities is None:

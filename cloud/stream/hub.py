@@ -15,13 +15,15 @@ from cloud.core.access.roles import Principal
 from cloud.stream.frames import Outgoing, StreamEvent, encode, event_id, frame, parse_event_id
 from cloud.stream.ring import Ring
 from cloud.stream.scope import Scope
+from cloud.stream.standing import END_REASONS, Ended, EndReason
 
 RING_SIZE = 10_000
 QUEUE_SIZE = 1_000
 
 
-# What a client's queue holds: an event, a ping (the server time, epoch ms), or None: dropped, end the stream.
-Item = StreamEvent | int | None
+# What a client's queue holds: an event, a ping (the server time, epoch ms), None: dropped, end the stream, or
+# Ended: its credential no longer holds, send the final ``auth`` event and end the stream.
+Item = StreamEvent | int | Ended | None
 
 
 class Client:
@@ -46,6 +48,7 @@ class Hub:
         self.connected_total = 0
         self.dropped_slow = 0  # clients dropped because their queue was full
         self.resets = 0  # reconnects that could not resume (told to reload)
+        self.ended: dict[EndReason, int] = dict.fromkeys(END_REASONS, 0)  # streams ended for their credential
 
     def publish(self, items: Sequence[Outgoing]) -> None:
         """Number, encode and fan out ``items`` (loop thread)."""
@@ -75,6 +78,17 @@ class Hub:
         while not client.queue.empty():  # make room for the end-of-stream mark
             client.queue.get_nowait()
         client.queue.put_nowait(None)
+
+    def end(self, client: Client, reason: EndReason) -> None:
+        """End ``client``'s stream because its credential no longer holds (idempotent: a client already gone or
+        dropped is left alone). Events still queued are not sent: a reconnect resumes them from the ring."""
+        if client not in self.clients:
+            return
+        self.clients.discard(client)
+        self.ended[reason] += 1
+        while not client.queue.empty():
+            client.queue.get_nowait()
+        client.queue.put_nowait(Ended(reason))
 
     def connect(self, principal: Principal | None, last_event_id: str | None) -> tuple[Client, list[bytes]]:
         """Register a client; the frames it gets first: what it missed since ``last_event_id`` (its scope
