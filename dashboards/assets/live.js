@@ -3,7 +3,7 @@
 // hearing the server, so a frozen screen never looks calm. Durations use performance.now() (monotonic).
 
 import { noteServerTime } from "./clock.js";
-import { api, exposed, t } from "./common.js";
+import { api, exposed, logout, t } from "./common.js";
 
 export const STREAM_PATH = "api/v1/stream";
 export const EVENT_TYPES = ["socket", "socket_stop", "availability", "alarm", "incident", "session", "reset"];
@@ -31,6 +31,7 @@ export class LiveFeed {
     this.pollTimer = null;
     this.lost = false;
     this.lastEventId = null;
+    this.authRetry = false; // one reconnect tried after the server ended the stream for an expired credential
   }
 
   start() {
@@ -52,13 +53,16 @@ export class LiveFeed {
     const es = new EventSource(STREAM_PATH);
     this.es = es;
     es.onopen = () => {
+      this.authRetry = false;
       this.mode = "stream";
       this.stopPolling();
       this.heard();
     };
     es.onerror = () => {
       this.failing();
-      if (es.readyState === EventSource.CLOSED) {
+      if (es.readyState === EventSource.CLOSED && this.authRetry) {
+        this.relogin(); // the reconnect after `auth` was refused: the cookie is gone
+      } else if (es.readyState === EventSource.CLOSED) {
         // Not reconnecting by itself: the server answered with an error (404: no stream here; 401/403).
         this.es = null;
         this.startPolling();
@@ -77,11 +81,41 @@ export class LiveFeed {
       this.onEvent(type, data);
     };
     for (const type of EVENT_TYPES) es.addEventListener(type, handle(type));
+    // The server ended the stream for its credential (docs/api.md, "A stream stays authorised"). EventSource would
+    // reconnect by itself with the same cookie in a loop: stop it. An expired cookie may have been renewed by the
+    // page's other requests, so try once (the page re-reads its state on the new stream's first ping, as after any
+    // reconnect); otherwise log in again.
+    es.addEventListener("auth", (ev) => {
+      es.close();
+      this.es = null;
+      this.failing();
+      let reason = null;
+      try {
+        reason = JSON.parse(ev.data).reason;
+      } catch {
+        /* unreadable: treat as not retryable */
+      }
+      if (reason === "expired" && !this.authRetry) {
+        this.authRetry = true;
+        this.openStream();
+      } else {
+        this.relogin();
+      }
+    });
     es.addEventListener("ping", (ev) => {
       this.heard();
       noteServerTime(ev.data); // the cloud's clock (clock.js)
       this.onEvent("ping", null);
     });
+  }
+
+  relogin() {
+    // Expire the cookie (a changed account's cookie would still be accepted) and reload: the page shows its login.
+    this.es?.close();
+    this.es = null;
+    logout()
+      .catch(() => {})
+      .finally(() => location.reload());
   }
 
   startPolling() {
