@@ -149,7 +149,9 @@ def apply_config(ctx: Ctx, config: ShedConfig) -> tuple[bool, str]:
             if did in fresh.devices:
                 fresh.devices[did] = dev
         removed_tripped = [
-            f"{s.device}/{s.socket}" for s in ctx.state.sockets() if s.trip and s.device not in fresh.posts
+            f"{s.device}/{s.socket}"
+            for s in ctx.state.sockets()
+            if s.trip and (s.device not in fresh.posts or s.socket not in fresh.posts[s.device].sockets)
         ]
         if removed_tripped:
             return False, f"would drop tripped sockets {removed_tripped}: reset them first"
@@ -165,8 +167,9 @@ def apply_config(ctx: Ctx, config: ShedConfig) -> tuple[bool, str]:
                     # no longer supervised once the config drops it: never leave it switched on
                     ctx.interlock("cut", "socket", "decommissioned", device=sock.device, socket=sock.socket)
                     ctx.ensure_off(sock, "decommissioned", force=True)
-        if post_id not in fresh.posts:
+        if dropped.sockets:
             orphans.retire(ctx, dropped)  # commanded off until confirmed, not forgotten after one command
+    orphans.readopt(ctx, config)
     st.config = config
     st.posts = fresh.posts
     st.devices = fresh.devices

@@ -56,13 +56,16 @@ def _dispatch(ctx: Ctx, event: Input) -> None:
     if isinstance(event, PostTelemetry):
         post = st.posts.get(event.src)
         if post is None:
-            orphans.on_unconfigured(ctx, event)
+            orphans.on_unconfigured(ctx, event.src, event.sockets)
             return
         liveness.heard(ctx, post.id)
         for reading in event.sockets:
             sock = post.sockets.get(reading.socket)
             if sock is not None:
                 on_reading(ctx, post, sock, reading)
+        extra = [r for r in event.sockets if r.socket not in post.sockets]
+        if extra or event.src in st.retired:  # sockets the config dropped or never had: kept off until confirmed
+            orphans.on_unconfigured(ctx, event.src, extra)
         check_post(ctx, post, _post_total(ctx, event))
         clock_rules.check_device(ctx, event.src, event.ts)
     elif isinstance(event, Tick):

@@ -26,8 +26,9 @@ def confirmed(ctx: Ctx, sock: SocketState) -> None:
 
 def on_result(ctx: Ctx, result: RelayResult) -> None:
     """A post answered a relay command (a configured post, or one the edge still commands off)."""
-    post = ctx.state.posts.get(result.src) or ctx.state.retired.get(result.src)
-    sock = post.sockets.get(result.socket) if post else None
+    # a configured post's socket, or one it no longer has (or never had) that the edge still commands off
+    holders = (ctx.state.posts.get(result.src), ctx.state.retired.get(result.src))
+    sock = next((p.sockets[result.socket] for p in holders if p is not None and result.socket in p.sockets), None)
     if sock is None:
         return
     if result.ok:
