@@ -644,6 +644,9 @@ def main() -> int:
 
         # 3. drain: status events pile up in the outbox while the cloud broker is down
         sub = _client(cloud.port, "bench-cloud-ingest", persistent=True)
+        # back within a second of the broker, as the agent (reconnect_max_s = 1): paho's default backoff doubles
+        # from 1 s, and a subscriber that came back after the drain had ended measured nothing (0.0 msgs/s)
+        sub.reconnect_delay_set(1, 1)
         seen: dict[int, float] = {}
         sub.on_message = lambda _c, _u, m: seen.setdefault(orjson.loads(m.payload)["seq"], time.perf_counter())
         sub.subscribe(f"sw/v1/edge/{SHED}/#", qos=1)
@@ -665,7 +668,11 @@ def main() -> int:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and _depth(data) > 0:
             time.sleep(0.05)
-        time.sleep(0.5)
+        # the outbox empties on the broker's PUBACKs: wait until the subscriber stops receiving too
+        got = -1
+        while time.monotonic() < deadline and len(seen) != got:
+            got = len(seen)
+            time.sleep(1.0)
         drained = sorted(t for s, t in seen.items() if s > before)
         result["drain_backlog_msgs"] = backlog
         if len(drained) > 1:
