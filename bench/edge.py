@@ -652,7 +652,7 @@ def main() -> int:
         def drained_one(_c: Any, _u: Any, m: mqtt.MQTTMessage) -> None:
             # the outbox's streams only: a heartbeat or the state carries the outbox's last seq, not its own, and
             # would pass for the backlog's last message
-            if m.topic.endswith(("/edge/event", "/edge/telemetry", "/edge/result")):
+            if m.topic.endswith(("/event", "/telemetry", "/result")):  # sw/v1/edge/{shed}/event ...
                 seen.setdefault(orjson.loads(m.payload)["seq"], time.perf_counter())
 
         sub.on_message = drained_one
@@ -678,6 +678,7 @@ def main() -> int:
             time.sleep(0.05)
         # the outbox empties on the broker's PUBACKs: wait until the subscriber has the backlog's last message too
         # (QoS 1 in order), and time the backlog alone: later events and batches are not part of the drain
+        deadline = min(deadline, time.monotonic() + 30)
         while time.monotonic() < deadline and max(seen, default=0) < last:
             time.sleep(0.05)
         drained = sorted(t for s, t in seen.items() if before < s <= last)
