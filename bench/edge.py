@@ -134,13 +134,19 @@ class Posts:
         for post in POSTS:
             self.publish(post)
 
+    def cool(self) -> None:
+        """Every socket's readings back to 200 W and warm; relays stay as the posts have them (cut ones open)."""
+        with self.lock:
+            for key in self.relay:
+                self.power[key] = 200.0
+                self.temp[key] = BASE_TEMP_C
+
     def normal(self) -> None:
         """Every socket back to a plugged, switched-on, 200 W, warm reading."""
+        self.cool()
         with self.lock:
             for key in self.relay:
                 self.relay[key] = self.plugged[key] = True
-                self.power[key] = 200.0
-                self.temp[key] = BASE_TEMP_C
 
     def start_background(self) -> None:
         """Each post not busy reports every ``period_s``, staggered: the telemetry that flows to the cloud."""
@@ -267,6 +273,11 @@ class Probe:
                     return got[:n]
                 self.seen.wait(left)
 
+    def cut_as(self, post: str, socket: int, reason: str) -> list[str]:
+        """The other reasons of the relay-offs seen for this socket since the last clear (a latch from before)."""
+        with self.lock:
+            return sorted({r for _, p, k, r in self.offs if p == post and k == socket and r != reason})
+
     def arrival(self, src: str, seq: int, timeout: float = 3.0) -> float | None:
         """When the probe saw device message (src, seq)."""
         deadline = time.monotonic() + timeout
@@ -357,10 +368,16 @@ class Bench:
         self.unmeasured: list[dict[str, Any]] = []  # trials counted missing, and why
 
     def restore(self) -> None:
-        """Sensors normal, posts confirm their cuts, latches reset, every socket switched on again."""
+        """Sensors and readings normal, posts confirm their cuts, latches reset, every socket switched on again.
+
+        Every reading is normal before the reset: a post still reporting an over-temperature trial's 66 degC
+        (the background reports, any time) re-tripped its sockets as socket_overtemp right after the reset, and
+        the rate-of-rise trial on such a latched socket then saw no thermal_runaway cut ("no_relay_off").
+        """
         self._obeyed()  # before the posts report: a cut they had not obeyed yet was left unconfirmed (see below)
         self.sensors.environment()
         self.sensors.extinguisher(discharged=False)
+        self.posts.cool()
         self.posts.round()  # every post reports its cut sockets off: the agent's relay commands are confirmed
         time.sleep(0.3)
         _reset(self.cloud_port)
@@ -387,22 +404,33 @@ class Bench:
                     return
             time.sleep(0.01)
 
-    def _record(self, name: str, t_in: float | None, offs: list[float], key: str = "") -> None:
-        """One trial: measured, or counted missing with why (``unmeasured`` in the output)."""
+    def _record(
+        self, name: str, t_in: float | None, offs: list[float], key: str = "", socket: tuple[str, int] | None = None
+    ) -> dict[str, Any] | None:
+        """One trial: measured, or counted missing with why (``unmeasured`` in the output; the entry returned).
+
+        ``socket``: the (post, socket) a socket trial drives, to name the latch it already had (``already_cut``).
+        """
         if t_in is not None and offs and offs[0] >= t_in:
             self.lat[name].append((offs[0] - t_in) * 1000)
-            return
+            return None
         self.missing[name] += 1
+        cut_as = self.probe.cut_as(*socket, TRIP_REASONS[name]) if socket is not None and not offs else []
         if t_in is None:
             why = "trigger_not_seen"  # the probe never saw the triggering message (or last report): not measurable
+        elif cut_as:
+            why = "already_cut"  # cut for another reason since the restore: latched before the trial (cut_as)
         elif not offs:
             why = "no_relay_off"  # a real miss unless the socket was already off (see on_at_silence)
         else:
             why = "cut_before_trigger"  # the edge cut earlier than this trial's trigger: a prior reading tripped it
         entry: dict[str, Any] = {"trip": name, "key": key, "why": why}
+        if cut_as:
+            entry["cut_as"] = cut_as
         if t_in is not None and offs:
             entry["off_minus_trigger_ms"] = round((offs[0] - t_in) * 1000, 2)
         self.unmeasured.append(entry)
+        return entry
 
     def socket_trips(self, name: str, trials: int) -> None:
         """One hot socket at a time (over-power 1,500 W or over-temperature 66 degC), 20 ms apart."""
@@ -419,17 +447,22 @@ class Bench:
                         self.posts.temp[(post, sock)] = 66.0
                 seq = self.posts.publish(post, qos=1)
                 offs = self.probe.wait_off(reason, post, sock)
-                self._record(name, self.probe.arrival(post, seq), offs, f"{post}/{sock}")
+                self._record(name, self.probe.arrival(post, seq), offs, f"{post}/{sock}", (post, sock))
                 self.posts.busy.discard(post)
                 done += 1
                 time.sleep(0.02)
             self.restore()
 
     def rate_of_rise(self, rounds: int) -> None:
-        """Every post ramps one socket by 2.5 degC every 1.1 s (staggered): the 4th reading trips (>= 1 degC/s, 3 s)."""
+        """Every post ramps one socket by 2.5 degC every 1.1 s (staggered): the 4th reading trips (>= 1 degC/s, 3 s).
+
+        The edge judges the 3 s on its receipt times: 3.3 s apart as sent, so a first reading received over 0.3 s
+        late against the 4th would not trip yet; a miss lists ``rise_span_s`` as the probe saw it to tell.
+        """
         for r in range(rounds):
             sock = r % SOCKETS + 1
             self.posts.busy.update(POSTS)
+            first: dict[str, int] = {}
             last: dict[str, int] = {}
             for step in range(4):
                 t0 = time.monotonic()
@@ -438,10 +471,15 @@ class Bench:
                     with self.posts.lock:
                         self.posts.temp[(post, sock)] = BASE_TEMP_C + 2.5 * step
                     last[post] = self.posts.publish(post, qos=1)
+                    first.setdefault(post, last[post])
                 time.sleep(max(0.0, t0 + 1.1 - time.monotonic()))
             for post in POSTS:
                 offs = self.probe.wait_off("thermal_runaway", post, sock)
-                self._record("rate_of_rise", self.probe.arrival(post, last[post]), offs, f"{post}/{sock}")
+                t_in = self.probe.arrival(post, last[post])
+                entry = self._record("rate_of_rise", t_in, offs, f"{post}/{sock}", (post, sock))
+                t_first = self.probe.arrival(post, first[post], timeout=0.0)
+                if entry is not None and t_in is not None and t_first is not None:
+                    entry["rise_span_s"] = round(t_in - t_first, 3)
             self.posts.busy.clear()
             self.restore()
 
@@ -606,8 +644,18 @@ def main() -> int:
 
         # 3. drain: status events pile up in the outbox while the cloud broker is down
         sub = _client(cloud.port, "bench-cloud-ingest", persistent=True)
+        # back within a second of the broker, as the agent (reconnect_max_s = 1): paho's default backoff doubles
+        # from 1 s, and a subscriber that came back after the drain had ended measured nothing (0.0 msgs/s)
+        sub.reconnect_delay_set(1, 1)
         seen: dict[int, float] = {}
-        sub.on_message = lambda _c, _u, m: seen.setdefault(orjson.loads(m.payload)["seq"], time.perf_counter())
+
+        def drained_one(_c: Any, _u: Any, m: mqtt.MQTTMessage) -> None:
+            # the outbox's streams only: a heartbeat or the state carries the outbox's last seq, not its own, and
+            # would pass for the backlog's last message
+            if m.topic.endswith(("/event", "/telemetry", "/result")):  # sw/v1/edge/{shed}/event ...
+                seen.setdefault(orjson.loads(m.payload)["seq"], time.perf_counter())
+
+        sub.on_message = drained_one
         sub.subscribe(f"sw/v1/edge/{SHED}/#", qos=1)
         time.sleep(1.0)
         before = max(seen) if seen else 0
@@ -623,12 +671,17 @@ def main() -> int:
         time.sleep(1.0)
         data = tmp / "data" / "outbox.sqlite"
         backlog = _depth(data)
+        last = _outbox_int(data, "SELECT COALESCE(MAX(seq), 0) FROM outbox")
         cloud.start()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and _depth(data) > 0:
             time.sleep(0.05)
-        time.sleep(0.5)
-        drained = sorted(t for s, t in seen.items() if s > before)
+        # the outbox empties on the broker's PUBACKs: wait until the subscriber has the backlog's last message too
+        # (QoS 1 in order), and time the backlog alone: later events and batches are not part of the drain
+        deadline = min(deadline, time.monotonic() + 30)
+        while time.monotonic() < deadline and max(seen, default=0) < last:
+            time.sleep(0.05)
+        drained = sorted(t for s, t in seen.items() if before < s <= last)
         result["drain_backlog_msgs"] = backlog
         if len(drained) > 1:
             result["drain_msgs_per_s"] = round((len(drained) - 1) / (drained[-1] - drained[0]), 1)
@@ -660,11 +713,16 @@ def _renice(pid: int, nice: int) -> None:
 
 
 def _depth(path: Path) -> int:
+    return _outbox_int(path, "SELECT COUNT(*) FROM outbox")
+
+
+def _outbox_int(path: Path, sql: str) -> int:
+    """One number from the agent's outbox database, read-only."""
     import sqlite3
 
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        return int(db.execute(sql).fetchone()[0])
     finally:
         db.close()
 

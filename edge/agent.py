@@ -261,7 +261,11 @@ class Agent:
         self.writer.submit(staged.set)  # every reading taken so far is staged and acknowledged
         staged.wait(5.0)
         self.shed_outage.closing()
-        self.shed_client.disconnect()
+        # under the decision lock: a decision on the shed client's thread writes its relays itself (loop_write,
+        # inside paho's message callback); had it written the DISCONNECT queued here meanwhile, paho's
+        # on_disconnect would wait for the callback lock its own thread holds, and loop_stop() for ever
+        with self.lock:
+            self.shed_client.disconnect()
         self.shed_client.loop_stop()
         self.flush_telemetry(self.clock.now_ms())
         self.writer.close()
@@ -304,7 +308,7 @@ class Agent:
         # relays first, and on the wire at once: paho writes what a message callback publishes only after the
         # callback returns, so on the shed client's own thread each command is written right away (a shed cut
         # of 200 sockets must not wait for its status events, nor the first socket for the 200th)
-        flush = threading.get_ident() == self._shed_thread
+        flush = threading.get_ident() == self._shed_thread and not self._closing.is_set()  # see close()
         for action in actions:
             if isinstance(action, Relay):
                 # built without re-validation: every field comes from a decision over validated config and input

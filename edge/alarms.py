@@ -102,6 +102,12 @@ def _clear(ctx: Ctx, track: AlarmTrack, message: str) -> None:
     )
 
 
+def alarm_active(ctx: Ctx, alarm_type: str, *, device: str | None = None, socket: int | None = None) -> bool:
+    """Whether this alarm condition is raised now."""
+    track = ctx.state.alarms.get(alarm_id(ctx.shed, alarm_type, device, socket))
+    return track is not None and track.active
+
+
 def raise_latched(
     ctx: Ctx,
     alarm_class: AlarmClass,

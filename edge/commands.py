@@ -4,7 +4,7 @@ Every command is checked for expiry and for a known target, applied, and answere
 a CommandResult. The adapter audits it locally and persists an applied config.
 """
 
-from edge import liveness, orphans, sessions
+from edge import liveness, orphans, relays, sessions
 from edge.actions import Answer, SaveConfig
 from edge.alarms import clear_latched
 from edge.context import Ctx
@@ -131,8 +131,13 @@ def _reset(ctx: Ctx, cmd: Command) -> None:
         clear_latched(ctx, message=f"reset by {cmd.actor}", keep=held)
     else:
         clear_latched(ctx, device=cmd.device, socket=cmd.socket, message=f"reset by {cmd.actor}", keep=held)
+    # the offs of the latches lifted are no longer retried where nothing else (a kept latch among them) requires
+    # the socket off
+    superseded = relays.supersede(ctx, ctx.state.sockets() if shed_reasons else lifted)
     n = len(lifted) + len(shed_reasons)
     detail = f"{n} latch(es) lifted" if n else ("nothing was latched" if not kept else "no latch lifted")
+    if superseded:
+        detail += f"; {superseded} unconfirmed relay-off(s) no longer retried"
     _answer(ctx, cmd, "applied" if n or not kept else "rejected", detail + _kept(kept))
 
 

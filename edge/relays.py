@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from edge.actions import Relay
 from edge.alarms import clear_now, observe
 from edge.context import Ctx
-from edge.state import SocketState
+from edge.state import ShedState, SocketState
 from protocol.device import RelayResult
 from protocol.uplink import AlarmClass
 
@@ -36,6 +36,35 @@ def on_result(ctx: Ctx, result: RelayResult) -> None:
     pending = sock.pending
     if pending is not None and pending.request_id == result.request_id and result.ok and result.relay == pending.on:
         confirmed(ctx, sock)
+
+
+def off_required(state: ShedState, sock: SocketState) -> bool:
+    """Whether anything still requires this socket's relay open.
+
+    Its own latch, a shed latch, a hold (session end, operator stop, soft limit, no session while plugged), or
+    an authorised shed without a charging session on it (such a socket is energised only for a session).
+    """
+    if sock.trip is not None or state.shed_trips or sock.hold_off is not None:
+        return True
+    return state.config.mode == "authorised" and sock.charge is None
+
+
+def supersede(ctx: Ctx, sockets: Iterable[SocketState]) -> int:
+    """After a reset: stop retrying the unconfirmed relay-offs of sockets nothing requires off any more.
+
+    The reset re-allows charging; a retry of the off it cleared, ~``relay_confirm_s`` later, would cut a socket
+    legitimately switched on again meanwhile (a new session). An off still required by another condition keeps
+    its retries (when in doubt, cut); a cause that is still there (a hot socket, a silent post) trips again at
+    its next reading or tick and is commanded off at once. A ``relay_unconfirmed`` alarm already raised stays
+    until the post next confirms a command: it did not obey. Returns how many offs were superseded.
+    """
+    n = 0
+    for sock in sockets:
+        pending = sock.pending
+        if pending is not None and not pending.on and not off_required(ctx.state, sock):
+            sock.pending = None
+            n += 1
+    return n
 
 
 def on_tick(ctx: Ctx) -> None:

@@ -6,7 +6,7 @@ latching: the resident unplugs and the socket is free again.
 """
 
 from edge import anomalies
-from edge.alarms import Damping, observe, raise_latched
+from edge.alarms import Damping, alarm_active, observe, raise_latched
 from edge.context import Ctx
 from edge.plausibility import judge_socket
 from edge.relays import confirmed
@@ -30,8 +30,13 @@ def trip_socket(
     threshold: float | None = None,
     message: str = "",
 ) -> None:
-    """Cut one socket and latch: the relay stays open until an authorised reset."""
+    """Cut one socket and latch: the relay stays open until an authorised reset.
+
+    A new cause says off at once even over an earlier off still unconfirmed (a latch for another reason, a
+    session end, an operator stop): it never waits for that command's retry, as a whole-post cut does not.
+    """
     new = sock.trip is None
+    fresh = new or not alarm_active(ctx, reason, device=sock.device, socket=sock.socket)
     if new:
         sock.trip = reason
         ctx.interlock("cut", "socket", reason, device=sock.device, socket=sock.socket, latched=True)
@@ -45,8 +50,12 @@ def trip_socket(
         value=value,
         threshold=threshold,
     )
-    if new:
-        ctx.ensure_off(sock, reason, force=True)
+    pending = sock.pending
+    said_now = pending is not None and not pending.on and pending.sent_ms == ctx.now  # a whole-post cut just now
+    if said_now or not fresh:
+        return
+    if new or sock.relay:  # a new latch even where the relay looks open; a new cause where it is still closed
+        ctx.send_relay(sock, on=False, reason=reason)
 
 
 def end_session(ctx: Ctx, sock: SocketState, reason: str) -> None:

@@ -93,6 +93,37 @@ def test_a_latch_survives_sigkill(mosquitto, tmp_path: Path) -> None:
         devices.close()
 
 
+def test_an_open_sheds_session_survives_sigkill_with_its_start(mosquitto, tmp_path: Path) -> None:
+    """The session goes on under its first id (its start, hence its limits, carried), not a new one from the restart."""
+    cfg = write_config(
+        tmp_path / "shed.toml", shed_broker=mosquitto.url, cloud_broker=mosquitto.url, data_dir=tmp_path / "data"
+    )
+    rec = Recorder(mosquitto.url, ["sw/v1/edge/shed-a/#"])
+    devices = Devices(mosquitto.url)
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+
+    def sessions(start: int = 0) -> list[str]:
+        return [e.session_id for e in rec.events("socket_status")[start:] if e.socket == 1 and e.session_id]
+
+    try:
+        rec.wait(lambda: rec.of(Kind.EDGE_STATE), what="birth")
+        devices.telemetry("post-1", [reading(1, 200.0)])
+        first = rec.wait(sessions, what="a session")[0]
+        rec.wait(lambda: _latches(tmp_path / "data"), what="the session on disk")
+        agent.kill()
+        seen = len(rec.events("socket_status"))
+        agent = AgentProcess(cfg, tmp_path / "agent2.log").start()
+        rec.wait(lambda: [s for s in rec.of(Kind.EDGE_STATE) if s.state == "birth"][1:], what="rebirth")
+        devices.telemetry("post-1", [reading(1, 200.0)])
+        # every status after the restart names the first session (one or more: plugged, then charging)
+        assert set(rec.wait(lambda: sessions(seen), what="the session after the restart")) == {first}
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
+        rec.close()
+        devices.close()
+
+
 def _latches(data: Path) -> int:
     db = sqlite3.connect(f"file:{data / 'outbox.sqlite'}?mode=ro", uri=True)
     try:

@@ -151,3 +151,48 @@ def test_a_command_that_fails_validation_is_answered_rejected_with_why(mosquitto
         rec.close()
     assert "Traceback" not in agent.output()
     assert "retained config cleared" in agent.output()
+
+
+def test_a_reset_then_a_restarted_session_is_not_cut_by_the_old_offs_retry(mosquitto, tmp_path: Path) -> None:
+    """Two sockets cut in one decision, never confirmed (the post's results are lost); only socket 1 is reset.
+
+    Their retries fall due in the same tick, socket 1's first: socket 2's retry arriving without one for socket 1
+    before it shows the reset superseded socket 1's off (before, the retry cut its restarted session again).
+    """
+    url = mosquitto.url
+    cfg = write_config(
+        tmp_path / "shed.toml",
+        shed_broker=url,
+        cloud_broker=url,
+        data_dir=tmp_path / "data",
+        thresholds="relay_confirm_s = 4.0",  # room for the reset and the new session before the retry is due
+    )
+    rec = Recorder(url, ["sw/v1/edge/shed-a/#", "sw/v1/shed/shed-a/dev/+/relay/set"])
+    devices = Devices(url)
+    cloud = client(url, "cloud")
+    agent = AgentProcess(cfg, tmp_path / "agent.log").start()
+
+    def offs(socket: int) -> list[str]:
+        return [c.reason for c in rec.of(Kind.RELAY_SET) if c.socket == socket and not c.on]
+
+    try:
+        rec.wait(lambda: rec.of(Kind.EDGE_STATE), what="birth")
+        devices.telemetry("post-1", [reading(1, 1500.0), reading(2, 1500.0)])
+        rec.wait(lambda: offs(1) and offs(2), what="both cut")
+        cloud.publish(
+            shed_topic(Kind.CLOUD_COMMAND, "shed-a"), _command("r1", "reset_trip", device="post-1", socket=1), qos=1
+        )
+        done = rec.wait(lambda: [r for r in rec.of(Kind.EDGE_RESULT) if r.request_id == "r1"], what="reset")[0]
+        # socket 1's session restarts; socket 2's post still shows its relay closed (it never obeyed)
+        devices.telemetry("post-1", [reading(1, 200.0), reading(2, 1500.0)])
+        rec.wait(lambda: len(offs(2)) >= 2, what="socket 2's retry")
+        assert offs(1) == ["over_power"], "the retry of the off the reset cleared cut the restarted session"
+        assert offs(2) == ["over_power", "over_power"]  # still latched: retried
+        assert done.detail == "1 latch(es) lifted; 1 unconfirmed relay-off(s) no longer retried"
+        assert agent.terminate() == 0
+    finally:
+        agent.kill()
+        cloud.disconnect()
+        cloud.loop_stop()
+        for c in (rec, devices):
+            c.close()
