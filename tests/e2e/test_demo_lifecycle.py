@@ -20,7 +20,7 @@ import pytest
 from shedwatch.demo import EXIT_PORT_IN_USE
 from shedwatch.demo_clock import load_clock
 from tests.e2e.demo_process import Run, demo_process
-from tests.unit.demo.test_demo_processes import alive
+from tests.unit.demo.test_demo_processes import NotJson, alive
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -59,18 +59,6 @@ def test_a_killed_demo_leaves_no_part_running(tmp_path: Path) -> None:
             for pid in parts:
                 if alive(pid):
                     subprocess.run(["kill", "-KILL", str(pid)], check=False)
-
-
-class NotJson(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"<html>someone else's server</html>"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: object) -> None:
-        pass
 
 
 def test_a_taken_port_fails_with_one_line_and_starts_nothing(tmp_path: Path) -> None:

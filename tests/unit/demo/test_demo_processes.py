@@ -1,14 +1,22 @@
-"""What keeps the demo's parts from outliving it: a port test before anything starts, and the parent guard that
-has the kernel SIGTERM a part whose demo was killed outright (SIGKILL)."""
+"""What keeps the demo's parts from outliving it: a port test before anything starts, a health wait that another
+server's page does not crash, and the parent guard that has the kernel SIGTERM a part whose demo was killed
+outright (SIGKILL)."""
 
+import argparse
+import http.server
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import pytest
+
+from shedwatch.demo import Demo
 from shedwatch.parent_guard import EXIT_USAGE, main
 from shedwatch.ports import port_taken
+from shedwatch.processes import Child
 from tests.waiting import wait_until
 
 
@@ -64,3 +72,33 @@ def test_the_guard_refuses_bad_arguments_and_an_already_dead_parent(tmp_path: Pa
     guard = [sys.executable, "-m", "shedwatch.parent_guard", "1", "touch", "started"]
     assert subprocess.run(guard, cwd=tmp_path, check=False).returncode == 128 + signal.SIGTERM
     assert not (tmp_path / "started").exists()
+
+
+class NotJson(http.server.BaseHTTPRequestHandler):
+    """Some other server on the port: a page, not the cloud's JSON."""
+
+    def do_GET(self) -> None:
+        body = b"<html>not the cloud</html>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_waiting_for_the_cloud_survives_an_answer_that_is_not_json(tmp_path: Path) -> None:
+    server = http.server.HTTPServer(("127.0.0.1", 0), NotJson)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    demo = Demo(argparse.Namespace(data_dir=tmp_path))
+    cloud = Child("cloud", ["sleep", "600"], log_dir=tmp_path)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        # A clear failure naming the address (the demo prints it and stops everything), not a JSONDecodeError.
+        with pytest.raises(RuntimeError, match="the cloud did not answer on"):
+            demo.wait_healthy(url, cloud, timeout=1.0)
+    finally:
+        cloud.kill()
+        server.shutdown()
+        server.server_close()
