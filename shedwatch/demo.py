@@ -8,17 +8,22 @@ there), shed-b authorised (bikes wait plugged in for a session by QR id).
 Everything runs on one clock, --speed times real time; alert links and the staff's
 promise are sized in real minutes. An admin starts the thermal-runaway drill with the
 control room's button, or --drill starts it by itself.
-Ctrl-C stops the parts in a safe order (devices, edges, cloud, broker) and exits 0.
+Ctrl-C stops the parts in a safe order (devices, edges, cloud, broker) and exits 0; so
+do SIGTERM, SIGHUP (the terminal closed) and the other signals that would end it. Each part
+also gets SIGTERM from the kernel if the demo is killed outright (SIGKILL).
+Exit codes: 0 stopped in order; 1 a part failed (its log is printed); 2 bad arguments;
+3 the --port is in use (nothing is started).
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +42,32 @@ from shedwatch.demo_alerts import (
     watch_alerts,
 )
 from shedwatch.demo_charging import parked_scenario, prepare_charging, try_qr
+from shedwatch.demo_clock import ClockFileError, SavedClock, load_clock, save_clock, start_epoch_ms
 from shedwatch.demo_config import demo_sheds, shed_toml
 from shedwatch.mosquitto import Mosquitto, find_mosquitto
-from shedwatch.ports import free_port, wait_listening
+from shedwatch.ports import free_port, port_taken, wait_listening
 from shedwatch.processes import Child
 from shedwatch.webhook_receiver import HttpReceiver
 
 DEMO_ROOT = Path("data/demo")
 BUTTON_DRILL_AT_S = 5.0  # simulated seconds from the button's press (or the start, with --drill) to the runaway
+EXIT_OK, EXIT_FAILED, EXIT_PORT_IN_USE = 0, 1, 3  # 2: bad arguments (argparse)
+BEIJING = timezone(timedelta(hours=8))  # China has no daylight saving time
+# Signals that would end the demo at once and leave its parts (each in a session of its own) running: each stops
+# it in order instead. SIGKILL cannot be caught: for it the parts have shedwatch.parent_guard.
+STOP_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGXCPU", "SIGXFSZ")
+    if hasattr(signal, name)
+)
+
+
+class PortInUse(Exception):
+    """The --port is taken before anything started."""
+
+
+class StopRequested(BaseException):
+    """A stop signal came while the demo was still starting (a BaseException, so no handler swallows it)."""
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -132,32 +155,48 @@ class Demo:
         self.receiver: HttpReceiver | None = None
         self.accounts: list[tuple[str, str, str | None]] = []
         self.children: list[Child] = []
+        self.clock: ScaledClock | None = None
 
     def start_broker(self) -> str:
         """The URL of the broker everyone uses, starting one when none was given."""
         if self.args.broker:
             return str(self.args.broker)
         if find_mosquitto() and not self.args.embedded:
-            self.broker = Mosquitto(workdir=self.data / "broker", persistence=True).start()
+            self.broker = Mosquitto(workdir=self.data / "broker", persistence=True, guard_parent=True).start()
             print(f"broker: mosquitto on {self.broker.url}")
             return self.broker.url
         port = free_port()
-        child = Child(
-            "broker", [sys.executable, "-m", "shedwatch.embedded_broker", "--port", str(port)], log_dir=self.logs
-        )
+        argv = [sys.executable, "-m", "shedwatch.embedded_broker", "--port", str(port)]
+        child = Child("broker", argv, log_dir=self.logs, guard_parent=True)
         self.children.append(child)
         wait_listening("127.0.0.1", port, 20)
         print(f"broker: embedded amqtt (MQTT 3.1.1) on mqtt://127.0.0.1:{port}")
         return f"mqtt://127.0.0.1:{port}?protocol=311"
 
+    def start_clock(self) -> ScaledClock:
+        """This run's simulated clock: 17:00 in a fresh data dir; in a kept one, on from where the last run was."""
+        try:
+            saved = load_clock(self.data)
+        except ClockFileError as exc:
+            raise RuntimeError(f"{exc}; delete it to start the simulated time at 17:00 again") from None
+        real_now = time.time_ns() // 1_000_000
+        epoch = start_epoch_ms(saved, real_now_ms=real_now, fresh_ms=_evening_epoch_ms())
+        clock = ScaledClock(speed=self.args.speed, epoch_ms=epoch, anchor_real_ms=real_now)
+        save_clock(self.data, SavedClock(clock.speed, clock.epoch_ms, clock.anchor_real_ms))
+        self.clock = clock
+        return clock
+
     def start(self) -> str:
         """Start everything; the URL of the web page."""
+        # Before anything starts: a cloud that cannot bind would leave the rest running, and the port's owner
+        # (an old demo, another server) would answer our health checks and logins with misleading errors.
+        if self.args.port and port_taken("127.0.0.1", self.args.port):
+            raise PortInUse(f"port {self.args.port} is in use")
         # The demo is a development run: the cloud makes itself a random token key instead of refusing to
         # start without one (docs/accounts.md, "Settings"). An exported environment/secret still wins.
         os.environ.setdefault("SHEDWATCH_CLOUD_ENVIRONMENT", "development")
+        clock = self.start_clock()
         broker = self.start_broker()
-        clock = ScaledClock(speed=self.args.speed, epoch_ms=_evening_epoch_ms())
-        port = self.args.port or free_port()
         common = ["--clock", clock.spec()]
         sheds = demo_sheds(self.args.sheds, self.args.posts, self.args.sockets)
         paths = []
@@ -184,17 +223,21 @@ class Demo:
                     "demo",
                     "--data-dir",
                     str(self.data / "cloud"),
+                    *common,
                 ],
                 check=True,
                 stdout=subprocess.DEVNULL,
                 timeout=60,
             )
-        url = f"http://127.0.0.1:{port}/"
+        self.accounts = demo_accounts(self.data / "cloud", sheds[0].community, clock.spec())
         # Alerts go to a webhook receiver the demo runs and prints (no chat app needed to see them).
         self.receiver = HttpReceiver().up()
+        # --port 0: a free port picked as late as can be (after the accounts' seconds of password hashing, after
+        # the receiver's own bind), so that little else can take it before the cloud binds it.
+        port = self.args.port or free_port()
+        url = f"http://127.0.0.1:{port}/"
         alarms = self.data / "alarms.toml"
         alarms.write_text(alarm_toml(url, f"127.0.0.1:{self.receiver.port}", sheds[0].community, self.args.speed))
-        self.accounts = demo_accounts(self.data / "cloud", sheds[0].community)
         # A request from an earlier run in a kept data dir must not start this run's drill.
         self.drill_requests.unlink(missing_ok=True)
         cloud = Child.shedwatch(
@@ -216,6 +259,7 @@ class Demo:
                 *common,
             ],
             log_dir=self.logs,
+            guard_parent=True,
         )
         self.children.append(cloud)
         # The cloud's ingest session must exist before the first edge speaks: from then on the
@@ -227,7 +271,9 @@ class Demo:
             self.drill_requests.write_text('{"by": "--drill"}\n')
         for i, (shed, path) in enumerate(zip(sheds, paths, strict=True)):
             self.children.append(
-                Child.shedwatch(f"edge-{shed.shed}", ["edge", "--config", str(path), *common], log_dir=self.logs)
+                Child.shedwatch(
+                    f"edge-{shed.shed}", ["edge", "--config", str(path), *common], log_dir=self.logs, guard_parent=True
+                )
             )
             truth = ["--truth", str(self.data / f"truth-{shed.shed}.jsonl")]
             scenario = self.data / f"scenario-{shed.shed}.toml"
@@ -242,7 +288,7 @@ class Demo:
                 # An authorised shed: bikes parked and plugged in, waiting for a resident's session.
                 scenario.write_text(parked_scenario(path, shed))
                 sim = ["sim", "run", str(scenario), "--broker", broker, "--no-residents", *truth, *common]
-            self.children.append(Child.shedwatch(f"sim-{shed.shed}", sim, log_dir=self.logs))
+            self.children.append(Child.shedwatch(f"sim-{shed.shed}", sim, log_dir=self.logs, guard_parent=True))
         return url
 
     def prepare_charging(self, url: str, sheds: list[ShedConfig]) -> None:
@@ -264,7 +310,7 @@ class Demo:
             try:
                 if ingest_ready(httpx.get(url + "healthz", timeout=1).json()):
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):  # not up yet, or not JSON (not our cloud answering)
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"the cloud did not answer on {url}:\n{cloud.log_tail()}")
@@ -277,6 +323,11 @@ class Demo:
                     f"{child.name} exited with {child.exit_code}; its log ({child.log_path}):\n{child.log_tail()}"
                 )
 
+    @property
+    def started_anything(self) -> bool:
+        """True once some part (broker, receiver, child) may be running."""
+        return bool(self.children) or self.broker is not None or self.receiver is not None
+
     def stop(self) -> None:
         """Devices first (so nothing is cut for lack of supervision mid-stop), then edges, cloud, broker."""
         order = sorted(self.children, key=lambda c: ("sim" not in c.name, "edge" not in c.name, c.name == "broker"))
@@ -286,28 +337,38 @@ class Demo:
             self.broker.stop()
         if self.receiver is not None:
             self.receiver.down()
+        # Every part has stopped, so nothing stored is later than now: the next run in this data dir goes on from
+        # here (shedwatch.demo_clock).
+        if self.clock is not None:
+            done = SavedClock(self.clock.speed, self.clock.epoch_ms, self.clock.anchor_real_ms, self.clock.now_ms())
+            save_clock(self.data, done)
 
 
-def _summary(url: str) -> str:
-    try:
-        sheds = httpx.get(url + "api/v1/availability", timeout=2).json()["sheds"]
-    except (httpx.HTTPError, ValueError, KeyError):
-        return "availability: (not yet)"
+def availability_line(sheds: list[dict[str, Any]]) -> str:
+    """The console's ``availability:`` line: every count the API gives, so they add up to the total."""
     parts = [
         f"{s['shed']}: {s['free']} free, {s['charging']} charging, {s['plugged']} plugged, {s['full']} full, "
-        f"{s['faulted']} faulted"
+        f"{s['faulted']} faulted, {s['stopped']} stopped (of {s['total']})"
         for s in sheds
     ]
     return "availability: " + ("; ".join(parts) or "(waiting for edges)")
 
 
-def _time_text(speed: float) -> str:
-    """What runs how fast, said plainly for the viewer."""
+def _summary(url: str) -> str:
+    try:
+        return availability_line(httpx.get(url + "api/v1/availability", timeout=2).json()["sheds"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return "availability: (not yet)"
+
+
+def _time_text(speed: float, start_ms: int) -> str:
+    """What runs how fast and from when, said plainly for the viewer."""
+    start = f"{datetime.fromtimestamp(start_ms / 1000, BEIJING):%Y-%m-%d %H:%M} Beijing time"
     if speed == 1:
-        return "time: everything runs in real time (--speed 1)"
+        return f"time: everything runs in real time (--speed 1), from {start}"
     return (
         f"time: the whole demo (devices, edges and the cloud) runs on one simulated clock, {speed:g}x real time, "
-        f"from 17:00 Beijing time: one real minute is {speed:g} simulated minutes, and the pages' clocks and "
+        f"from {start}: one real minute is {speed:g} simulated minutes, and the pages' clocks and "
         f"countdowns show simulated time. What people must do is sized in real time: alert links stay valid "
         f"{real_minutes(min(LINK_TTL_REAL_S * speed, MAX_LINK_TTL_S), speed):.0f} real minutes, a guard has "
         f"{real_minutes(ACK_REAL_S * speed, speed):.0f} real minutes to accept and "
@@ -315,55 +376,94 @@ def _time_text(speed: float) -> str:
     )
 
 
+def _say(line: str, *, err: bool = False) -> None:
+    """Print for the viewer; after SIGHUP the terminal may be gone, and that must not stop the demo stopping."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+class StopSignals:
+    """STOP_SIGNALS caught: each sets ``stop``. While the demo is still starting the first also interrupts the
+    start (StopRequested), so that a closed terminal does not wait for the cloud to come up before stopping it;
+    once it runs (``running``), and during the stop itself, a signal only sets ``stop``."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.running = False
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        starting = not self.running and not self.stop.is_set()
+        self.stop.set()
+        if starting:
+            raise StopRequested(signum)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the demo until Ctrl-C, SIGTERM or --duration."""
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    """Run the demo until a stop signal (Ctrl-C, SIGTERM, SIGHUP, ...) or --duration; the exit code."""
+    signals = StopSignals()
     demo = Demo(args)
     try:
-        url = demo.start()
-        kept = (
-            "kept: accounts, history, open incidents and latched trips of earlier runs stay"
-            if demo.kept
-            else "fresh for this run; --data-dir DIR keeps one across runs"
+        return _run(args, demo, signals)
+    except PortInUse as exc:
+        _say(f"demo: {exc}", err=True)
+        return EXIT_PORT_IN_USE
+    except StopRequested:
+        return EXIT_OK
+    except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
+        _say(f"demo failed: {exc}", err=True)
+        return EXIT_FAILED
+    finally:
+        # Whatever ended the run (a signal, a failed part, an error of the demo's own), no part outlives it.
+        signals.stop.set()
+        if demo.started_anything:
+            _say("stopping ...")
+            demo.stop()
+            _say("stopped.")
+
+
+def _run(args: argparse.Namespace, demo: Demo, signals: StopSignals) -> int:
+    """Start, print what the viewer needs, and watch the parts until asked to stop."""
+    stop = signals.stop
+    url = demo.start()
+    signals.running = True
+    kept = (
+        "kept: accounts, history, open incidents and latched trips of earlier runs stay; the simulated time goes "
+        "on from the last run"
+        if demo.kept
+        else "fresh for this run; --data-dir DIR keeps one across runs"
+    )
+    print(f"data: {demo.data} ({kept})")
+    print(f"ShedWatch demo is running: open {url}  (API: {url}api/v1/availability; logs: {demo.logs})")
+    print(f"pages: control room {url}control  security phone {url}phone  residents {url}resident")
+    for role, username, password in demo.accounts:
+        shown = password if password is not None else "(from an earlier run in this data dir)"
+        print(f"account: {role:9} user {username:9} password {shown}")
+    assert demo.clock is not None  # started
+    print(_time_text(args.speed, demo.clock.epoch_ms))
+    if demo.try_qr:
+        print(
+            f"resident: shed-b is authorised (a socket charges only for a session; shed-a is open: plug and "
+            f"charge); a bike waits plugged in at QR id {demo.try_qr}: log in as resident on {url}resident "
+            "and type it"
         )
-        print(f"data: {demo.data} ({kept})")
-        print(f"ShedWatch demo is running: open {url}  (API: {url}api/v1/availability; logs: {demo.logs})")
-        print(f"pages: control room {url}control  security phone {url}phone  residents {url}resident")
-        for role, username, password in demo.accounts:
-            shown = password if password is not None else "(from an earlier run in this data dir)"
-            print(f"account: {role:9} user {username:9} password {shown}")
-        print(_time_text(args.speed))
-        if demo.try_qr:
-            print(
-                f"resident: shed-b is authorised (a socket charges only for a session; shed-a is open: plug and "
-                f"charge); a bike waits plugged in at QR id {demo.try_qr}: log in as resident on {url}resident "
-                "and type it"
-            )
-        device, socket = drill_socket(demo_sheds(1, args.posts, args.sockets)[0])
-        if args.drill is not None:
-            print(f"drill: thermal runaway at shed-a {device} socket {socket} after {args.drill:g} simulated s")
-        else:
-            print(
-                f"drill: log in to {url}control as admin and press the drill button: thermal runaway at shed-a "
-                f"{device} socket {socket} {BUTTON_DRILL_AT_S:g} simulated s later"
-            )
-        if demo.receiver is not None:
-            print(f"alerts: to the local receiver on 127.0.0.1:{demo.receiver.port}, printed here as ALERT lines")
-            watch_alerts(demo.receiver, stop, lambda line: print(line, flush=True))
-        print("Ctrl-C stops it.", flush=True)
-        deadline = time.monotonic() + args.duration if args.duration else None
-        while not stop.wait(10 if deadline is None else min(10, max(0.1, deadline - time.monotonic()))):
-            demo.check_children()
-            print(_summary(url), flush=True)
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-    except RuntimeError as exc:
-        print(f"demo failed: {exc}", file=sys.stderr)
-        demo.stop()
-        return 1
-    print("stopping ...", flush=True)
-    demo.stop()
-    print("stopped.")
-    return 0
+    device, socket = drill_socket(demo_sheds(1, args.posts, args.sockets)[0])
+    if args.drill is not None:
+        print(f"drill: thermal runaway at shed-a {device} socket {socket} after {args.drill:g} simulated s")
+    else:
+        print(
+            f"drill: log in to {url}control as admin and press the drill button: thermal runaway at shed-a "
+            f"{device} socket {socket} {BUTTON_DRILL_AT_S:g} simulated s later"
+        )
+    if demo.receiver is not None:
+        print(f"alerts: to the local receiver on 127.0.0.1:{demo.receiver.port}, printed here as ALERT lines")
+        watch_alerts(demo.receiver, stop, lambda line: _say(line))
+    print("Ctrl-C stops it.", flush=True)
+    deadline = time.monotonic() + args.duration if args.duration else None
+    while not stop.wait(10 if deadline is None else min(10, max(0.1, deadline - time.monotonic()))):
+        demo.check_children()
+        _say(_summary(url))
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+    return EXIT_OK

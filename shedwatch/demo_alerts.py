@@ -26,14 +26,16 @@ PASSWORD_ENV = "SHEDWATCH_DEMO_PASSWORD"
 EXIT_REFUSED = 1  # `shedwatch cloud user`: refused, e.g. the user name is taken (docs/accounts.md)
 
 
-def demo_accounts(data_dir: Path, community: str) -> list[tuple[str, str, str | None]]:
+def demo_accounts(data_dir: Path, community: str, clock: str = "real") -> list[tuple[str, str, str | None]]:
     """One account per role (user name = the role), each with a fresh random password, through
-    `shedwatch cloud user`; (role, user name, password), the password None when the account was already there from
-    an earlier run in the same data dir (its password is the one printed then). Never a default password."""
+    `shedwatch cloud user` on the cloud's ``clock`` (its --clock spec: created_ms is on the same simulated time
+    as an account made through the API); (role, user name, password), the password None when the account was
+    already there from an earlier run in the same data dir (its password is the one printed then). Never a default
+    password."""
     made: list[tuple[str, str, str | None]] = []
     for role in ROLES:
         password = secrets.token_urlsafe(12)
-        base = [sys.executable, "-m", "shedwatch", "cloud", "user", "--data-dir", str(data_dir)]
+        base = [sys.executable, "-m", "shedwatch", "cloud", "user", "--data-dir", str(data_dir), "--clock", clock]
         if role == "admin":
             args = [*base, "create-admin", "--username", role]
         else:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from shedwatch.ports import free_port, wait_listening
+from shedwatch.processes import guarded
 
 
 class MosquittoNotFound(RuntimeError):
@@ -36,6 +37,7 @@ class Mosquitto:
         persistence: bool = False,
         unlimited_queues: bool = True,
         extra_config: str = "",
+        guard_parent: bool = False,
     ) -> None:
         binary = find_mosquitto()
         if binary is None:
@@ -47,6 +49,7 @@ class Mosquitto:
         self.persistence = persistence
         self.unlimited_queues = unlimited_queues
         self.extra_config = extra_config
+        self.guard_parent = guard_parent  # SIGTERM to the broker when this process dies (shedwatch.parent_guard)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.workdir / "mosquitto.log"
 
@@ -91,8 +94,9 @@ class Mosquitto:
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(self.config_text())
         log = self.log_path.open("ab")
+        argv = [self.binary, "-c", str(conf)]
         self.proc = subprocess.Popen(
-            [self.binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            guarded(argv) if self.guard_parent else argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()
         try:

@@ -22,3 +22,15 @@ def wait_listening(host: str, port: int, timeout: float = 10.0) -> None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s") from None
             time.sleep(0.02)
+
+
+def port_taken(host: str, port: int) -> bool:
+    """True when a server could not bind host:port now (something listens there)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As a server (uvicorn) binds: a closed connection's TIME_WAIT does not make the port taken.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False

@@ -1,7 +1,8 @@
 """Child processes of ShedWatch components, each in its own session with its own log file.
 
 The demo and the end-to-end tests start the real commands this way, so that a Ctrl-C
-reaches only the supervisor, which then stops the parts in a safe order.
+reaches only the supervisor, which then stops the parts in a safe order. With
+``guard_parent`` a child also gets SIGTERM if the supervisor is killed outright.
 """
 
 import os
@@ -12,17 +13,27 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def guarded(argv: Sequence[str]) -> list[str]:
+    """``argv`` run through shedwatch.parent_guard: SIGTERM to it when this process dies, even by SIGKILL.
+
+    Start it from the thread that lives as long as the process (the main thread): Linux signals the child when
+    the thread that forked it ends."""
+    return [sys.executable, "-m", "shedwatch.parent_guard", str(os.getpid()), *argv]
+
+
 class Child:
     """One running ``python -m shedwatch ...`` (or any) command."""
 
-    def __init__(self, name: str, argv: Sequence[str], *, log_dir: Path, cwd: Path | None = None) -> None:
+    def __init__(
+        self, name: str, argv: Sequence[str], *, log_dir: Path, cwd: Path | None = None, guard_parent: bool = False
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_dir / f"{name}.log"
         log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                self.argv,
+                guarded(self.argv) if guard_parent else self.argv,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -32,9 +43,12 @@ class Child:
             )
 
     @classmethod
-    def shedwatch(cls, name: str, args: Sequence[str], *, log_dir: Path, cwd: Path | None = None) -> "Child":
+    def shedwatch(
+        cls, name: str, args: Sequence[str], *, log_dir: Path, cwd: Path | None = None, guard_parent: bool = False
+    ) -> "Child":
         """Start ``python -m shedwatch ARGS`` with this interpreter."""
-        return cls(name, [sys.executable, "-m", "shedwatch", *args], log_dir=log_dir, cwd=cwd)
+        argv = [sys.executable, "-m", "shedwatch", *args]
+        return cls(name, argv, log_dir=log_dir, cwd=cwd, guard_parent=guard_parent)
 
     @property
     def exit_code(self) -> int | None:

@@ -5,9 +5,6 @@ their links). Run again in the same working directory, it starts from a fresh da
 
 import re
 import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,65 +12,21 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.demo_process import Run, demo_process
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ALERT = r"ALERT \[(PRE-FIRE|FIRE)\] shed-a"
 
 
-class Run:
-    """One `shedwatch demo` process and what it printed so far."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.proc = proc
-        self.lines: list[str] = []
-
-    def text(self) -> str:
-        return "".join(self.lines)
-
-    def started(self) -> str:
-        """The demo's address once it says it runs."""
-        wait_until(lambda: "Ctrl-C stops it." in self.text() or "demo failed" in self.text(), timeout=120, what="start")
-        match = re.search(r"open (http://\S+/)", self.text())
-        assert match and "Ctrl-C stops it." in self.text(), self.text()
-        return match.group(1)
-
-    def password(self, role: str) -> str:
-        found = re.search(rf"account: {role} +user {role} +password (\S+)", self.text())
-        assert found, self.text()
-        return found.group(1)
-
-
 @contextmanager
 def demo(cwd: Path, *extra: str) -> Iterator[Run]:
     """Run the demo (default data dir, under ``cwd``) until the block ends, then Ctrl-C; it must exit 0."""
-    args = [sys.executable, "-m", "shedwatch", "demo", "--port", "0", "--speed", "60", *extra]
-    proc = subprocess.Popen(
-        args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-    run = Run(proc)
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            run.lines.append(line)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
+    with demo_process(["--port", "0", "--speed", "60", *extra], cwd) as run:
         yield run
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(60) == 0, run.text()
-        reader.join(10)
-        assert "stopped." in run.text()
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)  # the demo stops its children; kill only what does not stop
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        run.proc.send_signal(signal.SIGINT)
+        assert run.proc.wait(60) == 0, run.text()
+        wait_until(lambda: "stopped." in run.text(), timeout=10, what="the last line")
 
 
 def token(base: str, user: str, password: str) -> dict[str, str]:

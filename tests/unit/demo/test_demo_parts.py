@@ -1,11 +1,12 @@
 """The demo's pure parts: a fresh data dir per run, the sheds (one open, one authorised) with QR ids that read
 well, the drill's place, and the alerts' links and promise sized in real time."""
 
+import re
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shedwatch.demo import drill_socket, fresh_data_dir, real_minutes
+from shedwatch.demo import availability_line, drill_socket, fresh_data_dir, real_minutes
 from shedwatch.demo_alerts import alarm_toml
 from shedwatch.demo_charging import parked_scenario, try_qr
 from shedwatch.demo_config import demo_sheds
@@ -45,3 +46,11 @@ def test_links_and_promise_last_real_minutes_at_any_speed() -> None:
         assert real_minutes(community["ack_s"], speed) == 3 and real_minutes(community["onsite_s"], speed) == 10
     fast = tomllib.loads(alarm_toml("http://x/", "127.0.0.1:9", "c", 600.0))
     assert fast["links"]["ttl_s"] == 7 * 86400  # the most a link may live
+
+
+def test_the_console_availability_line_gives_every_count_of_the_api() -> None:
+    shed = {"shed": "shed-a", "free": 20, "charging": 4, "plugged": 2, "full": 1, "faulted": 1, "stopped": 2}
+    line = availability_line([{**shed, "total": 30}])
+    assert line == "availability: shed-a: 20 free, 4 charging, 2 plugged, 1 full, 1 faulted, 2 stopped (of 30)"
+    counts = [int(n) for n in re.findall(r"(\d+) (?:free|charging|plugged|full|faulted|stopped)", line)]
+    assert sum(counts) == 30
