@@ -1,7 +1,9 @@
 // What every page shares: translations, the language switch, calls to the API, login, and small formatters.
 // Paths are relative ("api/v1/...", "pages/...") so the pages also work behind a reverse proxy's sub-path.
 
-export { esc } from "./model.js";
+import { esc } from "./model.js";
+
+export { esc };
 
 export const LANGS = ["zh-CN", "en"];
 export const DEFAULT_LANG = "zh-CN";
@@ -198,6 +200,23 @@ export function duration(s) {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
   const mm = h ? String(m).padStart(2, "0") : String(m);
   return `${neg ? "-" : ""}${h ? h + ":" : ""}${mm}:${String(sec).padStart(2, "0")}`;
+}
+
+/**
+ * A service clock's time left (seconds, from clockLeft) in words: with `key` ("alarm.ack_left": "accept within
+ * {left}") or bare. Past its due time it reads "overdue 2:38:07" (never a negative countdown) and `overdue` is set
+ * so the page can style it apart. Returns {text, overdue}.
+ */
+export function clockText(left, key = null) {
+  if (left !== null && left !== undefined && left < 0) return { text: t("clock.overdue", { over: duration(-left) }), overdue: true };
+  const d = duration(left);
+  return { text: key ? t(key, { left: d }) : d, overdue: false };
+}
+
+/** The same as a <span class="clock">, class `overdue` when past due. */
+export function clockHtml(left, key = null) {
+  const c = clockText(left, key);
+  return `<span class="clock${c.overdue ? " overdue" : ""}" data-overdue="${c.overdue}">${esc(c.text)}</span>`;
 }
 
 /** A number with a unit, or a dash when unknown. */

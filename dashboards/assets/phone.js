@@ -3,7 +3,7 @@
 // the open incidents of my communities with their actions, where the shed is, what the edge did and the cameras.
 
 import { cloudNow } from "./clock.js";
-import { api, ApiError, applyI18n, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
+import { api, ApiError, applyI18n, clockHtml, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
 import { alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
@@ -53,7 +53,7 @@ function clockLine(doneMs, doneBy, dueMs, now) {
     return `<span class="clock ${kept ? "kept" : "broken"}">${esc(t(kept ? "clock.kept" : "clock.broken"))}</span> ${esc(doneBy ?? "")}`;
   }
   const left = clockLeft(doneMs, dueMs, now);
-  return `${esc(when(dueMs))} · <span class="clock ${left !== null && left < 0 ? "broken" : ""}">${esc(duration(left))}</span>`;
+  return `${esc(when(dueMs))} · ${clockHtml(left)}`;
 }
 
 function renderLink() {
@@ -208,7 +208,7 @@ function render(focusId = null) {
       card.innerHTML = `<h3>${esc(t(`class.${inc.alarm_class}`))} · ${esc(inc.shed)}</h3>
         <dl class="kv"><dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
         <dt>${esc(t("phone.where"))}</dt><dd>${esc(inc.shed)} ${esc(inc.community ?? "")}</dd>
-        <dt>${esc(t("alarm.ack_clock"))}</dt><dd data-k="ack-clock">${esc(accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) }))}</dd></dl>
+        <dt>${esc(t("alarm.ack_clock"))}</dt><dd data-k="ack-clock">${accepted ? esc(t("alarm.accepted_by", { who: accepted })) : left === null ? esc(t("alarm.not_accepted")) : clockHtml(left, "alarm.ack_left")}</dd></dl>
         <button data-k="details" aria-expanded="${open}" aria-controls="detail-${esc(inc.id)}">${esc(t(open ? "phone.hide_details" : "phone.show_details"))}</button>
         <div id="detail-${esc(inc.id)}">${open ? detailHtml() : ""}</div>
         <div class="actions">
