@@ -3,7 +3,7 @@
 // what it touches within a second (docs/pages.md).
 
 import { cloudNow } from "./clock.js";
-import { applyI18n, clockHtml, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, num, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
+import { applyI18n, clockHtml, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, num, onLanguage, t, timeOfDay, when, whoAmI, zoneOf } from "./common.js";
 import * as data from "./data.js";
 import { drillButton } from "./drill.js";
 import { followLive } from "./live.js";
@@ -300,6 +300,7 @@ async function main() {
   let me = await whoAmI();
   if (me === null) me = await loginForm($("login"));
   state.me = me;
+  await zoneOf(me); // the community's time zone, not the wall PC's
   if (me && me !== "no-auth") {
     $("who").textContent = `${me.display_name || me.username} (${t(`role.${me.role}`)})`;
     $("logout").classList.remove("hidden");

@@ -3,7 +3,7 @@
 // the open incidents of my communities with their actions, where the shed is, what the edge did and the cameras.
 
 import { cloudNow } from "./clock.js";
-import { api, ApiError, applyI18n, clockHtml, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
+import { api, ApiError, applyI18n, clockHtml, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, setTimeZone, t, timeOfDay, when, whoAmI, zoneOf } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
 import { alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
@@ -34,6 +34,7 @@ async function loadLinkView() {
     state.linkError = null;
     // Where the cloud's time is not known yet (no ping), the answer's own clock reading stands in, aged locally.
     state.linkAt = { now_ms: state.linkView.link.now_ms, perf: performance.now() };
+    setTimeZone(state.linkView.shed?.tz); // the shed's community's zone, not the phone's
   } catch (e) {
     state.linkView = null;
     state.linkError = e instanceof ApiError ? e.detail : t("error.unreachable");
@@ -250,6 +251,7 @@ async function main() {
   let me = await whoAmI();
   if (me === null && !state.link) me = await loginForm($("login"));
   state.me = me;
+  if (!state.link) await zoneOf(me); // a link's own shed gave the zone already
   if (me && me !== "no-auth") {
     $("logout").classList.remove("hidden");
     $("logout").addEventListener("click", async () => (await logout(), location.reload()));
