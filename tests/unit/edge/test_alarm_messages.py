@@ -34,6 +34,8 @@ def test_every_alarm_the_scenarios_raise_has_a_message() -> None:
     assert len({a.alarm_type for a in raised}) >= 15  # the tables exercise most conditions
     blank = sorted({a.alarm_type for a in raised if not a.message.strip()})
     assert not blank, f"raised without a message: {blank}"
+    over = next(a for a in raised if a.alarm_type == "post_over_limit")
+    assert over.message == "post-1 drew 9000 W (limit 8700 W)"  # the value against its limit
 
 
 @pytest.mark.parametrize(
