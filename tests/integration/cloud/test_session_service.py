@@ -326,7 +326,10 @@ async def test_a_start_socket_that_frees_a_socket_tells_the_residents_watching_t
     )
     app = create_app(settings)
     edge = ScriptedEdge(mosquitto.port, refuse_socket=0)
-    freed = lambda: [m for m in receiver.accepted if m["title"] == f"A socket is free in shed {SHED}"]  # noqa: E731
+
+    def freed() -> list[dict[str, Any]]:
+        return [m for m in receiver.accepted if m["title"] == f"A socket is free in shed {SHED}"]
+
     try:
         async with app.router.lifespan_context(app):
             cloud, charging = app.state.cloud, app.state.charging
@@ -347,8 +350,12 @@ async def test_a_start_socket_that_frees_a_socket_tells_the_residents_watching_t
                 lambda seq: birth(SHED, seq, {("post-1", 1): SocketStatus.PLUGGED, ("post-1", 2): SocketStatus.FREE})
             )
             edge.send(lambda seq: operator(SHED, seq, "post-1", 2, stop=True, actor="op-li"))
-            live = lambda: cloud.live.socket(SHED, "post-1", 2)  # noqa: E731
-            await asyncio.to_thread(wait_until, lambda: live() and live()[0].stop, timeout=15, what="the stop")
+
+            def stopped() -> bool:
+                found = cloud.live.socket(SHED, "post-1", 2)
+                return found is not None and found[0].stop is not None
+
+            await asyncio.to_thread(wait_until, stopped, timeout=15, what="the stop")
             charging.runner.run_once()
             assert charging.free_count(SHED) == 0 and not freed()
             # start_socket lifts it: the socket is free now, the watcher hears of it once.
