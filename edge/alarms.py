@@ -11,6 +11,7 @@ import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from edge.alarm_text import describe
 from edge.context import Ctx
 from edge.state import AlarmTrack
 from protocol.uplink import AlarmClass, AlarmCleared, AlarmRaised
@@ -65,6 +66,8 @@ def _raise(ctx: Ctx, track: AlarmTrack, message: str, value: float | None, thres
     track.active = True
     track.clear_since_ms = None
     track.raises.append(ctx.now)
+    if not message:  # never a blank alarm: what, where, the value against its limit (edge.alarm_text)
+        message = describe(track.alarm_type, ctx.shed, track.device, track.socket, value, threshold, ctx.t)
     ctx.emit(
         AlarmRaised(
             src=ctx.shed,

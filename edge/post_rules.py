@@ -29,7 +29,7 @@ def check_post(ctx: Ctx, post: PostState, reported_total_w: float) -> None:
         "post_over_limit",
         over,
         device=post.id,
-        message=f"post drew {total:.0f} W",
+        message=f"{post.id} drew {total:.0f} W (limit {t.post_limit_w:g} W)",
         value=total,
         threshold=t.post_limit_w,
     )

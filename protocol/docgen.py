@@ -466,6 +466,13 @@ def values() -> str:
     out.append("\n**alarm_type** (the edge's alarm conditions; `alarm_id` is `{shed}/{type}[/{device}[/{socket}]]`)\n")
     out.append("\n| alarm_type | class and meaning |\n| --- | --- |\n")
     out += [f"| `{k}` | {v} |\n" for k, v in ALARM_TYPES.items()]
+    out.append(
+        "\nEvery `alarm_raised` the edge sends has a non-empty `message` (English, at most 200 characters) naming "
+        "what and where and, with a `value` and `threshold`, the value against its limit, e.g. "
+        "`post-1 socket 3 temperature rising 1.4 °C/s (limit 1.0 °C/s for 3 s)`, "
+        "`smoke at env-1: obscuration 9.5 %/m (limit 8 %/m)` (edge/alarm_text.py for a condition raised without "
+        "a text of its own).\n"
+    )
     out.append("\n**interlock.reason**: the alarm type of a trip that cuts, or one of\n")
     out.append("\n| reason | meaning |\n| --- | --- |\n")
     out += [f"| `{k}` | {v} |\n" for k, v in INTERLOCK_REASONS.items()]

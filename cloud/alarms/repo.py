@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from cloud.alarms.codec import alarm_from_json, alarm_to_json, incident_from_json, incident_to_json
+from cloud.core.alarms.edge_acts import belongs
 from cloud.core.alarms.incidents import Incident, Resolution
 from cloud.core.alarms.lifecycle import RERAISE_ACTIONS, AuditEntry
 from cloud.core.alarms.load import AlarmRecord
@@ -215,8 +216,10 @@ class AlarmRepo:
         """The incident's own lines plus the edge's interlock actions in the shed, from the stored events.
 
         The interlock actions come straight from the edge's events (from a minute before the incident opened,
-        since the edge cuts power before the cloud hears the alarm, to its resolution), never retyped.
+        since the edge cuts power before the cloud hears the alarm, to its resolution), never retyped, and only
+        those about the incident's own alarms (cloud.core.alarms.edge_acts): not a later, separate incident's.
         """
+        keys = {a.key for a in self.incident_alarms(incident.id)}
         own = [
             TimelineEntry(r.ts, r.kind, r.actor, r.device, r.detail)
             for r in self.conn.execute(
@@ -233,6 +236,9 @@ class AlarmRepo:
         edge = []
         for r in self.conn.execute(q):
             body = orjson.loads(r.body)
+            scope, device, socket = body["scope"], body.get("device"), body.get("socket")
+            if not belongs(keys, reason=body["reason"], scope=scope, device=device, socket=socket):
+                continue
             where = "/".join(str(x) for x in (body.get("device"), body.get("socket")) if x is not None)
             detail = f"{body['action']} {body['scope']} {where} ({body['reason']})".replace("  ", " ")
             # When the edge acted, by its own clock, unless that clock is plainly wrong (a Pi booting in 1970).

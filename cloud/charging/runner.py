@@ -1,7 +1,8 @@
 """The session service's loop: one thread applying edge session events, timers and free-socket notices.
 
-It wakes every ``tick_s`` (CloudSettings ``charging_tick_s``) and at once when a socket of a watched shed frees
-(a ``SocketStatusChanged`` to ``free`` on the bus). Every pass recomputes what is due from the store, so a
+It wakes every ``tick_s`` (CloudSettings ``charging_tick_s``) and at once when a socket of a watched shed frees:
+a ``SocketStatusChanged`` to ``free`` on the bus, or a ``SocketStopChanged`` lifting an operator's stop
+(``start_socket``) of a socket that is free by then. Every pass recomputes what is due from the store, so a
 restart loses nothing; an error is logged and counted and the next pass runs again.
 """
 
@@ -14,30 +15,41 @@ from cloud.bus.local import Bus, Subscription
 from cloud.charging.repo import ChargingRepo
 from cloud.charging.service import ChargingService
 from cloud.core.charging.notices import free_notice_due, free_text
-from cloud.core.events import AnyEvent, SocketStatusChanged
+from cloud.core.events import AnyEvent, SocketStatusChanged, SocketStopChanged
 from protocol.uplink import SocketStatus
 
 log = logging.getLogger(__name__)
 
 
 class ChargingRunner:
-    """Runs ``service`` in a background thread; ``free_count(shed)`` says how many sockets are free now."""
+    """Runs ``service`` in a background thread; ``free_count(shed)`` says how many sockets are free now,
+    ``socket_free(shed, device, socket)`` whether that socket is free and not stopped now."""
 
     def __init__(
-        self, service: ChargingService, *, tick_s: float, bus: Bus | None, free_count: Callable[[str], int]
+        self,
+        service: ChargingService,
+        *,
+        tick_s: float,
+        bus: Bus | None,
+        free_count: Callable[[str], int],
+        socket_free: Callable[[str, str, int], bool] = lambda _shed, _device, _socket: False,
     ) -> None:
         self.service = service
         self.tick_s = tick_s
         self.free_count = free_count
+        self.socket_free = socket_free
         self.errors = 0
         self.free_notices = 0
         self._freed: dict[str, int] = {}  # shed -> feed position of its newest free-up
+        self._lifted: list[SocketStopChanged] = []  # stops lifted since the last pass: free ones free a socket
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sub: Subscription | None = (
-            bus.subscribe(self._on_event, name="charging", kinds=(SocketStatusChanged,)) if bus else None
+            bus.subscribe(self._on_event, name="charging", kinds=(SocketStatusChanged, SocketStopChanged))
+            if bus
+            else None
         )
 
     def _on_event(self, event: AnyEvent) -> None:
@@ -53,6 +65,11 @@ class ChargingRunner:
         ):
             with self._lock:
                 self._freed[event.shed] = max(event.position, self._freed.get(event.shed, 0))
+            self._wake.set()
+        elif isinstance(event, SocketStopChanged) and not event.stopped:
+            # whether the socket is free is asked in the pass, from live state (not on the publisher's thread)
+            with self._lock:
+                self._lifted.append(event)
             self._wake.set()
 
     def wake(self, *_: object) -> None:
@@ -78,6 +95,10 @@ class ChargingRunner:
         self.service.apply_edge_events()
         with self._lock:
             freed, self._freed = self._freed, {}
+            lifted, self._lifted = self._lifted, []
+        for e in lifted:  # a start_socket on a free socket frees it for residents as an unplug would
+            if self.socket_free(e.shed, e.device, e.socket):
+                freed[e.shed] = max(e.position, freed.get(e.shed, 0))
         for shed, position in sorted(freed.items()):
             self.notify_free(shed, position)
         self.service.tick()

@@ -17,6 +17,7 @@ from cloud.core.charging.policy import SessionPolicy
 from cloud.settings import CloudSettings
 from cloud.state.store import StateStore
 from protocol.clock import Clock
+from protocol.uplink import SocketStatus
 
 log = logging.getLogger(__name__)
 STOP_WAIT_S = 3.0  # of a shutdown's budget (a supervisor's SIGKILL after 10 s): the rest is ingest's and alarms'
@@ -55,7 +56,13 @@ class ChargingRuntime:
     ) -> None:
         self.live = live
         self.service = ChargingService(store, clock, live=live, sender=sender, bus=bus, options=options_from(settings))
-        self.runner = ChargingRunner(self.service, tick_s=settings.charging_tick_s, bus=bus, free_count=self.free_count)
+        self.runner = ChargingRunner(
+            self.service,
+            tick_s=settings.charging_tick_s,
+            bus=bus,
+            free_count=self.free_count,
+            socket_free=self.socket_free,
+        )
 
     def free_count(self, shed: str) -> int:
         """Free sockets of a shed now (live state)."""
@@ -63,6 +70,11 @@ class ChargingRuntime:
             if a.shed == shed:
                 return a.free
         return 0
+
+    def socket_free(self, shed: str, device: str, socket: int) -> bool:
+        """Whether one socket is free and not stopped by an operator now (live state)."""
+        found = self.live.socket(shed, device, socket)
+        return found is not None and found[0].status is SocketStatus.FREE and found[0].stop is None
 
     def start(self) -> None:
         """Start the loop."""

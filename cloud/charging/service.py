@@ -166,7 +166,7 @@ class ChargingService:
         """Start a session and wait (``command_timeout_s``) for the edge; the session as it then stands.
 
         Raises ChargingRefused: ``open_shed``, ``edge_offline``, ``socket_unknown``, ``socket_busy``,
-        ``socket_<status>``, ``insufficient_balance`` (402), ``no_tariff``, ``unreachable`` (503).
+        ``socket_stopped``, ``socket_<status>``, ``insufficient_balance`` (402), ``no_tariff``, ``unreachable`` (503).
         """
         config = self.store.newest_config(ref.shed)
         mode = ShedMode(getattr(config, "mode", "open")) if config is not None else ShedMode.OPEN
@@ -178,6 +178,7 @@ class ChargingService:
         if not found[1]:
             raise ChargingRefused("edge_offline", "the shed's controller is offline; try again later", 503)
         status = getattr(found[0], "status", SocketStatus.FREE)
+        stopped = getattr(found[0], "stop", None) is not None  # an operator's stop_socket (cloud.core.live)
         sender = self.sender
         if sender is None:
             raise ChargingRefused("unreachable", "the cloud cannot reach the sheds now", 503)
@@ -198,6 +199,7 @@ class ChargingService:
                 mode=mode,
                 socket_status=SocketStatus(status),
                 socket_busy=repo.open_session_on(ref) is not None,
+                socket_stopped=stopped,
                 limit=limit,
                 balance_fen=wallet.balance_fen if wallet else 0,
                 tariff=tariff[1],

@@ -1,7 +1,9 @@
 // What every page shares: translations, the language switch, calls to the API, login, and small formatters.
 // Paths are relative ("api/v1/...", "pages/...") so the pages also work behind a reverse proxy's sub-path.
 
-export { esc } from "./model.js";
+import { esc } from "./model.js";
+
+export { esc };
 
 export const LANGS = ["zh-CN", "en"];
 export const DEFAULT_LANG = "zh-CN";
@@ -24,6 +26,7 @@ export async function loadI18n() {
   dict = await r.json();
   document.documentElement.lang = lang;
   applyI18n(document);
+  showZone();
   for (const fn of rerenders) fn();
 }
 
@@ -174,13 +177,61 @@ export function notForRole(box, me) {
   out.addEventListener("click", async () => (await logout(), location.reload()));
 }
 
-// Times are written the page's way, not the browser's: zh-CN on a 24-hour clock (an en-US browser would
-// otherwise print "8:15:00 PM" on a Chinese page), English as English does.
-function timeOptions() {
-  return currentLang() === "zh-CN" ? { hourCycle: "h23" } : {};
+// Times are the community's, not the viewer's: a wall PC or a guard's phone set to UTC must still show the shed's
+// local time. The zone is the one the API gives (a link's shed.tz; the community's settings for staff), else the
+// deployment's default; each page says which in its header (#tz).
+export const DEFAULT_TZ = "Asia/Shanghai";
+let zone = DEFAULT_TZ;
+
+/** The IANA zone the page writes times in. */
+export function timeZone() {
+  return zone;
 }
 
-/** Epoch ms as date and time in the page's language (the viewer's time zone); "—" for none. */
+/** Write times in `tz` from now on (an unknown or empty zone keeps the one in force) and redraw. */
+export function setTimeZone(tz) {
+  if (!tz || tz === zone) return;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+  } catch {
+    return;
+  }
+  zone = tz;
+  showZone();
+  for (const fn of rerenders) fn();
+}
+
+/** Staff: the zone of their (first) community, from GET api/v1/config/communities/{c}; quietly none when refused. */
+export async function zoneOf(me) {
+  const community = me?.communities?.[0];
+  if (!community) return;
+  try {
+    setTimeZone((await api(`api/v1/config/communities/${encodeURIComponent(community)}`)).tz);
+  } catch {
+    /* not allowed or not served: the default zone stays, and the header says which it is */
+  }
+}
+
+/** The header's "Times: Asia/Shanghai" (made next to the language button when the page has no #tz). */
+function showZone() {
+  let el = document.getElementById("tz");
+  const lang = document.getElementById("lang");
+  if (!el && lang) {
+    el = document.createElement("span");
+    el.id = "tz";
+    el.className = "who";
+    lang.before(el);
+  }
+  if (el) el.textContent = t("time.zone", { tz: zone });
+}
+
+// Times are written the page's way, not the browser's: zh-CN on a 24-hour clock (an en-US browser would
+// otherwise print "8:15:00 PM" on a Chinese page), English as English does; in the community's zone.
+function timeOptions() {
+  return currentLang() === "zh-CN" ? { hourCycle: "h23", timeZone: zone } : { timeZone: zone };
+}
+
+/** Epoch ms as date and time in the page's language and the community's zone; "—" for none. */
 export function when(ms) {
   return ms ? new Date(ms).toLocaleString(currentLang(), timeOptions()) : "—";
 }
@@ -198,6 +249,23 @@ export function duration(s) {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
   const mm = h ? String(m).padStart(2, "0") : String(m);
   return `${neg ? "-" : ""}${h ? h + ":" : ""}${mm}:${String(sec).padStart(2, "0")}`;
+}
+
+/**
+ * A service clock's time left (seconds, from clockLeft) in words: with `key` ("alarm.ack_left": "accept within
+ * {left}") or bare. Past its due time it reads "overdue 2:38:07" (never a negative countdown) and `overdue` is set
+ * so the page can style it apart. Returns {text, overdue}.
+ */
+export function clockText(left, key = null) {
+  if (left !== null && left !== undefined && left < 0) return { text: t("clock.overdue", { over: duration(-left) }), overdue: true };
+  const d = duration(left);
+  return { text: key ? t(key, { left: d }) : d, overdue: false };
+}
+
+/** The same as a <span class="clock">, class `overdue` when past due. */
+export function clockHtml(left, key = null) {
+  const c = clockText(left, key);
+  return `<span class="clock${c.overdue ? " overdue" : ""}" data-overdue="${c.overdue}">${esc(c.text)}</span>`;
 }
 
 /** A number with a unit, or a dash when unknown. */

@@ -3,7 +3,7 @@
 // what it touches within a second (docs/pages.md).
 
 import { cloudNow } from "./clock.js";
-import { applyI18n, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, num, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
+import { applyI18n, clockHtml, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, num, onLanguage, t, timeOfDay, when, whoAmI, zoneOf } from "./common.js";
 import * as data from "./data.js";
 import { drillButton } from "./drill.js";
 import { followLive } from "./live.js";
@@ -160,8 +160,8 @@ function renderIncidents() {
       b.dataset.incident = inc.id;
       const left = clockLeft(inc.acked_ms, inc.clocks?.ack_due_ms, now);
       const accepted = inc.acked_by ?? inc.onsite_by;
-      const clock = accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) });
-      b.textContent = `${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)} · ${clock}`;
+      const clock = accepted ? esc(t("alarm.accepted_by", { who: accepted })) : left === null ? esc(t("alarm.not_accepted")) : clockHtml(left, "alarm.ack_left");
+      b.innerHTML = `${esc(`${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)}`)} · ${clock}`;
       b.addEventListener("click", () => ((state.picked = true), showIncident(inc.id)));
       li.append(b);
       return li;
@@ -200,7 +200,7 @@ async function selectIncident(id, focus = true) {
   const clock = (done, due) => {
     const left = clockLeft(done, due, now);
     if (left === null) return done && due ? `<span class="clock ${done <= due ? "kept" : "broken"}">${esc(t(done <= due ? "clock.kept" : "clock.broken"))}</span>` : "—";
-    return `<span class="clock ${left < 0 ? "broken" : ""}">${esc(duration(left))}</span>`;
+    return clockHtml(left);
   };
   $("incident-facts").innerHTML = `<dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
     <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${clock(inc.acked_ms ?? inc.onsite_ms, clocks.ack_due_ms)} ${esc(inc.acked_by ?? "")}</dd>
@@ -300,6 +300,7 @@ async function main() {
   let me = await whoAmI();
   if (me === null) me = await loginForm($("login"));
   state.me = me;
+  await zoneOf(me); // the community's time zone, not the wall PC's
   if (me && me !== "no-auth") {
     $("who").textContent = `${me.display_name || me.username} (${t(`role.${me.role}`)})`;
     $("logout").classList.remove("hidden");

@@ -191,10 +191,16 @@ export function edgeWords(e, tr) {
   return `${parts} (${reason})${e.latched ? ` · ${tr("edge.latched", "latched")}` : ""}`;
 }
 
-/** An alarm in words: its type's label, else the edge's own message (an alarm type this page has no label for). */
+/**
+ * An alarm in words: its type's label in the page's language (the type itself when this page has no label for it),
+ * then the edge's message, which says what and the value against its limit ("post-1 socket 3 temperature rising
+ * 1.4 °C/s (limit 1.0 °C/s for 3 s)"), when it has one.
+ */
 export function alarmWords(a, tr) {
   const type = a.type ?? a.alarm_type ?? alarmWhere(a).alarm_type;
-  return tr(`type.${type}`, null) ?? (a.message || type || "");
+  const name = tr(`type.${type}`, null) ?? type ?? "";
+  const message = (a.message ?? "").trim();
+  return [name, message].filter(Boolean).join(": ");
 }
 
 // Which roles a page's staff panels are for (docs/pages.md): the control room for staff (its alarm list needs

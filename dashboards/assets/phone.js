@@ -3,7 +3,7 @@
 // the open incidents of my communities with their actions, where the shed is, what the edge did and the cameras.
 
 import { cloudNow } from "./clock.js";
-import { api, ApiError, applyI18n, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, t, timeOfDay, when, whoAmI } from "./common.js";
+import { api, ApiError, applyI18n, clockHtml, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, setTimeZone, t, timeOfDay, when, whoAmI, zoneOf } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
 import { alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
@@ -34,6 +34,7 @@ async function loadLinkView() {
     state.linkError = null;
     // Where the cloud's time is not known yet (no ping), the answer's own clock reading stands in, aged locally.
     state.linkAt = { now_ms: state.linkView.link.now_ms, perf: performance.now() };
+    setTimeZone(state.linkView.shed?.tz); // the shed's community's zone, not the phone's
   } catch (e) {
     state.linkView = null;
     state.linkError = e instanceof ApiError ? e.detail : t("error.unreachable");
@@ -53,7 +54,7 @@ function clockLine(doneMs, doneBy, dueMs, now) {
     return `<span class="clock ${kept ? "kept" : "broken"}">${esc(t(kept ? "clock.kept" : "clock.broken"))}</span> ${esc(doneBy ?? "")}`;
   }
   const left = clockLeft(doneMs, dueMs, now);
-  return `${esc(when(dueMs))} · <span class="clock ${left !== null && left < 0 ? "broken" : ""}">${esc(duration(left))}</span>`;
+  return `${esc(when(dueMs))} · ${clockHtml(left)}`;
 }
 
 function renderLink() {
@@ -208,7 +209,7 @@ function render(focusId = null) {
       card.innerHTML = `<h3>${esc(t(`class.${inc.alarm_class}`))} · ${esc(inc.shed)}</h3>
         <dl class="kv"><dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
         <dt>${esc(t("phone.where"))}</dt><dd>${esc(inc.shed)} ${esc(inc.community ?? "")}</dd>
-        <dt>${esc(t("alarm.ack_clock"))}</dt><dd data-k="ack-clock">${esc(accepted ? t("alarm.accepted_by", { who: accepted }) : left === null ? t("alarm.not_accepted") : t("alarm.ack_left", { left: duration(left) }))}</dd></dl>
+        <dt>${esc(t("alarm.ack_clock"))}</dt><dd data-k="ack-clock">${accepted ? esc(t("alarm.accepted_by", { who: accepted })) : left === null ? esc(t("alarm.not_accepted")) : clockHtml(left, "alarm.ack_left")}</dd></dl>
         <button data-k="details" aria-expanded="${open}" aria-controls="detail-${esc(inc.id)}">${esc(t(open ? "phone.hide_details" : "phone.show_details"))}</button>
         <div id="detail-${esc(inc.id)}">${open ? detailHtml() : ""}</div>
         <div class="actions">
@@ -250,6 +251,7 @@ async function main() {
   let me = await whoAmI();
   if (me === null && !state.link) me = await loginForm($("login"));
   state.me = me;
+  if (!state.link) await zoneOf(me); // a link's own shed gave the zone already
   if (me && me !== "no-auth") {
     $("logout").classList.remove("hidden");
     $("logout").addEventListener("click", async () => (await logout(), location.reload()));

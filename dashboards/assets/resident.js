@@ -10,7 +10,7 @@ import { followLive } from "./live.js";
 import { pageAllows, shedOutlook } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { sheds: [], me: null, sessions: null, wallet: null, notify: null, refreshedAt: null };
+const state = { sheds: [], me: null, sessions: null, wallet: null, notify: null, notifyDirty: false, refreshedAt: null };
 exposed.resident = state;
 const NOTIFY_KINDS = ["finished", "free_socket", "stopped"];
 
@@ -77,12 +77,22 @@ function renderAccount() {
   const w = state.wallet;
   $("wallet").textContent = w === null ? t("resident.no_wallet") : `¥${((w.balance_fen ?? 0) / 100).toFixed(2)}`;
   $("wallet").className = w === null ? "muted" : "big";
+  renderNotify();
+}
+
+/** The opt-ins form. Refreshes come every few seconds (each stream burst, each ping): while the resident is
+ * editing (anything changed since the last fill or save) the boxes and the URL keep what they typed; the server's
+ * values fill the form only while it is pristine, and again after a save. A language switch keeps the ticks. */
+function renderNotify() {
+  state.notifyRenders = (state.notifyRenders ?? 0) + 1; // tests wait for re-renders by this, not by time
   const n = state.notify;
   $("notify-note").textContent = n === null ? t("resident.no_notify_route") : "";
+  const form = $("notify-form");
+  const ticked = (k) => (state.notifyDirty ? Boolean(form.elements[k]?.checked) : Boolean(n && n[k]));
   $("notify-kinds").innerHTML = NOTIFY_KINDS.map(
-    (k) => `<label><input type="checkbox" name="${k}" ${n && n[k] ? "checked" : ""} ${n === null ? "disabled" : ""}>${esc(t(`notify.${k}`))}</label>`,
+    (k) => `<label><input type="checkbox" name="${k}" ${ticked(k) ? "checked" : ""} ${n === null ? "disabled" : ""}>${esc(t(`notify.${k}`))}</label>`,
   ).join("");
-  $("notify-url").value = n?.channel ?? "";
+  if (!state.notifyDirty) $("notify-url").value = n?.channel ?? "";
 }
 
 async function refreshSheds() {
@@ -134,12 +144,19 @@ async function main() {
     ev.preventDefault();
     $("session-error").textContent = "";
     try {
-      await data.startSession($("qr").value.trim());
+      const s = await data.startSession($("qr").value.trim());
+      // 201 but ended: the edge refused to switch the socket on. Its reason (end_detail) is staff wording
+      // ("post-1/3 was stopped by an operator: start_socket first"): the resident gets a plain sentence.
+      if (s?.status === "ended" && s.end_reason === "refused") $("session-error").textContent = t("resident.refused");
       await refreshAccount();
     } catch (e) {
       $("session-error").textContent = t("error.action", { detail: errorText(e) });
     }
   });
+  // Any edit makes the form the resident's until saved (see renderNotify).
+  const touched = () => (state.notifyDirty = true);
+  $("notify-form").addEventListener("input", touched);
+  $("notify-form").addEventListener("change", touched);
   $("notify-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = ev.target;
@@ -149,6 +166,8 @@ async function main() {
     try {
       await data.saveNotifications({ ...kinds, channel: f.channel.value.trim(), sheds: kinds.free_socket ? sheds : [] });
       state.notify = await data.notifications();
+      state.notifyDirty = false; // saved: the server's values are the form's again
+      renderNotify();
       $("notify-result").textContent = t("resident.saved");
     } catch (e) {
       $("notify-result").textContent = t("error.action", { detail: errorText(e) });

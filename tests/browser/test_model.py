@@ -215,3 +215,54 @@ def test_the_wall_screen_shows_the_most_urgent_incident(site: Site, new_page: Ca
         [[older_fire, later_service, fire], [later_service]],
     )
     assert got == ["inc-fire", "inc-bike", None]
+
+
+def test_an_alarm_reads_as_its_label_in_the_pages_language_plus_the_edges_message(
+    site: Site, new_page: Callable[..., Page]
+) -> None:
+    page = new_page()
+    labels = {"type.smoke": "smoke", "type.thermal_runaway": "thermal runaway"}
+    got = _module(
+        page,
+        site,
+        "model",
+        "const tr = (k, f) => (k in arg.labels ? arg.labels[k] : f);"
+        " return arg.alarms.map((a) => m.alarmWords(a, tr));",
+        {
+            "labels": labels,
+            "alarms": [
+                {"type": "thermal_runaway", "message": "post-1 socket 3 temperature rising 1.4 °C/s (limit 1.0 °C/s)"},
+                {"alarm_type": "smoke", "message": ""},
+                {"type": "new_kind", "message": "something new"},
+                {"type": "new_kind"},
+            ],
+        },
+    )
+    assert got == [
+        "thermal runaway: post-1 socket 3 temperature rising 1.4 °C/s (limit 1.0 °C/s)",
+        "smoke",
+        "new_kind: something new",
+        "new_kind",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", [["accept within 2:05", False], ["overdue 2:38:07", True], ["0:00", False]]),
+        ("zh-CN", [["请在 2:05 内确认", False], ["已超时 2:38:07", True], ["0:00", False]]),
+    ],
+)
+def test_an_overdue_clock_reads_overdue_never_a_negative_countdown(
+    site: Site, new_page: Callable[..., Page], lang: str, expected: list[list[Any]]
+) -> None:
+    page = new_page()
+    page.goto(f"{site.base}/healthz?lang={lang}")
+    got = page.evaluate(
+        "async () => { const m = await import('/pages/assets/common.js'); await m.loadI18n();"
+        " const c = [m.clockText(125, 'alarm.ack_left'), m.clockText(-9487, 'alarm.ack_left'), m.clockText(0)];"
+        " const html = m.clockHtml(-9487); return [...c.map((x) => [x.text, x.overdue]), html]; }"
+    )
+    *texts, html = got
+    assert texts == expected
+    assert 'class="clock overdue"' in html and "-" not in html.split(">")[1]

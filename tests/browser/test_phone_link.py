@@ -37,7 +37,10 @@ def test_guard_accepts_from_the_alert_link_in_the_phone_view(site: Site, new_pag
     facts = page.locator("#link-facts")
     expect(facts.locator('[data-k="where"]')).to_contain_text("shed-a")
     expect(facts.locator('[data-k="where"]')).to_contain_text("jinsong-north")
-    expect(facts.locator('[data-k="alarms"]')).to_contain_text("FIRE · thermal runaway post-1 #3 (severity 1000)")
+    # the type's label in the page's language, then the edge's message (what, and the value against its limit)
+    expect(facts.locator('[data-k="alarms"]')).to_contain_text(
+        "FIRE · thermal runaway: socket temperature rising fast post-1 #3 (severity 1000)"
+    )
     expect(facts.locator('[data-k="edge"]')).to_contain_text("cut power socket post-1 #3 (thermal runaway)")
     expect(facts.locator('[data-k="edge"]')).to_contain_text("latched")
     # The accept clock counts down from the cloud's deadline: a time and m:ss left (3 min promise).

@@ -43,8 +43,9 @@ def start_session(body: StartSession, principal: PrincipalDep, charging: Chargin
     The cloud checks the wallet, sends ``start_session`` to the edge and waits for its answer (up to
     ``charging_command_timeout_s``): the answer is the session as it then stands (``active``; ``requested`` when
     the edge has not answered yet; ``ended`` with ``refused`` when the edge refused). Refusals:
-    404 ``unknown_qr``; 409 ``open_shed``, ``socket_busy``, ``socket_charging``/``_full``/``_faulted``,
-    ``socket_unknown``, ``no_tariff``; 402 ``insufficient_balance``; 503 ``edge_offline``, ``unreachable``.
+    404 ``unknown_qr``; 409 ``open_shed``, ``socket_busy``, ``socket_stopped``,
+    ``socket_charging``/``_full``/``_faulted``, ``socket_unknown``, ``no_tariff``; 402 ``insufficient_balance``;
+    503 ``edge_offline``, ``unreachable``.
     """
     principal = logged_in(principal)
     require(principal, Action.SESSION_START, Resource(home_community(principal), principal.user_id), target=body.qr)

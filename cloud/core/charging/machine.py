@@ -164,6 +164,7 @@ def open_session(
     mode: ShedMode,
     socket_status: SocketStatus,
     socket_busy: bool,
+    socket_stopped: bool = False,
     limit: Limit,
     balance_fen: int,
     tariff: Tariff,
@@ -172,13 +173,16 @@ def open_session(
 ) -> tuple[Session, list[Action]] | Refusal:
     """Start a session by QR id on an authorised shed, or say why not.
 
-    ``socket_busy``: the socket already has an open session. The limit is capped by the wallet
+    ``socket_busy``: the socket already has an open session; ``socket_stopped``: staff switched it off
+    (``stop_socket``): the edge would refuse it, so the resident hears why at once. The limit is capped by the wallet
     (``affordable_limit``). Returns the requested session and its Energise command.
     """
     if mode is not ShedMode.AUTHORISED:
         return Refusal("open_shed", "this shed charges on plug-in; no session is needed")
     if socket_busy:
         return Refusal("socket_busy", "this socket already has a session")
+    if socket_stopped:
+        return Refusal("socket_stopped", "this socket has been switched off by staff; try another")
     if socket_status not in _STARTABLE:
         return Refusal(f"socket_{socket_status.value}", f"this socket is {socket_status.value}")
     try:

@@ -24,7 +24,7 @@ _WHY: dict[EndReason, str] = {
     EndReason.TIME_LIMIT: "its time limit was reached",
     EndReason.ENERGY_LIMIT: "its energy limit was reached",
     EndReason.FAULT: "the socket faulted",
-    EndReason.REFUSED: "the charging post refused to switch on",
+    EndReason.REFUSED: "the shed did not switch this socket on; please try another one",
     EndReason.NOT_CONFIRMED: "the charging post did not confirm it switched on",
 }
 
@@ -49,7 +49,9 @@ def session_text(session: Session, notice: Notice | str, *, cost_fen: int) -> Al
     spent = f"{session.energy_wh / 1000:.2f} kWh, {cost_fen / 100:.2f} yuan"
     reason = session.end_reason
     why = _WHY.get(reason, reason.value) if reason else "it ended"
-    if session.end_detail and reason not in (EndReason.FULL, EndReason.UNPLUGGED):
+    # A refusal's detail is the edge's staff wording ("post-1/3 was stopped by an operator: start_socket first"):
+    # it stays on the session and in the audit for staff; the resident gets the plain sentence alone.
+    if session.end_detail and reason not in (EndReason.FULL, EndReason.UNPLUGGED, EndReason.REFUSED):
         why = f"{why} ({session.end_detail})"
     ref = f"Ref: {session.session_id}"
     if notice in (Notice.FINISHED, "reminder"):

@@ -340,3 +340,37 @@ def test_an_event_committed_late_behind_the_watermark_is_applied_by_the_periodic
         w.service.run_timers(T0 + 3_602_000)
     with store.engine.connect() as conn:
         assert AlarmRepo(conn, sqlite=store.is_sqlite).latest_alarm(AlarmKey("shed-a", "env-2", 0, "smoke")) is not None
+
+
+def test_an_incident_lists_only_the_edge_actions_about_its_own_alarms(
+    tmp_path: Path, store: StateStore, webhook: HttpReceiver, dingtalk: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    """A Service incident still open when a separate fire breaks out in the same shed (after the Service one's
+    grouping window): the fire's cut is in the fire's incident, not in the Service one's "what the edge did",
+    though it falls in its time window."""
+    w = World(store, write_alarm_toml(tmp_path / "alarms.toml", webhook, dingtalk, smtp, "http://cloud.local"))
+    w.edge(EdgeState(src="shed-a", seq=0, ts=T0, state="birth", session=1), at=0)
+    w.edge(w.raised("bike_left", AlarmClass.SERVICE, "post-1", 2), at=1)
+    w.run(at=1)
+    w.seq += 1
+    runaway_cut = InterlockAction(
+        src="shed-a", seq=w.seq, ts=T0, action="cut", scope="socket", reason="thermal_runaway", device="post-1",
+        socket=3, latched=True,
+    )  # fmt: skip
+    w.seq += 1
+    stop_of_2 = InterlockAction(
+        src="shed-a", seq=w.seq, ts=T0, action="cut", scope="socket", reason="operator_stop", device="post-1",
+        socket=2, actor="op-li",
+    )  # fmt: skip
+    # Past the Service incident's 30 min grouping window: the fire is an incident of its own.
+    w.edge(runaway_cut, stop_of_2, w.raised("thermal_runaway", AlarmClass.PRE_FIRE, "post-1", 3), at=1900)
+    w.run(at=1900)
+    with store.engine.connect() as conn:
+        repo = AlarmRepo(conn, sqlite=store.is_sqlite)
+        by_class = {i.alarm_class: i for i in repo.all_incidents()}
+        assert set(by_class) == {AlarmClass.SERVICE, AlarmClass.PRE_FIRE}, by_class
+        service = [e.detail for e in repo.timeline(by_class[AlarmClass.SERVICE]) if e.kind == "interlock"]
+        fire = [e.detail for e in repo.timeline(by_class[AlarmClass.PRE_FIRE]) if e.kind == "interlock"]
+    assert service == ["cut socket post-1/2 (operator_stop)"]  # its own socket's stop, not the fire's cut
+    assert "cut socket post-1/3 (thermal_runaway)" in fire  # (the edge, silent this long, is offline too:
+    # a shed-wide alarm of the fire's incident, so the stop shows there as well)

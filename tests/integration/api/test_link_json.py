@@ -2,6 +2,8 @@
 the one incident the token names with its shed, alarms, what the edge did, cameras and clocks on the cloud's
 clock, and the action the link allows; HTML stays what a browser or a chat app's preview gets."""
 
+from typing import Any
+
 import orjson
 import pytest
 from sqlalchemy import insert
@@ -21,13 +23,15 @@ JSON = {"Accept": "application/json"}
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
-def _cut(staff: Staff, seq: int) -> int:
-    """The edge's InterlockAction for shed-a's post-1 socket 2, stored as ingest stores it; its time."""
+def _cut(staff: Staff, seq: int, reason: str, where: dict[str, Any]) -> int:
+    """The edge's InterlockAction (a trip for ``reason``: its scope, device and socket in ``where``) in shed-a,
+    stored as ingest stores it; its time."""
     now = staff.cloud.clock.now_ms()
-    body = {"type": "interlock", "src": "shed-a", "seq": seq, "ts": now, "action": "cut", "scope": "socket",
-            "device": "post-1", "socket": 2, "reason": "thermal_runaway", "latched": True}  # fmt: skip
+    body = {"type": "interlock", "src": "shed-a", "seq": seq, "ts": now, "action": "cut", **where,
+            "reason": reason, "latched": True}  # fmt: skip
     with staff.cloud.stores.state.engine.begin() as conn:
-        row = {"src": "shed-a", "seq": seq, "ts": now, "type": "interlock", "device": "post-1", "socket": 2}
+        row = {"src": "shed-a", "seq": seq, "ts": now, "type": "interlock", "device": where.get("device"),
+               "socket": where.get("socket")}  # fmt: skip
         conn.execute(insert(events).values(**row, body=orjson.dumps(body).decode(), received_ms=now))
     return now
 
@@ -39,7 +43,10 @@ def _path(url: str) -> str:
 async def test_the_link_in_json_is_its_one_incident_with_clocks_edge_and_what_it_allows(staff: Staff) -> None:
     runner = staff.cloud.alarms
     assert runner is not None
-    cut_ms = _cut(staff, 7)
+    # The shed's edge cut twice: for the incident's own alarm (gas_co), and for a thermal runaway that is no alarm
+    # of this incident (it would be another's): only the first is what the edge did for this one.
+    cut_ms = _cut(staff, 7, "gas_co", {"scope": "shed"})
+    _cut(staff, 8, "thermal_runaway", {"scope": "socket", "device": "post-1", "socket": 2})
     # Another incident in another shed: nothing of it may show through shed-a's link.
     raise_alarm(staff.cloud, AlarmKey("shed-b", "env-1", 0, "smoke"), AlarmClass.FIRE, "smoke in b")
     links = runner.service.links(staff.incident_id, "guard-li", runner.clock.now_ms())
@@ -59,10 +66,10 @@ async def test_the_link_in_json_is_its_one_incident_with_clocks_edge_and_what_it
     assert clocks["elapsed_s"] == (clocks["now_ms"] - clocks["started_ms"]) / 1000
     assert [(a["type"], a["alarm_class"], a["severity"]) for a in view["alarms"]] == [("gas_co", "trouble", 500)]
     assert {a["shed"] for a in view["alarms"]} == {"shed-a"}
-    cut = {"action": "cut", "scope": "socket", "device": "post-1", "socket": 2, "reason": "thermal_runaway"}
+    cut = {"action": "cut", "scope": "shed", "device": None, "socket": None, "reason": "gas_co"}
     assert view["edge"] == [{"ts": cut_ms, **cut, "latched": True}]
-    interlock = next(line for line in view["timeline"] if line["kind"] == "interlock")
-    assert interlock["edge"]["reason"] == "thermal_runaway"
+    interlocks = [line for line in view["timeline"] if line["kind"] == "interlock"]
+    assert [line["edge"]["reason"] for line in interlocks] == ["gas_co"]
     assert all(line["edge"] is None for line in view["timeline"] if line["kind"] != "interlock")
     assert isinstance(view["cameras"], list)
 

@@ -33,7 +33,8 @@ async def test_metrics_and_readiness(tmp_path: Path) -> None:
         assert (await client.get("/api/v1/sheds/shed-a/sockets/post-1/1", headers=admin)).status_code == 404
         assert (await client.get("/no/such/path")).status_code == 404
         r = await client.get("/metrics")
-        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+        # exactly as docs/api.md says (prometheus-client's CONTENT_TYPE_LATEST)
+        assert r.status_code == 200 and r.headers["content-type"] == "text/plain; version=1.0.0; charset=utf-8"
         got = samples(r.text)
         req = "shedwatch_http_requests_total"
         assert got[(req, (("method", "GET"), ("route", "/api/v1/availability"), ("status", "200")))] == 3

@@ -98,6 +98,10 @@ async def test_alarm_actions_follow_the_lifecycle_and_are_audited(staff: Staff) 
     assert refused == [
         ("guard-li", "alarm.shelve", f"alarm {fire_id}", "c1", "refused", "role security may not alarm.shelve")
     ]
+    # docs/api.md: an id the cloud does not know is 403 to the community's staff (404 only to a deployment-wide admin)
+    r = await c.post("/api/v1/alarms/999/acknowledge", headers=op)
+    assert (r.status_code, r.json()["detail"]) == (403, "outside the user's communities")
+    assert (await c.get("/api/v1/incidents/inc-none", headers=op)).status_code == 403
 
 
 async def test_alarm_list_filters(staff: Staff) -> None:

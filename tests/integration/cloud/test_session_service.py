@@ -26,7 +26,7 @@ from protocol.uplink import (
 )
 from shedwatch.mosquitto import Mosquitto
 from shedwatch.webhook_receiver import HttpReceiver
-from tests.integration.cloud.helpers import birth, status
+from tests.integration.cloud.helpers import birth, operator, status
 from tests.integration.cloud.postgres import fresh_schema
 from tests.integration.cloud.session_edge import SHED, ScriptedEdge, ended
 from tests.waiting import wait_until
@@ -194,16 +194,18 @@ async def test_sessions_bill_debit_notify_and_stop_through_a_running_cloud(
             )
             assert final.session.end_reason is EndReason.RESIDENT_STOP and final.charged_fen == 3  # 40 Wh: 0.032 yuan
 
-            # 6. The edge refuses: the session ends "refused", nothing billed, the resident is told why.
+            # 6. The edge refuses: the session ends "refused", nothing billed, the resident is told in plain words
+            # (the edge's detail is staff wording: kept on the session and in the audit, not in the notice).
             third = await asyncio.to_thread(start, "shed-a-post-1-4", 4)
             assert third.session.end_reason is EndReason.REFUSED and third.session.end_detail == "socket 4 is tripped"
             assert third.charged_fen == 0
-            await asyncio.to_thread(
+            why = await asyncio.to_thread(
                 wait_until,
-                lambda: any("socket 4 is tripped" in m["message"] for m in receiver.accepted),
+                lambda: [m for m in receiver.accepted if "did not switch this socket on" in m["message"]],
                 timeout=15,
                 what="why",
             )
+            assert "tripped" not in why[0]["message"]
             assert (
                 len([m for m in receiver.accepted if m["title"].startswith("Charging finished")]) == 1
             )  # never doubled
@@ -312,5 +314,53 @@ async def test_an_unanswered_start_ends_not_confirmed_and_a_silent_edge_past_the
             )
             assert stops() == again
             assert service._row(sid2).session.energy_wh == ended.session.energy_wh  # nothing billed after the end
+    finally:
+        edge.close()
+
+
+async def test_a_start_socket_that_frees_a_socket_tells_the_residents_watching_the_shed(
+    tmp_path: Path, mosquitto: Mosquitto, receiver: HttpReceiver
+) -> None:
+    settings = CloudSettings(
+        data_dir=tmp_path, broker=mosquitto.url, charging_tick_s=0.1, alarm_tick_s=0.2, charging_free_notice_s=600
+    )
+    app = create_app(settings)
+    edge = ScriptedEdge(mosquitto.port, refuse_socket=0)
+
+    def freed() -> list[dict[str, Any]]:
+        return [m for m in receiver.accepted if m["title"] == f"A socket is free in shed {SHED}"]
+
+    try:
+        async with app.router.lifespan_context(app):
+            cloud, charging = app.state.cloud, app.state.charging
+            store = cloud.stores.state
+            store.import_inventory(
+                ShedConfig(shed=SHED, community="c1", mode="authorised", posts=[PostSpec(id="post-1", sockets=2)]),
+                actor="test",
+                now_ms=cloud.clock.now_ms(),
+            )
+            with store.engine.begin() as conn:
+                ChargingRepo(conn, sqlite=store.is_sqlite).save_notify_settings(
+                    "alice",
+                    NotifySettings(f"json://127.0.0.1:{receiver.port}/alice", False, False, True, (SHED,)),
+                    now_ms=0,
+                )
+            # Socket 1 is plugged, socket 2 free but stopped by staff: nothing is free for a resident.
+            edge.send(
+                lambda seq: birth(SHED, seq, {("post-1", 1): SocketStatus.PLUGGED, ("post-1", 2): SocketStatus.FREE})
+            )
+            edge.send(lambda seq: operator(SHED, seq, "post-1", 2, stop=True, actor="op-li"))
+
+            def stopped() -> bool:
+                found = cloud.live.socket(SHED, "post-1", 2)
+                return found is not None and found[0].stop is not None
+
+            await asyncio.to_thread(wait_until, stopped, timeout=15, what="the stop")
+            charging.runner.run_once()
+            assert charging.free_count(SHED) == 0 and not freed()
+            # start_socket lifts it: the socket is free now, the watcher hears of it once.
+            edge.send(lambda seq: operator(SHED, seq, "post-1", 2, stop=False, actor="op-li"))
+            got = await asyncio.to_thread(wait_until, freed, timeout=15, what="a socket is free")
+            assert got[0]["message"] == f"1 socket is free in shed {SHED} now."
     finally:
         edge.close()

@@ -78,6 +78,8 @@ def run(session: Session, events: list[tuple[int, Event]]) -> tuple[Session, lis
     [
         ({"mode": ShedMode.OPEN}, "open_shed"),
         ({"socket_busy": True}, "socket_busy"),
+        ({"socket_stopped": True}, "socket_stopped"),
+        ({"socket_stopped": True, "socket_status": SocketStatus.PLUGGED}, "socket_stopped"),
         ({"socket_status": SocketStatus.CHARGING}, "socket_charging"),
         ({"socket_status": SocketStatus.FULL}, "socket_full"),
         ({"socket_status": SocketStatus.FAULTED}, "socket_faulted"),

@@ -177,3 +177,15 @@ def test_an_edge_still_reporting_an_ended_session_is_cut_again_and_billed_nothin
         assert actions and all(isinstance(a, Cut) and a.session_id == "s1" for a in actions) and after == s
     _, actions = run(s, "session_ended", {"ts": T0 + 3 * MIN, "energy_wh": 14.0, "reason": "full"}, T0 + 3 * MIN)
     assert actions == []  # the edge's own end needs no cut
+
+
+def test_a_refusal_is_told_to_the_resident_in_plain_words_not_the_edges_staff_wording() -> None:
+    s = session().evolve(
+        status=SessionStatus.ENDED,
+        ended_ms=T0,
+        end_reason=EndReason.REFUSED,
+        end_detail="post-1/3 was stopped by an operator: start_socket first",
+    )
+    body = session_text(s, Notice.STOPPED, cost_fen=0).body
+    assert "stopped because the shed did not switch this socket on; please try another one" in body
+    assert "start_socket" not in body and "operator" not in body
