@@ -85,12 +85,17 @@ class SocketTwin:
     temp_stuck_c: float | None = None
     temp_noise_c: float = TEMP_NOISE_C
     auto_on: bool = True  # the post closes the relay at plug-in (open shed); False: only on the edge's command
+    # The bike drew charging power since it was plugged in. A bike plugged in already full never does: its
+    # charger's float draw right after switch-on cannot be told from a charger that does not charge, so the
+    # edge shows it `plugged` with a `not_charging` warning (docs/edge.md), and so does the truth.
+    charged: bool = False
     _t_s: float = field(default=0.0, repr=False)
 
     # --- actions -------------------------------------------------------------------------------------------
     def plug(self, bike: Battery) -> None:
         """A resident plugs a bike in; an open shed's post closes the relay unless a trip or fault holds it open."""
         self.bike = bike
+        self.charged = False
         if self.auto_on and not self.tripped and self.post_fault is None and not self.damaged:
             self.relay = True
             self.power_w = bike.ac_power()  # the charger starts drawing at once
@@ -128,6 +133,7 @@ class SocketTwin:
             if self.oscillate_w > 0:
                 phase = 2 * math.pi * self._t_s / self.oscillate_period_s
                 power = max(0.0, power + self.oscillate_w * math.sin(phase))
+            self.charged = self.charged or not self.bike.full
             self.bike.charge(dt_s)
         elif self.relay and self.extra_load_w > 0:
             power = self.extra_load_w
@@ -179,7 +185,7 @@ class SocketTwin:
         if self.bike is None:
             return SocketStatus.FREE
         if self.bike.full:
-            return SocketStatus.FULL
+            return SocketStatus.FULL if self.charged else SocketStatus.PLUGGED
         if self.relay:
             return SocketStatus.CHARGING
         return SocketStatus.PLUGGED

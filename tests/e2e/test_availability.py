@@ -148,7 +148,8 @@ def _truth_counts(truth: Path) -> dict[str, int] | None:
 
 def test_api_availability_matches_simulator_truth(system: dict[str, Any]) -> None:
     url, truth, children = system["url"], system["truth"], system["children"]
-    expected = {"free": 8, "charging": 2, "plugged": 0, "full": 1, "faulted": 1, "total": 12}
+    # the bike plugged in already full never drew charging power: `plugged` (not_charging), as the truth says
+    expected = {"free": 8, "charging": 2, "plugged": 1, "full": 0, "faulted": 1, "total": 12}
 
     def settled() -> dict[str, int] | None:
         for child in children:
@@ -165,7 +166,7 @@ def test_api_availability_matches_simulator_truth(system: dict[str, Any]) -> Non
     snap = last_snapshot(truth)
     assert snap is not None
     by_socket = {(s["device"], s["socket"]): s["truth"] for s in snap["sockets"]}
-    assert by_socket[("post-1", 3)] == "full"
+    assert by_socket[("post-1", 3)] == "plugged"
     assert by_socket[("post-2", 4)] == "faulted"
 
     # The edge stops: its death reaches the API, which says the counts are no longer live.

@@ -106,7 +106,7 @@ def test_snapshot_every_minute_with_truth_status() -> None:
     by = {(s["device"], s["socket"]): s for s in snaps[-1]["sockets"]}
     assert len(by) == 8
     assert by[("post-1", 1)]["truth"] == "charging" and by[("post-1", 1)]["plugged"]
-    assert by[("post-1", 2)]["truth"] == "full"
+    assert by[("post-1", 2)]["truth"] == "plugged"  # plugged in already full: it never drew charging power
     assert by[("post-2", 4)]["truth"] == "free" and by[("post-2", 4)]["soc"] is None
 
 

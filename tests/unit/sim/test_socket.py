@@ -64,9 +64,16 @@ def test_normal_stop_shows_plugged_or_full() -> None:
     s.set_relay(False, "refused")
     assert s.truth() is SocketStatus.PLUGGED
     s2 = SocketTwin(number=2)
-    s2.plug(Battery(BatterySpec(), soc=1.0))
+    s2.plug(Battery(BatterySpec(), soc=0.8))
+    for _ in range(3600):  # charged here until its charger stopped
+        s2.step(10.0, 20.0)
+    assert s2.bike is not None and s2.bike.full
     s2.set_relay(False, "float_done")
     assert s2.truth() is SocketStatus.FULL
+    s3 = SocketTwin(number=3)
+    s3.plug(Battery(BatterySpec(), soc=1.0))  # plugged in already full: it never drew charging power
+    s3.step(10.0, 20.0)
+    assert s3.truth() is SocketStatus.PLUGGED
 
 
 @pytest.mark.parametrize("reason", ["full", "FULL ", "unplugged", "max_session", "stop_socket"])
@@ -164,6 +171,6 @@ def test_socket_invariants_under_any_sequence(actions: list[tuple[str, float, ob
         elif s.bike is None:
             assert status is SocketStatus.FREE
         elif s.bike.full:
-            assert status is SocketStatus.FULL
+            assert status is (SocketStatus.FULL if s.charged else SocketStatus.PLUGGED)
         else:
             assert status is (SocketStatus.CHARGING if s.relay else SocketStatus.PLUGGED)
