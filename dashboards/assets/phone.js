@@ -196,6 +196,12 @@ function render(focusId = null) {
   const box = $("alerts");
   $("mine-note").textContent = state.incidents === null ? t("control.no_incident_route") : state.incidents.length ? "" : t("control.no_incidents");
   const now = cloudNow();
+  // A refresh redraws every card: keep what the guard was doing in it (the focused control, a chosen
+  // classification), or a refresh every few seconds would pull the keyboard focus out from under them.
+  const active = box.contains(document.activeElement) ? document.activeElement : null;
+  const activeCard = active?.closest("article.alert-card")?.dataset.incident ?? null;
+  const activeKey = active?.dataset.k ? `[data-k="${active.dataset.k}"]` : active?.dataset.act ? `[data-act="${active.dataset.act}"]` : active?.tagName === "SELECT" ? "select" : null;
+  const chosen = new Map([...box.querySelectorAll("article.alert-card")].map((c) => [c.dataset.incident, c.querySelector("select")?.value]));
   box.replaceChildren(
     ...(state.incidents ?? []).map((inc) => {
       // the list's own clocks: no request per incident (docs/api.md "incidents list items carry clocks")
@@ -219,6 +225,7 @@ function render(focusId = null) {
           <select id="cls-${esc(inc.id)}" style="width:auto">${["real", "false", "test", "device_fault"].map((c) => `<option value="${c}">${esc(t(`resolution.${c}`))}</option>`).join("")}</select>
           <button data-act="resolve">${esc(t("alarm.resolve"))}</button>
         </div><p class="error" role="alert"></p>`;
+      if (chosen.get(inc.id)) card.querySelector("select").value = chosen.get(inc.id);
       const details = card.querySelector("button[data-k='details']");
       details.addEventListener("click", () => toggle(inc.id).catch(() => {}));
       if (focusId === inc.id) queueMicrotask(() => details.focus());
@@ -236,6 +243,9 @@ function render(focusId = null) {
       return card;
     }),
   );
+  if (focusId === null && activeCard !== null && activeKey !== null) {
+    box.querySelector(`article.alert-card[data-incident="${CSS.escape(activeCard)}"] ${activeKey}`)?.focus();
+  }
 }
 
 async function main() {

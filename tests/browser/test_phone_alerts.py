@@ -47,3 +47,27 @@ def test_my_alerts_use_the_list_clocks_and_fetch_only_the_opened_incident(
     toggle.click()  # closed: no more detail requests on later refreshes
     expect(toggle).to_have_attribute("aria-expanded", "false")
     expect(card.locator("[data-k='edge']")).to_have_count(0)
+
+
+def test_a_refresh_keeps_the_guard_s_focus_and_chosen_classification(site: Site, new_page: Callable[..., Page]) -> None:
+    """The list is redrawn on every stream event and ping: a guard choosing how to resolve keeps the focus on the
+    control and the classification chosen (before, each redraw dropped both)."""
+    page = site.login_as(new_page(PHONE), "security", user_id="security-1")
+    page.goto(f"{site.base}/phone?lang=en")
+    page.wait_for_function("() => window.shedwatch && window.shedwatch.ready === true")
+    site.thermal_runaway("post-1", 3)
+    card = page.locator("#alerts article.alert-card")
+    expect(card).to_have_count(1, timeout=15_000)
+    chooser = card.locator("select")
+    chooser.select_option("test")
+    chooser.focus()
+    card.evaluate("el => { el.dataset.before = 'redraw'; }")  # gone once the card is drawn again
+    page.wait_for_function(
+        "() => { const c = document.querySelector('#alerts article.alert-card'); return c && !c.dataset.before; }",
+        timeout=20_000,
+    )
+    assert page.evaluate("document.activeElement.tagName") == "SELECT"
+    assert page.evaluate("document.activeElement.closest('article').dataset.incident") == card.get_attribute(
+        "data-incident"
+    )
+    expect(card.locator("select")).to_have_value("test")
