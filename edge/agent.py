@@ -40,7 +40,7 @@ from edge.unreadable import answerable
 from edge.uplink import Uplink
 from edge.writer import Writer
 from protocol.brokerurl import BrokerUrl
-from protocol.clock import Clock
+from protocol.clock import Clock, within_contract
 from protocol.codec import decode_message, encode
 from protocol.commands import Command
 from protocol.config import ConfigPush, ShedConfig
@@ -287,8 +287,9 @@ class Agent:
         Both clocks are read under the lock, so decisions see monotonic time in order.
         """
         with self.lock:
-            now = self.clock.now_ms()
-            ctx = begin(self.state, event, self.clock.mono_ms(), now)
+            raw = self.clock.raw_now_ms()  # begin() clamps it into the contract and keeps what it read (`clock` alarm)
+            now = within_contract(raw)
+            ctx = begin(self.state, event, self.clock.mono_ms(), raw)
             # the relays leave before the status events are even built (a shed cut: 200 of them, ~3 ms)
             self._relays(ctx.actions, now)
             sent = len(ctx.actions)

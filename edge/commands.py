@@ -4,7 +4,7 @@ Every command is checked for expiry and for a known target, applied, and answere
 a CommandResult. The adapter audits it locally and persists an applied config.
 """
 
-from edge import liveness, orphans, relays, sessions
+from edge import orphans, relays, reset_rules, sessions
 from edge.actions import Answer, SaveConfig
 from edge.alarms import clear_latched
 from edge.context import Ctx
@@ -112,10 +112,11 @@ def _reset(ctx: Ctx, cmd: Command) -> None:
     else:
         targets = ctx.state.sockets()
     latched = [s for s in targets if s.trip is not None]
-    # a socket not seen (stale telemetry, relay never confirmed open) keeps its latch: lifting it would show it
-    # charging on a reading that is no longer true, and the next tick would trip it again
-    kept = [s for s in latched if liveness.unseen(ctx, s)]
-    lifted = [s for s in latched if not liveness.unseen(ctx, s)]
+    # a socket not seen (stale telemetry, relay never confirmed open) or whose last reading still breaks a limit
+    # keeps its latch (edge.reset_rules): lifting it would re-allow charging on a reading that says it is unsafe
+    why = {(s.device, s.socket): reason for s in latched if (reason := reset_rules.why_kept(ctx, s)) is not None}
+    kept = [s for s in latched if (s.device, s.socket) in why]
+    lifted = [s for s in latched if (s.device, s.socket) not in why]
     for sock in lifted:
         ctx.interlock(
             "restore", "socket", sock.trip or "reset", device=sock.device, socket=sock.socket, actor=cmd.actor
@@ -138,15 +139,15 @@ def _reset(ctx: Ctx, cmd: Command) -> None:
     detail = f"{n} latch(es) lifted" if n else ("nothing was latched" if not kept else "no latch lifted")
     if superseded:
         detail += f"; {superseded} unconfirmed relay-off(s) no longer retried"
-    _answer(ctx, cmd, "applied" if n or not kept else "rejected", detail + _kept(kept))
+    _answer(ctx, cmd, "applied" if n or not kept else "rejected", detail + _kept(kept, why))
 
 
-def _kept(kept: list[SocketState]) -> str:
+def _kept(kept: list[SocketState], why: dict[tuple[str, int], str]) -> str:
     """What a reset could not lift, and why (empty when it lifted everything)."""
     if not kept:
         return ""
-    names = ", ".join(f"{s.device}/{s.socket} ({s.trip})" for s in kept[:6]) + (" …" if len(kept) > 6 else "")
-    return f"; {len(kept)} kept, telemetry stale and relay not confirmed open: {names}"
+    names = "; ".join(f"{s.device}/{s.socket} ({s.trip}): {why[(s.device, s.socket)]}" for s in kept[:6])
+    return f"; {len(kept)} kept: {names}" + (" …" if len(kept) > 6 else "")
 
 
 def apply_config(ctx: Ctx, config: ShedConfig) -> tuple[bool, str]:

@@ -45,7 +45,9 @@ def test_a_reset_then_a_new_session_is_not_cut_by_the_retry_of_the_off_it_cleare
     state = make_state()
     _, acts = decide(state, _telemetry(T0, s1={"power_w": 1500.0, "relay": True}), T0)
     assert _offs(acts, state, 1) == ["over_power"]
-    # the post obeyed but its RelayResult was lost; the operator resets before the retry is due
+    # the over-power charger is unplugged; the post's relay still reads closed (its off unconfirmed, its
+    # RelayResult lost); the operator resets before the retry is due
+    decide(state, _telemetry(T0 + 300, s1={"power_w": 0.0, "relay": True}), T0 + 300)
     _, reset = decide(state, _command(T0 + 500, "reset-1", action="reset_trip", device="post-1", socket=1), T0 + 500)
     # the resident's session restarts: the relay is closed again, legitimately
     decide(state, _telemetry(T0 + 1000, s1={"power_w": 200.0, "relay": True}), T0 + 1000)
@@ -58,6 +60,7 @@ def test_an_off_still_required_by_an_operator_stop_keeps_its_retries() -> None:
     state = make_state()
     decide(state, _telemetry(T0, s1={"power_w": 1500.0, "relay": True}), T0)
     decide(state, _command(T0 + 100, "stop-1", action="stop_socket", device="post-1", socket=1), T0 + 100)
+    decide(state, _telemetry(T0 + 300, s1={"power_w": 0.0, "relay": True}), T0 + 300)  # unplugged, still closed
     _, acts = decide(state, _command(T0 + 500, "reset-1", action="reset_trip", device="post-1", socket=1), T0 + 500)
     assert _detail(acts) == "1 latch(es) lifted"
     assert _offs(_ticks(state, T0 + CONFIRM_MS, 1), state, 1) == ["over_power"]  # retried: the stop holds it off
@@ -95,12 +98,28 @@ def test_an_authorised_shed_keeps_retrying_a_socket_without_a_session() -> None:
     assert _offs(_ticks(state, T0 + CONFIRM_MS, 1), state, 1)
 
 
-def test_a_cause_still_there_after_the_reset_is_cut_again_at_once() -> None:
-    """Superseding never leaves a hot socket waiting for a retry: its next reading trips and cuts it at once."""
+def test_a_reset_of_a_socket_whose_last_reading_still_breaks_a_limit_is_refused_and_the_off_retried() -> None:
+    """The newest reading still says 1,500 W through a closed relay and the post says nothing more: the reset
+    keeps the latch and the off's retries (before, it superseded them and the socket stayed on until the stale cut,
+    30 s later)."""
+    state = make_state()
+    _, acts = decide(state, _telemetry(T0, s1={"power_w": 1500.0, "relay": True}), T0)
+    assert _offs(acts, state, 1) == ["over_power"]
+    _, reset = decide(state, _command(T0 + 1000, "reset-1", action="reset_trip", device="post-1", socket=1), T0 + 1000)
+    answer = next(a.result for a in reset if isinstance(a, Answer))
+    assert answer.status == "rejected"
+    assert answer.detail == "no latch lifted; 1 kept: post-1/1 (over_power): last reading 1500 W, over 1000 W"
+    assert state.posts["post-1"].sockets[1].trip == "over_power"
+    assert _offs(_ticks(state, T0 + CONFIRM_MS, 1), state, 1) == ["over_power"]  # retried at relay_confirm_s
+
+
+def test_a_hot_socket_keeps_its_latch_until_it_reads_below_the_limit() -> None:
     state = make_state()
     decide(state, _telemetry(T0, s1={"power_w": 200.0, "relay": True, "temp_c": 50.0}), T0)
     _, acts = decide(state, _telemetry(T0 + 1000, s1={"power_w": 200.0, "relay": True, "temp_c": 70.0}), T0 + 1000)
     assert _offs(acts, state, 1) == ["socket_overtemp"]
-    decide(state, _command(T0 + 1200, "reset-1", action="reset_trip", device="post-1", socket=1), T0 + 1200)
-    _, acts = decide(state, _telemetry(T0 + 1300, s1={"power_w": 200.0, "relay": True, "temp_c": 70.0}), T0 + 1300)
-    assert _offs(acts, state, 1) == ["socket_overtemp"]  # 100 ms after the reset, not at the old retry
+    _, reset = decide(state, _command(T0 + 1200, "reset-1", action="reset_trip", device="post-1", socket=1), T0 + 1200)
+    assert "last reading 70 °C, at or over" in _detail(reset) and state.posts["post-1"].sockets[1].trip is not None
+    decide(state, _telemetry(T0 + 1300, s1={"power_w": 0.0, "relay": False, "temp_c": 40.0}), T0 + 1300)  # cooled
+    _, reset = decide(state, _command(T0 + 1400, "reset-2", action="reset_trip", device="post-1", socket=1), T0 + 1400)
+    assert _detail(reset) == "1 latch(es) lifted" and state.posts["post-1"].sockets[1].trip is None
