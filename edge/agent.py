@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from edge import liveness, sessions
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig, SaveSession
 from edge.alarms import alarm_id
+from edge.boot import first_seq
 from edge.contract_clock import ContractClock
 from edge.decide import begin, finish
 from edge.errors import OutboxError
@@ -76,6 +77,9 @@ class Agent:
         config = self._persisted_config(cfg.shed)
         self.shed = config.shed
         self.state: ShedState = new_state(config, self.clock.mono_ms())
+        # this start's number, stored before any command is sent: request ids and device-facing seqs derive from
+        # it, never from the wall clock (one reading 1970 would repeat them after every restart; edge.boot)
+        self.state.boot = self.outbox.bump("boot")
         # latches and operator stops are back before the shed broker is connected: no relay closes under either
         records, unreadable_rows = self.outbox.load_latches()
         restored, bad = restore_checked(self.state, records, mono_ms=self.clock.mono_ms(), wall_ms=self.clock.now_ms())
@@ -103,8 +107,8 @@ class Agent:
         self._closing = threading.Event()
         self.writer = Writer(on_done=self._wrote)
         self._shed_thread: int | None = None
-        # per-source seq of our relay commands: starts at the clock so it never goes back across restarts
-        self._relay_seq = itertools.count(self.started_ms)
+        # per-source seq of our relay commands and keep-alives: above every one of the starts before (edge.boot)
+        self._relay_seq = itertools.count(first_seq(self.state.boot))
         shed_url = BrokerUrl.parse(self.settings.shed_broker)
         self.shed_url = shed_url
         # a persistent session under a stable id: readings devices publish while the agent restarts wait

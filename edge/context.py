@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from edge.actions import Action, Emit, Relay, UplinkEvent
+from edge.boot import request_id
 from edge.state import PendingRelay, ShedState, SocketState
 from protocol.clock import plausible, within_contract
 from protocol.config import Thresholds
@@ -79,9 +80,9 @@ class Ctx:
         )
 
     def next_request_id(self) -> str:
-        """A relay request id unique across restarts (wall time plus a counter)."""
+        """A relay request id unique across restarts (the boot number, never the wall clock) and within one."""
         self.state.counter += 1
-        return f"r{self.wall}-{self.state.counter}"
+        return request_id(self.state.boot, self.state.counter)
 
     def send_relay(self, sock: SocketState, *, on: bool, reason: str) -> None:
         """Publish a relay command now and wait for its confirmation."""

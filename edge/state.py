@@ -130,7 +130,8 @@ class ShedState:
     sessions: dict[str, ChargeSession] = field(default_factory=dict)
     ended_sessions: dict[str, str] = field(default_factory=dict)
     sessions_saved_ms: int = 0  # monotonic ms of the last checkpoint of every active session
-    counter: int = 0  # for unique relay request ids
+    counter: int = 0  # for unique relay request ids within one start
+    boot: int = 0  # this start's number (edge.boot): relay request ids stay unique across restarts
     started_ms: int = 0
 
     def sockets(self) -> list[SocketState]:

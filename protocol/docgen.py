@@ -145,6 +145,13 @@ Ids (shed, device, source) match `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`: they are top
 * **Device messages** carry the device's own counter. The edge drops a message whose `(src, seq)` it already
   took with the same `ts` (a broker replay or a re-publish: reject reason `replay`), and takes, but counts, a
   seq that goes back with a new time (`restart`: the device numbers afresh) or arrives out of order (`late`).
+* **Edge to device** (`relay/set`, `keepalive`): one seq per shed for both, which never goes back across edge
+  restarts (each start numbers from `boot × 2^32`, its persisted start number `boot`), and relay `request_id`s
+  that are never reused (`r{boot}-{n}`), whatever the edge's wall clock reads: a clock the edge clamps
+  (before 1970, past 2^53−1 ms) stamps every start with the same `ts`. A post may drop a message whose
+  `(src, seq)` it already took; it must not rely on `ts`. A `request_id` names one command of one start: a
+  `RelayResult` for it never confirms another. A retry of an unconfirmed command repeats its `request_id`
+  under a new `seq`: carry it out and answer again (opening an open relay is harmless).
 
 ### End-to-end acknowledgement (`cloud/ack`)
 
