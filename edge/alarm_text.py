@@ -65,3 +65,33 @@ def describe(
     if value is not None:
         text += f": {_g(value)}" + (f" (limit {_g(threshold)})" if threshold is not None else "")
     return text
+
+
+# Conditions whose callers know more than the alarm's fields carry: the socket, and the value against its limit
+# (or the old and new reading), so a guard reading the banner knows what happened where without the dashboard.
+
+
+def stale_telemetry(device: str, socket: int, silence_s: float, limit_s: float, samples: int) -> str:
+    """A switched-on socket whose post fell silent: how long against the limit."""
+    return (
+        f"{device} socket {socket}: no telemetry for {silence_s:.1f} s while switched on "
+        f"(limit {_g(limit_s)} s, {samples} sample intervals)"
+    )
+
+
+def relay_unconfirmed(device: str, socket: int, on: bool, reason: str, attempts: int) -> str:
+    """A relay command the post never confirmed: which socket, which command and why it was sent."""
+    return f"{device} socket {socket}: relay {'on' if on else 'off'} ({reason}) not confirmed after {attempts} attempts"
+
+
+def not_charging(device: str, socket: int, power_w: float, charging_w: float) -> str:
+    """A switched-on session drawing less than charging power."""
+    return f"{device} socket {socket} plugged in and switched on but not charging: {_g(power_w)} W < {_g(charging_w)} W"
+
+
+def meter_reset(device: str, socket: int, old_wh: float, new_wh: float) -> str:
+    """An energy counter that went down (post reboot): the old and the new reading."""
+    return (
+        f"{device} socket {socket} energy counter went back from {_g(old_wh)} Wh to {_g(new_wh)} Wh "
+        "(post rebooted?): session energy summed across the reset"
+    )

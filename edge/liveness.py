@@ -4,6 +4,7 @@ Sockets whose relay is closed must report every ``sample_interval_s``; silent fo
 ``stale_samples`` intervals they are cut and latched (a socket charges only while supervised).
 """
 
+from edge import alarm_text
 from edge.alarms import Damping, observe
 from edge.context import Ctx
 from edge.socket_rules import trip_socket
@@ -72,10 +73,14 @@ def on_tick(ctx: Ctx) -> None:
     # every relay-off first (a silent post whose sockets were all switched on: one post-level off), then the events
     ctx.cut(stale, "stale_telemetry")
     for sock in stale:
+        assert sock.last_ms is not None  # a stale socket has been heard (the filter above)
+        silence_s = (ctx.now - sock.last_ms) / 1000
         trip_socket(
             ctx,
             sock,
             "stale_telemetry",
             AlarmClass.TROUBLE,
-            message=f"no telemetry for {t.stale_samples} sample intervals while switched on",
+            value=silence_s,
+            threshold=stale_ms / 1000,
+            message=alarm_text.stale_telemetry(sock.device, sock.socket, silence_s, stale_ms / 1000, t.stale_samples),
         )

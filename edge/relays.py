@@ -6,6 +6,7 @@ the wanted position, whichever comes first.
 
 from collections.abc import Iterable
 
+from edge import alarm_text
 from edge.actions import Relay
 from edge.alarms import clear_now, observe
 from edge.context import Ctx
@@ -93,7 +94,9 @@ def retry(ctx: Ctx, sockets: Iterable[SocketState]) -> None:
             True,
             device=sock.device,
             socket=sock.socket,
-            message=f"relay {'on' if pending.on else 'off'} not confirmed after {pending.attempts} attempts",
+            message=alarm_text.relay_unconfirmed(
+                sock.device, sock.socket, pending.on, pending.reason, pending.attempts
+            ),
         )
 
 

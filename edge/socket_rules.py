@@ -5,7 +5,7 @@ session ends (full after float, unplugged, longest session) open the relay witho
 latching: the resident unplugs and the socket is free again.
 """
 
-from edge import anomalies
+from edge import alarm_text, anomalies
 from edge.alarms import Damping, alarm_active, observe, raise_latched
 from edge.context import Ctx
 from edge.plausibility import judge_socket
@@ -140,7 +140,8 @@ def _one_jump(ctx: Ctx, sock: SocketState, temp_c: float) -> bool:
 
 def _meter(ctx: Ctx, sock: SocketState, energy_wh: float) -> None:
     """Follow the energy counter; a counter that goes down is a meter reset (post reboot): sum the increments."""
-    step = energy_wh - sock.energy_wh
+    old_wh = sock.energy_wh
+    step = energy_wh - old_wh
     reset = sock.energy_seen and step < 0
     if reset:
         step = energy_wh  # counted from 0 since the reset
@@ -160,7 +161,7 @@ def _meter(ctx: Ctx, sock: SocketState, energy_wh: float) -> None:
         device=sock.device,
         socket=sock.socket,
         damping=_NOTE,
-        message="energy counter went back (post rebooted?): session energy summed across the reset",
+        message=alarm_text.meter_reset(sock.device, sock.socket, old_wh, energy_wh),
         value=energy_wh,
     )
 
@@ -230,7 +231,7 @@ def _progress(ctx: Ctx, sock: SocketState, power_w: float) -> None:
         now >= grace_end and not sock.charging_seen and not sock.ended_full,
         device=sock.device,
         socket=sock.socket,
-        message="plugged in and switched on but drawing no charging power",
+        message=alarm_text.not_charging(sock.device, sock.socket, power_w, t.full_power_w),
         value=power_w,
         threshold=t.full_power_w,
     )

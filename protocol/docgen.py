@@ -412,7 +412,10 @@ ALARM_TYPES: dict[str, str] = {
     "over_current": "operational: socket current over `over_current_a` (5 A); socket cut, latched",
     "socket_overtemp": "pre_fire: socket ≥ `socket_overtemp_c` (65 °C); socket cut, latched",
     "thermal_runaway": "pre_fire: ≥ 1 °C/s held 3 s; socket cut, latched",
-    "stale_telemetry": "trouble: a switched-on socket silent for 3 sample intervals; socket cut, latched",
+    "stale_telemetry": (
+        "trouble: a switched-on socket silent for 3 sample intervals; socket cut, latched (`value`: the silence in s, "
+        "`threshold`: the limit in s)"
+    ),
     "sensor_fault": "trouble: a reading outside its plausible range or a sentinel (socket: cut, latched), "
     "or a sensor's own fault",
     "sensor_suspect": "trouble: one implausible temperature jump (DS18B20 85 °C); socket cut, latched, "
@@ -426,14 +429,20 @@ ALARM_TYPES: dict[str, str] = {
     "extinguisher_over_pressure": "supervisory: gauge above 1.4 MPa",
     "extinguisher_removed": "supervisory: bracket switch",
     "device_offline": "trouble: silent for 3 heartbeats",
-    "relay_unconfirmed": "trouble: a relay command not confirmed after its retries",
+    "relay_unconfirmed": "trouble: a relay command not confirmed after its retries (message: on/off and its reason)",
     "clock": "trouble: the edge's clock (no device) or a device's `ts` (device) is not plausible",
-    "meter_reset": "trouble: a socket's energy counter went down (post reboot)",
+    "meter_reset": (
+        "trouble: a socket's energy counter went down (post reboot; `value`: the new reading in Wh, message: old and "
+        "new)"
+    ),
     "unconfigured_device": (
         "trouble: a post (or a socket of it) not in the config reports a closed relay or draws power; "
         "commanded off until confirmed"
     ),
-    "not_charging": "operational: switched on after the grace period but never drawing charging power",
+    "not_charging": (
+        "operational: switched on after the grace period but never drawing charging power (`value`: the power in W, "
+        "`threshold`: `full_power_w`)"
+    ),
     "current_rise": "operational: charging current ≥ 1.5 × its smoothed value and ≥ 0.5 A above it",
     "current_oscillation": "operational: charging power reversed ≥ 4 times by > 25 % of its mean within 120 s",
     "charging_overtime": "operational: still drawing charging power 8 h after switch-on",
@@ -477,8 +486,8 @@ def values() -> str:
         "\nEvery `alarm_raised` the edge sends has a non-empty `message` (English, at most 200 characters) naming "
         "what and where and, with a `value` and `threshold`, the value against its limit, e.g. "
         "`post-1 socket 3 temperature rising 1.4 °C/s (limit 1.0 °C/s for 3 s)`, "
-        "`smoke at env-1: obscuration 9.5 %/m (limit 8 %/m)` (edge/alarm_text.py for a condition raised without "
-        "a text of its own).\n"
+        "`smoke at env-1: obscuration 9.5 %/m (limit 8 %/m)`, `post-1 socket 2 plugged in and switched on but not "
+        "charging: 10 W < 30 W`; a socket's alarm always names the socket (edge/alarm_text.py).\n"
     )
     out.append("\n**interlock.reason**: the alarm type of a trip that cuts, or one of\n")
     out.append("\n| reason | meaning |\n| --- | --- |\n")

@@ -4,6 +4,8 @@ The wall banner and the alerts show the message next to the alarm's type; an emp
 told the control room nothing. The scenario tables drive the real decision code through most conditions; every
 documented alarm type is also described from its fields alone (a type raised without a message of its caller's)."""
 
+import re
+
 import pytest
 
 from edge.actions import Emit
@@ -36,6 +38,31 @@ def test_every_alarm_the_scenarios_raise_has_a_message() -> None:
     assert not blank, f"raised without a message: {blank}"
     over = next(a for a in raised if a.alarm_type == "post_over_limit")
     assert over.message == "post-1 drew 9000 W (limit 8700 W)"  # the value against its limit
+
+
+# socket conditions whose text once named neither the socket nor a number ("no telemetry for 3 sample intervals
+# while switched on", "relay off not confirmed after 4 attempts", "energy counter went back")
+_SOCKET_TEXTS = ("stale_telemetry", "relay_unconfirmed", "not_charging", "meter_reset")
+
+
+@pytest.mark.parametrize("alarm_type", _SOCKET_TEXTS)
+def test_socket_alarms_name_the_socket_and_a_number(alarm_type: str) -> None:
+    raised = [a for a in _raised() if a.alarm_type == alarm_type]
+    assert raised, f"no scenario raises {alarm_type}"
+    for a in raised:
+        assert a.socket is not None and f"{a.device} socket {a.socket}" in a.message, a.message
+        assert re.search(r"\d+(\.\d+)? (W|Wh|s|attempts)\b", a.message), a.message
+
+
+def test_socket_alarms_say_the_value_against_the_limit_and_which_command() -> None:
+    by_type: dict[str, list[str]] = {}
+    for a in _raised():
+        by_type.setdefault(a.alarm_type, []).append(a.message)
+    assert "post-1 socket 2 plugged in and switched on but not charging: 10 W < 30 W" in by_type["not_charging"]
+    assert "post-1 socket 1: relay off (over_power) not confirmed after 4 attempts" in by_type["relay_unconfirmed"]
+    assert any("from 150 Wh to 5 Wh" in m for m in by_type["meter_reset"]), by_type["meter_reset"]
+    stale = by_type["stale_telemetry"]
+    assert all(re.search(r"no telemetry for \d+\.\d s while switched on \(limit 30 s", m) for m in stale), stale
 
 
 @pytest.mark.parametrize(
