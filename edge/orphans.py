@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from edge import relays
 from edge.alarms import clear_now, observe
 from edge.context import Ctx
-from edge.relays import confirmed
+from edge.relays import confirmed, reading_confirms
 from edge.state import PostState, SocketState
 from protocol.config import ShedConfig
 from protocol.device import RelayResult, SocketReading
@@ -78,7 +78,7 @@ def on_unconfigured(ctx: Ctx, src: str, readings: Sequence[SocketReading]) -> No
         sock.relay = r.relay
         sock.power_w = r.power_w
         sock.last_ms = ctx.now
-        if sock.pending is not None and r.relay == sock.pending.on:
+        if sock.pending is not None and reading_confirms(sock.pending, r.relay, r.power_w, ctx.t.unplugged_power_w):
             confirmed(ctx, sock)
         if energised(ctx, r):
             if sock.hold_off is None:  # reported once per stray socket, however long it takes to confirm

@@ -1,7 +1,7 @@
 """Relay commands until confirmed: retried every ``relay_confirm_s``, then a trouble alarm.
 
 A command is confirmed by the post's RelayResult or by telemetry that shows the relay in
-the wanted position, whichever comes first.
+the wanted position (an off: open, and the meter idle), whichever comes first.
 """
 
 from collections.abc import Iterable
@@ -10,9 +10,22 @@ from edge import alarm_text
 from edge.actions import Relay
 from edge.alarms import clear_now, observe
 from edge.context import Ctx
-from edge.state import ShedState, SocketState
+from edge.state import PendingRelay, ShedState, SocketState
 from protocol.device import RelayResult
 from protocol.uplink import AlarmClass
+
+
+def reading_confirms(pending: PendingRelay, relay: bool, power_w: float | None, idle_w: float) -> bool:
+    """Whether a reading confirms a pending command (one rule for configured and unconfigured sockets).
+
+    An on is confirmed by the relay reported closed. An off only by the relay reported open *and* the meter at
+    or below ``idle_w`` (``unplugged_power_w``): a relay reported open while the meter draws power is not
+    believed (a welded contact, a wrong report), so the off is retried and then alarmed rather than taken as
+    done. ``power_w`` None (an implausible meter reading) never confirms an off: when in doubt, cut.
+    """
+    if pending.on:
+        return relay
+    return not relay and power_w is not None and power_w <= idle_w
 
 
 def confirmed(ctx: Ctx, sock: SocketState) -> None:

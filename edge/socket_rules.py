@@ -9,7 +9,7 @@ from edge import alarm_text, anomalies
 from edge.alarms import Damping, alarm_active, observe, raise_latched
 from edge.context import Ctx
 from edge.plausibility import judge_socket
-from edge.relays import confirmed
+from edge.relays import confirmed, reading_confirms
 from edge.state import PostState, SocketState
 from protocol.device import SocketReading
 from protocol.device import SocketState as Plug
@@ -273,7 +273,8 @@ def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -
         _meter(ctx, sock, r.energy_wh)
         if sock.charge is not None:
             sock.charge.count(r.energy_wh)
-    if sock.pending is not None and r.relay == sock.pending.on:
+    power = None if "power_w" in bad else r.power_w
+    if sock.pending is not None and reading_confirms(sock.pending, r.relay, power, ctx.t.unplugged_power_w):
         confirmed(ctx, sock)
     if faults:
         trip_socket(

@@ -256,7 +256,8 @@ cannot give.
 * The post opens every relay and answers **one `RelayResult` per socket**, each with the command's
   `request_id` and its `socket` (`ok: false` with an `error` for a socket it could not open).
 * The edge tracks every socket on its own: a socket is confirmed by its `RelayResult` (same `request_id`,
-  `ok`, `relay: false`) or by telemetry showing its relay open. A socket not confirmed within
+  `ok`, `relay: false`) or by telemetry showing its relay open with its meter at or below
+  `unplugged_power_w` (an open relay drawing power is not believed). A socket not confirmed within
   `relay_confirm_s` (2 s) gets a **per-socket** command with the same `request_id`, up to `relay_retries` (3)
   times, then a `relay_unconfirmed` trouble alarm naming it.
 * Compatibility: a per-socket command is exactly as before. A post whose firmware predates the post-level
