@@ -23,7 +23,7 @@ from typing import Any
 from edge.actions import SaveSession
 from edge.context import Ctx
 from edge.sessions_state import CHECKPOINT_MS, METER_INTERVAL_MS, ChargeSession
-from edge.socket_rules import end_session
+from edge.socket_rules import close_session, end_session
 from edge.state import ShedState, SocketState
 from protocol.commands import Command
 from protocol.uplink import SessionEnded, SessionEndReason, SessionMeter, SessionStarted
@@ -150,6 +150,10 @@ def end(ctx: Ctx, ses: ChargeSession, reason: SessionEndReason) -> tuple[float, 
     if sock is None or sock.charge is not ses:
         return energy, duration  # dropped by a config: already cut as decommissioned
     sock.charge = None
+    if sock.session_id == ses.session:
+        # the socket shows no session that ended: without this, a reset before any reading showed the relay open
+        # left it on the socket, and a relay closed again reported "charging" under the ended session's id
+        close_session(ctx, sock)
     already_cut = sock.hold_off is not None or sock.trip is not None or st.shed_trips
     if reason is not SessionEndReason.INTERLOCK and not already_cut:
         end_session(ctx, sock, CUT_REASON[reason])

@@ -190,7 +190,8 @@ def _start_session(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReadin
         ctx.ensure_off(sock, "post_soft_limit", force=True)
 
 
-def _end_session(ctx: Ctx, sock: SocketState) -> None:
+def close_session(ctx: Ctx, sock: SocketState) -> None:
+    """Forget the socket's session (the relay opened or unplugged, or its charging session ended)."""
     sock.session_id = None
     sock.session_start_ms = None
     sock.session_start_wall = None
@@ -295,11 +296,14 @@ def on_reading(ctx: Ctx, post: PostState, sock: SocketState, r: SocketReading) -
     if unauthorised and not latched:  # a latch is the more important truth: its own off below names it
         _refuse_unauthorised(ctx, sock)
     in_session = sock.session_id is not None
-    if r.relay and sock.plugged and not in_session and not unauthorised:
+    # a closed relay the edge holds open (a latch, an operator stop, a session's end) starts no session: it is
+    # being cut, and its status stays what it was (a stopped socket reported "charging" under a new session id)
+    held = latched or sock.hold_off is not None
+    if r.relay and sock.plugged and not in_session and not unauthorised and not held:
         _start_session(ctx, post, sock, r)
         in_session = True
     elif in_session and not (r.relay and sock.plugged):
-        _end_session(ctx, sock)
+        close_session(ctx, sock)
         in_session = False
     if in_session and sock.trip is None and not ctx.state.shed_trips and sock.hold_off is None:
         _progress(ctx, sock, sock.power_w)
