@@ -17,13 +17,26 @@ from edge.relays import confirmed, reading_confirms
 from edge.state import PostState, SocketState
 from protocol.config import ShedConfig
 from protocol.device import RelayResult, SocketReading
-from protocol.uplink import AlarmClass
+from protocol.uplink import AlarmClass, SocketStatus, SocketStatusChanged
 
 UNCONFIGURED = "unconfigured"
 
 
 def retire(ctx: Ctx, post: PostState) -> None:
-    """Keep commanding dropped sockets off until confirmed (called when a config drops a post or some sockets)."""
+    """Keep commanding dropped sockets off until confirmed (called when a config drops a post or some sockets).
+
+    Each dropped socket is last reported ``free`` without a session: it is no longer a socket of the shed, and
+    the cloud must not show it ``charging`` for ever (a socket a later push adds again starts ``free`` too, so
+    its next change is reported).
+    """
+    for sock in post.sockets.values():
+        if sock.status != SocketStatus.FREE:
+            sock.status = SocketStatus.FREE
+            ctx.emit(
+                SocketStatusChanged(
+                    src=ctx.shed, seq=0, ts=ctx.wall, device=sock.device, socket=sock.socket, status=SocketStatus.FREE
+                )
+            )
     live = {n: s for n, s in post.sockets.items() if s.relay or s.pending is not None}
     for sock in live.values():
         sock.hold_off = sock.hold_off or "decommissioned"  # its cut is reported already: not again as a stray

@@ -339,7 +339,7 @@ MEANINGS: dict[str, dict[str, str]] = {
         "fault": "the post's own self-test failed for this socket (meter, welded relay, …)",
     },
     "socket_status.status (SocketStatus)": {
-        "free": "no plug",
+        "free": "no plug (also the last status of a socket a config push drops: no longer supervised, no session)",
         "charging": "relay closed and charging power seen this session (or now)",
         "plugged": "plugged in, not drawing: waiting, refused, or not charging",
         "full": "this session reached full; stays until unplugged (also after the float cut)",

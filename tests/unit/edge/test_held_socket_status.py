@@ -53,3 +53,15 @@ def test_after_a_reset_an_authorised_socket_does_not_show_a_session_that_ended()
     assert all(sid != "s-1" for _status, sid in _statuses(shed)[before:]), _statuses(shed)[before:]
     assert SocketStatus.CHARGING not in {status for status, _sid in _statuses(shed)[before:]}
     assert shed.sock().session_id is None
+
+
+def test_a_push_that_drops_a_charging_socket_reports_it_free_without_a_session() -> None:
+    shed = authorised(mode="open")
+    shed.reading(200.0)
+    assert _statuses(shed)[-1][0] == SocketStatus.CHARGING
+    before = len(_statuses(shed))
+    one = shed.state.config.posts[0].model_copy(update={"sockets": 3, "id": "post-9"})
+    config = shed.state.config.model_copy(update={"version": 2, "posts": [one]})  # post-1 is dropped
+    shed.feed(make_input({"command": {"action": "push_config", "config": config.model_dump(mode="json")}}, shed.now))
+    assert [(a.socket, a.reason) for a in shed.relays() if not a.on][-1:] == [(1, "decommissioned")]
+    assert _statuses(shed)[before:] == [(SocketStatus.FREE, None)]
