@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from edge import liveness, sessions
 from edge.actions import Action, Answer, Emit, Relay, SaveConfig, SaveSession
 from edge.alarms import alarm_id
-from edge.boot import first_seq
+from edge.boot import boot_before, first_seq
 from edge.contract_clock import ContractClock
 from edge.decide import begin, finish
 from edge.errors import OutboxError
@@ -79,6 +79,8 @@ class Agent:
         self.state: ShedState = new_state(config, self.clock.mono_ms())
         # this start's number, stored before any command is sent: request ids and device-facing seqs derive from
         # it, never from the wall clock (one reading 1970 would repeat them after every restart; edge.boot)
+        in_use = self.outbox.get("session") > 0 or self.outbox.last_seq > 0
+        self.outbox.put("boot", boot_before(self.outbox.get("boot"), in_use))
         self.state.boot = self.outbox.bump("boot")
         # latches and operator stops are back before the shed broker is connected: no relay closes under either
         records, unreadable_rows = self.outbox.load_latches()

@@ -11,6 +11,16 @@ of the previous run would confirm a new command. So both derive from the boot nu
 # (136 years of a shed cut a second), and 2**31 starts before the contract's 2**63 - 1 is reached
 SEQ_SPAN = 1 << 32
 BOOT_MAX = (1 << 31) - 1
+# A store from before boot numbers (its session number or outbox already in use, no boot number): earlier edges
+# numbered these seqs from the wall clock in ms (about 1.8e12 in 2026). Its first boot number is 1001, whose seqs
+# (4.3e12 up) lie above every ms stamp before 2106, so a post keeping a high-water mark never sees them go back.
+UPGRADE_FIRST_BOOT = 1001
+
+
+def boot_before(stored: int, store_in_use: bool) -> int:
+    """The boot number this start counts on from (the caller then bumps it): the stored one, or for a store in
+    use that predates boot numbers (none stored) ``UPGRADE_FIRST_BOOT - 1``."""
+    return stored if stored > 0 or not store_in_use else UPGRADE_FIRST_BOOT - 1
 
 
 def first_seq(boot: int) -> int:

@@ -151,7 +151,10 @@ Ids (shed, device, source) match `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`: they are top
   (before 1970, past 2^53−1 ms) stamps every start with the same `ts`. A post may drop a message whose
   `(src, seq)` it already took; it must not rely on `ts`. A `request_id` names one command of one start: a
   `RelayResult` for it never confirms another. A retry of an unconfirmed command repeats its `request_id`
-  under a new `seq`: carry it out and answer again (opening an open relay is harmless).
+  under a new `seq`: carry it out and answer again (opening an open relay is harmless). The seq goes back only
+  when the edge's data dir is lost (a new store numbers from 2^32, as a new edge does): a post must take a lower
+  seq it has not taken as a restart of the edge, never drop it. A store from before boot numbers starts at boot
+  1001, above the ms-based seqs earlier edges sent (until 2106).
 
 ### End-to-end acknowledgement (`cloud/ack`)
 

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.actions import Relay
-from edge.boot import BOOT_MAX, SEQ_SPAN, first_seq
+from edge.boot import BOOT_MAX, SEQ_SPAN, UPGRADE_FIRST_BOOT, boot_before, first_seq
 from edge.decide import decide
 from protocol.device import PostTelemetry
 from tests.unit.edge.scenario import T0, make_state, sock_reading
@@ -42,3 +42,10 @@ def test_a_boot_number_outside_the_range_is_refused() -> None:
     for bad in (-1, BOOT_MAX + 1):
         with pytest.raises(ValueError, match=str(bad)):
             first_seq(bad)
+
+
+def test_a_store_from_before_boot_numbers_starts_above_the_ms_based_seqs_it_sent() -> None:
+    assert boot_before(0, store_in_use=False) == 0  # a new store: boot 1 after the bump
+    assert boot_before(7, store_in_use=True) == 7  # counting on
+    upgraded = boot_before(0, store_in_use=True) + 1
+    assert upgraded == UPGRADE_FIRST_BOOT and first_seq(upgraded) > 4_102_444_800_000  # ms at 2100-01-01
