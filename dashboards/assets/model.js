@@ -138,6 +138,11 @@ export function keptFigures(incidents, now, since = weekStart(now)) {
   return out;
 }
 
+/** When an incident's accept clock stopped: its acceptance, or arrival on site (which accepts it too); else null. */
+export function ackDoneMs(inc) {
+  return inc.acked_ms ?? inc.onsite_ms ?? null;
+}
+
 /**
  * Seconds left on a clock (negative once broken), null when it has stopped (or has no deadline), NaN (shown as "—")
  * while the cloud's time `now` is not known yet (null).
