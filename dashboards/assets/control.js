@@ -7,7 +7,7 @@ import { applyI18n, esc, exposed, label, markReady, langSwitch, loadI18n, loginF
 import * as data from "./data.js";
 import { drillButton } from "./drill.js";
 import { followLive } from "./live.js";
-import { ackDoneMs, alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, stopNote, timelineDetail, timelineKind, weekStart } from "./model.js";
+import { ackDoneMs, alarmKey, alarmTitle, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, stopNote, timelineDetail, timelineKind, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
 
 const $ = (id) => document.getElementById(id);
@@ -141,6 +141,7 @@ function renderBanner() {
     const w = alarmWhere(a.top);
     const where = [w.shed, w.device && w.device !== "-" ? w.device : null, w.socket ? `#${w.socket}` : null].filter(Boolean).join(" ");
     $("alarm-text").textContent = `${t(`class.${a.top.alarm_class}`)} · ${where} · ${alarmWords(a.top, label)} (${t("alarm.unacked", { n: a.unacked })})`;
+    $("alarm-text").title = alarmTitle(a.top); // the edge's own (English) words, on hover only
   }
   $("silence").disabled = !a.sound;
   $("ack-top").disabled = !a.unacked;
