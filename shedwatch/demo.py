@@ -11,8 +11,8 @@ control room's button, or --drill starts it by itself.
 Ctrl-C stops the parts in a safe order (devices, edges, cloud, broker) and exits 0; so
 do SIGTERM, SIGHUP (the terminal closed) and the other signals that would end it. Each part
 also gets SIGTERM from the kernel if the demo is killed outright (SIGKILL).
-Exit codes: 0 stopped in order; 1 a part failed (its log is printed); 2 bad arguments;
-3 the --port is in use (nothing is started).
+Exit codes: 0 stopped in order; 1 a part failed (its log is printed); 2 bad arguments (e.g. a
+--port outside 0-65535); 3 the --port is in use (nothing is started).
 """
 
 import argparse
@@ -45,6 +45,7 @@ from shedwatch.demo_charging import parked_scenario, prepare_charging, try_qr
 from shedwatch.demo_clock import ClockFileError, SavedClock, load_clock, save_clock, start_epoch_ms
 from shedwatch.demo_config import demo_sheds, shed_toml
 from shedwatch.mosquitto import Mosquitto, find_mosquitto
+from shedwatch.port_arg import port_number
 from shedwatch.ports import free_port, port_taken, wait_listening
 from shedwatch.processes import Child
 from shedwatch.webhook_receiver import HttpReceiver
@@ -86,7 +87,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument("--posts", type=int, default=3, help="charging posts per shed (default 3)")
     parser.add_argument("--sockets", type=int, default=10, help="sockets per post (default 10)")
     parser.add_argument("--speed", type=float, default=30.0, help="simulated time runs this many times real time (30)")
-    parser.add_argument("--port", type=int, default=8000, help="HTTP port of the web page and API (0: any free port)")
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=8000,
+        help="HTTP port of the web page and API, 0-65535 (default 8000; 0: any free port)",
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,

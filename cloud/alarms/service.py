@@ -30,6 +30,7 @@ from cloud.core.alarms.incidents import Incident, Placement, inhibited, place
 from cloud.core.alarms.inputs import AlarmInput, Clear, Raise, Tick
 from cloud.core.alarms.lifecycle import Policy, decide
 from cloud.core.alarms.model import Alarm, AlarmKey
+from cloud.core.alarms.restart_grace import hold_after_start
 from cloud.core.alarms.rules import LostGap, RulePolicy, evaluate, transitions
 from cloud.core.notify.describe import describe
 from cloud.core.notify.links import LinkClaim, sign
@@ -100,6 +101,7 @@ class AlarmService:
         # few flaps page as they would without damping (an alarm is never lost by it).
         self._dampers: dict[AlarmKey, Damper] = {}
         self._timer_passes = 0
+        self._started_ms: int | None = None  # cloud time of the first rule pass (cloud.core.alarms.restart_grace)
         self._watermark_ms = 0  # arrival time before which every edge alarm event has been applied (with slack)
         # per shed: the feed position read to, and the gaps given up within the alarm's hold (a restart rereads)
         self._lost_gaps: dict[str, tuple[int, tuple[LostGap, ...]]] = {}
@@ -190,6 +192,9 @@ class AlarmService:
         """Raise and clear the cloud-side alarms of every shed, ``SHEDS_PER_TRANSACTION`` sheds at a time with
         ``between(now)`` (see run_timers) between them; returns the time the last step ran at."""
         step = between or (lambda t: t)
+        if self._started_ms is None:
+            self._started_ms = now  # this cloud's first rule pass: edges not heard since get their window
+        started = self._started_ms
         with self.engine.connect() as conn:
             every = AlarmRepo(conn, sqlite=self.sqlite).sheds()
         for i in range(0, len(every), SHEDS_PER_TRANSACTION):
@@ -206,6 +211,7 @@ class AlarmService:
                         facts = self.heard.complete(facts, repo.devices_of(shed), opened, now, self.rules)
                         self.stats.heard_pruned = self.heard.pruned
                     active = evaluate(facts, now, self.rules)
+                    active = hold_after_start(active, opened, facts, now, started, self.rules)
                     for inp in transitions(opened, active):
                         self.apply(repo, inp, now)
         # Held clears of chattering keys are released by time: decided in memory first, and stored in one

@@ -56,6 +56,10 @@ def add_parser(inner: Any, common: Any) -> None:
     for name in ("disable", "enable"):
         p = sub.add_parser(name, help=f"{name} an account (a disabled one cannot log in)")
         p.add_argument("--username", required=True)
+    # The settings flags (--data-dir, --state-url, ...) also after the command word, as `inventory import` and
+    # `command ...` take them: `shedwatch cloud user list --data-dir D` used to be refused as unknown.
+    for leaf in sub.choices.values():
+        common(leaf, argparse.SUPPRESS)
     user.set_defaults(func=run)
 
 

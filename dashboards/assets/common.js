@@ -268,6 +268,23 @@ export function clockHtml(left, key = null) {
   return `<span class="clock${c.overdue ? " overdue" : ""}" data-overdue="${c.overdue}">${esc(c.text)}</span>`;
 }
 
+/**
+ * A counting clock: clockHtml inside a <span data-due> that tickClocks() redraws each second. Every counting clock
+ * of a page is drawn from one cloud time per tick, so two views of the same clock (a list and a panel) never differ.
+ */
+export function tickingClock(dueMs, now, key = null) {
+  const left = now === null || now === undefined ? NaN : (dueMs - now) / 1000;
+  return `<span class="ticking" data-due="${Number(dueMs)}" data-clock-key="${esc(key ?? "")}">${clockHtml(left, key)}</span>`;
+}
+
+/** Redraw every counting clock under `root` at the cloud time `now` (epoch ms; null: not known yet, shown as —). */
+export function tickClocks(root, now) {
+  for (const el of root.querySelectorAll("span.ticking[data-due]")) {
+    const left = now === null || now === undefined ? NaN : (Number(el.dataset.due) - now) / 1000;
+    el.innerHTML = clockHtml(left, el.dataset.clockKey || null);
+  }
+}
+
 /** A number with a unit, or a dash when unknown. */
 export function num(v, unit, digits = 0) {
   return v === null || v === undefined || Number.isNaN(v) ? "—" : `${Number(v).toFixed(digits)} ${unit}`;

@@ -3,11 +3,11 @@
 // what it touches within a second (docs/pages.md).
 
 import { cloudNow } from "./clock.js";
-import { applyI18n, clockHtml, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, num, onLanguage, t, timeOfDay, when, whoAmI, zoneOf } from "./common.js";
+import { applyI18n, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, num, onLanguage, t, tickClocks, tickingClock, timeOfDay, when, whoAmI, zoneOf } from "./common.js";
 import * as data from "./data.js";
 import { drillButton } from "./drill.js";
 import { followLive } from "./live.js";
-import { alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, stopNote, timelineDetail, timelineKind, weekStart } from "./model.js";
+import { ackDoneMs, alarmKey, alarmTitle, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, stopNote, timelineDetail, timelineKind, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
 
 const $ = (id) => document.getElementById(id);
@@ -141,6 +141,7 @@ function renderBanner() {
     const w = alarmWhere(a.top);
     const where = [w.shed, w.device && w.device !== "-" ? w.device : null, w.socket ? `#${w.socket}` : null].filter(Boolean).join(" ");
     $("alarm-text").textContent = `${t(`class.${a.top.alarm_class}`)} · ${where} · ${alarmWords(a.top, label)} (${t("alarm.unacked", { n: a.unacked })})`;
+    $("alarm-text").title = alarmTitle(a.top); // the edge's own (English) words, on hover only
   }
   $("silence").disabled = !a.sound;
   $("ack-top").disabled = !a.unacked;
@@ -158,9 +159,10 @@ function renderIncidents() {
       const li = document.createElement("li");
       const b = document.createElement("button");
       b.dataset.incident = inc.id;
-      const left = clockLeft(inc.acked_ms, inc.clocks?.ack_due_ms, now);
+      // The same clock as the panel's (ackDoneMs: on site counts as accepted), counting each second (tickClocks).
+      const left = clockLeft(ackDoneMs(inc), inc.clocks?.ack_due_ms, now);
       const accepted = inc.acked_by ?? inc.onsite_by;
-      const clock = accepted ? esc(t("alarm.accepted_by", { who: accepted })) : left === null ? esc(t("alarm.not_accepted")) : clockHtml(left, "alarm.ack_left");
+      const clock = accepted ? esc(t("alarm.accepted_by", { who: accepted })) : left === null ? esc(t("alarm.not_accepted")) : tickingClock(inc.clocks.ack_due_ms, now, "alarm.ack_left");
       b.innerHTML = `${esc(`${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)}`)} · ${clock}`;
       b.addEventListener("click", () => ((state.picked = true), showIncident(inc.id)));
       li.append(b);
@@ -200,10 +202,10 @@ async function selectIncident(id, focus = true) {
   const clock = (done, due) => {
     const left = clockLeft(done, due, now);
     if (left === null) return done && due ? `<span class="clock ${done <= due ? "kept" : "broken"}">${esc(t(done <= due ? "clock.kept" : "clock.broken"))}</span>` : "—";
-    return clockHtml(left);
+    return tickingClock(due, now);
   };
   $("incident-facts").innerHTML = `<dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
-    <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${clock(inc.acked_ms ?? inc.onsite_ms, clocks.ack_due_ms)} ${esc(inc.acked_by ?? "")}</dd>
+    <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${clock(ackDoneMs(inc), clocks.ack_due_ms)} ${esc(inc.acked_by ?? "")}</dd>
     <dt>${esc(t("alarm.onsite_clock"))}</dt><dd>${clock(inc.onsite_ms, clocks.onsite_due_ms)} ${esc(inc.onsite_by ?? "")}</dd>`;
   const cams = body.cameras ?? (await data.cameras(inc.shed)) ?? [];
   $("incident-cameras").innerHTML = cams.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`;
@@ -296,7 +298,13 @@ async function main() {
   await loadI18n();
   langSwitch($("lang"));
   onLanguage(() => state.loaded && render());
-  setInterval(() => ($("clock").textContent = timeOfDay(cloudNow())), 1000);
+  // One cloud time per second for the time of day and every counting clock (the list's and the panel's alike):
+  // between the stream's pings (5 real s, 150 simulated s in the demo) they count on from clock.js's fit.
+  setInterval(() => {
+    const now = cloudNow();
+    $("clock").textContent = timeOfDay(now);
+    tickClocks(document, now);
+  }, 1000);
   let me = await whoAmI();
   if (me === null) me = await loginForm($("login"));
   state.me = me;

@@ -138,6 +138,11 @@ export function keptFigures(incidents, now, since = weekStart(now)) {
   return out;
 }
 
+/** When an incident's accept clock stopped: its acceptance, or arrival on site (which accepts it too); else null. */
+export function ackDoneMs(inc) {
+  return inc.acked_ms ?? inc.onsite_ms ?? null;
+}
+
 /**
  * Seconds left on a clock (negative once broken), null when it has stopped (or has no deadline), NaN (shown as "—")
  * while the cloud's time `now` is not known yet (null).
@@ -191,16 +196,58 @@ export function edgeWords(e, tr) {
   return `${parts} (${reason})${e.latched ? ` · ${tr("edge.latched", "latched")}` : ""}`;
 }
 
+// The unit of an alarm's value and threshold by type (the edge's and the cloud rules' fields, docs/alarms.md). A
+// type not listed has no reading shown: a bare number without its unit would say nothing.
+const ALARM_UNITS = {
+  over_power: "W",
+  over_current: "A",
+  socket_overtemp: "°C",
+  thermal_runaway: "°C/s",
+  off_gas: "ppm",
+  smoke: "%/m",
+  heat: "°C",
+  heat_rate: "°C/min",
+  extinguisher_low_pressure: "MPa",
+  extinguisher_over_pressure: "MPa",
+  post_over_limit: "W",
+  post_over_limit_long: "W",
+  not_charging: "W",
+  meter_reset: "Wh",
+};
+
+function quantity(v, unit) {
+  return `${Number(Number(v).toFixed(2))}${unit ? ` ${unit}` : ""}`;
+}
+
 /**
- * An alarm in words: its type's label in the page's language (the type itself when this page has no label for it),
- * then the edge's message, which says what and the value against its limit ("post-1 socket 3 temperature rising
- * 1.4 °C/s (limit 1.0 °C/s for 3 s)"), when it has one.
+ * An alarm's reading from its structured fields, in the page's language: "50.06 ppm（限值 50 ppm）" /
+ * "50.06 ppm (limit 50 ppm)" (`alarm.reading_limit`), just the value without a threshold; "" for a type with no
+ * known unit or no value.
+ */
+export function alarmReading(a, tr) {
+  const type = a.type ?? a.alarm_type ?? alarmWhere(a).alarm_type;
+  const unit = ALARM_UNITS[type];
+  if (unit === undefined || a.value === null || a.value === undefined || !Number.isFinite(Number(a.value))) return "";
+  const value = quantity(a.value, unit);
+  if (a.threshold === null || a.threshold === undefined || !Number.isFinite(Number(a.threshold))) return value;
+  return tr("alarm.reading_limit", "{value} (limit {limit})").replaceAll("{value}", value).replaceAll("{limit}", quantity(a.threshold, unit));
+}
+
+/**
+ * An alarm in words, all in the page's language: its type's label, then its reading (alarmReading). The edge's
+ * free-text message is English (docs/protocol.md `alarm_raised`): it is shown only for a type the page has no
+ * label for (then nothing better is known), else only as the line's tooltip (alarmTitle).
  */
 export function alarmWords(a, tr) {
   const type = a.type ?? a.alarm_type ?? alarmWhere(a).alarm_type;
-  const name = tr(`type.${type}`, null) ?? type ?? "";
-  const message = (a.message ?? "").trim();
-  return [name, message].filter(Boolean).join(": ");
+  const name = tr(`type.${type}`, null);
+  if (name === null) return [type ?? "", (a.message ?? "").trim()].filter(Boolean).join(": ");
+  return [name, alarmReading(a, tr)].filter(Boolean).join(" · ");
+}
+
+/** The edge's own message (English), for a tooltip; "" when it has none. */
+export function alarmTitle(a) {
+  return (a.message ?? "").trim();
 }
 
 // Which roles a page's staff panels are for (docs/pages.md): the control room for staff (its alarm list needs

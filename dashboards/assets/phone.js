@@ -6,7 +6,7 @@ import { cloudNow } from "./clock.js";
 import { api, ApiError, applyI18n, clockHtml, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, setTimeZone, t, timeOfDay, when, whoAmI, zoneOf } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
+import { alarmTitle, alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
 // "My alerts": the list carries each incident's clocks (docs/api.md); only the incident opened on this phone has its
@@ -95,7 +95,7 @@ function renderLink() {
       <dt>${esc(t("phone.accept_by"))}</dt><dd data-k="ack-clock"></dd>
       <dt>${esc(t("phone.onsite_by"))}</dt><dd data-k="onsite-clock"></dd>
       <dt>${esc(t("phone.alarms"))}</dt><dd data-k="alarms">${v.alarms
-        .map((a) => `${esc(t(`class.${a.alarm_class}`))} · ${esc(alarmWords(a, label))} ${esc([a.device !== "-" ? a.device : "", a.socket ? `#${a.socket}` : ""].join(" ").trim())} (${esc(t("phone.severity"))} ${a.severity}) · ${esc(label(`lifecycle.${a.state}`, a.state))}`)
+        .map((a) => `<span title="${esc(alarmTitle(a))}">${esc(t(`class.${a.alarm_class}`))} · ${esc(alarmWords(a, label))} ${esc([a.device !== "-" ? a.device : "", a.socket ? `#${a.socket}` : ""].join(" ").trim())} (${esc(t("phone.severity"))} ${a.severity}) · ${esc(label(`lifecycle.${a.state}`, a.state))}</span>`)
         .join("<br>") || "—"}</dd>
       <dt>${esc(t("phone.edge_did"))}</dt><dd data-k="edge">${v.edge.map((e) => `${esc(timeOfDay(e.ts))} ${esc(edgeWords(e, label))}`).join("<br>") || "—"}</dd>
     </dl>

@@ -217,21 +217,32 @@ def test_the_wall_screen_shows_the_most_urgent_incident(site: Site, new_page: Ca
     assert got == ["inc-fire", "inc-bike", None]
 
 
-def test_an_alarm_reads_as_its_label_in_the_pages_language_plus_the_edges_message(
+def test_an_alarm_reads_as_its_label_and_a_reading_in_the_pages_language(
     site: Site, new_page: Callable[..., Page]
 ) -> None:
     page = new_page()
-    labels = {"type.smoke": "smoke", "type.thermal_runaway": "thermal runaway"}
+    labels = {
+        "type.off_gas": "电池析出可燃气体",
+        "type.smoke": "烟雾",
+        "type.thermal_runaway": "电池热失控",
+        "alarm.reading_limit": "{value}（限值 {limit}）",  # noqa: RUF001
+    }
     got = _module(
         page,
         site,
         "model",
         "const tr = (k, f) => (k in arg.labels ? arg.labels[k] : f);"
-        " return arg.alarms.map((a) => m.alarmWords(a, tr));",
+        " return arg.alarms.map((a) => [m.alarmWords(a, tr), m.alarmTitle(a)]);",
         {
             "labels": labels,
             "alarms": [
-                {"type": "thermal_runaway", "message": "post-1 socket 3 temperature rising 1.4 °C/s (limit 1.0 °C/s)"},
+                {
+                    "type": "off_gas",
+                    "value": 50.0612,
+                    "threshold": 50,
+                    "message": "voc 50.06 ppm over 50 ppm: a cell may be venting",
+                },
+                {"type": "thermal_runaway", "value": 1.4, "threshold": None, "message": "rising"},
                 {"alarm_type": "smoke", "message": ""},
                 {"type": "new_kind", "message": "something new"},
                 {"type": "new_kind"},
@@ -239,10 +250,11 @@ def test_an_alarm_reads_as_its_label_in_the_pages_language_plus_the_edges_messag
         },
     )
     assert got == [
-        "thermal runaway: post-1 socket 3 temperature rising 1.4 °C/s (limit 1.0 °C/s)",
-        "smoke",
-        "new_kind: something new",
-        "new_kind",
+        ["电池析出可燃气体 · 50.06 ppm（限值 50 ppm）", "voc 50.06 ppm over 50 ppm: a cell may be venting"],  # noqa: RUF001
+        ["电池热失控 · 1.4 °C/s", "rising"],
+        ["烟雾", ""],
+        ["new_kind: something new", "something new"],  # no label: the edge's words are all there is
+        ["new_kind", ""],
     ]
 
 

@@ -37,9 +37,9 @@ def test_guard_accepts_from_the_alert_link_in_the_phone_view(site: Site, new_pag
     facts = page.locator("#link-facts")
     expect(facts.locator('[data-k="where"]')).to_contain_text("shed-a")
     expect(facts.locator('[data-k="where"]')).to_contain_text("jinsong-north")
-    # the type's label in the page's language, then the edge's message (what, and the value against its limit)
+    # the type's label in the page's language, then its reading from the alarm's fields (value against its limit)
     expect(facts.locator('[data-k="alarms"]')).to_contain_text(
-        "FIRE · thermal runaway: socket temperature rising fast post-1 #3 (severity 1000)"
+        "FIRE · thermal runaway · 92 °C/s (limit 80 °C/s) post-1 #3 (severity 1000)"
     )
     expect(facts.locator('[data-k="edge"]')).to_contain_text("cut power socket post-1 #3 (thermal runaway)")
     expect(facts.locator('[data-k="edge"]')).to_contain_text("latched")
@@ -57,6 +57,14 @@ def test_guard_accepts_from_the_alert_link_in_the_phone_view(site: Site, new_pag
     shown = zh.locator("#link-view").inner_text()
     for english in ("thermal_runaway", "cut socket", "fire", "unack", "Accept"):
         assert english not in shown, (english, shown)
+    # The alarm lines really: label and reading in Chinese; once ids (post-1, shed-a) and units are taken out, no
+    # Latin word is left (the edge's English message is only the line's tooltip).
+    lines = zh.locator('#link-facts [data-k="alarms"]').inner_text()
+    assert "限值" in lines, lines
+    rest = re.sub(r"\b[a-z]+(?:-[a-z0-9]+)+\b|°C/s|°C/min|°C|ppm|MPa|%/m|\bWh?\b|\bA\b", "", lines)
+    assert not re.search(r"[A-Za-z]{2,}", rest), lines
+    title = zh.locator('#link-facts [data-k="alarms"] span[title]').first.get_attribute("title")
+    assert title and re.search(r"[A-Za-z]{3,}", title), title  # the edge's words, on hover
     page.click("#link-act")
     expect(page.locator("#link-result")).to_have_text("Recorded for guard-li.")
     with sqlite3.connect(site.data / "state.db") as db:

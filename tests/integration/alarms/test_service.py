@@ -177,7 +177,7 @@ def test_one_fire_one_incident_escalation_links_timeline_report(
     ack_incident(w.service, claim.incident, Actor(claim.person, "link:phone"), T0 + 205_000)
     with pytest.raises(ActionRefused, match="already acknowledged by leader-wang"):
         ack_incident(w.service, "inc-1", Actor("guard-li", "cli"), T0 + 206_000)
-    w.run(at=400)
+    w.run(at=200)  # back (and heard) in the window: no page at all
     assert not any("ack_overdue_2" in t for t in webhook.texts())
     onsite_incident(w.service, "inc-1", Actor("guard-li", "link:phone"), T0 + 420_000)
     w.run(at=700)
@@ -242,15 +242,16 @@ def test_cloud_rules_edge_offline_and_inspection_overdue(
 ) -> None:
     w = World(store, write_alarm_toml(tmp_path / "alarms.toml", webhook, dingtalk, smtp, "http://cloud.local"))
     w.edge(EdgeState(src="shed-a", seq=0, ts=T0, state="birth", session=1), at=0)
+    w.run(at=0)  # the cloud runs from the start: the birth is heard in this run (no restart window)
     w.run(at=89)
     assert webhook.texts() == []
     w.run(at=90)  # three 30 s heartbeats missed
     assert sum("edge_offline" in t and "guard-li" in t for t in webhook.texts()) == 1
-    w.run(at=30 * 86400)  # the extinguisher first seen at 89 s is due for inspection 30 days later
+    w.run(at=30 * 86400 - 1)  # the extinguisher first seen at 0 s is due for inspection 30 days later
     with store.engine.connect() as conn:
         keys = {str(a.key) for a, _ in AlarmRepo(conn, sqlite=store.is_sqlite).open_alarms("shed-a")}
     assert "shed-a/ext-1/0/inspection_overdue" not in keys
-    w.run(at=30 * 86400 + 90)
+    w.run(at=30 * 86400)
     with store.engine.connect() as conn:
         keys = {str(a.key) for a, _ in AlarmRepo(conn, sqlite=store.is_sqlite).open_alarms("shed-a")}
     assert "shed-a/ext-1/0/inspection_overdue" in keys
@@ -374,3 +375,34 @@ def test_an_incident_lists_only_the_edge_actions_about_its_own_alarms(
     assert service == ["cut socket post-1/2 (operator_stop)"]  # its own socket's stop, not the fire's cut
     assert "cut socket post-1/3 (thermal_runaway)" in fire  # (the edge, silent this long, is offline too:
     # a shed-wide alarm of the fire's incident, so the stop shows there as well)
+
+
+def test_a_restart_gives_an_edge_it_has_not_heard_yet_its_window_before_paging(
+    tmp_path: Path, store: StateStore, webhook: HttpReceiver, dingtalk: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    # A planned stop (the demo's, an upgrade): the edges' wills arrive, the cloud stops before any rule pass.
+    toml = write_alarm_toml(tmp_path / "alarms.toml", webhook, dingtalk, smtp, "http://cloud.local")
+    w = World(store, toml)
+    w.edge(EdgeState(src="shed-a", seq=0, ts=T0, state="birth", session=1), at=0)
+    w.edge(EdgeState(src="shed-a", seq=1, ts=T0 + 10_000, state="death", session=1), at=10)
+    # The next run's cloud: its first pass finds the stored will; the edge reconnects within the window.
+    w = World(store, toml)
+    w.run(at=100)
+    w.run(at=189)
+    assert not any("edge_offline" in t for t in webhook.texts())
+    w.edge(EdgeState(src="shed-a", seq=2, ts=T0 + 189_500, state="birth", session=2), at=189.5)
+    w.run(at=200)  # back (and heard) in the window: no page at all
+    assert not any("edge_offline" in t for t in webhook.texts())
+    # An edge that stays away is alarmed once the window has passed: the wait never loses an outage.
+    w.edge(EdgeState(src="shed-a", seq=3, ts=T0 + 500_000, state="death", session=2), at=500)
+    w = World(store, toml)
+    w.run(at=1000)
+    assert not any("edge_offline" in t for t in webhook.texts())
+    w.run(at=1090)
+    assert sum("edge_offline" in t and "guard-li" in t for t in webhook.texts()) == 1
+    # ... and stays alarmed across the next restart (never cleared by the wait).
+    w = World(store, toml)
+    w.run(at=2000)
+    with store.engine.connect() as conn:
+        open_keys = {str(a.key): a.active for a, _ in AlarmRepo(conn, sqlite=store.is_sqlite).open_alarms("shed-a")}
+    assert open_keys.get("shed-a/-/0/edge_offline") is True

@@ -88,3 +88,22 @@ def test_create_admin_as_a_process_refuses_without_a_secret_in_production(tmp_pa
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHEDWATCH_CLOUD_")}
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 2 and "SHEDWATCH_CLOUD_SECRET_KEY" in done.stderr
+
+
+def test_the_data_dir_may_follow_the_command_word(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As `inventory import` and `command ...` take it; the flag beats SHEDWATCH_CLOUD_DATA_DIR.
+    monkeypatch.setenv("SHEDWATCH_CLOUD_DATA_DIR", str(tmp_path / "env"))
+    data = tmp_path / "flag"
+    secret = tmp_path / "pw"
+    secret.write_text(PW + "\n")
+    rc = main(
+        ["cloud", "user", "create-admin", "--username", "root", "--password-file", str(secret), "--data-dir", str(data)]
+    )
+    assert rc == 0
+    assert _directory(data).authenticate("root", PW)[1] == "ok"
+    assert not (tmp_path / "env").exists()
+    capsys.readouterr()
+    assert main(["cloud", "user", "list", "--data-dir", str(data)]) == 0
+    assert [u["username"] for u in json.loads(capsys.readouterr().out)] == ["root"]
