@@ -16,12 +16,14 @@ from cloud.alarms.actions import ActionRefused, ack_incident, onsite_incident
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
 from cloud.api.accept import wants_json
-from cloud.api.link_html import IncidentFacts, done_page, link_html
+from cloud.api.link_html import IncidentFacts, done_page, error_page, link_html, refused_page
+from cloud.api.link_refusal import link_error_words, refusal, refusal_words
 from cloud.api.link_view import link_view
 from cloud.api.models_link import LinkView
 from cloud.api.page_words import Words, page_language
 from cloud.api.responses import errors
 from cloud.core.alarms.clocks import clocks
+from cloud.core.alarms.incidents import Incident
 from cloud.core.alarms.inputs import Actor
 from cloud.core.notify.links import LinkClaim, LinkError, verify
 
@@ -43,11 +45,23 @@ def _runner(request: Request) -> AlarmRunner:
 RunnerDep = Annotated[AlarmRunner, Depends(_runner)]
 
 
-def _claim(runner: AlarmRunner, token: str) -> LinkClaim:
+def _claim(runner: AlarmRunner, token: str, request: Request) -> LinkClaim:
     try:
         return verify(token, runner.service.secret, runner.clock.now_ms())
     except LinkError as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from None
+        if wants_json(request.headers.get("accept")):
+            raise HTTPException(status_code=403, detail=str(exc)) from None
+        # A guard's phone (a form post, a browser): a page in its language, not an API's JSON.
+        w = _words(request)
+        raise _PageError(_html(error_page(link_error_words(str(exc), w), w), w, 403)) from None
+
+
+class _PageError(Exception):
+    """An HTML refusal answered as it stands (the route returns its response)."""
+
+    def __init__(self, response: HTMLResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 def _words(request: Request) -> Words:
@@ -55,9 +69,15 @@ def _words(request: Request) -> Words:
     return Words(page_language(request.query_params.get("lang"), request.headers.get("accept-language")))
 
 
-def _html(body: str, w: Words) -> HTMLResponse:
+def _html(body: str, w: Words, status: int = 200) -> HTMLResponse:
     # The language follows Accept-Language: a cache must not hand one reader's language to another.
-    return HTMLResponse(body, headers={"Content-Language": w.lang, "Vary": "Accept, Accept-Language"})
+    headers = {"Content-Language": w.lang, "Vary": "Accept, Accept-Language"}
+    return HTMLResponse(body, status_code=status, headers=headers)
+
+
+def _incident(runner: AlarmRunner, incident_id: str) -> Incident | None:
+    with runner.store.engine.connect() as conn:
+        return AlarmRepo(conn, sqlite=runner.store.is_sqlite).incident(incident_id)
 
 
 def _facts(runner: AlarmRunner, incident_id: str) -> IncidentFacts:
@@ -81,13 +101,18 @@ def _facts(runner: AlarmRunner, incident_id: str) -> IncidentFacts:
 def link_page(token: str, request: Request, runner: RunnerDep) -> HTMLResponse | LinkView:
     """The page a link opens (a confirm button for ack / on-site, the incident for view); with ``Accept:
     application/json`` (preferred to HTML) the incident as JSON, for the phone view."""
-    claim = _claim(runner, token)
+    try:
+        claim = _claim(runner, token, request)
+    except _PageError as page_error:
+        return page_error.response
     if wants_json(request.headers.get("accept")):
         return link_view(runner, claim)
     # In zh-CN unless asked otherwise; it links into the security staff's phone view (dashboards/phone.html), which
     # takes the same token: the map, what the edge did, the cameras and every action, live.
     w = _words(request)
-    return _html(link_html(claim, token, _facts(runner, claim.incident), w), w)
+    facts = _facts(runner, claim.incident)
+    refused = refusal(facts.incident, claim, runner.clock.now_ms())
+    return _html(link_html(claim, token, facts, w, refused), w)
 
 
 @router.post(
@@ -97,19 +122,27 @@ def link_page(token: str, request: Request, runner: RunnerDep) -> HTMLResponse |
 )
 def link_act(token: str, request: Request, runner: RunnerDep) -> HTMLResponse:
     """Do what the link says, as the person it names, from the phone that opened it."""
-    claim = _claim(runner, token)
+    try:
+        claim = _claim(runner, token, request)
+    except _PageError as page_error:
+        return page_error.response
     if claim.action == "view":
         raise HTTPException(status_code=405, detail="a view link does not act")
     device = f"link:{request.client.host if request.client else '?'}"
     actor = Actor(claim.person, device)
     act = ack_incident if claim.action == "ack" else onsite_incident
-    try:
-        act(runner.service, claim.incident, actor, runner.clock.now_ms())
-    except ActionRefused as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
-    runner.wake()
     w = _words(request)
-    return _html(done_page(claim, w), w)
+    try:
+        after = act(runner.service, claim.incident, actor, runner.clock.now_ms())
+    except ActionRefused as exc:
+        if wants_json(request.headers.get("accept")):
+            raise HTTPException(status_code=409, detail=str(exc)) from None
+        # The form's post: why, in the page's language, from the incident as it now stands.
+        why = refusal_words(_incident(runner, claim.incident), claim.action, str(exc), w)
+        return _html(refused_page(claim, why, w), w, 409)
+    runner.wake()
+    name = (after.onsite_by_shown if claim.action == "onsite" else after.acked_by_shown) or claim.person
+    return _html(done_page(claim, w, name), w)
 
 
 @router.get("/api/v1/alarms/health", responses=errors(e503="the alarm service is off in this process"))

@@ -4,10 +4,10 @@ from fastapi import HTTPException
 
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
+from cloud.api.link_refusal import refusal
 from cloud.api.models_alarms import AlarmOut, EdgeActOut, IncidentItem, TimelineOut
 from cloud.api.models_link import EdgeLineOut, LinkOut, LinkShedOut, LinkView
 from cloud.core.alarms.clocks import clocks
-from cloud.core.alarms.incidents import acknowledge, arrive
 from cloud.core.notify.links import LinkClaim
 from cloud.state import staff_rows
 
@@ -28,11 +28,7 @@ def link_view(runner: AlarmRunner, claim: LinkClaim) -> LinkView:
     community = runner.service.config.community_of(community_name)
     now = runner.clock.now_ms()
     # What a POST would do now, decided by the same pure rules the action applies (a view link never acts).
-    refused: str | None = None
-    if claim.action in ("ack", "onsite"):
-        rule = acknowledge if claim.action == "ack" else arrive
-        outcome = rule(incident, claim.person, now)
-        refused = outcome if isinstance(outcome, str) else None
+    refused = refusal(incident, claim, now)
     allows = [claim.action] if claim.action != "view" and refused is None else []
     return LinkView(
         link=LinkOut(

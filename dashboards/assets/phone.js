@@ -6,7 +6,7 @@ import { cloudNow } from "./clock.js";
 import { api, ApiError, applyI18n, clockHtml, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, setTimeZone, t, timeOfDay, when, whoAmI, zoneOf } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
+import { alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, personShown, timelineDetail } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
 // "My alerts": the list carries each incident's clocks (docs/api.md); only the incident opened on this phone has its
@@ -126,12 +126,17 @@ async function linkAct() {
   $("link-act").disabled = true;
   try {
     // The link's own route: a POST acts (a GET only shows), as the person the token names.
-    const r = await fetch(`api/v1/alarms/link/${encodeURIComponent(l.token)}`, { method: "POST", cache: "no-store" });
+    // Accept: JSON, so a refusal answers {"detail"} (a form post without it gets the cloud's HTML page).
+    const r = await fetch(`api/v1/alarms/link/${encodeURIComponent(l.token)}`, {
+      method: "POST",
+      cache: "no-store",
+      headers: { Accept: "application/json" },
+    });
     if (r.ok) {
-      out.textContent = t("phone.done", { person: l.person });
-      out.className = "";
       state.linkDone = true;
       await loadLinkView();
+      out.textContent = t("phone.done", { person: personShown(state.linkView, l.person) });
+      out.className = "";
       renderLink();
     } else {
       let detail = r.statusText;
