@@ -243,7 +243,7 @@ def test_load_figures() -> None:
     records += [AlarmRecord("chat", "post-1", ms(t), ms(t + 1)) for t in (1000, 1020, 1040)]
     records += [AlarmRecord("old", "ext-1", ms(-2 * 86400))]
     records += [
-        AlarmRecord("f", "env-2", ms(2000 + i), ms(2001 + i), Resolution.FALSE if i < 3 else Resolution.REAL)
+        AlarmRecord("f", "env-2", ms(2000 + i), ms(2001 + i), (Resolution.FALSE if i < 3 else Resolution.REAL,))
         for i in range(4)
     ]
     out = load(records, start_ms=T0, end_ms=ms(3600), operators=2)
