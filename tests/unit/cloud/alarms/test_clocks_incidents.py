@@ -255,3 +255,20 @@ def test_load_figures() -> None:
     assert out.per_operator_per_10min == pytest.approx(19 / 6 / 2)
     with pytest.raises(ValueError):
         load([], start_ms=T0, end_ms=T0)
+
+
+PLACEMENTS = tomllib.loads((Path(__file__).parent / "scenarios" / "placement.toml").read_text())["case"]
+
+
+@pytest.mark.parametrize("case", PLACEMENTS, ids=[c["name"] for c in PLACEMENTS])
+def test_placement_by_class(case: dict[str, Any]) -> None:
+    open_incident = incident(case["incident"]) if case["incident"] else None
+    placed = place(
+        open_incident,
+        alarm(AlarmClass(case["alarm"]), 2, "post-1", "x"),
+        ms(10),
+        new_id="i2",
+        member=case.get("member", False),
+    )
+    assert placed.placement is Placement(case["expected"])
+    assert (placed.incident is None) is (placed.placement is Placement.SHOW)
