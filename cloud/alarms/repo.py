@@ -75,6 +75,7 @@ class TimelineEntry:
     device: str | None
     detail: str
     edge: EdgeAct | None = None
+    actor_name: str | None = None  # the actor as people know them (cloud.alarms.names.named), set by the reader
 
 
 class AlarmRepo:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from cloud.alarms.actions import ActionRefused, ack_incident, onsite_incident
+from cloud.alarms.names import named
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
 from cloud.api.accept import wants_json
@@ -86,7 +87,7 @@ def _facts(runner: AlarmRunner, incident_id: str) -> IncidentFacts:
         incident = repo.incident(incident_id)
         if incident is None:
             raise HTTPException(status_code=404, detail="no such incident")
-        lines = repo.timeline(incident)
+        lines = named(conn, runner.service.config, repo.timeline(incident))
         community = runner.service.config.community_of(runner.service.community_of_shed(repo, incident.shed))
         cameras = runner.service.cameras(repo, incident.shed)
     view = clocks(incident, runner.clock.now_ms(), community.promise())

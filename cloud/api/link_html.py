@@ -96,7 +96,7 @@ def incident_html(f: IncidentFacts, w: Words) -> str:
     accepted = w.t("alarm.accepted_by", who=inc.acked_by_shown) if inc.acked_by else w.t("alarm.not_accepted")
     lines = "".join(
         f"<li data-kind='{_e(e.kind)}'>{_when(e.ts, f.rota)} <b>{_e(kind_words(e.kind, w))}</b> "
-        f"{_e(e.actor or '')} {_e(detail_words(e, w))}</li>"
+        f"{_e(e.actor_name or e.actor or '')} {_e(detail_words(e, w))}</li>"
         for e in f.timeline
     )
     cams = "".join(f"<li><a href='{_e(c)}'>{_e(c)}</a></li>" for c in f.cameras)

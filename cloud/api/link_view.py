@@ -2,6 +2,7 @@
 
 from fastapi import HTTPException
 
+from cloud.alarms.names import named
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
 from cloud.api.link_refusal import refusal
@@ -20,7 +21,7 @@ def link_view(runner: AlarmRunner, claim: LinkClaim) -> LinkView:
         incident = repo.incident(claim.incident)
         if incident is None:
             raise HTTPException(status_code=404, detail="no such incident")
-        lines = repo.timeline(incident)
+        lines = named(conn, runner.service.config, repo.timeline(incident))
         alarm_rows = staff_rows.incident_alarms(conn, incident.id)
         inventory = staff_rows.shed_inventory(conn, incident.shed)
         community_name = runner.service.community_of_shed(repo, incident.shed)

@@ -211,7 +211,7 @@ async function selectIncident(id, focus = true) {
     .map((e) => {
       const kind = timelineKind(e.kind);
       const phase = kind.phase ? ` ${t("kind.upgrade_phase", { n: kind.phase })}` : "";
-      return `<li data-kind="${esc(e.kind)}">${esc(timeOfDay(e.ts))} <b>${esc(label(kind.key, e.kind))}${esc(phase)}</b> ${esc(e.actor ?? "")} ${esc(timelineDetail(e, label))}</li>`;
+      return `<li data-kind="${esc(e.kind)}">${esc(timeOfDay(e.ts))} <b>${esc(label(kind.key, e.kind))}${esc(phase)}</b> ${esc(e.actor_name ?? e.actor ?? "")} ${esc(timelineDetail(e, label))}</li>`;
     })
     .join("");
   if (focus) $("incident-title").scrollIntoView({ block: "nearest" });

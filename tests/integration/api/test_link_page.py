@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from cloud.auth.accounts import User
+from cloud.core.access.roles import Role
 from cloud.settings import CloudSettings
+from cloud.state import account_rows
 from tests.integration.api.staffapp import (
     Staff,
     running,
@@ -118,3 +121,17 @@ async def test_an_expired_link_answers_a_page_in_its_language(staff: Staff) -> N
     assert en.status_code == 403 and "the link has expired" in en.text
     api = await staff.client.post(ack, headers={"Accept": "application/json"})
     assert api.status_code == 403 and api.json() == {"detail": "link expired"}
+
+
+async def test_link_pages_name_people_as_they_are_known(staff: Staff) -> None:
+    with staff.cloud.stores.state.engine.begin() as conn:  # the guard's account, with the name colleagues know
+        account_rows.insert(conn, User("u-3f9c", "li.wei", "Li Wei", Role.SECURITY, frozenset({"c1"}), False, False, 0))
+    runner = staff.cloud.alarms
+    assert runner is not None
+    links = runner.service.links(staff.incident_id, "u-3f9c", runner.clock.now_ms())
+    done = await staff.client.post(_path(links["ack"]) + "?lang=en")
+    assert done.status_code == 200 and "Recorded for Li Wei." in done.text, done.text
+    page = (await staff.client.get(_path(links["view"]) + "?lang=en")).text
+    assert "Li Wei" in page and "u-3f9c" not in page.split("<ol>", 1)[1], page  # the timeline names, no ids
+    again = await staff.client.post(_path(links["ack"]) + "?lang=en")
+    assert again.status_code == 409 and "already accepted by Li Wei" in again.text

@@ -179,6 +179,9 @@ async def test_incident_answers_name_people_as_they_are_known(staff: Staff) -> N
     assert (r.status_code, r.json()["detail"]) == (409, "already acknowledged by Li Wei")
     r = await c.post(f"{url}/on-site", headers=staff.auth("operator", user="op-1"))  # no account: the id stands
     assert (r.json()["onsite_by"], r.json()["onsite_by_name"]) == ("op-1", "op-1")
+    timeline = (await c.get(url, headers=staff.auth("operator"))).json()["timeline"]
+    [accepted] = [e for e in timeline if e["kind"] == "acknowledged"]
+    assert (accepted["actor"], accepted["actor_name"]) == ("u-3f9c", "Li Wei")  # the id kept beside the name
 
 
 async def test_inspections_are_recorded_and_listed(staff: Staff) -> None:
