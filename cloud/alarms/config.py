@@ -38,7 +38,7 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 
 from cloud.core.alarms.clocks import Promise
 from cloud.core.alarms.rota import DEFAULT_CHAIN, Rota, Shift
@@ -68,6 +68,11 @@ class ShiftConfig(_Model):
     start: time = time(0, 0)
     end: time = time(0, 0)
     days: list[Annotated[int, Field(ge=0, le=6)]] = list(range(7))
+
+    @field_serializer("start", "end", when_used="json")
+    def _hh_mm(self, value: time) -> str:
+        # Local HH:MM, as the TOML and docs/api.md write it (pydantic's own form is HH:MM:SS).
+        return value.strftime("%H:%M") if value.second == 0 and value.microsecond == 0 else value.isoformat()
 
 
 class Community(_Model):
