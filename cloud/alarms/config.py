@@ -140,16 +140,19 @@ def own_base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def problems(config: AlarmConfig) -> list[str]:
-    """What makes ``config`` unusable: shifts naming unknown people or roles outside their chain (empty: fine)."""
+def problems(config: AlarmConfig) -> list[tuple[str, str]]:
+    """What makes ``config`` unusable, each as (field path in the TOML, e.g. ``community.0.shift.1.person``, the
+    problem): shifts naming unknown people or roles outside their chain (empty: fine)."""
     people = config.people()
     found = []
-    for community in config.community:
-        for shift in community.shift:
+    for c, community in enumerate(config.community):
+        for s, shift in enumerate(community.shift):
             if shift.person not in people:
-                found.append(f"shift names unknown person {shift.person!r}")
+                found.append((f"community.{c}.shift.{s}.person", f"shift names unknown person {shift.person!r}"))
             if shift.role not in community.chain:
-                found.append(f"role {shift.role!r} is not in the chain {community.chain}")
+                found.append(
+                    (f"community.{c}.shift.{s}.role", f"role {shift.role!r} is not in the chain {community.chain}")
+                )
     return found
 
 
@@ -165,5 +168,6 @@ def load_alarm_config(path: Path | None) -> AlarmConfig:
         raise SettingsError(f"alarm config {path}: {exc}") from exc
     found = problems(config)
     if found:
-        raise SettingsError(f"alarm config {path}: {found[0]}")
+        field, problem = found[0]  # the field path, as first_error names a malformed one
+        raise SettingsError(f"alarm config {path}: {field}: {problem}")
     return config
