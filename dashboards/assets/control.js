@@ -7,7 +7,7 @@ import { applyI18n, clockHtml, esc, exposed, label, markReady, langSwitch, loadI
 import * as data from "./data.js";
 import { drillButton } from "./drill.js";
 import { followLive } from "./live.js";
-import { alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, stopNote, timelineDetail, timelineKind, weekStart } from "./model.js";
+import { alarmKey, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, shownAs, socketState, stopNote, timelineDetail, timelineKind, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
 
 const $ = (id) => document.getElementById(id);
@@ -159,7 +159,7 @@ function renderIncidents() {
       const b = document.createElement("button");
       b.dataset.incident = inc.id;
       const left = clockLeft(inc.acked_ms, inc.clocks?.ack_due_ms, now);
-      const accepted = inc.acked_by ?? inc.onsite_by;
+      const accepted = shownAs(inc, "acked_by") ?? shownAs(inc, "onsite_by");
       const clock = accepted ? esc(t("alarm.accepted_by", { who: accepted })) : left === null ? esc(t("alarm.not_accepted")) : clockHtml(left, "alarm.ack_left");
       b.innerHTML = `${esc(`${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)}`)} · ${clock}`;
       b.addEventListener("click", () => ((state.picked = true), showIncident(inc.id)));
@@ -203,8 +203,8 @@ async function selectIncident(id, focus = true) {
     return clockHtml(left);
   };
   $("incident-facts").innerHTML = `<dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
-    <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${clock(inc.acked_ms ?? inc.onsite_ms, clocks.ack_due_ms)} ${esc(inc.acked_by ?? "")}</dd>
-    <dt>${esc(t("alarm.onsite_clock"))}</dt><dd>${clock(inc.onsite_ms, clocks.onsite_due_ms)} ${esc(inc.onsite_by ?? "")}</dd>`;
+    <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${clock(inc.acked_ms ?? inc.onsite_ms, clocks.ack_due_ms)} ${esc(shownAs(inc, "acked_by") ?? "")}</dd>
+    <dt>${esc(t("alarm.onsite_clock"))}</dt><dd>${clock(inc.onsite_ms, clocks.onsite_due_ms)} ${esc(shownAs(inc, "onsite_by") ?? "")}</dd>`;
   const cams = body.cameras ?? (await data.cameras(inc.shed)) ?? [];
   $("incident-cameras").innerHTML = cams.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`;
   $("incident-timeline").innerHTML = (body.timeline ?? [])

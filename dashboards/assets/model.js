@@ -284,6 +284,11 @@ export function linkRefusal(view, tr) {
   return view.link.refused;
 }
 
+/** Who accepted (``acked_by``) or arrived (``onsite_by``) as people know them: the cloud's ``*_name``, else the id. */
+export function shownAs(inc, field) {
+  return inc[`${field}_name`] ?? inc[field] ?? null;
+}
+
 /** Who a link's action was recorded for, as people know them (the incident's name of who acted), else the link's id. */
 export function personShown(view, fallback) {
   const inc = view?.incident;
