@@ -46,23 +46,16 @@ def _runner(request: Request) -> AlarmRunner:
 RunnerDep = Annotated[AlarmRunner, Depends(_runner)]
 
 
-def _claim(runner: AlarmRunner, token: str, request: Request) -> LinkClaim:
+def _claim(runner: AlarmRunner, token: str, request: Request) -> LinkClaim | HTMLResponse:
+    """The token's claim; a bad one is 403: ``{"detail"}`` to an API client, else a page in its language (a
+    guard's phone: a form post, a browser), which the route returns as it stands."""
     try:
         return verify(token, runner.service.secret, runner.clock.now_ms())
     except LinkError as exc:
         if wants_json(request.headers.get("accept")):
             raise HTTPException(status_code=403, detail=str(exc)) from None
-        # A guard's phone (a form post, a browser): a page in its language, not an API's JSON.
         w = _words(request)
-        raise _PageError(_html(error_page(link_error_words(str(exc), w), w), w, 403)) from None
-
-
-class _PageError(Exception):
-    """An HTML refusal answered as it stands (the route returns its response)."""
-
-    def __init__(self, response: HTMLResponse) -> None:
-        super().__init__(response.status_code)
-        self.response = response
+        return _html(error_page(link_error_words(str(exc), w), w), w, 403)
 
 
 def _words(request: Request) -> Words:
@@ -102,10 +95,9 @@ def _facts(runner: AlarmRunner, incident_id: str) -> IncidentFacts:
 def link_page(token: str, request: Request, runner: RunnerDep) -> HTMLResponse | LinkView:
     """The page a link opens (a confirm button for ack / on-site, the incident for view); with ``Accept:
     application/json`` (preferred to HTML) the incident as JSON, for the phone view."""
-    try:
-        claim = _claim(runner, token, request)
-    except _PageError as page_error:
-        return page_error.response
+    claim = _claim(runner, token, request)
+    if isinstance(claim, HTMLResponse):
+        return claim
     if wants_json(request.headers.get("accept")):
         return link_view(runner, claim)
     # In zh-CN unless asked otherwise; it links into the security staff's phone view (dashboards/phone.html), which
@@ -123,10 +115,9 @@ def link_page(token: str, request: Request, runner: RunnerDep) -> HTMLResponse |
 )
 def link_act(token: str, request: Request, runner: RunnerDep) -> HTMLResponse:
     """Do what the link says, as the person it names, from the phone that opened it."""
-    try:
-        claim = _claim(runner, token, request)
-    except _PageError as page_error:
-        return page_error.response
+    claim = _claim(runner, token, request)
+    if isinstance(claim, HTMLResponse):
+        return claim
     if claim.action == "view":
         raise HTTPException(status_code=405, detail="a view link does not act")
     device = f"link:{request.client.host if request.client else '?'}"
