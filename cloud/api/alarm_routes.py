@@ -7,7 +7,7 @@ token itself is the credential (signed, short-lived, naming the person): no logi
 """
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -29,10 +29,21 @@ from cloud.core.alarms.inputs import Actor
 from cloud.core.notify.links import LinkClaim, LinkError, verify
 
 router = APIRouter()
-_LINK_ERRORS = errors(
-    e403="the link is forged, expired or malformed",
-    e404="the incident is gone",
-    e503="the alarm service is off in this process",
+
+
+def _or_page(responses: dict[int | str, dict[str, Any]], *codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses`` with ``codes`` also answered as an HTML page (to a client that does not prefer JSON)."""
+    page = {"text/html": {"schema": {"type": "string"}}}
+    return {code: {**r, "content": {**r["content"], **page}} if code in codes else r for code, r in responses.items()}
+
+
+_LINK_ERRORS = _or_page(
+    errors(
+        e403="the link is forged, expired or malformed (an HTML page unless JSON is preferred)",
+        e404="the incident is gone",
+        e503="the alarm service is off in this process",
+    ),
+    403,
 )
 
 
@@ -111,7 +122,16 @@ def link_page(token: str, request: Request, runner: RunnerDep) -> HTMLResponse |
 @router.post(
     "/api/v1/alarms/link/{token}",
     response_class=HTMLResponse,
-    responses={**_LINK_ERRORS, **errors(e405="a view link does not act", e409="the incident refused the action")},
+    responses={
+        **_LINK_ERRORS,
+        **_or_page(
+            errors(
+                e405="a view link does not act",
+                e409="the incident refused the action (an HTML page unless JSON is preferred)",
+            ),
+            409,
+        ),
+    },
 )
 def link_act(token: str, request: Request, runner: RunnerDep) -> HTMLResponse:
     """Do what the link says, as the person it names, from the phone that opened it."""
