@@ -163,6 +163,12 @@ def record_inspection(service: AlarmService, shed: str, device: str, note: str, 
         inspect_in(AlarmRepo(conn, sqlite=service.sqlite), shed, device, note, actor.who, now)
 
 
+def inspection_detail(note: str) -> str:
+    """The audit detail of an inspection: ``inspected`` and the note when there is one (no dangling colon: a
+    refusal adds ``: REASON`` after it)."""
+    return f"inspected: {note}" if note.strip() else "inspected"
+
+
 def inspect_in(repo: AlarmRepo, shed: str, device: str, note: str, who: str, now: int) -> None:
     """Record the inspection in ``repo``'s transaction: refused (NothingToActOn) unless ``device`` is one of the
     shed's extinguishers in the cloud inventory. The API and the command line both check here."""

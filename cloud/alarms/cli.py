@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
         elif cmd == "inspect":
             audited_cli(
                 store, now, actor.who, Action.INSPECTION_RECORD.value, f"{args.shed}/{args.device}",
-                community_of(args.shed), f"inspected: {args.note}",
+                community_of(args.shed), actions.inspection_detail(args.note),
                 lambda: actions.record_inspection(service, args.shed, args.device, args.note, actor, now),
             )  # fmt: skip
             out = {"inspected": f"{args.shed}/{args.device}", "ts": now}

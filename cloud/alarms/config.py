@@ -38,7 +38,7 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 
 from cloud.core.alarms.clocks import Promise
 from cloud.core.alarms.rota import DEFAULT_CHAIN, Rota, Shift
@@ -68,6 +68,11 @@ class ShiftConfig(_Model):
     start: time = time(0, 0)
     end: time = time(0, 0)
     days: list[Annotated[int, Field(ge=0, le=6)]] = list(range(7))
+
+    @field_serializer("start", "end", when_used="json")
+    def _hh_mm(self, value: time) -> str:
+        # Local HH:MM, as the TOML and docs/api.md write it (pydantic's own form is HH:MM:SS).
+        return value.strftime("%H:%M") if value.second == 0 and value.microsecond == 0 else value.isoformat()
 
 
 class Community(_Model):
@@ -135,16 +140,19 @@ def own_base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def problems(config: AlarmConfig) -> list[str]:
-    """What makes ``config`` unusable: shifts naming unknown people or roles outside their chain (empty: fine)."""
+def problems(config: AlarmConfig) -> list[tuple[str, str]]:
+    """What makes ``config`` unusable, each as (field path in the TOML, e.g. ``community.0.shift.1.person``, the
+    problem): shifts naming unknown people or roles outside their chain (empty: fine)."""
     people = config.people()
     found = []
-    for community in config.community:
-        for shift in community.shift:
+    for c, community in enumerate(config.community):
+        for s, shift in enumerate(community.shift):
             if shift.person not in people:
-                found.append(f"shift names unknown person {shift.person!r}")
+                found.append((f"community.{c}.shift.{s}.person", f"shift names unknown person {shift.person!r}"))
             if shift.role not in community.chain:
-                found.append(f"role {shift.role!r} is not in the chain {community.chain}")
+                found.append(
+                    (f"community.{c}.shift.{s}.role", f"role {shift.role!r} is not in the chain {community.chain}")
+                )
     return found
 
 
@@ -160,5 +168,6 @@ def load_alarm_config(path: Path | None) -> AlarmConfig:
         raise SettingsError(f"alarm config {path}: {exc}") from exc
     found = problems(config)
     if found:
-        raise SettingsError(f"alarm config {path}: {found[0]}")
+        field, problem = found[0]  # the field path, as first_error names a malformed one
+        raise SettingsError(f"alarm config {path}: {field}: {problem}")
     return config

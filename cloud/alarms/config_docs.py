@@ -100,5 +100,5 @@ def merge(seed: AlarmConfig, docs: Mapping[tuple[str, DocKind], Mapping[str, obj
     merged = seed.model_copy(update={"community": list(entries.values()), "person": list(people.values())})
     found = problems(merged)
     if found:
-        raise ConfigConflict(found[0])
+        raise ConfigConflict(found[0][1])  # the API's document is not the TOML: its path would mislead
     return merged

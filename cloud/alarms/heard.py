@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 
-from cloud.core.alarms.heard import ShedHeard, observe, over_since_ms, prune, seen_ms
+from cloud.core.alarms.heard import ShedHeard, observe, over_since_ms, over_watts, prune, seen_ms
 from cloud.core.alarms.model import Alarm
 from cloud.core.alarms.rules import RulePolicy, ShedFacts, edge_offline
 from cloud.core.batch import Batch
@@ -52,14 +52,16 @@ class HeardBook:
 
     def facts(
         self, shed: str, devices: list[str], now_ms: int, *, since_mono: int, fresh_ms: int
-    ) -> tuple[dict[str, int], dict[str, int]]:
-        """(device_seen_ms, post_over_since_ms) of ``shed`` as the rules take them (see cloud.core.alarms.heard)."""
+    ) -> tuple[dict[str, int], dict[str, int], dict[str, float]]:
+        """(device_seen_ms, post_over_since_ms, post_watts of those posts) of ``shed`` as the rules take them (see
+        cloud.core.alarms.heard)."""
         mono = self.clock.mono_ms()
         with self._lock:
             heard = self._sheds.get(shed, ShedHeard())
             if len(heard.devices) > len(devices) + SPARE_DEVICES:
                 self.pruned += prune(heard, set(devices))
-            return seen_ms(heard, devices, now_ms, mono, since_mono), over_since_ms(heard, now_ms, mono, fresh_ms)
+            over = over_since_ms(heard, now_ms, mono, fresh_ms)
+            return seen_ms(heard, devices, now_ms, mono, since_mono), over, over_watts(heard, over)
 
     def complete(
         self, facts: ShedFacts, devices: list[str], open_alarms: Iterable[Alarm], now_ms: int, policy: RulePolicy
@@ -76,8 +78,21 @@ class HeardBook:
             since = mono
         else:
             since = self._edge_back.setdefault(facts.shed, mono)
-        seen, over = self.facts(
+        seen, over, watts = self.facts(
             facts.shed, devices, now_ms, since_mono=since, fresh_ms=int(policy.device_silent_s * 1000)
         )
         reported = frozenset(a.key.device for a in open_alarms if a.key.alarm_type == EDGE_DEVICE_OFFLINE and a.active)
-        return replace(facts, device_seen_ms=seen, devices_reported_offline=reported, post_over_since_ms=over)
+        limit = self.limit_of(facts.shed)
+        return replace(
+            facts,
+            device_seen_ms=seen,
+            devices_reported_offline=reported,
+            post_over_since_ms=over,
+            post_watts=watts,
+            post_limit_w=limit,
+        )
+
+    def limit_of(self, shed: str) -> float:
+        """The post limit ``shed``'s runs are judged by."""
+        with self._lock:
+            return self._limits.get(shed, self.default_limit_w)

@@ -1,9 +1,13 @@
 """Who a person is, for people to read: the display name of a staff account, else the alarm configuration's
 name of a rota person, else the id itself. Incidents keep the id (``acked_by``) and this name beside it."""
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from sqlalchemy import Connection
 
 from cloud.alarms.config import AlarmConfig
+from cloud.alarms.repo import TimelineEntry
 from cloud.state import account_rows
 
 
@@ -16,3 +20,14 @@ def display_name(conn: Connection, config: AlarmConfig, who: str) -> str:
     if person is not None and person.name:
         return person.name
     return who
+
+
+def named(conn: Connection, config: AlarmConfig, lines: Sequence[TimelineEntry]) -> list[TimelineEntry]:
+    """``lines`` with each actor's display name beside its id (``actor_name``; None where nobody acted)."""
+    names: dict[str, str] = {}
+    out = []
+    for e in lines:
+        if e.actor and e.actor not in names:
+            names[e.actor] = display_name(conn, config, e.actor)
+        out.append(replace(e, actor_name=names[e.actor]) if e.actor else e)
+    return out

@@ -20,8 +20,19 @@ from cloud.core.alarms.rules import FullSocket, LostGap, ShedFacts
 from cloud.core.eventcodec import event_from_json
 from cloud.core.events import GapDetected
 from cloud.core.notify.reroute import PendingAlert
-from cloud.state.alarm_schema import alarm_audit, alarm_seen, alarms, alerts, incident_events, incidents, inspections
+from cloud.state.alarm_schema import (
+    alarm_audit,
+    alarm_seen,
+    alarms,
+    alerts,
+    incident_alarms,
+    incident_events,
+    incidents,
+    inspections,
+    joined_alarms,
+)
 from cloud.state.charging_schema import charging_sessions
+from cloud.state.dialect import upsert_insert
 from cloud.state.inventory import camera_links, newest_config
 from cloud.state.schema import devices, edge_states, events, feed, shed_configs, sheds, sockets
 
@@ -64,6 +75,7 @@ class TimelineEntry:
     device: str | None
     detail: str
     edge: EdgeAct | None = None
+    actor_name: str | None = None  # the actor as people know them (cloud.alarms.names.named), set by the reader
 
 
 class AlarmRepo:
@@ -99,6 +111,13 @@ class AlarmRepo:
         )
         if done.rowcount == 0:
             self.conn.execute(insert(alarms).values(key=str(alarm.key), instance=alarm.instance, **values))
+        if incident is not None:
+            # The join, once per incident: the incident keeps it when the alarm later moves to a newer incident.
+            self.conn.execute(
+                upsert_insert(self.conn)(incident_alarms)
+                .values(incident=incident, key=str(alarm.key), instance=alarm.instance, joined_ms=now)
+                .on_conflict_do_nothing()
+            )
 
     def open_alarms(self, shed: str | None = None, incident: str | None = None) -> list[tuple[Alarm, str | None]]:
         """Alarms not yet back to normal, optionally of one shed or one incident."""
@@ -111,18 +130,25 @@ class AlarmRepo:
 
     def incident_alarms(self, incident: str) -> list[Alarm]:
         """Every alarm instance that joined ``incident``."""
-        q = select(alarms.c.body).where(alarms.c.incident == incident).order_by(alarms.c.id)
+        q = select(alarms.c.body).select_from(joined_alarms(incident)).order_by(alarms.c.id)
         return [alarm_from_json(r.body) for r in self.conn.execute(q)]
 
     def load_records(self, since_ms: int) -> list[AlarmRecord]:
         """Alarm instances updated since ``since_ms`` for the load figures, each with its incident's classification
         (what the false-alarm rate per device counts; None while unresolved or when it joined no incident)."""
-        q = (
-            select(alarms.c.body, incidents.c.body.label("incident_body"))
-            .select_from(alarms.outerjoin(incidents, alarms.c.incident == incidents.c.id))
-            .where(alarms.c.updated_ms >= since_ms)
-            .order_by(alarms.c.id)
+        q = select(alarms.c.id, alarms.c.body).where(alarms.c.updated_ms >= since_ms).order_by(alarms.c.id)
+        # Every incident the instance joined (an unshelved alarm may take part in two): each classification counts.
+        q_cls = (
+            select(incident_alarms.c.key, incident_alarms.c.instance, incidents.c.body)
+            .select_from(incident_alarms.join(incidents, incident_alarms.c.incident == incidents.c.id))
+            .where(incidents.c.resolved_ms.is_not(None))
+            .order_by(incident_alarms.c.joined_ms)
         )
+        classes: dict[tuple[str, int], list[Resolution]] = {}
+        for key, instance, body in self.conn.execute(q_cls):
+            resolution = incident_from_json(body).resolution
+            if resolution is not None:
+                classes.setdefault((key, instance), []).append(resolution)
         # Every Raise of an open instance writes one audit line ('returned' or 'updated', cloud.core.alarms.lifecycle):
         # the re-raises that chattering counts (damping keeps a flapping key's instance open).
         reraises: dict[tuple[str, int], list[int]] = {}
@@ -134,10 +160,10 @@ class AlarmRepo:
         out = []
         for r in self.conn.execute(q):
             a = alarm_from_json(r.body)
-            resolution = incident_from_json(r.incident_body).resolution if r.incident_body is not None else None
             closed = None if a.open else a.cleared_ms
             again = tuple(reraises.get((str(a.key), a.instance), ()))
-            out.append(AlarmRecord(str(a.key), a.key.device, a.raised_ms, closed, resolution, again))
+            resolutions = tuple(classes.get((str(a.key), a.instance), ()))
+            out.append(AlarmRecord(str(a.key), a.key.device, a.raised_ms, closed, resolutions, again))
         return out
 
     def audit(self, alarm: Alarm, entry: AuditEntry, now: int) -> None:
@@ -460,7 +486,13 @@ class AlarmRepo:
     def _false_alarms(self, shed: str, now: int) -> dict[str, tuple[int, ...]]:
         q = (
             select(alarms.c.body, incidents.c.body.label("incident_body"))
-            .select_from(alarms.join(incidents, alarms.c.incident == incidents.c.id))
+            # Every incident each alarm joined (not only its current one): each false classification counts.
+            .select_from(
+                alarms.join(
+                    incident_alarms,
+                    and_(incident_alarms.c.key == alarms.c.key, incident_alarms.c.instance == alarms.c.instance),
+                ).join(incidents, incident_alarms.c.incident == incidents.c.id)
+            )
             .where(alarms.c.shed == shed, incidents.c.resolved_ms >= now - 86_400_000)
         )
         found: dict[str, list[int]] = {}

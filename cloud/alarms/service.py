@@ -281,7 +281,8 @@ class AlarmService:
         if after.instance != (alarm.instance if alarm else 0):
             incident_id = None  # a new instance joins whatever incident is current
         if out.announce:
-            incident_id = self._place(repo, after, now, incident_id)
+            returned = out.audit is not None and out.audit.action == "returned"
+            incident_id = self._place(repo, after, now, incident_id, returned=returned)
         elif incident_id is not None and out.audit is not None and out.audit.action in ("cleared", "returned"):
             repo.note(incident_id, f"alarm_{out.audit.action}", now, detail=str(after.key))
         repo.save_alarm(after, incident_id, now)
@@ -289,11 +290,14 @@ class AlarmService:
             repo.audit(after, out.audit, now)
         return after
 
-    def _place(self, repo: AlarmRepo, alarm: Alarm, now: int, current: str | None) -> str | None:
+    def _place(self, repo: AlarmRepo, alarm: Alarm, now: int, current: str | None, *, returned: bool) -> str | None:
+        """Group an announced alarm (``returned``: it came back from normal, audit ``returned``); its incident."""
+        member = False
         latest = repo.latest_incident(alarm.key.shed, lock=True)
         if current is not None and latest is not None and latest.id == current and latest.open:
             # An announced change of an alarm already in the open incident: an upgrade, a return, a shelve ended.
             placed = place(latest, alarm, now, new_id=self.new_id(), member=True)
+            member = True
         elif inhibited(latest, alarm):
             assert latest is not None
             repo.note(latest.id, "alarm_inhibited", now, detail=f"{alarm.key}: {alarm.message}")
@@ -314,7 +318,9 @@ class AlarmService:
             repo.note(incident.id, "upgraded", now, detail=detail)
             self._send_update(repo, incident, alarm, now)
         else:
-            repo.note(incident.id, "alarm_joined", now, detail=detail)
+            # An alarm of the incident back from normal is a return (docs/alarms.md), not a new member.
+            kind = "alarm_returned" if member and returned else "alarm_joined"
+            repo.note(incident.id, kind, now, detail=detail)
         return incident.id
 
     # -- paging ---------------------------------------------------------------------------------

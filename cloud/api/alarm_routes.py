@@ -7,29 +7,43 @@ token itself is the credential (signed, short-lived, naming the person): no logi
 """
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from cloud.alarms.actions import ActionRefused, ack_incident, onsite_incident
+from cloud.alarms.names import named
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
 from cloud.api.accept import wants_json
-from cloud.api.link_html import IncidentFacts, done_page, link_html
+from cloud.api.link_html import IncidentFacts, done_page, error_page, link_html, refused_page
+from cloud.api.link_refusal import link_error_words, refusal, refusal_words
 from cloud.api.link_view import link_view
 from cloud.api.models_link import LinkView
 from cloud.api.page_words import Words, page_language
 from cloud.api.responses import errors
 from cloud.core.alarms.clocks import clocks
+from cloud.core.alarms.incidents import Incident
 from cloud.core.alarms.inputs import Actor
 from cloud.core.notify.links import LinkClaim, LinkError, verify
 
 router = APIRouter()
-_LINK_ERRORS = errors(
-    e403="the link is forged, expired or malformed",
-    e404="the incident is gone",
-    e503="the alarm service is off in this process",
+
+
+def _or_page(responses: dict[int | str, dict[str, Any]], *codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses`` with ``codes`` also answered as an HTML page (to a client that does not prefer JSON)."""
+    page = {"text/html": {"schema": {"type": "string"}}}
+    return {code: {**r, "content": {**r["content"], **page}} if code in codes else r for code, r in responses.items()}
+
+
+_LINK_ERRORS = _or_page(
+    errors(
+        e403="the link is forged, expired or malformed (an HTML page unless JSON is preferred)",
+        e404="the incident is gone",
+        e503="the alarm service is off in this process",
+    ),
+    403,
 )
 
 
@@ -43,11 +57,16 @@ def _runner(request: Request) -> AlarmRunner:
 RunnerDep = Annotated[AlarmRunner, Depends(_runner)]
 
 
-def _claim(runner: AlarmRunner, token: str) -> LinkClaim:
+def _claim(runner: AlarmRunner, token: str, request: Request) -> LinkClaim | HTMLResponse:
+    """The token's claim; a bad one is 403: ``{"detail"}`` to an API client, else a page in its language (a
+    guard's phone: a form post, a browser), which the route returns as it stands."""
     try:
         return verify(token, runner.service.secret, runner.clock.now_ms())
     except LinkError as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from None
+        if wants_json(request.headers.get("accept")):
+            raise HTTPException(status_code=403, detail=str(exc)) from None
+        w = _words(request)
+        return _html(error_page(link_error_words(str(exc), w), w), w, 403)
 
 
 def _words(request: Request) -> Words:
@@ -55,9 +74,15 @@ def _words(request: Request) -> Words:
     return Words(page_language(request.query_params.get("lang"), request.headers.get("accept-language")))
 
 
-def _html(body: str, w: Words) -> HTMLResponse:
+def _html(body: str, w: Words, status: int = 200) -> HTMLResponse:
     # The language follows Accept-Language: a cache must not hand one reader's language to another.
-    return HTMLResponse(body, headers={"Content-Language": w.lang, "Vary": "Accept, Accept-Language"})
+    headers = {"Content-Language": w.lang, "Vary": "Accept, Accept-Language"}
+    return HTMLResponse(body, status_code=status, headers=headers)
+
+
+def _incident(runner: AlarmRunner, incident_id: str) -> Incident | None:
+    with runner.store.engine.connect() as conn:
+        return AlarmRepo(conn, sqlite=runner.store.is_sqlite).incident(incident_id)
 
 
 def _facts(runner: AlarmRunner, incident_id: str) -> IncidentFacts:
@@ -66,7 +91,7 @@ def _facts(runner: AlarmRunner, incident_id: str) -> IncidentFacts:
         incident = repo.incident(incident_id)
         if incident is None:
             raise HTTPException(status_code=404, detail="no such incident")
-        lines = repo.timeline(incident)
+        lines = named(conn, runner.service.config, repo.timeline(incident))
         community = runner.service.config.community_of(runner.service.community_of_shed(repo, incident.shed))
         cameras = runner.service.cameras(repo, incident.shed)
     view = clocks(incident, runner.clock.now_ms(), community.promise())
@@ -81,35 +106,55 @@ def _facts(runner: AlarmRunner, incident_id: str) -> IncidentFacts:
 def link_page(token: str, request: Request, runner: RunnerDep) -> HTMLResponse | LinkView:
     """The page a link opens (a confirm button for ack / on-site, the incident for view); with ``Accept:
     application/json`` (preferred to HTML) the incident as JSON, for the phone view."""
-    claim = _claim(runner, token)
+    claim = _claim(runner, token, request)
+    if isinstance(claim, HTMLResponse):
+        return claim
     if wants_json(request.headers.get("accept")):
         return link_view(runner, claim)
     # In zh-CN unless asked otherwise; it links into the security staff's phone view (dashboards/phone.html), which
     # takes the same token: the map, what the edge did, the cameras and every action, live.
     w = _words(request)
-    return _html(link_html(claim, token, _facts(runner, claim.incident), w), w)
+    facts = _facts(runner, claim.incident)
+    refused = refusal(facts.incident, claim, runner.clock.now_ms())
+    return _html(link_html(claim, token, facts, w, refused), w)
 
 
 @router.post(
     "/api/v1/alarms/link/{token}",
     response_class=HTMLResponse,
-    responses={**_LINK_ERRORS, **errors(e405="a view link does not act", e409="the incident refused the action")},
+    responses={
+        **_LINK_ERRORS,
+        **_or_page(
+            errors(
+                e405="a view link does not act",
+                e409="the incident refused the action (an HTML page unless JSON is preferred)",
+            ),
+            409,
+        ),
+    },
 )
 def link_act(token: str, request: Request, runner: RunnerDep) -> HTMLResponse:
     """Do what the link says, as the person it names, from the phone that opened it."""
-    claim = _claim(runner, token)
+    claim = _claim(runner, token, request)
+    if isinstance(claim, HTMLResponse):
+        return claim
     if claim.action == "view":
         raise HTTPException(status_code=405, detail="a view link does not act")
     device = f"link:{request.client.host if request.client else '?'}"
     actor = Actor(claim.person, device)
     act = ack_incident if claim.action == "ack" else onsite_incident
-    try:
-        act(runner.service, claim.incident, actor, runner.clock.now_ms())
-    except ActionRefused as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
-    runner.wake()
     w = _words(request)
-    return _html(done_page(claim, w), w)
+    try:
+        after = act(runner.service, claim.incident, actor, runner.clock.now_ms())
+    except ActionRefused as exc:
+        if wants_json(request.headers.get("accept")):
+            raise HTTPException(status_code=409, detail=str(exc)) from None
+        # The form's post: why, in the page's language, from the incident as it now stands.
+        why = refusal_words(_incident(runner, claim.incident), claim.action, str(exc), w)
+        return _html(refused_page(claim, why, w), w, 409)
+    runner.wake()
+    name = (after.onsite_by_shown if claim.action == "onsite" else after.acked_by_shown) or claim.person
+    return _html(done_page(claim, w, name), w)
 
 
 @router.get("/api/v1/alarms/health", responses=errors(e503="the alarm service is off in this process"))

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cloud.alarms.repo import EdgeAct, TimelineEntry
+from cloud.api.link_refusal import refusal_words
 from cloud.api.page_words import Words
 from cloud.core.alarms.clocks import ClockState, ClockView
 from cloud.core.alarms.incidents import Incident
@@ -95,7 +96,7 @@ def incident_html(f: IncidentFacts, w: Words) -> str:
     accepted = w.t("alarm.accepted_by", who=inc.acked_by_shown) if inc.acked_by else w.t("alarm.not_accepted")
     lines = "".join(
         f"<li data-kind='{_e(e.kind)}'>{_when(e.ts, f.rota)} <b>{_e(kind_words(e.kind, w))}</b> "
-        f"{_e(e.actor or '')} {_e(detail_words(e, w))}</li>"
+        f"{_e(e.actor_name or e.actor or '')} {_e(detail_words(e, w))}</li>"
         for e in f.timeline
     )
     cams = "".join(f"<li><a href='{_e(c)}'>{_e(c)}</a></li>" for c in f.cameras)
@@ -121,18 +122,32 @@ def page(title: str, body: str, w: Words) -> str:
     )
 
 
-def link_html(claim: LinkClaim, token: str, facts: IncidentFacts, w: Words) -> str:
+def link_html(claim: LinkClaim, token: str, facts: IncidentFacts, w: Words, refused: str | None) -> str:
     """The page of a GET: for ack / on-site one button that POSTs to the same address (a GET never acts), the link
-    into the phone view, and the incident."""
+    into the phone view, and the incident. ``refused``: why the action would be refused now (link_refusal, the
+    decision behind the JSON view's ``allows``): then no button, the reason in its place."""
     title = f"{w.t(_TITLE[claim.action])}: {claim.incident}"
     phone = f"<p><a href='/phone#link={_e(token)}'>{_e(w.t('phone.open_in_view'))}</a></p>"
     form = ""
-    if claim.action != "view":
+    if claim.action != "view" and refused is not None:
+        why = refusal_words(facts.incident, claim.action, refused, w)
+        form = f"<p class=refused>{_e(w.t('phone.allows_nothing'))}: {_e(why)}</p>"
+    elif claim.action != "view":
         verb = w.t(f"phone.do_{claim.action}")
         form = f"<form method=post><button style='font-size:2em'>{_e(verb)}</button></form>"
     return page(title, form + phone + incident_html(facts, w), w)
 
 
-def done_page(claim: LinkClaim, w: Words) -> str:
-    """The page of a POST that recorded the link's action."""
-    return page(w.t(_TITLE[claim.action]), f"<p>{_e(w.t('phone.done', person=claim.person))}</p>", w)
+def done_page(claim: LinkClaim, w: Words, name: str) -> str:
+    """The page of a POST that recorded the link's action, for the person as people know them (``name``)."""
+    return page(w.t(_TITLE[claim.action]), f"<p>{_e(w.t('phone.done', person=name))}</p>", w)
+
+
+def refused_page(claim: LinkClaim, why: str, w: Words) -> str:
+    """The page of a POST the incident refused (409): why, in the page's language."""
+    return page(w.t(_TITLE[claim.action]), f"<p class=refused>{_e(w.t('phone.allows_nothing'))}: {_e(why)}</p>", w)
+
+
+def error_page(why: str, w: Words) -> str:
+    """The page of a link that cannot be opened (403 forged / expired / malformed, 404 gone)."""
+    return page(w.t("phone.link_view"), f"<p class=error>{_e(why)}</p>", w)

@@ -2,12 +2,13 @@
 
 from fastapi import HTTPException
 
+from cloud.alarms.names import named
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.runner import AlarmRunner
+from cloud.api.link_refusal import refusal
 from cloud.api.models_alarms import AlarmOut, EdgeActOut, IncidentItem, TimelineOut
 from cloud.api.models_link import EdgeLineOut, LinkOut, LinkShedOut, LinkView
 from cloud.core.alarms.clocks import clocks
-from cloud.core.alarms.incidents import acknowledge, arrive
 from cloud.core.notify.links import LinkClaim
 from cloud.state import staff_rows
 
@@ -20,7 +21,7 @@ def link_view(runner: AlarmRunner, claim: LinkClaim) -> LinkView:
         incident = repo.incident(claim.incident)
         if incident is None:
             raise HTTPException(status_code=404, detail="no such incident")
-        lines = repo.timeline(incident)
+        lines = named(conn, runner.service.config, repo.timeline(incident))
         alarm_rows = staff_rows.incident_alarms(conn, incident.id)
         inventory = staff_rows.shed_inventory(conn, incident.shed)
         community_name = runner.service.community_of_shed(repo, incident.shed)
@@ -28,11 +29,7 @@ def link_view(runner: AlarmRunner, claim: LinkClaim) -> LinkView:
     community = runner.service.config.community_of(community_name)
     now = runner.clock.now_ms()
     # What a POST would do now, decided by the same pure rules the action applies (a view link never acts).
-    refused: str | None = None
-    if claim.action in ("ack", "onsite"):
-        rule = acknowledge if claim.action == "ack" else arrive
-        outcome = rule(incident, claim.person, now)
-        refused = outcome if isinstance(outcome, str) else None
+    refused = refusal(incident, claim, now)
     allows = [claim.action] if claim.action != "view" and refused is None else []
     return LinkView(
         link=LinkOut(

@@ -184,7 +184,8 @@ class EdgeActOut(BaseModel):
 
 class TimelineOut(BaseModel):
     """One line of the timeline (kinds: docs/alarms.md, Incidents; ``comment`` and ``assigned`` from the API);
-    ``edge`` on the ``interlock`` lines, null on the others."""
+    ``edge`` on the ``interlock`` lines, null on the others; ``actor`` the id of who acted, ``actor_name`` the name
+    people know them by."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -194,6 +195,7 @@ class TimelineOut(BaseModel):
     device: str | None
     detail: str
     edge: EdgeActOut | None = None
+    actor_name: str | None = None  # who acted as people know them (cloud.alarms.names); ``actor`` keeps the id
 
 
 class IncidentDetail(IncidentItem):

@@ -6,7 +6,19 @@ timeline and the audit are append-only; ``alerts`` is the notifier's durable out
 ``alarm_seen`` marks the edge events the alarm service has applied (exactly once, across restarts).
 """
 
-from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    Join,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 
 from cloud.state.schema import metadata
 
@@ -104,3 +116,27 @@ alarm_seen = Table(
     Column("seq", BigInteger, nullable=False),
     PrimaryKeyConstraint("src", "seq"),
 )
+
+# Which alarm instances joined which incident, and when (migration 0008): an incident's alarm list is its history,
+# not the alarms whose current ``alarms.incident`` points at it (an unshelved alarm re-presented after its incident
+# was resolved opens a new incident and moves there; the old one still had it).
+incident_alarms = Table(
+    "incident_alarms",
+    metadata,
+    Column("incident", String(64), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("instance", Integer, nullable=False),
+    Column("joined_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("incident", "key", "instance"),
+    Index("incident_alarms_alarm", "key", "instance"),
+)
+
+
+def joined_alarms(incident: str) -> Join:
+    """The alarm rows of the instances that joined ``incident`` (its history, wherever they are now)."""
+    on = and_(
+        incident_alarms.c.key == alarms.c.key,
+        incident_alarms.c.instance == alarms.c.instance,
+        incident_alarms.c.incident == incident,
+    )
+    return alarms.join(incident_alarms, on)

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Connection, Row, func, select, true
 from cloud.alarms.codec import alarm_from_json, incident_from_json
 from cloud.core.alarms.incidents import Incident
 from cloud.core.alarms.model import Alarm, AlarmKey, Lifecycle
-from cloud.state.alarm_schema import alarm_audit, alarms, incidents, inspections
+from cloud.state.alarm_schema import alarm_audit, alarms, incidents, inspections, joined_alarms
 from cloud.state.schema import devices, posts, sheds
 
 MAX_ROWS = 1000  # the most rows one list returns
@@ -174,7 +174,7 @@ def latest_alarm_id(conn: Connection, key: AlarmKey) -> int | None:
 
 def incident_alarms(conn: Connection, incident: str) -> list[AlarmRow]:
     """Every alarm instance that joined ``incident``, in the order they were stored."""
-    q = select(alarms.c.id, alarms.c.body, alarms.c.incident, alarms.c.updated_ms).where(alarms.c.incident == incident)
+    q = select(alarms.c.id, alarms.c.body, alarms.c.incident, alarms.c.updated_ms).select_from(joined_alarms(incident))
     return [
         AlarmRow(int(r.id), alarm_from_json(r.body), r.incident, int(r.updated_ms))
         for r in conn.execute(q.order_by(alarms.c.id))

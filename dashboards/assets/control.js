@@ -7,7 +7,7 @@ import { applyI18n, esc, exposed, label, markReady, langSwitch, loadI18n, loginF
 import * as data from "./data.js";
 import { drillButton } from "./drill.js";
 import { followLive } from "./live.js";
-import { ackDoneMs, alarmKey, alarmTitle, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, socketState, stopNote, timelineDetail, timelineKind, weekStart } from "./model.js";
+import { ackDoneMs, alarmKey, alarmTitle, alarmWhere, alarmWords, annunciation, cameraLink, clockLeft, keptFigures, mostUrgentIncident, pageAllows, shownAs, socketState, stopNote, timelineDetail, timelineKind, weekStart } from "./model.js";
 import { Siren } from "./siren.js";
 
 const $ = (id) => document.getElementById(id);
@@ -161,7 +161,7 @@ function renderIncidents() {
       b.dataset.incident = inc.id;
       // The same clock as the panel's (ackDoneMs: on site counts as accepted), counting each second (tickClocks).
       const left = clockLeft(ackDoneMs(inc), inc.clocks?.ack_due_ms, now);
-      const accepted = inc.acked_by ?? inc.onsite_by;
+      const accepted = shownAs(inc, "acked_by") ?? shownAs(inc, "onsite_by");
       const clock = accepted ? esc(t("alarm.accepted_by", { who: accepted })) : left === null ? esc(t("alarm.not_accepted")) : tickingClock(inc.clocks.ack_due_ms, now, "alarm.ack_left");
       b.innerHTML = `${esc(`${t(`class.${inc.alarm_class}`)} · ${inc.shed} · ${when(inc.opened_ms)}`)} · ${clock}`;
       b.addEventListener("click", () => ((state.picked = true), showIncident(inc.id)));
@@ -205,15 +205,15 @@ async function selectIncident(id, focus = true) {
     return tickingClock(due, now);
   };
   $("incident-facts").innerHTML = `<dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
-    <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${clock(ackDoneMs(inc), clocks.ack_due_ms)} ${esc(inc.acked_by ?? "")}</dd>
-    <dt>${esc(t("alarm.onsite_clock"))}</dt><dd>${clock(inc.onsite_ms, clocks.onsite_due_ms)} ${esc(inc.onsite_by ?? "")}</dd>`;
+    <dt>${esc(t("alarm.ack_clock"))}</dt><dd>${clock(ackDoneMs(inc), clocks.ack_due_ms)} ${esc(shownAs(inc, "acked_by") ?? "")}</dd>
+    <dt>${esc(t("alarm.onsite_clock"))}</dt><dd>${clock(inc.onsite_ms, clocks.onsite_due_ms)} ${esc(shownAs(inc, "onsite_by") ?? "")}</dd>`;
   const cams = body.cameras ?? (await data.cameras(inc.shed)) ?? [];
   $("incident-cameras").innerHTML = cams.map(cameraLink).join("") || `<li class="muted">${esc(t("control.no_cameras"))}</li>`;
   $("incident-timeline").innerHTML = (body.timeline ?? [])
     .map((e) => {
       const kind = timelineKind(e.kind);
       const phase = kind.phase ? ` ${t("kind.upgrade_phase", { n: kind.phase })}` : "";
-      return `<li data-kind="${esc(e.kind)}">${esc(timeOfDay(e.ts))} <b>${esc(label(kind.key, e.kind))}${esc(phase)}</b> ${esc(e.actor ?? "")} ${esc(timelineDetail(e, label))}</li>`;
+      return `<li data-kind="${esc(e.kind)}">${esc(timeOfDay(e.ts))} <b>${esc(label(kind.key, e.kind))}${esc(phase)}</b> ${esc(e.actor_name ?? e.actor ?? "")} ${esc(timelineDetail(e, label))}</li>`;
     })
     .join("");
   if (focus) $("incident-title").scrollIntoView({ block: "nearest" });

@@ -326,7 +326,20 @@ export function linkRefusal(view, tr) {
   if (view.link.refused === null || view.link.refused === undefined) return null;
   const inc = view.incident;
   if (!inc.open) return tr("phone.refused_resolved", view.link.refused);
-  if (view.link.action === "ack" && inc.acked_by) return tr("phone.refused_acked", view.link.refused).replace("{who}", inc.acked_by);
-  if (view.link.action === "onsite" && inc.onsite_by) return tr("phone.refused_onsite", view.link.refused).replace("{who}", inc.onsite_by);
+  if (view.link.action === "ack" && inc.acked_by) return tr("phone.refused_acked", view.link.refused).replace("{who}", inc.acked_by_name ?? inc.acked_by);
+  if (view.link.action === "onsite" && inc.onsite_by) return tr("phone.refused_onsite", view.link.refused).replace("{who}", inc.onsite_by_name ?? inc.onsite_by);
   return view.link.refused;
+}
+
+/** Who accepted (``acked_by``) or arrived (``onsite_by``) as people know them: the cloud's ``*_name``, else the id. */
+export function shownAs(inc, field) {
+  return inc[`${field}_name`] ?? inc[field] ?? null;
+}
+
+/** Who a link's action was recorded for, as people know them (the incident's name of who acted), else the link's id. */
+export function personShown(view, fallback) {
+  const inc = view?.incident;
+  if (!inc) return fallback;
+  const name = view.link.action === "onsite" ? inc.onsite_by_name : inc.acked_by_name;
+  return name ?? fallback;
 }

@@ -6,7 +6,7 @@ import { cloudNow } from "./clock.js";
 import { api, ApiError, applyI18n, clockHtml, duration, esc, exposed, label, markReady, langSwitch, loadI18n, loginForm, logout, notForRole, onLanguage, setTimeZone, t, timeOfDay, when, whoAmI, zoneOf } from "./common.js";
 import * as data from "./data.js";
 import { followLive } from "./live.js";
-import { alarmTitle, alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, timelineDetail } from "./model.js";
+import { alarmTitle, alarmWords, cameraLink, clockLeft, edgeWords, linkError, linkRefusal, pageAllows, personShown, shownAs, timelineDetail } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
 // "My alerts": the list carries each incident's clocks (docs/api.md); only the incident opened on this phone has its
@@ -116,8 +116,8 @@ function tickLink() {
   const elapsed = inc.open && now !== null ? c.elapsed_s + (now - c.now_ms) / 1000 : c.elapsed_s;
   const box = $("link-facts");
   box.querySelector('[data-k="elapsed"]').textContent = duration(elapsed);
-  box.querySelector('[data-k="ack-clock"]').innerHTML = clockLine(inc.acked_ms, inc.acked_by, c.ack_due_ms, now);
-  box.querySelector('[data-k="onsite-clock"]').innerHTML = clockLine(inc.onsite_ms, inc.onsite_by, c.onsite_due_ms, now);
+  box.querySelector('[data-k="ack-clock"]').innerHTML = clockLine(inc.acked_ms, shownAs(inc, "acked_by"), c.ack_due_ms, now);
+  box.querySelector('[data-k="onsite-clock"]').innerHTML = clockLine(inc.onsite_ms, shownAs(inc, "onsite_by"), c.onsite_due_ms, now);
 }
 
 async function linkAct() {
@@ -126,12 +126,17 @@ async function linkAct() {
   $("link-act").disabled = true;
   try {
     // The link's own route: a POST acts (a GET only shows), as the person the token names.
-    const r = await fetch(`api/v1/alarms/link/${encodeURIComponent(l.token)}`, { method: "POST", cache: "no-store" });
+    // Accept: JSON, so a refusal answers {"detail"} (a form post without it gets the cloud's HTML page).
+    const r = await fetch(`api/v1/alarms/link/${encodeURIComponent(l.token)}`, {
+      method: "POST",
+      cache: "no-store",
+      headers: { Accept: "application/json" },
+    });
     if (r.ok) {
-      out.textContent = t("phone.done", { person: l.person });
-      out.className = "";
       state.linkDone = true;
       await loadLinkView();
+      out.textContent = t("phone.done", { person: personShown(state.linkView, l.person) });
+      out.className = "";
       renderLink();
     } else {
       let detail = r.statusText;
@@ -211,7 +216,7 @@ function render(focusId = null) {
       card.className = `card alert-card ${inc.alarm_class}`;
       card.dataset.incident = inc.id;
       const left = clockLeft(inc.acked_ms, clocks.ack_due_ms, now);
-      const accepted = inc.acked_by ?? inc.onsite_by;
+      const accepted = shownAs(inc, "acked_by") ?? shownAs(inc, "onsite_by");
       card.innerHTML = `<h3>${esc(t(`class.${inc.alarm_class}`))} · ${esc(inc.shed)}</h3>
         <dl class="kv"><dt>${esc(t("alarm.opened"))}</dt><dd>${esc(when(inc.opened_ms))}</dd>
         <dt>${esc(t("phone.where"))}</dt><dd>${esc(inc.shed)} ${esc(inc.community ?? "")}</dd>

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from cloud.alarms import actions
+from cloud.alarms.names import named
 from cloud.alarms.repo import AlarmRepo
 from cloud.alarms.service import AlarmService
 from cloud.api.alarm_config import current
@@ -90,7 +91,7 @@ def get_incident(cloud: CloudDep, principal: PrincipalDep, incident_id: Incident
         repo = AlarmRepo(conn, sqlite=store.is_sqlite)
         incident = repo.incident(incident_id)
         assert incident is not None  # incidents are never deleted
-        timeline = repo.timeline(incident)
+        timeline = named(conn, config, repo.timeline(incident))
         community = staff_rows.shed_community(conn, incident.shed) or "default"
         alarm_rows = staff_rows.incident_alarms(conn, incident_id)
         cameras = cloud.alarms.service.cameras(repo, incident.shed) if cloud.alarms else repo.camera_urls(incident.shed)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from cloud.alarms.actions import NothingToActOn, inspect_in
+from cloud.alarms.actions import NothingToActOn, inspect_in, inspection_detail
 from cloud.alarms.repo import AlarmRepo
 from cloud.api.deps import CloudDep
 from cloud.api.models_alarms import InspectionIn, InspectionList, InspectionOut
@@ -56,7 +56,7 @@ def record_inspection(
             # In the same transaction: the row just written is the newest of the shed.
             return InspectionOut.model_validate(staff_rows.inspection_list(conn, shed, limit=1)[0])
 
-    target, detail = f"{shed}/{body.device}", f"inspected: {body.note}"
+    target, detail = f"{shed}/{body.device}", inspection_detail(body.note)
     out = audited(cloud, user, Action.INSPECTION_RECORD, target, detail, record, community=community, request=request)
     if cloud.shed_views is not None:
         cloud.shed_views.forget(shed)  # the shed's view shows the newest inspection of each extinguisher

@@ -105,6 +105,11 @@ def over_since_ms(heard: ShedHeard, now_ms: int, mono: int, fresh_ms: int) -> di
     }
 
 
+def over_watts(heard: ShedHeard, posts: Iterable[str]) -> dict[str, float]:
+    """The newest total power (W) of each of ``posts`` heard (for the alarm's value and message)."""
+    return {p: heard.posts[p].watts for p in posts if p in heard.posts}
+
+
 def prune(heard: ShedHeard, keep: set[str]) -> int:
     """Forget every device and post outside ``keep`` (the shed's inventory); how many were forgotten.
 

@@ -142,6 +142,10 @@ def place(
 
     ``member``: the alarm already belongs to ``incident`` (announced again: a return, the end of a shelve, an
     upgrade); it is not counted a second time, ``alarms`` counts distinct alarms."""
+    if alarm.alarm_class not in PAGED and not member:
+        # Operational: shown only, never an incident's alarm by grouping; the one way in is inhibition (the
+        # service's ``inhibited``: a fire or pre-fire incident), whose members may be announced again.
+        return Placed(Placement.SHOW, None)
     joinable = incident is not None and incident.open and now - incident.last_alarm_ms <= policy.window_ms
     if incident is not None and joinable:
         joined = replace(incident, alarms=incident.alarms + (0 if member else 1), last_alarm_ms=now)
@@ -149,7 +153,7 @@ def place(
             return Placed(Placement.UPGRADE, upgrade(joined, alarm.alarm_class, now))
         return Placed(Placement.JOIN, joined)
     if alarm.alarm_class not in PAGED:
-        return Placed(Placement.SHOW, None)
+        return Placed(Placement.SHOW, None)  # a member whose incident closed or went quiet
     fresh = Incident(id=new_id, shed=alarm.key.shed, alarm_class=alarm.alarm_class, opened_ms=now, last_alarm_ms=now)
     return Placed(Placement.OPEN, fresh)
 

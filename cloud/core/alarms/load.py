@@ -21,14 +21,15 @@ DAY_MS = 86_400_000
 
 @dataclass(frozen=True, slots=True)
 class AlarmRecord:
-    """One annunciated alarm: key text, device, raised (UTC ms), closed (None: open), classification if any, and
-    the times of its re-raises while open (after ``raised_ms``)."""
+    """One annunciated alarm: key text, device, raised (UTC ms), closed (None: open), the classification of each
+    resolved incident it joined (oldest first; an unshelved alarm may take part in two), and the times of its
+    re-raises while open (after ``raised_ms``)."""
 
     key: str
     device: str
     raised_ms: int
     closed_ms: int | None = None
-    resolution: Resolution | None = None
+    resolutions: tuple[Resolution, ...] = ()
     reraised_ms: tuple[int, ...] = ()
 
 
@@ -83,8 +84,8 @@ def load(records: Iterable[AlarmRecord], *, start_ms: int, end_ms: int, operator
     open_now = [r for r in all_records if r.raised_ms < end_ms and (r.closed_ms is None or r.closed_ms > end_ms)]
     classified: dict[str, list[bool]] = {}
     for r in inside:
-        if r.resolution is not None:
-            classified.setdefault(r.device, []).append(r.resolution is Resolution.FALSE)
+        for resolution in r.resolutions:
+            classified.setdefault(r.device, []).append(resolution is Resolution.FALSE)
     windows = (end_ms - start_ms) / TEN_MIN_MS
     return Load(
         alarms=len(inside),

@@ -94,6 +94,8 @@ class ShedFacts:
     inspected_ms: Mapping[str, int] = field(default_factory=dict)
     full_sockets: Mapping[tuple[str, int], FullSocket] = field(default_factory=dict)
     post_over_since_ms: Mapping[str, int] = field(default_factory=dict)
+    post_watts: Mapping[str, float] = field(default_factory=dict)  # each post's newest total power (W)
+    post_limit_w: float = 8_700.0  # the shed's post limit (its newest config's post_limit_w, else the setting)
     false_alarms_ms: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     lost_gaps: tuple[LostGap, ...] = ()
 
@@ -132,6 +134,14 @@ def evaluate(facts: ShedFacts, now: int, policy: RulePolicy = RulePolicy()) -> d
         key = AlarmKey(shed, device, socket, alarm_type)
         active[key] = Raise(key, cls, message, value, origin=Origin.CLOUD)
 
+    def add_over(post: str, held_s: float) -> None:
+        # What a guard needs to judge it: how much, against what limit, for how long (value W, threshold W).
+        watts, limit = facts.post_watts.get(post), facts.post_limit_w
+        key = AlarmKey(shed, post, 0, POST_OVER_LIMIT)
+        at = f"at {watts:,.0f} W, " if watts is not None else ""
+        message = f"{post} {at}over its {limit:,.0f} W limit for {held_s / 60:.0f} min"
+        active[key] = Raise(key, AlarmClass.OPERATIONAL, message, watts, limit, origin=Origin.CLOUD)
+
     offline = edge_offline(facts, now, policy)
     if offline:
         add("", 0, EDGE_OFFLINE, AlarmClass.TROUBLE, "edge offline" + (" (will)" if facts.edge_dead else ""))
@@ -160,7 +170,7 @@ def evaluate(facts: ShedFacts, now: int, policy: RulePolicy = RulePolicy()) -> d
             add(device, socket, BIKE_LEFT, AlarmClass.SERVICE, f"bike left after full; {told}", reminded)
     for post, since in facts.post_over_since_ms.items():
         if now - since >= policy.post_over_hold_s * 1000:
-            add(post, 0, POST_OVER_LIMIT, AlarmClass.OPERATIONAL, "post over its total limit", (now - since) / 1000)
+            add_over(post, (now - since) / 1000)
     for device, stamps in facts.false_alarms_ms.items():
         today = sum(1 for t in stamps if now - DAY_MS < t <= now)
         if today > policy.false_alarms_per_day:

@@ -17,6 +17,7 @@ UNITS: dict[str, str] = {
     "smoke": "%/m",
     "off_gas": "ppm",
     "over_power": "W",
+    "post_over_limit_long": "W",  # the cloud's rule: the post's total power against its limit
     "over_current": "A",
     "extinguisher_low_pressure": "MPa",
     "extinguisher_over_pressure": "MPa",

@@ -49,6 +49,8 @@ def compose(
     title = f"[{CLASS_TITLE[alarm_class]}] {shed}: {what}"
     lines = [f"Incident {incident} at {shed}", summary]
     labels = {"ack": "Accept", "onsite": "I am on site", "view": "Incident page"}
-    lines += [f"{labels.get(a, a)}: {u}" for a, u in links.items()]
+    # A resolved incident takes no acceptance or arrival (the link would only be refused): its page only.
+    shown = {a: u for a, u in links.items() if a == "view"} if base == "resolved" else links
+    lines += [f"{labels.get(a, a)}: {u}" for a, u in shown.items()]
     lines += [f"Camera: {c}" for c in cameras]
     return AlertText(title, "\n".join(line for line in lines if line))

@@ -90,7 +90,7 @@ async def test_the_link_in_json_is_its_one_incident_with_clocks_edge_and_what_it
     # The used accept link: allows nothing now, and says why (the same words the POST's 409 gives).
     used = (await staff.client.get(_path(links["ack"]), headers=JSON)).json()["link"]
     assert used["allows"] == [] and used["refused"] == "already acknowledged by guard-li"
-    assert (await staff.client.post(_path(links["ack"]))).json()["detail"] == used["refused"]
+    assert (await staff.client.post(_path(links["ack"]), headers=JSON)).json()["detail"] == used["refused"]
 
 
 async def test_a_forged_or_expired_link_is_refused_in_json_too(staff: Staff) -> None:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from cloud.auth.accounts import User
+from cloud.core.access.roles import Role
 from cloud.settings import CloudSettings
+from cloud.state import account_rows
 from tests.integration.api.staffapp import (
     Staff,
     running,
@@ -83,3 +86,52 @@ async def test_an_ack_link_asks_and_answers_in_the_page_language(staff: Staff) -
     assert done.status_code == 200 and "Recorded for guard-li." in done.text and "<html lang='en'>" in done.text
     onsite = await staff.client.post(_path(links["onsite"]))
     assert onsite.status_code == 200 and "已为 guard-li 记录。" in onsite.text
+
+
+async def test_a_refused_link_answers_a_page_in_its_language_and_json_to_api_clients(staff: Staff) -> None:
+    runner = staff.cloud.alarms
+    assert runner is not None
+    links = runner.service.links(staff.incident_id, "guard-li", runner.clock.now_ms())
+    ack = _path(links["ack"])
+    assert (await staff.client.post(ack)).status_code == 200
+    # The page no longer offers the button the POST would refuse (the JSON view's allows: []), and says why.
+    page = (await staff.client.get(ack)).text
+    assert "<form method=post>" not in page and "此链接不能再操作: 已由 guard-li 确认" in page, page
+    assert (await staff.client.get(ack, headers={"Accept": "application/json"})).json()["link"]["allows"] == []
+    # The form's post again (a browser wants HTML): 409, a page in the GET's language.
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    zh = await staff.client.post(ack, headers=html)
+    assert zh.status_code == 409 and zh.headers["content-type"].startswith("text/html"), zh.text
+    assert "<html lang='zh-CN'>" in zh.text and "已由 guard-li 确认" in zh.text
+    en = await staff.client.post(ack + "?lang=en", headers=html)
+    assert en.status_code == 409 and "already accepted by guard-li" in en.text
+    api = await staff.client.post(ack, headers={"Accept": "application/json"})
+    assert api.status_code == 409 and api.json() == {"detail": "already acknowledged by guard-li"}
+
+
+async def test_an_expired_link_answers_a_page_in_its_language(staff: Staff) -> None:
+    runner = staff.cloud.alarms
+    assert runner is not None
+    links = runner.service.links(staff.incident_id, "guard-li", runner.clock.now_ms() - 10 * 86_400_000)
+    ack = _path(links["ack"])
+    for answer in (await staff.client.post(ack), await staff.client.get(ack)):
+        assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html"), answer.text
+        assert "链接已过期" in answer.text and "<html lang='zh-CN'>" in answer.text
+    en = await staff.client.post(ack, headers={"Accept-Language": "en"})
+    assert en.status_code == 403 and "the link has expired" in en.text
+    api = await staff.client.post(ack, headers={"Accept": "application/json"})
+    assert api.status_code == 403 and api.json() == {"detail": "link expired"}
+
+
+async def test_link_pages_name_people_as_they_are_known(staff: Staff) -> None:
+    with staff.cloud.stores.state.engine.begin() as conn:  # the guard's account, with the name colleagues know
+        account_rows.insert(conn, User("u-3f9c", "li.wei", "Li Wei", Role.SECURITY, frozenset({"c1"}), False, False, 0))
+    runner = staff.cloud.alarms
+    assert runner is not None
+    links = runner.service.links(staff.incident_id, "u-3f9c", runner.clock.now_ms())
+    done = await staff.client.post(_path(links["ack"]) + "?lang=en")
+    assert done.status_code == 200 and "Recorded for Li Wei." in done.text, done.text
+    page = (await staff.client.get(_path(links["view"]) + "?lang=en")).text
+    assert "Li Wei" in page and "u-3f9c" not in page.split("<ol>", 1)[1], page  # the timeline names, no ids
+    again = await staff.client.post(_path(links["ack"]) + "?lang=en")
+    assert again.status_code == 409 and "already accepted by Li Wei" in again.text

@@ -179,6 +179,9 @@ async def test_incident_answers_name_people_as_they_are_known(staff: Staff) -> N
     assert (r.status_code, r.json()["detail"]) == (409, "already acknowledged by Li Wei")
     r = await c.post(f"{url}/on-site", headers=staff.auth("operator", user="op-1"))  # no account: the id stands
     assert (r.json()["onsite_by"], r.json()["onsite_by_name"]) == ("op-1", "op-1")
+    timeline = (await c.get(url, headers=staff.auth("operator"))).json()["timeline"]
+    [accepted] = [e for e in timeline if e["kind"] == "acknowledged"]
+    assert (accepted["actor"], accepted["actor_name"]) == ("u-3f9c", "Li Wei")  # the id kept beside the name
 
 
 async def test_inspections_are_recorded_and_listed(staff: Staff) -> None:
@@ -194,6 +197,10 @@ async def test_inspections_are_recorded_and_listed(staff: Staff) -> None:
     listed = (await c.get(url, headers=staff.auth("operator"))).json()["inspections"]
     assert listed[0]["id"] == r.json()["id"] and listed[0]["actor"] == "fitter-wu"
     assert ("fitter-wu", "inspection.record", "shed-a/ext-1", "c1", "ok", "inspected: gauge green") in audit_log(staff)
+    # No note, refused: the reason after "inspected", without an empty note's dangling colon.
+    assert (await c.post(url, json={"device": "ext-9"}, headers=inst)).status_code == 404
+    refused = [e for e in audit_log(staff) if e[4] == "failed" and e[2] == "shed-a/ext-9"]
+    assert refused and refused[-1][5] == "inspected: shed shed-a has no extinguisher ext-9", refused
 
 
 async def test_actions_need_the_alarm_service_in_the_process_reads_do_not(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ async def test_rota_and_channels_reach_the_alarm_service(staff: Staff) -> None:
     assert r.status_code == 422 and "not in the chain" in r.json()["detail"]
     r = await c.put(f"{base}/rota", json={"chain": ["guard", "shift_leader"], "shift": [NIGHT]}, headers=op)
     assert (r.status_code, r.json()["version"], r.json()["chain"]) == (200, 1, ["guard", "shift_leader"])
-    assert (await c.get(f"{base}/rota", headers=op)).json()["shift"][0]["start"] == "20:00:00"
+    assert (await c.get(f"{base}/rota", headers=op)).json()["shift"][0]["start"] == "20:00"  # HH:MM, as docs say
 
     assert staff.cloud.alarms is not None
     config = staff.cloud.alarms.service.config

@@ -243,7 +243,7 @@ def test_load_figures() -> None:
     records += [AlarmRecord("chat", "post-1", ms(t), ms(t + 1)) for t in (1000, 1020, 1040)]
     records += [AlarmRecord("old", "ext-1", ms(-2 * 86400))]
     records += [
-        AlarmRecord("f", "env-2", ms(2000 + i), ms(2001 + i), Resolution.FALSE if i < 3 else Resolution.REAL)
+        AlarmRecord("f", "env-2", ms(2000 + i), ms(2001 + i), (Resolution.FALSE if i < 3 else Resolution.REAL,))
         for i in range(4)
     ]
     out = load(records, start_ms=T0, end_ms=ms(3600), operators=2)
@@ -255,3 +255,20 @@ def test_load_figures() -> None:
     assert out.per_operator_per_10min == pytest.approx(19 / 6 / 2)
     with pytest.raises(ValueError):
         load([], start_ms=T0, end_ms=T0)
+
+
+PLACEMENTS = tomllib.loads((Path(__file__).parent / "scenarios" / "placement.toml").read_text())["case"]
+
+
+@pytest.mark.parametrize("case", PLACEMENTS, ids=[c["name"] for c in PLACEMENTS])
+def test_placement_by_class(case: dict[str, Any]) -> None:
+    open_incident = incident(case["incident"]) if case["incident"] else None
+    placed = place(
+        open_incident,
+        alarm(AlarmClass(case["alarm"]), 2, "post-1", "x"),
+        ms(10),
+        new_id="i2",
+        member=case.get("member", False),
+    )
+    assert placed.placement is Placement(case["expected"])
+    assert (placed.incident is None) is (placed.placement is Placement.SHOW)

@@ -88,7 +88,7 @@ def test_the_sheds_own_post_limit_judges_its_readings() -> None:
     book.on_batch(batch("shed-a", ("post-1", 6000.0), ts=T0 + 600_000))
     book.on_batch(batch("shed-b", ("post-1", 6000.0), ts=T0 + 600_000))
     assert "post-1/post_over_limit_long" in active(book, clock, edge_seen=clock.wall)
-    _, over_b = book.facts("shed-b", ["post-1"], clock.wall, since_mono=0, fresh_ms=180_000)
+    _, over_b, _ = book.facts("shed-b", ["post-1"], clock.wall, since_mono=0, fresh_ms=180_000)
     assert over_b == {}
 
 
@@ -97,8 +97,8 @@ def test_devices_outside_the_inventory_are_pruned_so_the_record_stays_bounded() 
     book = HeardBook(clock, post_limit_w=8700)
     invented = [(f"x-{i}", 9000.0) for i in range(200)]
     book.on_batch(batch("shed-a", ("post-1", 9000.0), *invented))
-    seen, over = book.facts("shed-a", ["post-1"], clock.wall, since_mono=0, fresh_ms=180_000)
-    assert set(seen) == {"post-1"} and set(over) == {"post-1"}
+    seen, over, watts = book.facts("shed-a", ["post-1"], clock.wall, since_mono=0, fresh_ms=180_000)
+    assert set(seen) == {"post-1"} and set(over) == {"post-1"} and watts == {"post-1": 9000.0}
     assert book.pruned == 200
     assert set(book._sheds["shed-a"].devices) == {"post-1"}
     assert set(book._sheds["shed-a"].posts) == {"post-1"}

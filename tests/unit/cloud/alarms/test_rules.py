@@ -38,6 +38,7 @@ def facts_from(spec: dict[str, Any]) -> ShedFacts:
             (f["device"], f["socket"]): FullSocket(ms(f["since"]), f.get("owner")) for f in spec.get("full", [])
         },
         post_over_since_ms={d: ms(t) for d, t in spec.get("post_over", {}).items()},
+        post_watts=spec.get("post_watts", {}),
         false_alarms_ms={d: tuple(ms(t) for t in v) for d, v in spec.get("false_alarms", {}).items()},
         lost_gaps=tuple(LostGap(g["first"], g["last"], ms(g["at"])) for g in spec.get("lost_gaps", [])),
     )
@@ -50,6 +51,9 @@ def test_rule_case(case: dict[str, Any]) -> None:
     messages = {str(k).removeprefix("shed-a/"): r.message for k, r in active.items()}
     for key, message in case.get("messages", {}).items():
         assert messages[key] == message
+    values = {str(k).removeprefix("shed-a/"): [r.value, r.threshold] for k, r in active.items()}
+    for key, value in case.get("values", {}).items():
+        assert values[key] == value
 
 
 def test_transitions_raise_new_clear_gone_and_never_touch_edge_alarms() -> None:

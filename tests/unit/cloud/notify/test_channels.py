@@ -75,8 +75,14 @@ def test_no_config_means_nobody_to_alert() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[[community]]\n[[community.shift]]\nrole = "guard"\nperson = "ghost"\n', "unknown person 'ghost'"),
-        ('[[person]]\nid = "a"\n[[community]]\n[[community.shift]]\nrole = "cook"\nperson = "a"\n', "role 'cook'"),
+        (
+            '[[community]]\n[[community.shift]]\nrole = "guard"\nperson = "ghost"\n',
+            "^alarm config .*: community.0.shift.0.person: shift names unknown person 'ghost'$",
+        ),
+        (
+            '[[person]]\nid = "a"\n[[community]]\n[[community.shift]]\nrole = "cook"\nperson = "a"\n',
+            "community.0.shift.0.role: role 'cook'",
+        ),
         ('[[person]]\nid = "a.b"\n', "pattern"),
         ("[links]\nttl_s = 0\n", "greater than 0"),
         ("surprise = 1\n", "Extra inputs"),

@@ -25,6 +25,8 @@ def alarm(device: str, socket: int, kind: str, cls: AlarmClass, **kw: object) ->
         (alarm("", 0, "edge_offline", AlarmClass.TROUBLE, message="edge offline"),
          "trouble: shed edge_offline: edge offline"),
         (alarm("post-1", 0, "device_silent", AlarmClass.TROUBLE, value=210.0), "trouble: post-1 device_silent 210"),
+        (alarm("post-1", 0, "post_over_limit_long", AlarmClass.OPERATIONAL, value=9000.0, threshold=8700.0),
+         "operational: post-1 post_over_limit_long 9000 W (threshold 8700 W)"),
     ],
 )  # fmt: skip
 def test_describe(raised: Alarm, line: str) -> None:

@@ -103,6 +103,15 @@ def test_alert_text_names_shed_class_step_links_and_cameras() -> None:
     assert "Camera: rtsp://cam-1" in text.body
 
 
+def test_a_resolved_alert_carries_only_the_incident_page_link() -> None:
+    links = {"ack": "http://x/a", "onsite": "http://x/o", "view": "http://x/v"}
+    text = compose(
+        incident="inc-1", shed="shed-a", alarm_class=AlarmClass.FIRE, step="resolved", summary="s", links=links
+    )
+    assert "Incident page: http://x/v" in text.body
+    assert "http://x/a" not in text.body and "http://x/o" not in text.body
+
+
 def test_rate_limits_can_be_replaced_per_kind() -> None:
     assert rate_limit("json://h/p", {"json": 600}).per_minute == 600
     assert rate_limit("dingtalk://t", {"json": 600}).per_minute == 20
