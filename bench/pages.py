@@ -89,9 +89,10 @@ def thermal_runaway_report(
         alarm_type="thermal_runaway",
         device=device,
         socket=socket,
-        message="socket temperature rising fast",
-        value=92.0,
-        threshold=80.0,
+        # as the edge words and measures it (edge.socket_rules): the rise in degC/s against runaway_rate_c_per_s
+        message=f"{device} socket {socket} temperature rising 1.6 °C/s (limit 1 °C/s for 3 s)",
+        value=1.6,
+        threshold=1.0,
     )
     return [cut, fault, fire]
 

@@ -39,7 +39,7 @@ def test_guard_accepts_from_the_alert_link_in_the_phone_view(site: Site, new_pag
     expect(facts.locator('[data-k="where"]')).to_contain_text("jinsong-north")
     # the type's label in the page's language, then its reading from the alarm's fields (value against its limit)
     expect(facts.locator('[data-k="alarms"]')).to_contain_text(
-        "FIRE · thermal runaway · 92 °C/s (limit 80 °C/s) post-1 #3 (severity 1000)"
+        "FIRE · thermal runaway · 1.6 °C/s (limit 1 °C/s) post-1 #3 (severity 1000)"
     )
     expect(facts.locator('[data-k="edge"]')).to_contain_text("cut power socket post-1 #3 (thermal runaway)")
     expect(facts.locator('[data-k="edge"]')).to_contain_text("latched")
